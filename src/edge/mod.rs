@@ -1,0 +1,26 @@
+//! The adapter: the only code that touches the Workers runtime (R2, Cache API, responses).
+//! Everything it decides is decided by the core; this module only moves bytes and headers.
+
+pub mod cache;
+pub mod respond;
+pub mod store;
+
+use crate::config::Config;
+use crate::error::Error;
+use worker::Env;
+
+/// Reads the configuration from `[vars]`.
+pub fn config(env: &Env) -> Result<Config, Error> {
+    Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+}
+
+/// Milliseconds, for `Server-Timing`. (Deployed Workers advance the clock only across I/O, so
+/// there the per-step numbers are coarse; locally they are exact.)
+pub fn now_ms() -> f64 {
+    worker::js_sys::Date::now()
+}
+
+/// A runtime failure (R2 or Cache API call) becomes a 502 with the runtime's message.
+pub fn upstream(e: worker::Error) -> Error {
+    Error::Upstream(e.to_string())
+}

@@ -1,0 +1,83 @@
+//! One error type for the whole service, mapped to an HTTP status in one place.
+//!
+//! Every failure a client can cause (URL, header, image bytes) is a 4xx with a short message;
+//! only a failing platform call (R2, Cache API) becomes a 5xx.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// 400: a malformed or out-of-range option, or an invalid key.
+    BadRequest(String),
+    /// 404: no original under that key.
+    NotFound,
+    /// 405: anything but GET and HEAD.
+    MethodNotAllowed,
+    /// 413: the image would not fit the memory or size budget.
+    TooLarge(String),
+    /// 415: a format (or extension) we do not decode or encode.
+    Unsupported(String),
+    /// 422: bytes that claim to be an image but do not decode.
+    Undecodable(String),
+    /// 502: the storage behind us failed.
+    Upstream(String),
+    /// 500: a `wrangler.toml` variable or binding is wrong (the operator's fault, not the client's).
+    Misconfigured(String),
+}
+
+impl Error {
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::BadRequest(_) => 400,
+            Error::NotFound => 404,
+            Error::MethodNotAllowed => 405,
+            Error::TooLarge(_) => 413,
+            Error::Unsupported(_) => 415,
+            Error::Undecodable(_) => 422,
+            Error::Upstream(_) => 502,
+            Error::Misconfigured(_) => 500,
+        }
+    }
+
+    /// A short, human-readable message for the response body.
+    pub fn message(&self) -> String {
+        match self {
+            Error::BadRequest(m) => format!("bad request: {m}"),
+            Error::NotFound => "not found".into(),
+            Error::MethodNotAllowed => "method not allowed: use GET or HEAD".into(),
+            Error::TooLarge(m) => format!("image too large: {m}"),
+            Error::Unsupported(m) => format!("unsupported format: {m}"),
+            Error::Undecodable(m) => format!("cannot decode image: {m}"),
+            Error::Upstream(m) => format!("storage error: {m}"),
+            Error::Misconfigured(m) => format!("server misconfigured: {m}"),
+        }
+    }
+
+    pub fn bad_request(m: impl Into<String>) -> Self {
+        Error::BadRequest(m.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `image` decoder errors: a size limit is a 413, an unknown format a 415, anything else 422.
+impl From<image::ImageError> for Error {
+    fn from(e: image::ImageError) -> Self {
+        use image::ImageError as E;
+        match e {
+            // On wasm32 a decoder can refuse a header whose image would not even fit the 4 GB
+            // address space, before admission control sees its size.
+            E::Limits(l) => Error::TooLarge(format!("decoding it would exceed the memory budget ({l})")),
+            E::Unsupported(u) => Error::Unsupported(u.to_string()),
+            other => Error::Undecodable(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,123 @@
+//! edge image resizer: originals in R2, resized on the same URL, cached with the Cache API.
+//!
+//! The core (`url`, `transform`, `pipeline`, `http`, `config`, `error`) is plain Rust with no
+//! `worker` dependency, tested natively. The only code that touches JS is `edge`, compiled for
+//! wasm32 only. The whole request flow is `fetch` at the bottom of this file.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod pipeline;
+pub mod transform;
+pub mod url;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+#[cfg(target_arch = "wasm32")]
+use {
+    edge::{cache, respond, respond::ImageHeaders, respond::Served, store},
+    error::Error,
+    transform::Format,
+    worker::{event, Context, Env, Method, Request, Response, ResponseBody},
+};
+
+#[cfg(target_arch = "wasm32")]
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let response = handle(&req, &env, &ctx).await.unwrap_or_else(|e| respond::error(&e));
+    Ok(if req.method() == Method::Head { respond::without_body(response) } else { response })
+}
+
+/// The whole request flow. Every step's decision is made by the core; errors of any kind
+/// become a short 4xx (or a 5xx for R2 failures) in `fetch`.
+#[cfg(target_arch = "wasm32")]
+async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Error> {
+    // 1. Only GET and HEAD exist: nothing a client sends can write an original.
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        return Err(Error::MethodNotAllowed);
+    }
+
+    // 2. URL → the original's key and one canonical transform.
+    let config = edge::config(env)?;
+    let url = req.url().map_err(|_| Error::bad_request("invalid URL"))?;
+    let url::ImageRequest { key, transform } = url::parse(url.path(), url.query(), &config)?;
+    let originals = store::originals(env)?;
+
+    // 3. Nothing to do: stream the original as stored, never through wasm memory.
+    if transform.is_identity() {
+        let object = store::get(&originals, &key).await?.ok_or(Error::NotFound)?;
+        let content_type = store::content_type(&object).unwrap_or_else(|| http::content_type_for_key(&key).into());
+        let (size, etag) = (object.size(), object.http_etag());
+        let body = object.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
+        let headers = ImageHeaders {
+            content_type: &content_type,
+            content_length: size,
+            cache_control: &config.cache_control,
+            etag: &etag,
+            served: None,
+            server_timing: None,
+        };
+        return respond::image(body, headers);
+    }
+
+    // 4. The Cache API, keyed by the canonical request.
+    let cache_key = http::cache_key(&url.origin().ascii_serialization(), &key, &transform);
+    if let Some(hit) = cache::lookup(&cache_key).await? {
+        return respond::relabel(hit, Served::Hit);
+    }
+
+    // 5. The original's metadata resolves the output format, the variant key and the ETag.
+    let original = store::head(&originals, &key).await?.ok_or(Error::NotFound)?;
+    let source_format = Format::of_original(store::content_type(&original).as_deref(), &key)
+        .ok_or_else(|| Error::Unsupported(format!("cannot tell the image type of '{key}' from its content type or extension")))?;
+    let resolved = transform.resolved(source_format, config.default_quality);
+    let content_type = resolved.format.unwrap_or(source_format).content_type();
+    let etag = http::variant_etag(&original.etag(), &resolved);
+    let variant_key = http::variant_key(&config.variant_prefix, &key, &original.etag(), &resolved);
+
+    // 6. A persisted variant outlives cache eviction: serve it without resizing again.
+    let variants = store::variants(env)?;
+    if let Some(variant) = store::get(&variants, &variant_key).await? {
+        let size = variant.size();
+        let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
+        let headers = ImageHeaders {
+            content_type,
+            content_length: size,
+            cache_control: &config.cache_control,
+            etag: &etag,
+            served: Some(Served::Variant),
+            server_timing: None,
+        };
+        let mut resp = respond::image(body, headers)?;
+        cache::store_later(ctx, cache_key, &mut resp)?;
+        return Ok(resp);
+    }
+
+    // 7. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
+    let source = store::read_all(store::get(&originals, &key).await?.ok_or(Error::NotFound)?).await?;
+    let output = pipeline::run(source, &resolved, &config, &edge::now_ms)?;
+
+    // 8. Answer on the same URL; persist the variant and fill the cache after the response is sent.
+    let headers = ImageHeaders {
+        content_type,
+        content_length: output.bytes.len() as u64,
+        cache_control: &config.cache_control,
+        etag: &etag,
+        served: Some(Served::Miss),
+        server_timing: Some(http::server_timing(&output.timings)),
+    };
+    let mut resp = respond::image(ResponseBody::Body(output.bytes.clone()), headers)?;
+    cache::store_later(ctx, cache_key, &mut resp)?;
+    let (env, source_etag) = (env.clone(), original.etag());
+    ctx.wait_until(async move {
+        let written = match store::variants(&env) {
+            Ok(bucket) => store::put_variant(&bucket, &variant_key, output.bytes, content_type, &key, &source_etag).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            worker::console_error!("persisting variant {variant_key} failed: {e}");
+        }
+    });
+    Ok(resp)
+}

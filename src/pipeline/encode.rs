@@ -1,0 +1,122 @@
+//! Encoding. JPEG uses `jpeg-encoder` (4:2:0, optimised Huffman tables: smaller files than
+//! `image`'s baseline encoder). PNG uses `image` with fast compression. WebP is `image`'s
+//! lossless encoder for now; lossy WebP is a pipeline milestone of its own.
+
+use crate::error::{Error, Result};
+use crate::transform::Format;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::codecs::webp::WebPEncoder;
+use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+/// Encodes `img`; `quality` matters for JPEG only. Metadata is never written.
+pub fn encode(img: &DynamicImage, format: Format, quality: u8) -> Result<Vec<u8>> {
+    match format {
+        Format::Jpeg => encode_jpeg(img, quality),
+        Format::Png => {
+            let mut out = Vec::new();
+            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+                .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
+                .map_err(failed)?;
+            Ok(out)
+        }
+        Format::Webp => {
+            let mut out = Vec::new();
+            WebPEncoder::new_lossless(&mut out)
+                .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
+                .map_err(failed)?;
+            Ok(out)
+        }
+        Format::Gif | Format::Bmp => Err(Error::Unsupported(format!("{} output", format.name()))),
+    }
+}
+
+fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
+    let (w, h) = (dim(img.width())?, dim(img.height())?);
+    let mut out = Vec::new();
+    let mut enc = Encoder::new(&mut out, quality.clamp(1, 100));
+    enc.set_sampling_factor(SamplingFactor::R_4_2_0);
+    enc.set_optimized_huffman_tables(true);
+    match flatten(img) {
+        Flat::Grey(g) => enc.encode(g.as_raw(), w, h, ColorType::Luma),
+        Flat::Rgb(c) => enc.encode(c.as_raw(), w, h, ColorType::Rgb),
+    }
+    .map_err(failed)?;
+    Ok(out)
+}
+
+enum Flat<'a> {
+    Grey(std::borrow::Cow<'a, GrayImage>),
+    Rgb(std::borrow::Cow<'a, RgbImage>),
+}
+
+/// JPEG has no alpha: composite onto white (the common expectation for product photos).
+fn flatten(img: &DynamicImage) -> Flat<'_> {
+    use std::borrow::Cow;
+    match img {
+        DynamicImage::ImageLuma8(g) => Flat::Grey(Cow::Borrowed(g)),
+        DynamicImage::ImageRgb8(c) => Flat::Rgb(Cow::Borrowed(c)),
+        DynamicImage::ImageLumaA8(ga) => Flat::Grey(Cow::Owned(GrayImage::from_fn(ga.width(), ga.height(), |x, y| {
+            let p = ga.get_pixel(x, y);
+            image::Luma([over_white(p[0], p[1])])
+        }))),
+        other => {
+            let rgba = other.to_rgba8();
+            Flat::Rgb(Cow::Owned(RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+                let p = rgba.get_pixel(x, y);
+                image::Rgb([over_white(p[0], p[3]), over_white(p[1], p[3]), over_white(p[2], p[3])])
+            })))
+        }
+    }
+}
+
+fn over_white(c: u8, a: u8) -> u8 {
+    let (c, a) = (c as u32, a as u32);
+    ((c * a + 255 * (255 - a) + 127) / 255) as u8
+}
+
+fn dim(v: u32) -> Result<u16> {
+    u16::try_from(v).map_err(|_| Error::TooLarge(format!("JPEG output is limited to 65535 pixels a side, got {v}")))
+}
+
+fn failed<E: std::fmt::Display>(e: E) -> Error {
+    Error::Undecodable(format!("encoding failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    #[test]
+    fn every_output_format_round_trips_its_size() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_fn(33, 17, |x, y| image::Rgb([x as u8 * 7, y as u8 * 13, 128])));
+        for f in [Format::Jpeg, Format::Png, Format::Webp] {
+            let bytes = encode(&img, f, 80).unwrap();
+            let (w, h) = if f == Format::Jpeg {
+                let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
+                d.read_info().unwrap();
+                let i = d.info().unwrap();
+                (i.width as u32, i.height as u32)
+            } else {
+                let d = image::load_from_memory(&bytes).unwrap();
+                (d.width(), d.height())
+            };
+            assert_eq!((w, h), (33, 17), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn jpeg_flattens_transparency_onto_white() {
+        let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(16, 16, Rgba([0, 0, 0, 0])));
+        let bytes = encode(&img, Format::Jpeg, 90).unwrap();
+        let px = jpeg_decoder::Decoder::new(&bytes[..]).decode().unwrap();
+        assert!(px.iter().all(|&v| v >= 250), "transparent became {:?}", &px[..3]);
+    }
+
+    #[test]
+    fn lower_quality_gives_smaller_jpeg() {
+        let img = DynamicImage::ImageRgb8(RgbImage::from_fn(128, 128, |x, y| image::Rgb([(x * y) as u8, (x ^ y) as u8, (x + y) as u8])));
+        assert!(encode(&img, Format::Jpeg, 30).unwrap().len() < encode(&img, Format::Jpeg, 95).unwrap().len());
+    }
+}

@@ -1,0 +1,83 @@
+//! The image pipeline, one step per module, in the order they run:
+//!
+//! 1. [`probe`]     read format, size and orientation from the header only
+//! 2. [`geometry`]  decide the output size and source region (displayed coordinates)
+//! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
+//! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain
+//! 5. [`resize`]    scale the region to the output size (premultiplied alpha)
+//! 6. [`orient`]    turn the small result upright (EXIF orientation)
+//! 7. [`encode`]    write JPEG / PNG / WebP without metadata
+//!
+//! It is synchronous and owns its buffers, so the adapter runs it with no `.await` inside and
+//! every buffer is freed as soon as its step is over.
+
+pub mod admit;
+pub mod decode;
+pub mod encode;
+pub mod geometry;
+pub mod orient;
+pub mod probe;
+pub mod resize;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::transform::{Format, Transform};
+use geometry::Rect;
+
+/// The encoded result and what it cost.
+#[derive(Debug)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub timings: Timings,
+}
+
+/// Milliseconds spent in each step, for `Server-Timing`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub decode: f64,
+    pub resize: f64,
+    pub encode: f64,
+}
+
+/// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
+/// `clock` returns milliseconds; it is injected because `std::time` does not exist in wasm.
+pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, clock: &dyn Fn() -> f64) -> Result<Output> {
+    let format = transform.format.expect("the adapter passes a resolved transform");
+    let quality = transform.quality.unwrap_or(config.default_quality);
+
+    let probe = probe::probe(&source)?;
+    let (shown_w, shown_h) = probe.oriented_size();
+    let plan = geometry::plan(shown_w, shown_h, transform, config.max_width, config.max_height);
+
+    // From here on, work in stored coordinates: orientation is applied to the small output only.
+    let (sw, sh) = (probe.width as f64, probe.height as f64);
+    let region = orient::to_stored(plan.source, probe.orientation, sw, sh);
+    let out = if probe::swaps_axes(probe.orientation) { (plan.height, plan.width) } else { (plan.width, plan.height) };
+    let needed = (sw * out.0 as f64 / region.width, sh * out.1 as f64 / region.height);
+    let decode_size = admit::decode_size(&probe, needed);
+    admit::admit(admit::estimate(&probe, source.len(), decode_size, out), config.memory_budget)?;
+
+    let t0 = clock();
+    let img = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
+    drop(source);
+    let t1 = clock();
+    // The decode may be DCT-scaled: express the region in decoded pixels.
+    let (kx, ky) = (img.width() as f64 / sw, img.height() as f64 / sh);
+    let region = Rect { left: region.left * kx, top: region.top * ky, width: region.width * kx, height: region.height * ky };
+    let mut img = resize::resize(img, region, out.0, out.1)?;
+    orient::apply(&mut img, probe.orientation);
+    let t2 = clock();
+    let bytes = encode::encode(&img, format, quality)?;
+    let t3 = clock();
+
+    Ok(Output {
+        bytes,
+        format,
+        width: img.width(),
+        height: img.height(),
+        timings: Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 },
+    })
+}

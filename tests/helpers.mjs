@@ -1,0 +1,120 @@
+// Shared test plumbing: a Miniflare (workerd) instance running the built worker with the
+// configuration of wrangler.toml, in-memory R2 and a working Cache API.
+import { Miniflare } from 'miniflare';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { imageSize } from 'image-size';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+export const SAMPLES = process.env.SAMPLES_DIR ?? path.join(ROOT, 'target', 'samples');
+export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
+
+/**
+ * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2
+ * state, so a second instance can see the same bucket with an empty cache.
+ */
+export async function startWorker({ vars = {}, persist } = {}) {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
+  const mf = new Miniflare({
+    scriptPath: path.join(ROOT, 'build', 'index.js'),
+    modules: true,
+    modulesRoot: path.join(ROOT, 'build'),
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    compatibilityDate: workerOptions.compatibilityDate,
+    bindings: { ...workerOptions.bindings, ...vars },
+    r2Buckets: Object.keys(workerOptions.r2Buckets),
+    r2Persist: persist ?? false,
+    cache: true,
+    cachePersist: false,
+  });
+  await mf.ready;
+  return mf;
+}
+
+export function tempDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'eir-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const TYPES = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.gif': 'image/gif', '.bmp': 'image/bmp' };
+
+export function contentTypeOf(file) {
+  return TYPES[path.extname(file).toLowerCase()];
+}
+
+/** Puts `bytes` (Buffer or Uint8Array) into the IMAGES bucket. */
+export async function putOriginal(mf, key, bytes, contentType = contentTypeOf(key)) {
+  const bucket = await mf.getR2Bucket('IMAGES');
+  // The R2 proxy rejects Node Buffers: hand it an exact-size ArrayBuffer.
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  await bucket.put(key, ab, contentType ? { httpMetadata: { contentType } } : undefined);
+}
+
+export async function seedSamples(mf) {
+  for (const name of readdirSync(SAMPLES)) {
+    await putOriginal(mf, name, readFileSync(path.join(SAMPLES, name)));
+  }
+}
+
+export async function listKeys(mf, prefix) {
+  const bucket = await mf.getR2Bucket('IMAGES');
+  const keys = [];
+  let cursor;
+  do {
+    const page = await bucket.list({ prefix, cursor });
+    keys.push(...page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return keys;
+}
+
+/** sha256 of every object whose key does not start with `exceptPrefix`. */
+export async function hashOriginals(mf, exceptPrefix = '_variants/') {
+  const bucket = await mf.getR2Bucket('IMAGES');
+  const hashes = {};
+  for (const key of await listKeys(mf, '')) {
+    if (key.startsWith(exceptPrefix)) continue;
+    const obj = await bucket.get(key);
+    hashes[key] = createHash('sha256').update(new Uint8Array(await obj.arrayBuffer())).digest('hex');
+  }
+  return hashes;
+}
+
+/** GET (or another method) and read the whole body. */
+export async function fetchImage(mf, pathAndQuery, init) {
+  const res = await mf.dispatchFetch(`http://localhost${pathAndQuery}`, init);
+  const body = new Uint8Array(await res.arrayBuffer());
+  let size = null;
+  if (res.status === 200 && body.length) {
+    try { size = imageSize(body); } catch { size = null; }
+  }
+  return { res, status: res.status, body, size, text: () => new TextDecoder().decode(body) };
+}
+
+/** Polls until `check` returns a truthy value: wait_until work finishes after the response. */
+export async function eventually(check, { timeoutMs = 5000, intervalMs = 25 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function sha256(bytes) {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Every regular file under `dir`, as paths relative to it. */
+export function walk(dir, rel = '') {
+  return readdirSync(path.join(dir, rel)).flatMap((name) => {
+    const r = path.join(rel, name);
+    return statSync(path.join(dir, r)).isDirectory() ? walk(dir, r) : [r];
+  });
+}
+
+export { existsSync, readFileSync, path };

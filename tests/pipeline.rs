@@ -1,0 +1,101 @@
+//! The pipeline end to end on the host: bytes in, bytes out, decoded and checked.
+
+use edge_image_resizer::config::Config;
+use edge_image_resizer::pipeline::{self, probe};
+use edge_image_resizer::transform::{Fit, Format, Transform};
+use image::{ImageEncoder, Rgb, RgbImage};
+
+fn clock() -> f64 {
+    0.0
+}
+
+fn jpeg(w: u32, h: u32, sampling: jpeg_encoder::SamplingFactor) -> Vec<u8> {
+    let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
+    enc.set_sampling_factor(sampling);
+    enc.encode(img.as_raw(), w as u16, h as u16, jpeg_encoder::ColorType::Rgb).unwrap();
+    out
+}
+
+/// A PNG whose header claims `w`×`h` RGBA, with an empty IDAT: tiny file, huge image.
+fn png_bomb(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn run(src: Vec<u8>, t: Transform) -> edge_image_resizer::error::Result<pipeline::Output> {
+    let source = probe::sniff(&src).unwrap_or(Format::Jpeg);
+    pipeline::run(src, &t.resolved(source, 80), &Config::default(), &clock)
+}
+
+fn width(w: u32) -> Transform {
+    Transform { width: Some(w), ..Default::default() }
+}
+
+#[test]
+fn png_bomb_is_refused_by_admission_with_a_clear_message() {
+    let e = run(png_bomb(65536, 65536), width(100)).unwrap_err();
+    assert_eq!(e.status(), 413, "{e}");
+    assert!(e.message().contains("budget"), "{e}");
+}
+
+/// zune-jpeg 0.5.15 (inside `image`) decodes jpeg-encoder's own 4:2:0 output to green garbage;
+/// our JPEG path must not. The source is a smooth gradient, so the output must be one too.
+#[test]
+fn jpeg_420_from_jpeg_encoder_decodes_correctly() {
+    let src = jpeg(256, 256, jpeg_encoder::SamplingFactor::R_4_2_0);
+    let out = run(src, Transform { width: Some(64), format: Some(Format::Png), ..Default::default() }).unwrap();
+    let img = image::load_from_memory(&out.bytes).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (64, 64));
+    for (x, y, p) in img.enumerate_pixels() {
+        let want = [(x * 4 + 2) as i32, (y * 4 + 2) as i32, 128];
+        for c in 0..3 {
+            assert!((p[c] as i32 - want[c]).abs() <= 12, "pixel ({x},{y}) = {p:?}, want about {want:?}");
+        }
+    }
+}
+
+#[test]
+fn shrink_on_load_output_has_the_exact_requested_size() {
+    for (w, want) in [(100u32, (100u32, 75u32)), (333, (333, 250)), (1000, (1000, 750))] {
+        let out = run(jpeg(1600, 1200, jpeg_encoder::SamplingFactor::R_4_2_0), width(w)).unwrap();
+        assert_eq!((out.width, out.height), want);
+    }
+}
+
+#[test]
+fn cover_on_png_keeps_alpha_and_the_box() {
+    let img = image::RgbaImage::from_fn(300, 100, |x, _| image::Rgba([255, 0, 0, (x % 256) as u8]));
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png).write_image(img.as_raw(), 300, 100, image::ExtendedColorType::Rgba8).unwrap();
+    let out = run(png, Transform { width: Some(50), height: Some(50), fit: Fit::Cover, ..Default::default() }).unwrap();
+    let back = image::load_from_memory(&out.bytes).unwrap();
+    assert_eq!((back.width(), back.height(), back.color().has_alpha()), (50, 50, true));
+}

@@ -1,0 +1,217 @@
+// End-to-end behaviour of the built worker in workerd (Miniflare): resize on the same URL,
+// Cache API hits, persisted variants, HEAD, and clean 4xx for bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
+import {
+  startWorker, seedSamples, fetchImage, putOriginal, listKeys, hashOriginals, eventually, sha256,
+  tempDir, readFileSync, path, SAMPLES,
+} from './helpers.mjs';
+
+let mf;
+let expectedOriginals;
+const state = tempDir();
+
+before(async () => {
+  mf = await startWorker({ persist: state.dir });
+  await seedSamples(mf);
+  expectedOriginals = await hashOriginals(mf);
+});
+
+after(async () => {
+  try {
+    // Nothing lost: no request in this file may have changed or removed an original.
+    assert.deepEqual(await hashOriginals(mf), expectedOriginals);
+  } finally {
+    await mf.dispose();
+    state.remove();
+  }
+});
+
+/** Uploads an original for one test, and expects it unchanged at the end. */
+async function upload(key, bytes, contentType) {
+  await putOriginal(mf, key, bytes, contentType);
+  expectedOriginals[key] = sha256(bytes);
+}
+
+test('resizes on the same URL: 200, decoded size, type and headers', async () => {
+  const { status, res, size, body } = await fetchImage(mf, '/photo.jpg?w=400');
+  assert.equal(status, 200);
+  assert.equal(res.headers.get('content-type'), 'image/jpeg');
+  assert.deepEqual([size.type, size.width, size.height], ['jpg', 400, 300]);
+  assert.equal(Number(res.headers.get('content-length')), body.length);
+  assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000');
+  assert.match(res.headers.get('etag'), /^"[0-9a-f]{32}"$/);
+  assert.equal(res.headers.get('x-cache'), 'MISS');
+  assert.match(res.headers.get('server-timing'), /decode;dur=[\d.]+, resize;dur=[\d.]+, encode;dur=[\d.]+/);
+});
+
+test('computed sides round to the nearest pixel', async () => {
+  // 4000×3000 at h=101 → 134.67 wide → 135.
+  const { size } = await fetchImage(mf, '/photo.jpg?h=101');
+  assert.deepEqual([size.width, size.height], [135, 101]);
+});
+
+test('never upscales by default, and fits inside both sides', async () => {
+  const big = await fetchImage(mf, '/alpha.png?w=3000');
+  assert.deepEqual([big.size.width, big.size.height], [1200, 800]);
+  const boxed = await fetchImage(mf, '/photo.jpg?w=500&h=500');
+  assert.deepEqual([boxed.size.width, boxed.size.height], [500, 375]);
+});
+
+test('cover fills the box exactly', async () => {
+  const { size } = await fetchImage(mf, '/photo.jpg?w=200&h=200&fit=cover');
+  assert.deepEqual([size.width, size.height], [200, 200]);
+});
+
+test('the second identical request is a cache hit with the same bytes', async () => {
+  const first = await fetchImage(mf, '/photo.jpg?w=321');
+  assert.equal(first.res.headers.get('x-cache'), 'MISS');
+  const second = await eventually(async () => {
+    const r = await fetchImage(mf, '/photo.jpg?w=321');
+    return r.res.headers.get('x-cache') === 'HIT' && r;
+  });
+  assert.equal(sha256(second.body), sha256(first.body));
+  assert.equal(second.res.headers.get('etag'), first.res.headers.get('etag'));
+  assert.equal(second.res.headers.get('content-type'), 'image/jpeg');
+  // An equivalent URL (alias, other order) is the same cache entry.
+  const alias = await fetchImage(mf, '/photo.jpg?width=321');
+  assert.equal(alias.res.headers.get('x-cache'), 'HIT');
+});
+
+test('the variant is persisted in R2 and served from there after the cache is gone', async () => {
+  const first = await fetchImage(mf, '/photo.jpg?w=222&q=70');
+  assert.equal(first.status, 200);
+  const keys = await eventually(async () => {
+    const k = await listKeys(mf, '_variants/photo.jpg/');
+    return k.some((key) => key.endsWith('/w=222,q=70,f=jpeg.jpeg')) && k;
+  });
+  const key = keys.find((k) => k.endsWith('/w=222,q=70,f=jpeg.jpeg'));
+  const stored = await (await mf.getR2Bucket('IMAGES')).get(key);
+  assert.equal(stored.httpMetadata.contentType, 'image/jpeg');
+  assert.equal(sha256(new Uint8Array(await stored.arrayBuffer())), sha256(first.body));
+
+  // A second worker on the same R2 but an empty cache: served from the variant, not resized.
+  const fresh = await startWorker({ persist: state.dir });
+  try {
+    const again = await fetchImage(fresh, '/photo.jpg?q=70&width=222');
+    assert.equal(again.status, 200);
+    assert.equal(again.res.headers.get('x-cache'), 'VARIANT');
+    assert.equal(sha256(again.body), sha256(first.body));
+    assert.equal(again.res.headers.get('etag'), first.res.headers.get('etag'));
+    assert.equal(Number(again.res.headers.get('content-length')), first.body.length);
+  } finally {
+    await fresh.dispose();
+  }
+});
+
+test('no transform streams the original unchanged', async () => {
+  const original = readFileSync(path.join(SAMPLES, 'alpha.png'));
+  const { status, res, body } = await fetchImage(mf, '/alpha.png');
+  assert.equal(status, 200);
+  assert.equal(res.headers.get('content-type'), 'image/png');
+  assert.equal(sha256(body), sha256(original));
+  assert.equal(res.headers.get('x-cache'), null);
+});
+
+test('EXIF orientation is applied: a sideways-stored portrait comes out upright', async () => {
+  const { size, body } = await fetchImage(mf, '/portrait.jpg?w=300');
+  assert.deepEqual([size.width, size.height], [300, 450]);
+  assert.equal(size.orientation, undefined, 'metadata is stripped');
+  assert.ok(body.length > 0);
+});
+
+test('alpha PNG stays PNG with alpha; JPEG and WebP on request', async () => {
+  const png = await fetchImage(mf, '/alpha.png?w=300');
+  assert.equal(png.res.headers.get('content-type'), 'image/png');
+  assert.deepEqual([png.size.type, png.size.width, png.size.height], ['png', 300, 200]);
+  const jpeg = await fetchImage(mf, '/alpha.png?w=300&format=jpeg');
+  assert.deepEqual([jpeg.size.type, jpeg.res.headers.get('content-type')], ['jpg', 'image/jpeg']);
+  const webp = await fetchImage(mf, '/photo.jpg?w=120&f=webp');
+  assert.deepEqual([webp.size.type, webp.size.width, webp.size.height, webp.res.headers.get('content-type')], ['webp', 120, 90, 'image/webp']);
+});
+
+test('progressive JPEG and 16-bit grey PNG inputs', async () => {
+  const prog = await fetchImage(mf, '/progressive.jpg?w=600');
+  assert.deepEqual([prog.status, prog.size.width, prog.size.height], [200, 600, 400]);
+  const grey = await fetchImage(mf, '/grey.png?w=320');
+  assert.deepEqual([grey.status, grey.size.width, grey.size.height], [200, 320, 240]);
+});
+
+test('HEAD answers like GET without a body', async () => {
+  const get = await fetchImage(mf, '/photo.jpg?w=150');
+  const head = await fetchImage(mf, '/photo.jpg?w=150', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.body.length, 0);
+  for (const h of ['content-type', 'etag', 'cache-control']) assert.equal(head.res.headers.get(h), get.res.headers.get(h), h);
+});
+
+test('missing originals are 404, for plain and transformed requests', async () => {
+  for (const url of ['/nope.jpg', '/nope.jpg?w=100', '/dir/nope.png?format=webp']) {
+    const { status, text } = await fetchImage(mf, url);
+    assert.equal(status, 404, url);
+    assert.match(text(), /not found/);
+  }
+});
+
+test('methods other than GET and HEAD are 405 and write nothing', async () => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    const init = { method, body: ['POST', 'PUT', 'PATCH'].includes(method) ? 'overwrite' : undefined };
+    const { status, res } = await fetchImage(mf, '/photo.jpg', init);
+    assert.equal(status, 405, method);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD');
+  }
+  const { body } = await fetchImage(mf, '/photo.jpg');
+  assert.equal(sha256(body), sha256(readFileSync(path.join(SAMPLES, 'photo.jpg'))));
+});
+
+test('bad options are 400 with a message naming the option', async () => {
+  const cases = { '/photo.jpg?w=0': 'width', '/photo.jpg?w=99999': 'width', '/photo.jpg?q=0': 'quality', '/photo.jpg?format=tiff': 'format', '/photo.jpg?fit=fill': 'fit', '/photo.jpg?zoom=2': 'zoom' };
+  for (const [url, named] of Object.entries(cases)) {
+    const { status, text, res } = await fetchImage(mf, url);
+    assert.equal(status, 400, url);
+    assert.ok(text().includes(named), `${url}: ${text()}`);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+  }
+  // Plain `/a/../` is resolved by URL parsing before the worker sees it; encoded slashes are not.
+  for (const url of ['/a%2F..%2Fphoto.jpg?w=10', '/a//photo.jpg', '/_variants/photo.jpg/x', '/a%00.jpg', '/a%5Cb.jpg']) {
+    assert.equal((await fetchImage(mf, url)).status, 400, url);
+  }
+});
+
+test('corrupt and truncated images are 422, unknown formats 415', async () => {
+  const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
+  await upload('bad/garbage.jpg', Buffer.from('this is not an image at all'));
+  await upload('bad/corrupt.jpg', Buffer.concat([photo.subarray(0, 4), Buffer.alloc(4000, 0x5a)]));
+  await upload('bad/truncated.jpg', photo.subarray(0, Math.floor(photo.length * 0.4)));
+  await upload('bad/fake.avif', Buffer.from('\0\0\0\x1cftypavif\0\0\0\0avifmif1'), 'image/avif');
+  for (const key of ['bad/garbage.jpg', 'bad/corrupt.jpg', 'bad/truncated.jpg']) {
+    const { status, text } = await fetchImage(mf, `/${key}?w=100`);
+    assert.equal(status, 422, `${key}: ${text()}`);
+  }
+  const avif = await fetchImage(mf, '/bad/fake.avif?w=100');
+  assert.equal(avif.status, 415, avif.text());
+});
+
+test('a decompression bomb is refused with 413 before decoding', async () => {
+  await upload('bad/bomb.png', pngHeaderOnly(65536, 65536));
+  const started = Date.now();
+  const { status, text } = await fetchImage(mf, '/bad/bomb.png?w=100');
+  assert.equal(status, 413, text());
+  assert.match(text(), /budget/);
+  assert.ok(Date.now() - started < 2000);
+});
+
+/** A PNG whose header claims `w`×`h` RGBA, followed by an empty IDAT: tiny file, huge image. */
+function pngHeaderOnly(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; ihdr[9] = 6; // 8-bit RGBA
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+}
