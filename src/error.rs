@@ -21,6 +21,8 @@ pub enum Error {
     Undecodable(String),
     /// 502: the storage behind us failed.
     Upstream(String),
+    /// 500: a bug of ours (the resizer or an encoder refused what we handed it).
+    Internal(String),
     /// 500: a `wrangler.toml` variable or binding is wrong (the operator's fault, not the client's).
     Misconfigured(String),
 }
@@ -35,7 +37,7 @@ impl Error {
             Error::Unsupported(_) => 415,
             Error::Undecodable(_) => 422,
             Error::Upstream(_) => 502,
-            Error::Misconfigured(_) => 500,
+            Error::Internal(_) | Error::Misconfigured(_) => 500,
         }
     }
 
@@ -49,6 +51,7 @@ impl Error {
             Error::Unsupported(m) => format!("unsupported format: {m}"),
             Error::Undecodable(m) => format!("cannot decode image: {m}"),
             Error::Upstream(m) => format!("storage error: {m}"),
+            Error::Internal(m) => format!("internal error: {m}"),
             Error::Misconfigured(m) => format!("server misconfigured: {m}"),
         }
     }

@@ -69,8 +69,9 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
 
     // 5. The original's metadata resolves the output format, the variant key and the ETag.
     let original = store::head(&originals, &key).await?.ok_or(Error::NotFound)?;
-    let source_format = Format::of_original(store::content_type(&original).as_deref(), &key)
-        .ok_or_else(|| Error::Unsupported(format!("cannot tell the image type of '{key}' from its content type or extension")))?;
+    let stored_type = store::content_type(&original);
+    let source_format =
+        Format::of_original(stored_type.as_deref(), &key).ok_or_else(|| Format::unknown_original(stored_type.as_deref(), &key))?;
     let resolved = transform.resolved(source_format, config.default_quality);
     let content_type = resolved.format.unwrap_or(source_format).content_type();
     let etag = http::variant_etag(&original.etag(), &resolved);

@@ -90,6 +90,16 @@ impl Format {
         })
     }
 
+    /// Why an original whose format is not known from its metadata is refused (415).
+    pub fn unknown_original(content_type: Option<&str>, key: &str) -> crate::error::Error {
+        let hint = format!("{} {}", content_type.unwrap_or(""), key.rsplit_once('.').map(|(_, e)| e).unwrap_or("")).to_ascii_lowercase();
+        let known = [("avif", "AVIF"), ("heic", "HEIC"), ("heif", "HEIF"), ("tif", "TIFF"), ("svg", "SVG"), ("jxl", "JPEG XL")];
+        crate::error::Error::Unsupported(match known.iter().find(|(needle, _)| hint.contains(needle)) {
+            Some((_, name)) => format!("{name} input is not supported (JPEG, PNG, WebP, GIF and BMP are)"),
+            None => format!("cannot tell the image type of '{key}' from its content type or extension"),
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::Jpeg => "jpeg",
@@ -196,6 +206,9 @@ mod tests {
         assert_eq!(Format::of_original(Some("application/octet-stream"), "a.JPG"), Some(Format::Jpeg));
         assert_eq!(Format::of_original(None, "dir.v2/a"), None);
         assert_eq!(Format::of_original(Some("image/avif"), "a.avif"), None);
+        assert!(Format::unknown_original(Some("image/avif"), "a.avif").message().contains("AVIF input is not supported"));
+        assert!(Format::unknown_original(None, "scan.TIFF").message().contains("TIFF"));
+        assert!(Format::unknown_original(None, "blob").message().contains("cannot tell"));
     }
 
     #[test]

@@ -99,3 +99,15 @@ fn cover_on_png_keeps_alpha_and_the_box() {
     let back = image::load_from_memory(&out.bytes).unwrap();
     assert_eq!((back.width(), back.height(), back.color().has_alpha()), (50, 50, true));
 }
+
+/// Regression (found by the corpus): mapping the region into DCT-scaled pixels can overshoot
+/// the decoded image by a rounding error (2725 × 1363/2725 > 1363), which the resizer refuses.
+#[test]
+fn shrink_on_load_region_never_exceeds_the_decoded_image() {
+    for (w, h) in [(2725u32, 2225u32), (2999, 1999), (1001, 777)] {
+        for target in [200u32, 333, 800] {
+            let out = run(jpeg(w, h, jpeg_encoder::SamplingFactor::R_4_2_0), width(target));
+            assert!(out.is_ok(), "{w}×{h} → {target}: {:?}", out.err());
+        }
+    }
+}

@@ -80,7 +80,8 @@ fn dim(v: u32) -> Result<u16> {
 }
 
 fn failed<E: std::fmt::Display>(e: E) -> Error {
-    Error::Undecodable(format!("encoding failed: {e}"))
+    // The pixels were decoded and sized by us: an encoder refusing them is our bug.
+    Error::Internal(format!("encoding failed: {e}"))
 }
 
 #[cfg(test)]

@@ -13,6 +13,17 @@ pub struct Rect {
     pub height: f64,
 }
 
+impl Rect {
+    /// Scales the rectangle by `kx`, `ky` and keeps it inside a `w`×`h` image: scaling by a
+    /// ratio of integer sizes can overshoot the edge by a rounding error.
+    pub fn scaled_within(self, kx: f64, ky: f64, w: u32, h: u32) -> Rect {
+        let (w, h) = (w as f64, h as f64);
+        let left = (self.left * kx).clamp(0.0, w);
+        let top = (self.top * ky).clamp(0.0, h);
+        Rect { left, top, width: (self.width * kx).min(w - left), height: (self.height * ky).min(h - top) }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plan {
     /// Output size, as displayed.

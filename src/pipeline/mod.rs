@@ -22,7 +22,6 @@ pub mod resize;
 use crate::config::Config;
 use crate::error::Result;
 use crate::transform::{Format, Transform};
-use geometry::Rect;
 
 /// The encoded result and what it cost.
 #[derive(Debug)]
@@ -65,8 +64,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, clock: &dyn 
     drop(source);
     let t1 = clock();
     // The decode may be DCT-scaled: express the region in decoded pixels.
-    let (kx, ky) = (img.width() as f64 / sw, img.height() as f64 / sh);
-    let region = Rect { left: region.left * kx, top: region.top * ky, width: region.width * kx, height: region.height * ky };
+    let region = region.scaled_within(img.width() as f64 / sw, img.height() as f64 / sh, img.width(), img.height());
     let mut img = resize::resize(img, region, out.0, out.1)?;
     orient::apply(&mut img, probe.orientation);
     let t2 = clock();

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `npm start`: install what is missing, seed local R2 with generated samples, run the release
+# worker under `wrangler dev` on http://127.0.0.1:8787 (wrangler runs the build itself).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+bash scripts/samples.sh target/samples
+
+echo "== seeding local R2 bucket 'images'"
+for f in target/samples/*; do
+  case "$f" in
+    *.jpg) type=image/jpeg ;;
+    *.png) type=image/png ;;
+    *) continue ;;
+  esac
+  npx wrangler r2 object put "images/$(basename "$f")" --file "$f" --content-type "$type" --local >/dev/null
+  echo "   images/$(basename "$f")"
+done
+
+cat <<'URLS'
+== try:
+   http://127.0.0.1:8787/photo.jpg?w=400             400 px wide JPEG (x-cache: MISS, then HIT)
+   http://127.0.0.1:8787/photo.jpg?w=300&h=300&fit=cover
+   http://127.0.0.1:8787/portrait.jpg?w=300          EXIF-rotated portrait, upright
+   http://127.0.0.1:8787/alpha.png?w=400             PNG with alpha
+   http://127.0.0.1:8787/alpha.png?w=400&format=jpeg flattened onto white
+   http://127.0.0.1:8787/photo.jpg                   the original, streamed as stored
+URLS
+exec npx wrangler dev --ip 127.0.0.1 --port 8787

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `npm test`: native Rust tests of the core, then the built worker in workerd (Miniflare).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+
+echo "== cargo test (core, natively)"
+cargo test --quiet
+
+echo "== build the release worker"
+bash scripts/build.sh
+
+echo "== sample images"
+bash scripts/samples.sh target/samples
+
+echo "== miniflare tests"
+# The timeout turns a hung request into a failure instead of a hung CI run.
+node --test --test-timeout=900000 tests/

@@ -1,0 +1,65 @@
+// Every image of ../shared/corpus (real files written by others) through the worker, when the
+// corpus is beside the project: never a 5xx, and the answers the corpus itself documents
+// (orientation sizes, PngSuite's valid and invalid files).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, putOriginal, fetchImage, hashOriginals, walk, existsSync, readFileSync, path, CORPUS } from './helpers.mjs';
+
+const present = existsSync(CORPUS);
+const files = present ? walk(CORPUS).filter((f) => /\.(jpe?g|png|gif|webp|bmp|avif|tiff?)$/i.test(f)) : [];
+const skip = present ? false : `no corpus at ${CORPUS}`;
+let mf;
+let before_;
+
+before(async () => {
+  if (!present) return;
+  mf = await startWorker();
+  for (const f of files) await putOriginal(mf, `corpus/${f}`, readFileSync(path.join(CORPUS, f)));
+  before_ = await hashOriginals(mf);
+});
+
+after(async () => {
+  if (!mf) return;
+  try {
+    assert.deepEqual(await hashOriginals(mf), before_, 'originals changed');
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test('every corpus image, resized and passed through, never gets a 5xx', { skip, timeout: 600_000 }, async () => {
+  const outcomes = [];
+  for (const f of files) {
+    for (const query of ['?w=200', '?w=800&format=webp', '']) {
+      const started = Date.now();
+      const { status, text } = await fetchImage(mf, `/corpus/${f}${query}`);
+      outcomes.push({ f, query, status, ms: Date.now() - started, message: status === 200 ? '' : text().trim() });
+    }
+  }
+  const errors = outcomes.filter((o) => o.status >= 500);
+  assert.deepEqual(errors, [], 'server errors');
+  const counts = outcomes.reduce((m, o) => ((m[o.status] = (m[o.status] ?? 0) + 1), m), {});
+  console.log(`corpus: ${files.length} files, ${outcomes.length} requests, statuses ${JSON.stringify(counts)}`);
+  for (const o of outcomes.filter((o) => o.status !== 200)) console.log(`  ${o.status} ${o.f}${o.query}: ${o.message}`);
+});
+
+test('PngSuite: invalid x*.png files are 4xx, every valid file resizes', { skip }, async () => {
+  for (const f of files.filter((f) => f.startsWith('pngsuite/'))) {
+    const { status, size, text } = await fetchImage(mf, `/corpus/${f}?w=16&format=png`);
+    if (path.basename(f).startsWith('x')) {
+      assert.ok(status >= 400 && status < 500, `${f}: ${status}`);
+    } else {
+      assert.equal(status, 200, `${f}: ${text()}`);
+      assert.equal(size.width, Math.min(16, size.width));
+    }
+  }
+});
+
+test('EXIF orientation: every Landscape_N is 600×450 and every Portrait_N 450×600 upright', { skip }, async () => {
+  for (const f of files.filter((f) => f.startsWith('orientation/'))) {
+    const { status, size } = await fetchImage(mf, `/corpus/${f}?format=png`);
+    assert.equal(status, 200, f);
+    const want = path.basename(f).startsWith('Landscape') ? [600, 450] : [450, 600];
+    assert.deepEqual([size.width, size.height], want, f);
+  }
+});
