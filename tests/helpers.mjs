@@ -16,7 +16,7 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
  * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2
  * state, so a second instance can see the same bucket with an empty cache.
  */
-export async function startWorker({ vars = {}, persist } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [] } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const mf = new Miniflare({
     scriptPath: path.join(ROOT, 'build', 'index.js'),
@@ -25,7 +25,7 @@ export async function startWorker({ vars = {}, persist } = {}) {
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
     compatibilityDate: workerOptions.compatibilityDate,
     bindings: { ...workerOptions.bindings, ...vars },
-    r2Buckets: Object.keys(workerOptions.r2Buckets),
+    r2Buckets: [...Object.keys(workerOptions.r2Buckets), ...extraBuckets],
     r2Persist: persist ?? false,
     cache: true,
     cachePersist: false,
@@ -59,8 +59,8 @@ export async function seedSamples(mf) {
   }
 }
 
-export async function listKeys(mf, prefix) {
-  const bucket = await mf.getR2Bucket('IMAGES');
+export async function listKeys(mf, prefix, binding = 'IMAGES') {
+  const bucket = await mf.getR2Bucket(binding);
   const keys = [];
   let cursor;
   do {

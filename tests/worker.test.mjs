@@ -215,3 +215,21 @@ function pngHeaderOnly(w, h) {
   ihdr[8] = 8; ihdr[9] = 6; // 8-bit RGBA
   return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
 }
+
+test('with a VARIANTS bucket bound, variants go there and the originals bucket stays untouched', async () => {
+  const two = await startWorker({ extraBuckets: ['VARIANTS'] });
+  try {
+    await putOriginal(two, 'photo.jpg', readFileSync(path.join(SAMPLES, 'photo.jpg')));
+    const first = await fetchImage(two, '/photo.jpg?w=100');
+    assert.equal(first.status, 200);
+    const keys = await eventually(async () => {
+      const k = await listKeys(two, '', 'VARIANTS');
+      return k.length > 0 && k;
+    });
+    assert.equal(keys.length, 1);
+    assert.match(keys[0], /^_variants\/photo\.jpg\/[^/]+\/w=100,q=80,f=jpeg\.jpeg$/);
+    assert.deepEqual(await listKeys(two, '', 'IMAGES'), ['photo.jpg']);
+  } finally {
+    await two.dispose();
+  }
+});
