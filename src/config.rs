@@ -2,6 +2,59 @@
 //! never sees the `worker` crate. Every variable has a safe default.
 
 use crate::error::{Error, Result};
+use crate::url::SizeSpec;
+
+/// The URL grammars, each of which can be switched off with `GRAMMARS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grammars {
+    /// `?width=&height=&fit=…` (Cloudflare's option names and aliases).
+    pub query: bool,
+    /// `/cdn-cgi/image/width=400,fit=cover/key`.
+    pub cloudflare: bool,
+    /// `key-200x200.jpg`, `key-640w.jpg`, `key-480h.jpg`.
+    pub suffix: bool,
+    /// `/prefix/360x270/img.jpg`.
+    pub segment: bool,
+    /// `img-md.png` (named presets).
+    pub named: bool,
+    /// `?size=L&to_webp=1`.
+    pub size: bool,
+}
+
+impl Grammars {
+    pub const ALL: Grammars = Grammars { query: true, cloudflare: true, suffix: true, segment: true, named: true, size: true };
+    pub const NONE: Grammars = Grammars { query: false, cloudflare: false, suffix: false, segment: false, named: false, size: false };
+    pub const NAMES: &'static str = "query, cloudflare, suffix, segment, named, size";
+}
+
+/// Which sizes a URL may ask for (`SIZE_POLICY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SizePolicy {
+    /// Any size up to the maximum.
+    #[default]
+    Any,
+    /// Only the sizes in `ALLOWED_SIZES`, the named presets and the `size=` presets.
+    AllowList,
+    /// Only the named presets and the `size=` presets.
+    Presets,
+}
+
+/// Signed URLs: on when `SIGNING_KEY` is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signing {
+    /// The current key first, then `SIGNING_KEY_PREVIOUS` during a rotation.
+    pub keys: Vec<Vec<u8>>,
+    /// `REQUIRE_SIGNATURE` (default true): originals need a signature too; false lets
+    /// unsigned requests for untransformed originals through.
+    pub originals_too: bool,
+}
+
+impl std::fmt::Debug for Signing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        write!(f, "Signing {{ keys: {}, originals_too: {} }}", self.keys.len(), self.originals_too)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -16,6 +69,14 @@ pub struct Config {
     pub max_height: u32,
     /// Peak memory one transform may use, in bytes (the isolate has 128 MB for everything).
     pub memory_budget: u64,
+    pub grammars: Grammars,
+    /// Named variants (`img-md.png`), in the order given.
+    pub presets: Vec<(String, SizeSpec)>,
+    pub size_policy: SizePolicy,
+    pub allowed_sizes: Vec<SizeSpec>,
+    /// Lower-case extensions of originals that may be transformed.
+    pub allowed_extensions: Vec<String>,
+    pub signing: Option<Signing>,
 }
 
 impl Default for Config {
@@ -27,9 +88,18 @@ impl Default for Config {
             max_width: 4096,
             max_height: 4096,
             memory_budget: 64 * 1024 * 1024,
+            grammars: Grammars::ALL,
+            presets: parse_presets(DEFAULT_PRESETS).expect("valid defaults"),
+            size_policy: SizePolicy::Any,
+            allowed_sizes: Vec::new(),
+            allowed_extensions: DEFAULT_EXTENSIONS.split(' ').map(String::from).collect(),
+            signing: None,
         }
     }
 }
+
+const DEFAULT_PRESETS: &str = "sm=320,md=640,lg=1280,xl=1920";
+const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp";
 
 impl Config {
     /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).
@@ -57,8 +127,77 @@ impl Config {
         if let Some(v) = get("MEMORY_BUDGET_MB") {
             c.memory_budget = parse_in("MEMORY_BUDGET_MB", &v, 8, 120)? * 1024 * 1024;
         }
+        if let Some(v) = get("GRAMMARS") {
+            c.grammars = parse_grammars(&v)?;
+        }
+        if let Some(v) = get("PRESETS") {
+            c.presets = parse_presets(&v).ok_or_else(|| config_error("PRESETS", "a list like sm=320,md=640,thumb=200x200"))?;
+        }
+        if let Some(v) = get("SIZE_POLICY") {
+            c.size_policy = match v.trim() {
+                "any" => SizePolicy::Any,
+                "allow-list" => SizePolicy::AllowList,
+                "presets" => SizePolicy::Presets,
+                _ => return Err(config_error("SIZE_POLICY", "any, allow-list or presets")),
+            };
+        }
+        if let Some(v) = get("ALLOWED_SIZES") {
+            c.allowed_sizes = list(&v)
+                .map(|t| SizeSpec::parse(t, false))
+                .collect::<Option<_>>()
+                .ok_or_else(|| config_error("ALLOWED_SIZES", "a list like 360x270,480h,640w"))?;
+        }
+        if c.size_policy == SizePolicy::AllowList && c.allowed_sizes.is_empty() {
+            return Err(config_error("ALLOWED_SIZES", "set when SIZE_POLICY is allow-list"));
+        }
+        if let Some(v) = get("ALLOWED_EXTENSIONS") {
+            c.allowed_extensions = list(&v).map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect();
+        }
+        if let Some(key) = get("SIGNING_KEY").filter(|k| !k.is_empty()) {
+            let mut keys = vec![key.into_bytes()];
+            keys.extend(get("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()).map(String::into_bytes));
+            let originals_too = match get("REQUIRE_SIGNATURE").as_deref().map(str::trim) {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(_) => return Err(config_error("REQUIRE_SIGNATURE", "true or false")),
+            };
+            c.signing = Some(Signing { keys, originals_too });
+        }
         Ok(c)
     }
+}
+
+/// Items separated by commas and/or spaces.
+fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_grammars(v: &str) -> Result<Grammars> {
+    let mut g = Grammars::NONE;
+    for name in list(v) {
+        let flag = match name {
+            "query" => &mut g.query,
+            "cloudflare" => &mut g.cloudflare,
+            "suffix" => &mut g.suffix,
+            "segment" => &mut g.segment,
+            "named" => &mut g.named,
+            "size" => &mut g.size,
+            _ => return Err(config_error("GRAMMARS", &format!("a list of {}", Grammars::NAMES))),
+        };
+        *flag = true;
+    }
+    Ok(g)
+}
+
+/// `name=token` pairs; a preset name is a short lower-case word.
+fn parse_presets(v: &str) -> Option<Vec<(String, SizeSpec)>> {
+    list(v)
+        .map(|item| {
+            let (name, token) = item.split_once('=')?;
+            let ok_name = !name.is_empty() && name.len() <= 16 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            Some((name.to_string(), SizeSpec::parse(token, true)?)).filter(|_| ok_name)
+        })
+        .collect()
 }
 
 fn parse_in(name: &str, value: &str, min: u64, max: u64) -> Result<u64> {
@@ -103,8 +242,42 @@ mod tests {
     }
 
     #[test]
+    fn reads_grammars_presets_policy_and_signing() {
+        let c = Config::from_lookup(lookup(&[
+            ("GRAMMARS", "query, suffix"),
+            ("PRESETS", "thumb=200x200,big=2000"),
+            ("SIZE_POLICY", "allow-list"),
+            ("ALLOWED_SIZES", "360x270, 480h,640w"),
+            ("ALLOWED_EXTENSIONS", ".JPG png"),
+            ("SIGNING_KEY", "k1"),
+            ("SIGNING_KEY_PREVIOUS", "k0"),
+            ("REQUIRE_SIGNATURE", "false"),
+        ]))
+        .unwrap();
+        assert!(c.grammars.query && c.grammars.suffix && !c.grammars.cloudflare && !c.grammars.named);
+        assert_eq!(c.presets.iter().map(|(n, s)| format!("{n}={s}")).collect::<Vec<_>>(), ["thumb=200x200", "big=2000w"]);
+        assert_eq!(c.size_policy, SizePolicy::AllowList);
+        assert_eq!(c.allowed_sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>(), ["360x270", "480h", "640w"]);
+        assert_eq!(c.allowed_extensions, ["jpg", "png"]);
+        let s = c.signing.unwrap();
+        assert_eq!((s.keys, s.originals_too), (vec![b"k1".to_vec(), b"k0".to_vec()], false));
+        assert!(Config::from_lookup(lookup(&[("SIGNING_KEY", "k")])).unwrap().signing.unwrap().originals_too);
+    }
+
+    #[test]
     fn rejects_invalid_values() {
-        for (k, v) in [("DEFAULT_QUALITY", "0"), ("MAX_WIDTH", "wide"), ("MEMORY_BUDGET_MB", "500"), ("VARIANT_PREFIX", "../x")] {
+        for (k, v) in [
+            ("DEFAULT_QUALITY", "0"),
+            ("MAX_WIDTH", "wide"),
+            ("MEMORY_BUDGET_MB", "500"),
+            ("VARIANT_PREFIX", "../x"),
+            ("GRAMMARS", "query,xml"),
+            ("PRESETS", "md"),
+            ("PRESETS", "MD=640"),
+            ("SIZE_POLICY", "some"),
+            ("SIZE_POLICY", "allow-list"),
+            ("ALLOWED_SIZES", "640px"),
+        ] {
             assert!(Config::from_lookup(lookup(&[(k, v)])).is_err(), "{k}={v} accepted");
         }
     }

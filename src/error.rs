@@ -9,6 +9,8 @@ use std::fmt;
 pub enum Error {
     /// 400: a malformed or out-of-range option, or an invalid key.
     BadRequest(String),
+    /// 403: a missing, wrong or expired signature.
+    Forbidden(String),
     /// 404: no original under that key.
     NotFound,
     /// 405: anything but GET and HEAD.
@@ -31,6 +33,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::BadRequest(_) => 400,
+            Error::Forbidden(_) => 403,
             Error::NotFound => 404,
             Error::MethodNotAllowed => 405,
             Error::TooLarge(_) => 413,
@@ -45,6 +48,7 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::BadRequest(m) => format!("bad request: {m}"),
+            Error::Forbidden(m) => format!("forbidden: {m}"),
             Error::NotFound => "not found".into(),
             Error::MethodNotAllowed => "method not allowed: use GET or HEAD".into(),
             Error::TooLarge(m) => format!("image too large: {m}"),

@@ -1,6 +1,6 @@
 //! HTTP decisions that do not need the runtime: content types, ETags, cache keys.
 
-use crate::transform::{Format, Transform};
+use crate::transform::{Accepts, FormatChoice, Transform};
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever the pipeline's output for the same input and options changes, so ETags
@@ -24,18 +24,28 @@ pub fn variant_etag(source_etag: &str, resolved: &Transform) -> String {
 /// of one original can be listed or deleted by prefix), then the original's etag (so replacing
 /// the original makes new variants), then the resolved transform.
 pub fn variant_key(prefix: &str, key: &str, source_etag: &str, resolved: &Transform) -> String {
-    let ext = resolved.format.map(Format::name).unwrap_or("bin");
+    let ext = resolved.output_format().map(|f| f.name()).unwrap_or("bin");
     format!("{prefix}{key}/{}/{}.{ext}", sanitize_etag(source_etag), resolved.canonical())
 }
 
 /// The Cache API key: one URL per canonical request, whatever alias or order the client used.
-pub fn cache_key(origin: &str, key: &str, transform: &Transform) -> String {
+/// A negotiated format (`format=auto`) adds what the client accepts, so one browser never
+/// receives another's format (the Cache API ignores `Vary`).
+pub fn cache_key(origin: &str, key: &str, transform: &Transform, accepts: Accepts) -> String {
     let path = percent_encoding::utf8_percent_encode(key, PATH).to_string();
-    if transform.is_identity() {
-        format!("{origin}/{path}")
-    } else {
-        format!("{origin}/{path}?t={}", transform.canonical())
+    let mut url = format!("{origin}/{path}");
+    if !transform.is_identity() {
+        url.push_str(&format!("?t={}", transform.canonical()));
     }
+    if let Some(class) = negotiated_class(transform, accepts) {
+        url.push_str(&format!("&accept={class}"));
+    }
+    url
+}
+
+/// For negotiated requests, the class of client: what `Vary: Accept` stands for.
+pub fn negotiated_class(transform: &Transform, accepts: Accepts) -> Option<&'static str> {
+    (transform.format == Some(FormatChoice::Auto)).then_some(if accepts.webp { "webp" } else { "legacy" })
 }
 
 /// Characters escaped in a key used as a URL path (keeps `/`).
@@ -74,8 +84,10 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    use crate::transform::Format;
+
     fn t(w: u32) -> Transform {
-        Transform { width: Some(w), ..Default::default() }.resolved(Format::Jpeg, 80)
+        Transform { width: Some(w), ..Default::default() }.resolved(Format::Jpeg, 80, Accepts::default())
     }
 
     #[test]
@@ -94,9 +106,13 @@ mod tests {
 
     #[test]
     fn cache_key_is_canonical() {
+        let none = Accepts::default();
         let tr = Transform { width: Some(100), quality: Some(80), ..Default::default() };
-        assert_eq!(cache_key("https://x", "a b/c.jpg", &tr), "https://x/a%20b/c.jpg?t=w=100,q=80");
-        assert_eq!(cache_key("https://x", "c.jpg", &Transform::default()), "https://x/c.jpg");
+        assert_eq!(cache_key("https://x", "a b/c.jpg", &tr, none), "https://x/a%20b/c.jpg?t=w=100,q=80");
+        assert_eq!(cache_key("https://x", "c.jpg", &Transform::default(), none), "https://x/c.jpg");
+        let auto = Transform { width: Some(100), format: Some(FormatChoice::Auto), ..Default::default() };
+        assert_eq!(cache_key("https://x", "c.png", &auto, Accepts { webp: true }), "https://x/c.png?t=w=100,f=auto&accept=webp");
+        assert_eq!(cache_key("https://x", "c.png", &auto, none), "https://x/c.png?t=w=100,f=auto&accept=legacy");
     }
 
     #[test]

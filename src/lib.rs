@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod pipeline;
+pub mod policy;
 pub mod transform;
 pub mod url;
 
@@ -18,7 +19,7 @@ mod edge;
 use {
     edge::{cache, respond, respond::ImageHeaders, respond::Served, store},
     error::Error,
-    transform::Format,
+    transform::{Accepts, Format},
     worker::{event, Context, Env, Method, Request, Response, ResponseBody},
 };
 
@@ -38,13 +39,27 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
         return Err(Error::MethodNotAllowed);
     }
 
-    // 2. URL → the original's key and one canonical transform.
+    // 2. URL → the original's key and one canonical transform, whatever the grammar.
     let config = edge::config(env)?;
-    let url = req.url().map_err(|_| Error::bad_request("invalid URL"))?;
-    let url::ImageRequest { key, transform } = url::parse(url.path(), url.query(), &config)?;
-    let originals = store::originals(env)?;
+    let request_url = req.url().map_err(|_| Error::bad_request("invalid URL"))?;
+    let parsed = url::parse(request_url.path(), request_url.query(), &config)?;
 
-    // 3. Nothing to do: stream the original as stored, never through wasm memory.
+    // 3. The signature (when a key is set), before anything is read.
+    let transforms = !parsed.request.transform.is_identity();
+    policy::check_signature(&parsed.signature, transforms, &config, edge::now_secs())?;
+
+    // 4. A file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the grammar.
+    let originals = store::originals(env)?;
+    let request = match parsed.literal {
+        Some(literal) if store::head(&originals, &literal.key).await?.is_some() => literal,
+        _ => parsed.request,
+    };
+
+    // 5. Size allow-lists, presets-only mode, transformable extensions.
+    policy::check_request(&request, &config)?;
+    let url::ImageRequest { key, transform } = request;
+
+    // 6. Nothing to do: stream the original as stored, never through wasm memory.
     if transform.is_identity() {
         let object = store::get(&originals, &key).await?.ok_or(Error::NotFound)?;
         let content_type = store::content_type(&object).unwrap_or_else(|| http::content_type_for_key(&key).into());
@@ -57,27 +72,30 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
             etag: &etag,
             served: None,
             server_timing: None,
+            vary_accept: false,
         };
         return respond::image(body, headers);
     }
 
-    // 4. The Cache API, keyed by the canonical request.
-    let cache_key = http::cache_key(&url.origin().ascii_serialization(), &key, &transform);
+    // 7. The Cache API, keyed by the canonical request (and the client's format class when negotiated).
+    let accepts = Accepts::from_header(req.headers().get("accept").ok().flatten().as_deref());
+    let vary_accept = http::negotiated_class(&transform, accepts).is_some();
+    let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, accepts);
     if let Some(hit) = cache::lookup(&cache_key).await? {
         return respond::relabel(hit, Served::Hit);
     }
 
-    // 5. The original's metadata resolves the output format, the variant key and the ETag.
+    // 8. The original's metadata resolves the output format, the variant key and the ETag.
     let original = store::head(&originals, &key).await?.ok_or(Error::NotFound)?;
     let stored_type = store::content_type(&original);
     let source_format =
         Format::of_original(stored_type.as_deref(), &key).ok_or_else(|| Format::unknown_original(stored_type.as_deref(), &key))?;
-    let resolved = transform.resolved(source_format, config.default_quality);
-    let content_type = resolved.format.unwrap_or(source_format).content_type();
+    let resolved = transform.resolved(source_format, config.default_quality, accepts);
+    let content_type = resolved.output_format().unwrap_or(source_format).content_type();
     let etag = http::variant_etag(&original.etag(), &resolved);
     let variant_key = http::variant_key(&config.variant_prefix, &key, &original.etag(), &resolved);
 
-    // 6. A persisted variant outlives cache eviction: serve it without resizing again.
+    // 9. A persisted variant outlives cache eviction: serve it without resizing again.
     let variants = store::variants(env)?;
     if let Some(variant) = store::get(&variants, &variant_key).await? {
         let size = variant.size();
@@ -89,17 +107,18 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
             etag: &etag,
             served: Some(Served::Variant),
             server_timing: None,
+            vary_accept,
         };
         let mut resp = respond::image(body, headers)?;
         cache::store_later(ctx, cache_key, &mut resp)?;
         return Ok(resp);
     }
 
-    // 7. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
+    // 10. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
     let source = store::read_all(store::get(&originals, &key).await?.ok_or(Error::NotFound)?).await?;
     let output = pipeline::run(source, &resolved, &config, &edge::now_ms)?;
 
-    // 8. Answer on the same URL; persist the variant and fill the cache after the response is sent.
+    // 11. Answer on the same URL; persist the variant and fill the cache after the response is sent.
     let headers = ImageHeaders {
         content_type,
         content_length: output.bytes.len() as u64,
@@ -107,6 +126,7 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
         etag: &etag,
         served: Some(Served::Miss),
         server_timing: Some(http::server_timing(&output.timings)),
+        vary_accept,
     };
     let mut resp = respond::image(ResponseBody::Body(output.bytes.clone()), headers)?;
     cache::store_later(ctx, cache_key, &mut resp)?;

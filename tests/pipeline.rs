@@ -2,7 +2,7 @@
 
 use edge_image_resizer::config::Config;
 use edge_image_resizer::pipeline::{self, probe};
-use edge_image_resizer::transform::{Fit, Format, Transform};
+use edge_image_resizer::transform::{Accepts, Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform, Turn};
 use image::{ImageEncoder, Rgb, RgbImage};
 
 fn clock() -> f64 {
@@ -52,7 +52,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 fn run(src: Vec<u8>, t: Transform) -> edge_image_resizer::error::Result<pipeline::Output> {
     let source = probe::sniff(&src).unwrap_or(Format::Jpeg);
-    pipeline::run(src, &t.resolved(source, 80), &Config::default(), &clock)
+    pipeline::run(src, &t.resolved(source, 80, Accepts::default()), &Config::default(), &clock)
 }
 
 fn width(w: u32) -> Transform {
@@ -71,7 +71,7 @@ fn png_bomb_is_refused_by_admission_with_a_clear_message() {
 #[test]
 fn jpeg_420_from_jpeg_encoder_decodes_correctly() {
     let src = jpeg(256, 256, jpeg_encoder::SamplingFactor::R_4_2_0);
-    let out = run(src, Transform { width: Some(64), format: Some(Format::Png), ..Default::default() }).unwrap();
+    let out = run(src, Transform { width: Some(64), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() }).unwrap();
     let img = image::load_from_memory(&out.bytes).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (64, 64));
     for (x, y, p) in img.enumerate_pixels() {
@@ -110,4 +110,75 @@ fn shrink_on_load_region_never_exceeds_the_decoded_image() {
             assert!(out.is_ok(), "{w}×{h} → {target}: {:?}", out.err());
         }
     }
+}
+
+fn png_of(img: &image::RgbaImage) -> Vec<u8> {
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)
+        .unwrap();
+    png
+}
+
+fn decode(out: &pipeline::Output) -> image::RgbaImage {
+    image::load_from_memory(&out.bytes).unwrap().to_rgba8()
+}
+
+/// Red on the left half, blue on the right, so every turn and mirror is visible.
+fn halves(w: u32, h: u32) -> Vec<u8> {
+    png_of(&image::RgbaImage::from_fn(w, h, |x, _| if x < w / 2 { image::Rgba([255, 0, 0, 255]) } else { image::Rgba([0, 0, 255, 255]) }))
+}
+
+#[test]
+fn rotate_and_flip_apply_before_sizing() {
+    let turned = Transform { width: Some(20), turn: Turn { quarters: 1, flip: Flip::None }, ..Default::default() };
+    let out = decode(&run(halves(80, 40), turned).unwrap());
+    // 80×40 turned a quarter clockwise is 40×80; width 20 then gives 20×40, red on top.
+    assert_eq!(out.dimensions(), (20, 40));
+    assert!(out.get_pixel(10, 2)[0] > 200 && out.get_pixel(10, 37)[2] > 200);
+    let mirrored =
+        Transform { turn: Turn { quarters: 0, flip: Flip::Horizontal }, format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
+    let out = decode(&run(halves(80, 40), mirrored).unwrap());
+    assert!(out.get_pixel(2, 20)[2] > 200 && out.get_pixel(77, 20)[0] > 200, "blue is now on the left");
+}
+
+#[test]
+fn pad_fills_the_box_with_the_background() {
+    let t = Transform { width: Some(100), height: Some(100), fit: Fit::Pad, background: Some([0, 255, 0, 255]), ..Default::default() };
+    let out = decode(&run(halves(200, 100), t).unwrap());
+    assert_eq!(out.dimensions(), (100, 100));
+    assert_eq!(out.get_pixel(50, 2).0, [0, 255, 0, 255], "green band above");
+    assert_eq!(out.get_pixel(50, 97).0, [0, 255, 0, 255], "green band below");
+    assert!(out.get_pixel(10, 50)[0] > 200, "image in the middle");
+}
+
+#[test]
+fn auto_gravity_keeps_the_detailed_side() {
+    let img = image::RgbaImage::from_fn(300, 100, |x, y| {
+        if x < 100 && (x / 3 + y / 3) % 2 == 0 {
+            image::Rgba([0, 0, 0, 255])
+        } else {
+            image::Rgba([240, 240, 240, 255])
+        }
+    });
+    let t = Transform { width: Some(50), height: Some(50), fit: Fit::Cover, gravity: Gravity::Auto, ..Default::default() };
+    let out = decode(&run(png_of(&img), t).unwrap());
+    let dark = out.pixels().filter(|p| p[0] < 128).count();
+    assert!(dark > 600, "the checkerboard (left) should fill the crop, found {dark} dark pixels");
+}
+
+#[test]
+fn size_presets_follow_the_original_orientation() {
+    let t = Transform { size: Some(SizePreset::XS), ..Default::default() };
+    let wide = run(jpeg(1600, 1200, jpeg_encoder::SamplingFactor::R_4_2_0), t.clone()).unwrap();
+    assert_eq!((wide.width, wide.height), (320, 240));
+    let tall = run(jpeg(1200, 1600, jpeg_encoder::SamplingFactor::R_4_2_0), t).unwrap();
+    assert_eq!((tall.width, tall.height), (240, 320));
+}
+
+#[test]
+fn avif_output_is_a_clear_415() {
+    let e = run(halves(10, 10), Transform { format: Some(FormatChoice::Is(Format::Avif)), ..Default::default() }).unwrap_err();
+    assert_eq!(e.status(), 415);
+    assert!(e.message().contains("AVIF"), "{e}");
 }

@@ -11,13 +11,19 @@ use worker::Env;
 
 /// Reads the configuration from `[vars]`.
 pub fn config(env: &Env) -> Result<Config, Error> {
-    Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()))
+    // Secrets (`SIGNING_KEY`, `SIGNING_KEY_PREVIOUS`) are read the same way as plain variables.
+    Config::from_lookup(|name| env.var(name).map(|v| v.to_string()).or_else(|_| env.secret(name).map(|s| s.to_string())).ok())
 }
 
 /// Milliseconds, for `Server-Timing`. (Deployed Workers advance the clock only across I/O, so
 /// there the per-step numbers are coarse; locally they are exact.)
 pub fn now_ms() -> f64 {
     worker::js_sys::Date::now()
+}
+
+/// Unix seconds, for signature expiry.
+pub fn now_secs() -> u64 {
+    (worker::js_sys::Date::now() / 1000.0) as u64
 }
 
 /// A runtime failure (R2 or Cache API call) becomes a 502 with the runtime's message.

@@ -33,6 +33,8 @@ pub struct ImageHeaders<'a> {
     pub etag: &'a str,
     pub served: Option<Served>,
     pub server_timing: Option<String>,
+    /// The format was negotiated from `Accept` (`format=auto`).
+    pub vary_accept: bool,
 }
 
 pub fn image(body: ResponseBody, h: ImageHeaders<'_>) -> Result<Response> {
@@ -47,6 +49,9 @@ pub fn image(body: ResponseBody, h: ImageHeaders<'_>) -> Result<Response> {
     }
     if let Some(s) = h.served {
         set("x-cache", s.header())?;
+    }
+    if h.vary_accept {
+        set("vary", "Accept")?;
     }
     if let Some(t) = &h.server_timing {
         set("server-timing", t)?;

@@ -9,10 +9,11 @@ use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-/// Encodes `img`; `quality` matters for JPEG only. Metadata is never written.
-pub fn encode(img: &DynamicImage, format: Format, quality: u8) -> Result<Vec<u8>> {
+/// Encodes `img`; `quality` matters for JPEG only, `background` is what JPEG flattens
+/// transparency onto. Metadata is never written.
+pub fn encode(img: &DynamicImage, format: Format, quality: u8, background: [u8; 4]) -> Result<Vec<u8>> {
     match format {
-        Format::Jpeg => encode_jpeg(img, quality),
+        Format::Jpeg => encode_jpeg(img, quality, background),
         Format::Png => {
             let mut out = Vec::new();
             PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
@@ -27,17 +28,17 @@ pub fn encode(img: &DynamicImage, format: Format, quality: u8) -> Result<Vec<u8>
                 .map_err(failed)?;
             Ok(out)
         }
-        Format::Gif | Format::Bmp => Err(Error::Unsupported(format!("{} output", format.name()))),
+        Format::Gif | Format::Bmp | Format::Avif => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
     }
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
+fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4]) -> Result<Vec<u8>> {
     let (w, h) = (dim(img.width())?, dim(img.height())?);
     let mut out = Vec::new();
     let mut enc = Encoder::new(&mut out, quality.clamp(1, 100));
     enc.set_sampling_factor(SamplingFactor::R_4_2_0);
     enc.set_optimized_huffman_tables(true);
-    match flatten(img) {
+    match flatten(img, background) {
         Flat::Grey(g) => enc.encode(g.as_raw(), w, h, ColorType::Luma),
         Flat::Rgb(c) => enc.encode(c.as_raw(), w, h, ColorType::Rgb),
     }
@@ -50,29 +51,35 @@ enum Flat<'a> {
     Rgb(std::borrow::Cow<'a, RgbImage>),
 }
 
-/// JPEG has no alpha: composite onto white (the common expectation for product photos).
-fn flatten(img: &DynamicImage) -> Flat<'_> {
+/// JPEG has no alpha: composite onto the background (white unless the URL says otherwise; a
+/// transparent background counts as white).
+fn flatten(img: &DynamicImage, background: [u8; 4]) -> Flat<'_> {
     use std::borrow::Cow;
+    let [br, bg, bb, ba] = background;
+    let bg_rgb = [over(br, ba, 255), over(bg, ba, 255), over(bb, ba, 255)];
     match img {
         DynamicImage::ImageLuma8(g) => Flat::Grey(Cow::Borrowed(g)),
         DynamicImage::ImageRgb8(c) => Flat::Rgb(Cow::Borrowed(c)),
-        DynamicImage::ImageLumaA8(ga) => Flat::Grey(Cow::Owned(GrayImage::from_fn(ga.width(), ga.height(), |x, y| {
-            let p = ga.get_pixel(x, y);
-            image::Luma([over_white(p[0], p[1])])
-        }))),
+        DynamicImage::ImageLumaA8(ga) if bg_rgb[0] == bg_rgb[1] && bg_rgb[1] == bg_rgb[2] => {
+            Flat::Grey(Cow::Owned(GrayImage::from_fn(ga.width(), ga.height(), |x, y| {
+                let p = ga.get_pixel(x, y);
+                image::Luma([over(p[0], p[1], bg_rgb[0])])
+            })))
+        }
         other => {
             let rgba = other.to_rgba8();
             Flat::Rgb(Cow::Owned(RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
                 let p = rgba.get_pixel(x, y);
-                image::Rgb([over_white(p[0], p[3]), over_white(p[1], p[3]), over_white(p[2], p[3])])
+                image::Rgb([over(p[0], p[3], bg_rgb[0]), over(p[1], p[3], bg_rgb[1]), over(p[2], p[3], bg_rgb[2])])
             })))
         }
     }
 }
 
-fn over_white(c: u8, a: u8) -> u8 {
-    let (c, a) = (c as u32, a as u32);
-    ((c * a + 255 * (255 - a) + 127) / 255) as u8
+/// Colour `c` with alpha `a` over an opaque `under`.
+fn over(c: u8, a: u8, under: u8) -> u8 {
+    let (c, a, u) = (c as u32, a as u32, under as u32);
+    ((c * a + u * (255 - a) + 127) / 255) as u8
 }
 
 fn dim(v: u32) -> Result<u16> {
@@ -93,7 +100,7 @@ mod tests {
     fn every_output_format_round_trips_its_size() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_fn(33, 17, |x, y| image::Rgb([x as u8 * 7, y as u8 * 13, 128])));
         for f in [Format::Jpeg, Format::Png, Format::Webp] {
-            let bytes = encode(&img, f, 80).unwrap();
+            let bytes = encode(&img, f, 80, crate::transform::WHITE).unwrap();
             let (w, h) = if f == Format::Jpeg {
                 let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
                 d.read_info().unwrap();
@@ -108,16 +115,20 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_flattens_transparency_onto_white() {
+    fn jpeg_flattens_transparency_onto_the_background() {
         let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(16, 16, Rgba([0, 0, 0, 0])));
-        let bytes = encode(&img, Format::Jpeg, 90).unwrap();
+        let bytes = encode(&img, Format::Jpeg, 90, crate::transform::WHITE).unwrap();
         let px = jpeg_decoder::Decoder::new(&bytes[..]).decode().unwrap();
         assert!(px.iter().all(|&v| v >= 250), "transparent became {:?}", &px[..3]);
+        let bytes = encode(&img, Format::Jpeg, 90, [255, 0, 0, 255]).unwrap();
+        let px = jpeg_decoder::Decoder::new(&bytes[..]).decode().unwrap();
+        assert!(px[0] > 240 && px[1] < 20 && px[2] < 20, "transparent on red became {:?}", &px[..3]);
     }
 
     #[test]
     fn lower_quality_gives_smaller_jpeg() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_fn(128, 128, |x, y| image::Rgb([(x * y) as u8, (x ^ y) as u8, (x + y) as u8])));
-        assert!(encode(&img, Format::Jpeg, 30).unwrap().len() < encode(&img, Format::Jpeg, 95).unwrap().len());
+        let size = |q| encode(&img, Format::Jpeg, q, crate::transform::WHITE).unwrap().len();
+        assert!(size(30) < size(95));
     }
 }

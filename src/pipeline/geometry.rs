@@ -1,8 +1,9 @@
 //! Where every output pixel comes from: pure arithmetic, no pixels. Given the displayed
-//! (oriented) source size and the transform, decide the output size and the source region
-//! that is scaled into it. Sides round to the nearest pixel, at least 1 (as sharp and imgproxy).
+//! (oriented) source size and the transform, decide the output size, the source region that is
+//! scaled into it and, for `pad`, the canvas around it. Sides round to the nearest pixel, at
+//! least 1 (as sharp and imgproxy do).
 
-use crate::transform::{Fit, Transform};
+use crate::transform::{Fit, Gravity, Transform};
 
 /// A rectangle in source pixels (fractional, as the resizer accepts sub-pixel crops).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,19 +25,32 @@ impl Rect {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Plan {
-    /// Output size, as displayed.
+/// `pad`: the output canvas and where the scaled image sits on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Canvas {
     pub width: u32,
     pub height: u32,
-    /// Region of the (displayed) source that fills the output.
+    pub left: u32,
+    pub top: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// Size the source region is scaled to, as displayed.
+    pub width: u32,
+    pub height: u32,
+    /// Region of the (displayed) source that fills it.
     pub source: Rect,
+    /// For `pad`, the larger canvas the image is placed on.
+    pub canvas: Option<Canvas>,
+    /// The crop window may slide along an axis, and `gravity=auto` asks the pixels where.
+    pub auto_crop: bool,
 }
 
 impl Plan {
-    /// True when the output is the source, pixel for pixel.
-    pub fn is_noop(&self, src_w: u32, src_h: u32) -> bool {
-        (self.width, self.height) == (src_w, src_h) && self.source == full(src_w, src_h)
+    /// The size of the encoded image.
+    pub fn output_size(&self) -> (u32, u32) {
+        self.canvas.map(|c| (c.width, c.height)).unwrap_or((self.width, self.height))
     }
 }
 
@@ -44,40 +58,45 @@ impl Plan {
 /// including one that only changes the format.
 pub fn plan(src_w: u32, src_h: u32, t: &Transform, max_w: u32, max_h: u32) -> Plan {
     let (sw, sh) = (src_w as f64, src_h as f64);
-    let whole = full(src_w, src_h);
+    let whole = Rect { left: 0.0, top: 0.0, width: sw, height: sh };
+    if let Some(preset) = t.size {
+        let (bw, bh) = preset.box_for(src_w, src_h);
+        return inside(sw, sh, bw.min(max_w), bh.min(max_h), false, whole);
+    }
     let (bw, bh) = match (t.width, t.height) {
         (Some(w), Some(h)) => (w, h),
         // One side given: the other is free, up to the configured maximum.
         (Some(w), None) => (w, max_h),
         (None, Some(h)) => (max_w, h),
-        // Nothing given (a format change): only the maximum applies, and nothing is enlarged.
+        // Nothing given (a format change, a rotation): only the maximum applies, nothing is enlarged.
         (None, None) => return inside(sw, sh, max_w, max_h, false, whole),
     };
     let both = t.width.is_some() && t.height.is_some();
     match t.fit {
         Fit::ScaleDown => inside(sw, sh, bw, bh, false, whole),
         Fit::Contain => inside(sw, sh, bw, bh, true, whole),
-        Fit::Cover if both => cover(sw, sh, bw, bh),
+        Fit::Cover if both => cover(sw, sh, bw, bh, t.gravity),
         Fit::Crop if both => {
             if (bw as f64) <= sw && (bh as f64) <= sh {
-                cover(sw, sh, bw, bh)
+                cover(sw, sh, bw, bh, t.gravity)
             } else {
-                // Never enlarge: cut the box down to the source, then take its centre unscaled.
+                // Never enlarge: cut the box down to the source, then crop it out unscaled.
                 let (w, h) = (bw.min(src_w), bh.min(src_h));
-                let source = Rect { left: (sw - w as f64) / 2.0, top: (sh - h as f64) / 2.0, width: w as f64, height: h as f64 };
-                if (w as f64) < sw || (h as f64) < sh {
-                    Plan { width: w, height: h, source }
-                } else {
-                    Plan { width: w, height: h, source: whole }
-                }
+                let source = window(sw, sh, w as f64, h as f64, t.gravity);
+                Plan { width: w, height: h, source, canvas: None, auto_crop: t.gravity == Gravity::Auto && (w < src_w || h < src_h) }
             }
         }
-        Fit::Cover => inside(sw, sh, bw, bh, true, whole),
+        Fit::Pad if both => {
+            let fitted = inside(sw, sh, bw, bh, true, whole);
+            let canvas = Canvas { width: bw, height: bh, left: (bw - fitted.width) / 2, top: (bh - fitted.height) / 2 };
+            Plan { canvas: Some(canvas), ..fitted }
+        }
+        Fit::Cover | Fit::Pad => inside(sw, sh, bw, bh, true, whole),
         Fit::Crop => inside(sw, sh, bw, bh, false, whole),
         Fit::Squeeze => {
             // A missing side keeps the aspect ratio, so only a given pair can distort.
             let scaled = inside(sw, sh, bw, bh, true, whole);
-            Plan { width: t.width.unwrap_or(scaled.width), height: t.height.unwrap_or(scaled.height), source: whole }
+            Plan { width: t.width.unwrap_or(scaled.width), height: t.height.unwrap_or(scaled.height), ..scaled }
         }
     }
 }
@@ -85,40 +104,49 @@ pub fn plan(src_w: u32, src_h: u32, t: &Transform, max_w: u32, max_h: u32) -> Pl
 /// Scales the whole source to fit inside `bw`×`bh`.
 fn inside(sw: f64, sh: f64, bw: u32, bh: u32, enlarge: bool, whole: Rect) -> Plan {
     let scale = (bw as f64 / sw).min(bh as f64 / sh);
-    if scale >= 1.0 && !enlarge {
-        return Plan { width: sw as u32, height: sh as u32, source: whole };
-    }
-    // The binding side is exact; only the other one is rounded.
-    let (width, height) = if bw as f64 / sw <= bh as f64 / sh { (bw, side(sh * bw as f64 / sw)) } else { (side(sw * bh as f64 / sh), bh) };
-    Plan { width, height, source: whole }
+    let (width, height) = if scale >= 1.0 && !enlarge {
+        (sw as u32, sh as u32)
+    } else if bw as f64 / sw <= bh as f64 / sh {
+        // The binding side is exact; only the other one is rounded.
+        (bw, side(sh * bw as f64 / sw))
+    } else {
+        (side(sw * bh as f64 / sh), bh)
+    };
+    Plan { width, height, source: whole, canvas: None, auto_crop: false }
 }
 
-/// Fills `bw`×`bh` exactly, cropping the overflow around the centre.
-fn cover(sw: f64, sh: f64, bw: u32, bh: u32) -> Plan {
+/// Fills `bw`×`bh` exactly, cropping the overflow where `gravity` says.
+fn cover(sw: f64, sh: f64, bw: u32, bh: u32, gravity: Gravity) -> Plan {
     let scale = (bw as f64 / sw).max(bh as f64 / sh);
     let (cw, ch) = ((bw as f64 / scale).min(sw), (bh as f64 / scale).min(sh));
-    Plan { width: bw, height: bh, source: Rect { left: (sw - cw) / 2.0, top: (sh - ch) / 2.0, width: cw, height: ch } }
+    let auto_crop = gravity == Gravity::Auto && (cw < sw || ch < sh);
+    Plan { width: bw, height: bh, source: window(sw, sh, cw, ch, gravity), canvas: None, auto_crop }
+}
+
+/// A `cw`×`ch` window inside `sw`×`sh`, centred on the gravity's focal point as far as the
+/// edges allow. `Auto` starts centred; the pipeline moves it after looking at the pixels.
+fn window(sw: f64, sh: f64, cw: f64, ch: f64, gravity: Gravity) -> Rect {
+    let (fx, fy) = gravity.focus().unwrap_or((0.5, 0.5));
+    let left = (fx * sw - cw / 2.0).clamp(0.0, sw - cw);
+    let top = (fy * sh - ch / 2.0).clamp(0.0, sh - ch);
+    Rect { left, top, width: cw, height: ch }
 }
 
 fn side(x: f64) -> u32 {
     (x.round() as u32).max(1)
 }
 
-fn full(w: u32, h: u32) -> Rect {
-    Rect { left: 0.0, top: 0.0, width: w as f64, height: h as f64 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transform::SizePreset;
 
     fn t(w: Option<u32>, h: Option<u32>, fit: Fit) -> Transform {
         Transform { width: w, height: h, fit, ..Default::default() }
     }
 
     fn size(src: (u32, u32), tr: &Transform) -> (u32, u32) {
-        let p = plan(src.0, src.1, tr, 4096, 4096);
-        (p.width, p.height)
+        plan(src.0, src.1, tr, 4096, 4096).output_size()
     }
 
     #[test]
@@ -146,6 +174,9 @@ mod tests {
             (Fit::Crop, (1200, 600), (300, 200)),
             (Fit::Crop, (600, 1200), (300, 200)),
             (Fit::Crop, (1000, 1000), (300, 200)),
+            (Fit::Pad, (1200, 600), (300, 200)),
+            (Fit::Pad, (600, 1200), (300, 200)),
+            (Fit::Pad, (1000, 1000), (300, 200)),
             (Fit::Squeeze, (1200, 600), (300, 200)),
             (Fit::Squeeze, (600, 1200), (300, 200)),
             (Fit::Squeeze, (1000, 1000), (300, 200)),
@@ -162,6 +193,9 @@ mod tests {
             (Fit::Crop, (120, 60), (120, 60)),
             (Fit::Crop, (60, 120), (60, 120)),
             (Fit::Crop, (100, 100), (100, 100)),
+            (Fit::Pad, (120, 60), (300, 200)),
+            (Fit::Pad, (60, 120), (300, 200)),
+            (Fit::Pad, (100, 100), (300, 200)),
             (Fit::Squeeze, (120, 60), (300, 200)),
             (Fit::Squeeze, (60, 120), (300, 200)),
             (Fit::Squeeze, (100, 100), (300, 200)),
@@ -172,25 +206,52 @@ mod tests {
     }
 
     #[test]
-    fn cover_crops_the_centre_of_the_source() {
-        let p = plan(1200, 600, &t(Some(300), Some(300), Fit::Cover), 4096, 4096);
-        assert_eq!(p.source, Rect { left: 300.0, top: 0.0, width: 600.0, height: 600.0 });
+    fn pad_centres_the_contained_image_on_the_canvas() {
+        let p = plan(1200, 600, &t(Some(300), Some(200), Fit::Pad), 4096, 4096);
+        assert_eq!((p.width, p.height), (300, 150));
+        assert_eq!(p.canvas, Some(Canvas { width: 300, height: 200, left: 0, top: 25 }));
+    }
+
+    #[test]
+    fn gravity_places_the_crop_window() {
+        let cases = [
+            (Gravity::Center, 300.0, 0.0),
+            (Gravity::Left, 0.0, 0.0),
+            (Gravity::Right, 600.0, 0.0),
+            (Gravity::TopRight, 600.0, 0.0),
+            (Gravity::Focal { x: 100, y: 500 }, 0.0, 0.0),
+            (Gravity::Focal { x: 600, y: 500 }, 420.0, 0.0),
+        ];
+        for (g, left, top) in cases {
+            let tr = Transform { gravity: g, ..t(Some(300), Some(300), Fit::Cover) };
+            let p = plan(1200, 600, &tr, 4096, 4096);
+            assert_eq!((p.source.left, p.source.top, p.source.width, p.source.height), (left, top, 600.0, 600.0), "{g:?}");
+        }
+        let tall = Transform { gravity: Gravity::Bottom, ..t(Some(300), Some(300), Fit::Cover) };
+        assert_eq!(plan(600, 1200, &tall, 4096, 4096).source.top, 600.0);
     }
 
     #[test]
     fn crop_never_enlarges_but_still_crops_an_oversized_side() {
-        // Source wider than the box but shorter: keep the full height, crop the width's centre.
         let p = plan(1000, 100, &t(Some(300), Some(200), Fit::Crop), 4096, 4096);
         assert_eq!((p.width, p.height), (300, 100));
         assert_eq!(p.source, Rect { left: 350.0, top: 0.0, width: 300.0, height: 100.0 });
     }
 
     #[test]
+    fn size_presets_fit_inside_the_oriented_box_without_enlarging() {
+        let l = Transform { size: Some(SizePreset::L), ..Default::default() };
+        assert_eq!(size((4000, 3000), &l), (960, 720));
+        assert_eq!(size((3000, 4000), &l), (720, 960));
+        assert_eq!(size((5000, 2000), &l), (1280, 512));
+        assert_eq!(size((800, 600), &l), (800, 600));
+        assert_eq!(size((2000, 2000), &Transform { size: Some(SizePreset::SXS), ..Default::default() }), (180, 180));
+    }
+
+    #[test]
     fn the_configured_maximum_caps_every_output() {
-        let p = plan(10000, 5000, &Transform::default(), 4096, 4096);
-        assert_eq!((p.width, p.height), (4096, 2048));
+        assert_eq!(plan(10000, 5000, &Transform::default(), 4096, 4096).output_size(), (4096, 2048));
         let p = plan(100, 1000, &t(Some(1000), None, Fit::Contain), 4096, 4096);
         assert_eq!((p.width, p.height), (410, 4096), "enlarging stops at the maximum height");
-        assert!(plan(800, 600, &Transform::default(), 4096, 4096).is_noop(800, 600));
     }
 }

@@ -1,12 +1,14 @@
 //! The image pipeline, one step per module, in the order they run:
 //!
 //! 1. [`probe`]     read format, size and orientation from the header only
-//! 2. [`geometry`]  decide the output size and source region (displayed coordinates)
+//! 2. [`geometry`]  decide the output size, source region and canvas (displayed coordinates)
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
 //! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain
-//! 5. [`resize`]    scale the region to the output size (premultiplied alpha)
-//! 6. [`orient`]    turn the small result upright (EXIF orientation)
-//! 7. [`encode`]    write JPEG / PNG / WebP without metadata
+//! 5. [`saliency`]  for `gravity=auto`, slide the crop window to the most detailed region
+//! 6. [`resize`]    scale the region to the output size (premultiplied alpha)
+//! 7. [`orient`]    turn the small result upright (EXIF orientation, then rotate and flip)
+//! 8. [`pad`]       place it on the background canvas (`fit=pad`)
+//! 9. [`encode`]    write JPEG / PNG / WebP without metadata
 //!
 //! It is synchronous and owns its buffers, so the adapter runs it with no `.await` inside and
 //! every buffer is freed as soon as its step is over.
@@ -16,11 +18,13 @@ pub mod decode;
 pub mod encode;
 pub mod geometry;
 pub mod orient;
+pub mod pad;
 pub mod probe;
 pub mod resize;
+pub mod saliency;
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::transform::{Format, Transform};
 
 /// The encoded result and what it cost.
@@ -44,31 +48,42 @@ pub struct Timings {
 /// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
 /// `clock` returns milliseconds; it is injected because `std::time` does not exist in wasm.
 pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, clock: &dyn Fn() -> f64) -> Result<Output> {
-    let format = transform.format.expect("the adapter passes a resolved transform");
+    let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
+    if format == Format::Avif {
+        return Err(Error::Unsupported("AVIF output is not available yet: use webp, jpeg or png".into()));
+    }
     let quality = transform.quality.unwrap_or(config.default_quality);
 
     let probe = probe::probe(&source)?;
-    let (shown_w, shown_h) = probe.oriented_size();
-    let plan = geometry::plan(shown_w, shown_h, transform, config.max_width, config.max_height);
+    let orientation = transform.orientation_after(probe.orientation);
+    let turned = probe::swaps_axes(orientation);
+    let shown = if turned { (probe.height, probe.width) } else { (probe.width, probe.height) };
+    let plan = geometry::plan(shown.0, shown.1, transform, config.max_width, config.max_height);
 
     // From here on, work in stored coordinates: orientation is applied to the small output only.
     let (sw, sh) = (probe.width as f64, probe.height as f64);
-    let region = orient::to_stored(plan.source, probe.orientation, sw, sh);
-    let out = if probe::swaps_axes(probe.orientation) { (plan.height, plan.width) } else { (plan.width, plan.height) };
+    let region = orient::to_stored(plan.source, orientation, sw, sh);
+    let out = if turned { (plan.height, plan.width) } else { (plan.width, plan.height) };
     let needed = (sw * out.0 as f64 / region.width, sh * out.1 as f64 / region.height);
     let decode_size = admit::decode_size(&probe, needed);
-    admit::admit(admit::estimate(&probe, source.len(), decode_size, out), config.memory_budget)?;
+    admit::admit(admit::estimate(&probe, source.len(), decode_size, plan.output_size()), config.memory_budget)?;
 
     let t0 = clock();
     let img = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
     drop(source);
     let t1 = clock();
     // The decode may be DCT-scaled: express the region in decoded pixels.
-    let region = region.scaled_within(img.width() as f64 / sw, img.height() as f64 / sh, img.width(), img.height());
+    let mut region = region.scaled_within(img.width() as f64 / sw, img.height() as f64 / sh, img.width(), img.height());
+    if plan.auto_crop {
+        region = saliency::best_window(&img, region);
+    }
     let mut img = resize::resize(img, region, out.0, out.1)?;
-    orient::apply(&mut img, probe.orientation);
+    orient::apply(&mut img, orientation);
+    if let Some(canvas) = plan.canvas {
+        img = pad::pad(img, canvas, transform.background_or_white());
+    }
     let t2 = clock();
-    let bytes = encode::encode(&img, format, quality)?;
+    let bytes = encode::encode(&img, format, quality, transform.background_or_white())?;
     let t3 = clock();
 
     Ok(Output {

@@ -117,6 +117,7 @@ pub fn image_format(f: Format) -> image::ImageFormat {
         Format::Webp => image::ImageFormat::WebP,
         Format::Gif => image::ImageFormat::Gif,
         Format::Bmp => image::ImageFormat::Bmp,
+        Format::Avif => image::ImageFormat::Avif,
     }
 }
 

@@ -1,113 +1,74 @@
-//! The query grammar: `?w=&h=&fit=&q=&format=` (Cloudflare's option names and short aliases).
-//! Strict on purpose: unknown, repeated or out-of-range options are a 400 naming the option,
-//! because silently ignoring them would create cache entries nobody asked for.
+//! The query string: transform options (Cloudflare vocabulary and `size=`/`to_webp=`), and the
+//! signature parameters `sig` and `exp`, which are not options.
 
-use crate::config::Config;
+use super::options::{Builder, Vocabulary};
 use crate::error::{Error, Result};
-use crate::transform::{Fit, Format, Transform};
+use crate::transform::Transform;
 
-/// Bounds the work spent on hostile query strings (thousands of parameters).
-const MAX_PARAMS: usize = 16;
+/// Longer query strings are refused before any parsing work.
+const MAX_QUERY_BYTES: usize = 2048;
 
-pub fn parse(query: &str, config: &Config) -> Result<Transform> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query).map_err(|_| Error::bad_request("the query string is malformed"))?;
-    if pairs.len() > MAX_PARAMS {
-        return Err(Error::bad_request(format!("at most {MAX_PARAMS} query parameters")));
+/// A URL's signature and the exact text it signs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Signature {
+    /// `sig=`: base64url HMAC-SHA256 of `message`.
+    pub sig: Option<String>,
+    /// `exp=`: unix seconds after which the URL is refused.
+    pub exp: Option<u64>,
+    /// The path and query exactly as sent, without the `sig` parameter.
+    pub message: String,
+}
+
+/// Splits the raw query into option pairs (percent-decoded) and the signature parameters.
+pub fn split(path: &str, raw: &str) -> Result<(Vec<(String, String)>, Signature)> {
+    if raw.len() > MAX_QUERY_BYTES {
+        return Err(Error::bad_request(format!("the query string is over {MAX_QUERY_BYTES} bytes")));
     }
-    let mut t = Transform::default();
-    let mut seen: Vec<&'static str> = Vec::new();
-    for (name, value) in &pairs {
-        let option = canonical_name(name).ok_or_else(|| {
-            Error::bad_request(format!("unknown option '{}' (known: width, height, fit, quality, format)", truncate(name)))
-        })?;
-        if seen.contains(&option) {
-            return Err(Error::bad_request(format!("option '{option}' is given more than once")));
-        }
-        seen.push(option);
-        match option {
-            "width" => t.width = Some(number(option, value, 1, config.max_width)?),
-            "height" => t.height = Some(number(option, value, 1, config.max_height)?),
-            "quality" => t.quality = Some(number(option, value, 1, 100)? as u8),
-            "fit" => t.fit = Fit::parse(value).ok_or_else(|| Error::bad_request(format!("fit must be one of {}", Fit::NAMES)))?,
-            "format" => {
-                t.format = Some(Format::parse_output(value).ok_or_else(|| Error::bad_request("format must be one of jpeg, png, webp"))?)
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|_| Error::bad_request("the query string is malformed"))?;
+    let mut signature = Signature::default();
+    let mut options = Vec::new();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "sig" if signature.sig.is_none() => signature.sig = Some(value),
+            "exp" if signature.exp.is_none() => {
+                signature.exp = Some(value.parse().map_err(|_| Error::bad_request("exp must be a unix time in seconds"))?)
             }
-            _ => unreachable!("canonical_name returns only the names matched above"),
+            "sig" | "exp" => return Err(Error::bad_request(format!("option '{name}' is given more than once"))),
+            _ => options.push((name, value)),
         }
     }
-    Ok(t)
+    let unsigned: Vec<&str> = raw.split('&').filter(|part| !part.is_empty() && part.split('=').next() != Some("sig")).collect();
+    signature.message = if unsigned.is_empty() { path.to_string() } else { format!("{path}?{}", unsigned.join("&")) };
+    Ok((options, signature))
 }
 
-fn canonical_name(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "width" | "w" => "width",
-        "height" | "h" => "height",
-        "quality" | "q" => "quality",
-        "format" | "f" => "format",
-        "fit" => "fit",
-        _ => return None,
-    })
-}
-
-fn number(option: &str, value: &str, min: u32, max: u32) -> Result<u32> {
-    match value.parse::<u32>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Error::bad_request(format!("{option} must be a whole number from {min} to {max}"))),
+/// Applies query options on top of `builder` (which may carry a size from the path).
+pub fn apply(pairs: &[(String, String)], mut builder: Builder<'_>, vocabulary: Vocabulary) -> Result<Transform> {
+    for (name, value) in pairs {
+        builder.set(name, value, vocabulary)?;
     }
-}
-
-/// Keeps error messages short when the offending name is huge.
-fn truncate(s: &str) -> String {
-    s.chars().take(32).collect()
+    builder.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn q(s: &str) -> Result<Transform> {
-        parse(s, &Config::default())
+    #[test]
+    fn signature_parameters_are_split_off_and_the_message_keeps_everything_else_as_sent() {
+        let (pairs, s) = split("/a%20b.jpg", "w=100&exp=1700000000&sig=abc&q=5").unwrap();
+        assert_eq!(pairs, [("w".to_string(), "100".to_string()), ("q".to_string(), "5".to_string())]);
+        assert_eq!((s.sig.as_deref(), s.exp), (Some("abc"), Some(1_700_000_000)));
+        assert_eq!(s.message, "/a%20b.jpg?w=100&exp=1700000000&q=5");
+        assert_eq!(split("/x.jpg", "sig=abc").unwrap().1.message, "/x.jpg");
+        assert_eq!(split("/x.jpg", "").unwrap().1, Signature { message: "/x.jpg".into(), ..Default::default() });
     }
 
     #[test]
-    fn aliases_and_order_give_one_canonical_form() {
-        let a = q("w=100&q=80").unwrap();
-        let b = q("quality=80&width=100").unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a.canonical(), "w=100,q=80");
-        assert_eq!(q("width=400&height=300&fit=cover&format=webp").unwrap().canonical(), "w=400,h=300,fit=cover,f=webp");
-        assert_eq!(q("fit=scale-down").unwrap().canonical(), "", "the default fit is dropped");
-        assert_eq!(q("format=jpg").unwrap().format, Some(Format::Jpeg));
-    }
-
-    #[test]
-    fn rejects_bad_options_with_a_message_naming_them() {
-        let cases = [
-            ("w=0", "width"),
-            ("w=4097", "width"),
-            ("w=-5", "width"),
-            ("w=abc", "width"),
-            ("h=1e3", "height"),
-            ("q=101", "quality"),
-            ("fit=stretch", "fit"),
-            ("format=tiff", "format"),
-            ("blur=3", "blur"),
-            ("w=1&w=2", "width"),
-            ("w=1&width=2", "width"),
-        ];
-        for (query, named) in cases {
-            let e = q(query).unwrap_err();
-            assert_eq!(e.status(), 400, "{query}");
-            assert!(e.message().contains(named), "{query}: {}", e.message());
+    fn refuses_malformed_signature_parameters_and_huge_queries() {
+        for q in ["exp=soon", "sig=a&sig=b", "exp=1&exp=2"] {
+            assert_eq!(split("/x.jpg", q).unwrap_err().status(), 400, "{q}");
         }
-        assert!(q(&"w=1&".repeat(20)).is_err());
-    }
-
-    #[test]
-    fn max_size_comes_from_config() {
-        let c = Config { max_width: 500, ..Config::default() };
-        assert!(parse("w=500", &c).is_ok());
-        assert!(parse("w=501", &c).unwrap_err().message().contains("1 to 500"));
+        assert_eq!(split("/x.jpg", &"a".repeat(3000)).unwrap_err().status(), 400);
     }
 }

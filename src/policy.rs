@@ -1,0 +1,194 @@
+//! What a URL may ask for, decided before any image is read: signatures (403), size
+//! allow-lists and presets-only mode (400), transformable extensions (415). This is what stops
+//! bill attacks: a client cannot make the service resize to arbitrary sizes, or at all without
+//! a signature when a key is set.
+
+use crate::config::{Config, SizePolicy};
+use crate::error::{Error, Result};
+use crate::url::{ImageRequest, Signature, SizeSpec};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Checks `sig` and `exp` when signing is on. `now` is unix seconds.
+pub fn check_signature(signature: &Signature, transforms: bool, config: &Config, now: u64) -> Result<()> {
+    let Some(signing) = &config.signing else { return Ok(()) };
+    let Some(sig) = &signature.sig else {
+        return if transforms || signing.originals_too { Err(forbidden("this URL needs a signature (sig=)")) } else { Ok(()) };
+    };
+    let mac = URL_SAFE_NO_PAD.decode(sig.trim_end_matches('=')).map_err(|_| forbidden("the signature is not base64url"))?;
+    let valid = signing.keys.iter().any(|key| {
+        let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+        m.update(signature.message.as_bytes());
+        // Constant-time comparison.
+        m.verify_slice(&mac).is_ok()
+    });
+    if !valid {
+        return Err(forbidden("the signature does not match this URL"));
+    }
+    if signature.exp.is_some_and(|exp| now > exp) {
+        return Err(forbidden("this URL has expired"));
+    }
+    Ok(())
+}
+
+/// The signature of `message` (a path and query without `sig`) under `key`: what `npm run sign`
+/// and the README's JavaScript compute.
+pub fn sign(message: &str, key: &[u8]) -> String {
+    let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(message.as_bytes());
+    URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+}
+
+/// Size policy and allowed extensions for the request that will be served.
+pub fn check_request(request: &ImageRequest, config: &Config) -> Result<()> {
+    let t = &request.transform;
+    if t.is_identity() {
+        return Ok(());
+    }
+    let ext = request.key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).filter(|e| !e.contains('/'));
+    if !ext.as_ref().is_some_and(|e| config.allowed_extensions.contains(e)) {
+        return Err(Error::Unsupported(format!(
+            "only {} files can be transformed",
+            config.allowed_extensions.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    // Presets (`size=`) and format-only changes produce a bounded set of variants per original.
+    if t.width.is_none() && t.height.is_none() {
+        return Ok(());
+    }
+    let presets = config.presets.iter().map(|(_, s)| *s);
+    let allowed: Vec<SizeSpec> = match config.size_policy {
+        SizePolicy::Any => return Ok(()),
+        SizePolicy::AllowList => config.allowed_sizes.iter().copied().chain(presets).collect(),
+        SizePolicy::Presets => presets.collect(),
+    };
+    if allowed.iter().any(|s| s.matches(t)) {
+        return Ok(());
+    }
+    let asked = SizeSpec { width: t.width, height: t.height, cover: false };
+    let list = allowed.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ");
+    Err(Error::bad_request(format!("size {asked} is not allowed here (allowed: {list})")))
+}
+
+fn forbidden(m: &str) -> Error {
+    Error::Forbidden(m.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Signing;
+
+    fn signed_config(keys: &[&str], originals_too: bool) -> Config {
+        Config { signing: Some(Signing { keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(), originals_too }), ..Config::default() }
+    }
+
+    fn request(url: &str, config: &Config) -> crate::url::Parsed {
+        let (path, query) = url.split_once('?').map(|(p, q)| (p, Some(q))).unwrap_or((url, None));
+        crate::url::parse(path, query, config).unwrap()
+    }
+
+    fn check(url: &str, config: &Config, now: u64) -> Result<()> {
+        let p = request(url, config);
+        check_signature(&p.signature, !p.request.transform.is_identity(), config, now)
+    }
+
+    fn with_sig(url: &str, key: &str) -> String {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}sig={}", sign(url, key.as_bytes()))
+    }
+
+    #[test]
+    fn valid_tampered_missing_and_expired_signatures() {
+        let c = signed_config(&["secret"], true);
+        let good = with_sig("/shop/cat.jpg?w=400", "secret");
+        assert!(check(&good, &c, 0).is_ok());
+        assert_eq!(check(&good.replace("w=400", "w=401"), &c, 0).unwrap_err().status(), 403, "tampered option");
+        assert_eq!(check(&good.replace("cat", "dog"), &c, 0).unwrap_err().status(), 403, "tampered key");
+        assert_eq!(check("/shop/cat.jpg?w=400", &c, 0).unwrap_err().status(), 403, "missing");
+        assert_eq!(check("/shop/cat.jpg?w=400&sig=%%%", &c, 0).unwrap_err().status(), 403, "not base64");
+        assert_eq!(check(&with_sig("/shop/cat.jpg?w=400", "other"), &c, 0).unwrap_err().status(), 403, "wrong key");
+        let expiring = with_sig("/shop/cat.jpg?w=400&exp=1000", "secret");
+        assert!(check(&expiring, &c, 1000).is_ok());
+        let e = check(&expiring, &c, 1001).unwrap_err();
+        assert!(e.status() == 403 && e.message().contains("expired"), "{e}");
+        assert_eq!(check(&expiring.replace("exp=1000", "exp=9999"), &c, 1001).unwrap_err().status(), 403, "exp is signed");
+    }
+
+    /// RFC 4231 test case 2, so any other HMAC-SHA256 implementation (the README's JavaScript)
+    /// agrees with this one.
+    #[test]
+    fn signatures_are_standard_hmac_sha256_in_base64url() {
+        let mac = URL_SAFE_NO_PAD.decode(sign("what do ya want for nothing?", b"Jefe")).unwrap();
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+
+    #[test]
+    fn the_previous_key_still_works_during_a_rotation() {
+        let url = with_sig("/a.png?w=10", "old");
+        assert_eq!(check(&url, &signed_config(&["new"], true), 0).unwrap_err().status(), 403);
+        assert!(check(&url, &signed_config(&["new", "old"], true), 0).is_ok());
+    }
+
+    #[test]
+    fn unsigned_originals_when_signatures_are_not_required_for_them() {
+        let relaxed = signed_config(&["k"], false);
+        assert!(check("/a.png", &relaxed, 0).is_ok());
+        assert_eq!(check("/a.png?w=10", &relaxed, 0).unwrap_err().status(), 403);
+        assert_eq!(check("/a.png", &signed_config(&["k"], true), 0).unwrap_err().status(), 403);
+        assert!(check("/a.png?w=10", &Config::default(), 0).is_ok(), "no key, no signatures");
+    }
+
+    #[test]
+    fn path_grammars_and_padded_signatures_verify() {
+        let c = signed_config(&["k"], true);
+        let url = with_sig("/cdn-cgi/image/width=400,fit=cover/shop/cat.jpg", "k");
+        assert!(check(&url, &c, 0).is_ok());
+        assert!(check(&format!("{url}="), &c, 0).is_ok(), "base64 padding is accepted");
+    }
+
+    #[test]
+    fn size_policies() {
+        let allow = Config {
+            size_policy: SizePolicy::AllowList,
+            allowed_sizes: ["360x270", "480h", "640w"].iter().map(|s| SizeSpec::parse(s, false).unwrap()).collect(),
+            ..Config::default()
+        };
+        let ok = |url: &str, c: &Config| check_request(&request(url, c).request, c);
+        for url in [
+            "/p/360x270/img.jpg",
+            "/img-480h.jpg",
+            "/img.jpg?w=640",
+            "/img.jpg?w=320&dpr=2",
+            "/img-md.jpg",
+            "/img.jpg?size=L",
+            "/img.jpg?format=webp",
+            "/img.jpg",
+        ] {
+            assert!(ok(url, &allow).is_ok(), "{url}");
+        }
+        for url in ["/img.jpg?w=641", "/img-360x271.jpg", "/img.jpg?h=640"] {
+            let e = ok(url, &allow).unwrap_err();
+            assert!(e.status() == 400 && e.message().contains("allowed: 360x270, 480h, 640w"), "{url}: {e}");
+        }
+        let presets = Config { size_policy: SizePolicy::Presets, ..Config::default() };
+        assert!(ok("/img-lg.jpg", &presets).is_ok());
+        assert!(ok("/img.jpg?w=1280", &presets).is_ok(), "the same canonical size as a preset");
+        assert_eq!(ok("/img.jpg?w=1000", &presets).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn only_allowed_extensions_are_transformed() {
+        let c = Config::default();
+        let ok = |url: &str| check_request(&request(url, &c).request, &c);
+        assert!(ok("/a.JPG?w=10").is_ok());
+        assert_eq!(ok("/a.tiff?w=10").unwrap_err().status(), 415);
+        assert_eq!(ok("/noext?w=10").unwrap_err().status(), 415);
+        assert!(ok("/a.tiff").is_ok(), "originals are served whatever they are");
+    }
+}

@@ -1,0 +1,283 @@
+//! The option vocabulary shared by the query (`?width=400&fit=cover`) and Cloudflare path
+//! (`/cdn-cgi/image/width=400,fit=cover/…`) grammars: Cloudflare's names and short aliases.
+//! Strict on purpose: an unknown, repeated or out-of-range option is a 400 naming the option,
+//! because silently ignoring it would create cache entries nobody asked for.
+
+use super::size::SizeSpec;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::transform::{Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform};
+
+/// Bounds the work spent on hostile URLs (thousands of parameters).
+pub const MAX_OPTIONS: usize = 16;
+
+/// Which option families a grammar accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Vocabulary {
+    /// width, height, fit, gravity, quality, format, dpr, background, rotate, flip.
+    pub transform: bool,
+    /// size, to_webp (the orientation-aware preset query).
+    pub presets: bool,
+}
+
+/// Collects options, then checks them as a whole in [`Builder::finish`].
+pub struct Builder<'c> {
+    config: &'c Config,
+    t: Transform,
+    dpr: Option<f64>,
+    seen: Vec<&'static str>,
+    /// The size came from the path (`cat-200x200.jpg`); the options may not set it again.
+    size_from_path: bool,
+}
+
+impl<'c> Builder<'c> {
+    pub fn new(config: &'c Config) -> Self {
+        Builder { config, t: Transform::default(), dpr: None, seen: Vec::new(), size_from_path: false }
+    }
+
+    /// Starts from a size given by a path grammar.
+    pub fn with_path_size(config: &'c Config, size: SizeSpec) -> Self {
+        let mut b = Builder::new(config);
+        size.apply_to(&mut b.t);
+        b.size_from_path = true;
+        b
+    }
+
+    pub fn set(&mut self, name: &str, value: &str, vocabulary: Vocabulary) -> Result<()> {
+        let option = canonical_name(name, vocabulary).ok_or_else(|| unknown(name, vocabulary))?;
+        if self.seen.contains(&option) {
+            return Err(Error::bad_request(format!("option '{option}' is given more than once")));
+        }
+        if self.seen.len() >= MAX_OPTIONS {
+            return Err(Error::bad_request(format!("at most {MAX_OPTIONS} options")));
+        }
+        self.seen.push(option);
+        if self.size_from_path && matches!(option, "width" | "height" | "size") {
+            return Err(Error::bad_request(format!("'{option}' conflicts with the size already given in the path")));
+        }
+        let c = self.config;
+        let t = &mut self.t;
+        match option {
+            "width" => t.width = Some(whole(option, value, 1, c.max_width)?),
+            "height" => t.height = Some(whole(option, value, 1, c.max_height)?),
+            "quality" => t.quality = Some(whole(option, value, 1, 100)? as u8),
+            "fit" => t.fit = Fit::parse(value).ok_or_else(|| one_of(option, Fit::NAMES))?,
+            "gravity" => t.gravity = Gravity::parse(value).ok_or_else(|| one_of(option, Gravity::NAMES))?,
+            "format" => t.format = Some(FormatChoice::parse(value).ok_or_else(|| one_of(option, FormatChoice::NAMES))?),
+            "dpr" => self.dpr = Some(dpr(value)?),
+            "background" => t.background = Some(colour(value)?),
+            "rotate" => {
+                let degrees = whole(option, value, 0, 270).ok().filter(|d| d % 90 == 0).ok_or_else(|| one_of(option, "0, 90, 180, 270"))?;
+                t.turn.quarters = (degrees / 90) as u8;
+            }
+            "flip" => t.turn.flip = Flip::parse(value).ok_or_else(|| one_of(option, "h, v, hv"))?,
+            "size" => t.size = Some(SizePreset::parse(value).ok_or_else(|| one_of(option, SizePreset::NAMES))?),
+            "to_webp" => match value {
+                "1" | "true" => {
+                    if t.format.is_some_and(|f| f != FormatChoice::Is(Format::Webp)) {
+                        return Err(Error::bad_request("to_webp conflicts with format"));
+                    }
+                    t.format = Some(FormatChoice::Is(Format::Webp));
+                }
+                "0" | "false" => {}
+                _ => return Err(one_of(option, "1 or 0")),
+            },
+            _ => unreachable!("canonical_name returns only the names matched above"),
+        }
+        if (option == "format" && self.seen.contains(&"to_webp")) && self.t.format != Some(FormatChoice::Is(Format::Webp)) {
+            return Err(Error::bad_request("to_webp conflicts with format"));
+        }
+        Ok(())
+    }
+
+    /// Checks the options together, folds `dpr` into the box and drops what changes nothing.
+    pub fn finish(self) -> Result<Transform> {
+        let mut t = self.t;
+        if t.size.is_some() && (t.width.is_some() || t.height.is_some()) {
+            return Err(Error::bad_request("size= cannot be combined with width or height"));
+        }
+        if let Some(dpr) = self.dpr {
+            t.width = scaled("width", t.width, dpr, self.config.max_width)?;
+            t.height = scaled("height", t.height, dpr, self.config.max_height)?;
+        }
+        Ok(t.normalized())
+    }
+}
+
+fn canonical_name(name: &str, v: Vocabulary) -> Option<&'static str> {
+    let transform = match name {
+        "width" | "w" => "width",
+        "height" | "h" => "height",
+        "quality" | "q" => "quality",
+        "format" | "f" => "format",
+        "gravity" | "g" => "gravity",
+        "fit" => "fit",
+        "dpr" => "dpr",
+        "background" => "background",
+        "rotate" => "rotate",
+        "flip" => "flip",
+        _ => "",
+    };
+    if !transform.is_empty() {
+        return v.transform.then_some(transform);
+    }
+    let preset = match name {
+        "size" => "size",
+        "to_webp" => "to_webp",
+        _ => return None,
+    };
+    v.presets.then_some(preset)
+}
+
+fn unknown(name: &str, v: Vocabulary) -> Error {
+    let mut known = Vec::new();
+    if v.transform {
+        known.push("width, height, fit, gravity, quality, format, dpr, background, rotate, flip");
+    }
+    if v.presets {
+        known.push("size, to_webp");
+    }
+    let short: String = name.chars().take(32).collect();
+    if known.is_empty() {
+        Error::bad_request(format!("unknown option '{short}': options are switched off here"))
+    } else {
+        Error::bad_request(format!("unknown option '{short}' (known: {})", known.join(", ")))
+    }
+}
+
+fn one_of(option: &str, names: &str) -> Error {
+    Error::bad_request(format!("{option} must be one of {names}"))
+}
+
+fn whole(option: &str, value: &str, min: u32, max: u32) -> Result<u32> {
+    let digits = !value.is_empty() && value.len() <= 6 && value.bytes().all(|b| b.is_ascii_digit());
+    match value.parse::<u32>() {
+        Ok(n) if digits && (min..=max).contains(&n) => Ok(n),
+        _ => Err(Error::bad_request(format!("{option} must be a whole number from {min} to {max}"))),
+    }
+}
+
+/// Device pixel ratio 1..=3 (Cloudflare allows up to 2; retina phones go to 3).
+fn dpr(value: &str) -> Result<f64> {
+    let plain = !value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    match value.parse::<f64>() {
+        Ok(d) if plain && (1.0..=3.0).contains(&d) => Ok(d),
+        _ => Err(Error::bad_request("dpr must be a number from 1 to 3")),
+    }
+}
+
+fn scaled(option: &str, side: Option<u32>, dpr: f64, max: u32) -> Result<Option<u32>> {
+    let Some(side) = side else { return Ok(None) };
+    let px = (side as f64 * dpr).round() as u32;
+    if px > max {
+        return Err(Error::bad_request(format!("{option} × dpr is {px}, over the maximum of {max}")));
+    }
+    Ok(Some(px))
+}
+
+/// A CSS colour (`red`, `#ff0000`, `rgb(255 0 0 / 50%)`, …), or bare hex digits (`ff0000`),
+/// since `#` must be escaped in URLs.
+fn colour(value: &str) -> Result<[u8; 4]> {
+    let bare_hex = matches!(value.len(), 3 | 4 | 6 | 8) && value.bytes().all(|b| b.is_ascii_hexdigit());
+    let css = if bare_hex { format!("#{value}") } else { value.to_string() };
+    if value.len() > 64 {
+        return Err(Error::bad_request("background is too long"));
+    }
+    csscolorparser::parse(&css)
+        .map(|c| c.to_rgba8())
+        .map_err(|_| Error::bad_request("background must be a CSS colour, e.g. white, ff0000 or rgb(0 0 0 / 50%)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: Vocabulary = Vocabulary { transform: true, presets: true };
+
+    fn build(pairs: &[(&str, &str)]) -> Result<Transform> {
+        let config = Config::default();
+        let mut b = Builder::new(&config);
+        for (n, v) in pairs {
+            b.set(n, v, ALL)?;
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn every_option_parses_into_the_canonical_form() {
+        let t = build(&[
+            ("w", "400"),
+            ("h", "300"),
+            ("fit", "cover"),
+            ("g", "top"),
+            ("q", "75"),
+            ("f", "webp"),
+            ("background", "red"),
+            ("rotate", "90"),
+            ("flip", "h"),
+        ])
+        .unwrap();
+        assert_eq!(t.canonical(), "w=400,h=300,fit=cover,g=top,q=75,f=webp,bg=ff0000,r=90,flip=h");
+        assert_eq!(build(&[("size", "l"), ("to_webp", "1")]).unwrap().canonical(), "size=L,f=webp");
+        assert_eq!(build(&[("background", "%23fff".replace("%23", "#").as_str())]).unwrap().canonical(), "", "white is the default");
+        assert_eq!(build(&[("background", "00000080")]).unwrap().canonical(), "bg=00000080");
+    }
+
+    #[test]
+    fn dpr_is_folded_into_the_box_and_checked_against_the_maximum() {
+        assert_eq!(build(&[("w", "400"), ("dpr", "2")]).unwrap().canonical(), build(&[("w", "800")]).unwrap().canonical());
+        assert_eq!(build(&[("w", "101"), ("h", "50"), ("dpr", "1.5")]).unwrap().canonical(), "w=152,h=75");
+        assert_eq!(build(&[("dpr", "2")]).unwrap().canonical(), "", "dpr alone changes nothing");
+        let e = build(&[("w", "3000"), ("dpr", "2")]).unwrap_err();
+        assert!(e.message().contains("over the maximum of 4096"), "{e}");
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_option() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("w", "0")], "width"),
+            (&[("w", "4097")], "width"),
+            (&[("w", "+5")], "width"),
+            (&[("w", " 5")], "width"),
+            (&[("q", "101")], "quality"),
+            (&[("fit", "fill")], "fit"),
+            (&[("g", "north")], "gravity"),
+            (&[("format", "tiff")], "format"),
+            (&[("dpr", "4")], "dpr"),
+            (&[("dpr", "NaN")], "dpr"),
+            (&[("rotate", "45")], "rotate"),
+            (&[("flip", "x")], "flip"),
+            (&[("background", "notacolour")], "background"),
+            (&[("size", "XXL")], "size"),
+            (&[("to_webp", "yes")], "to_webp"),
+            (&[("blur", "3")], "blur"),
+            (&[("w", "1"), ("width", "2")], "width"),
+            (&[("size", "L"), ("w", "100")], "size"),
+            (&[("to_webp", "1"), ("format", "png")], "to_webp"),
+            (&[("format", "png"), ("to_webp", "1")], "to_webp"),
+        ];
+        for (pairs, named) in cases {
+            let e = build(pairs).unwrap_err();
+            assert_eq!(e.status(), 400, "{pairs:?}");
+            assert!(e.message().contains(named), "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_path_size_cannot_be_set_again() {
+        let config = Config::default();
+        let mut b = Builder::with_path_size(&config, SizeSpec::parse("200x200", false).unwrap());
+        b.set("format", "webp", ALL).unwrap();
+        assert_eq!(b.finish().unwrap().canonical(), "w=200,h=200,fit=cover,f=webp");
+        let mut b = Builder::with_path_size(&config, SizeSpec::parse("640w", false).unwrap());
+        assert!(b.set("w", "100", ALL).unwrap_err().message().contains("conflicts"));
+    }
+
+    #[test]
+    fn switched_off_vocabularies_are_unknown() {
+        let config = Config::default();
+        let mut b = Builder::new(&config);
+        let e = b.set("size", "L", Vocabulary { transform: true, presets: false }).unwrap_err();
+        assert!(e.message().contains("unknown option 'size'"), "{e}");
+    }
+}
