@@ -116,7 +116,9 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
 
     // 10. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
     let source = store::read_all(store::get(&originals, &key).await?.ok_or(Error::NotFound)?).await?;
-    let output = pipeline::run(source, &resolved, &config, &edge::now_ms)?;
+    let webp = if resolved.output_format() == Some(Format::Webp) { Some(edge::webp::LibWebp::ready().await?) } else { None };
+    let host = pipeline::Host { clock: &edge::now_ms, webp: webp.as_ref().map_or(&pipeline::encode::LosslessWebp as _, |w| w as _) };
+    let output = pipeline::run(source, &resolved, &config, &host)?;
 
     // 11. Answer on the same URL; persist the variant and fill the cache after the response is sent.
     let headers = ImageHeaders {

@@ -492,12 +492,13 @@ impl Transform {
 
 pub const WHITE: [u8; 4] = [255, 255, 255, 255];
 
-/// `format=auto`: the best format we encode that the client accepts. Until lossy WebP exists,
-/// WebP (lossless) only replaces lossless sources, where it is smaller than PNG; photos stay JPEG.
+/// `format=auto`: the best format we encode that the client accepts: WebP (lossy libwebp,
+/// with alpha), else the source's own format.
 fn negotiate(source: Format, accepts: Accepts) -> Format {
-    match source.default_output() {
-        Format::Png if accepts.webp => Format::Webp,
-        other => other,
+    if accepts.webp {
+        Format::Webp
+    } else {
+        source.default_output()
     }
 }
 
@@ -578,7 +579,9 @@ mod tests {
         let webp = Accepts { webp: true };
         assert_eq!(auto.resolved(Format::Png, 80, webp).output_format(), Some(Format::Webp));
         assert_eq!(auto.resolved(Format::Png, 80, none).output_format(), Some(Format::Png));
-        assert_eq!(auto.resolved(Format::Jpeg, 80, webp).output_format(), Some(Format::Jpeg));
+        assert_eq!(auto.resolved(Format::Jpeg, 80, webp).output_format(), Some(Format::Webp));
+        assert_eq!(auto.resolved(Format::Jpeg, 80, none).output_format(), Some(Format::Jpeg));
+        assert_eq!(auto.resolved(Format::Gif, 80, none).output_format(), Some(Format::Png));
     }
 
     #[test]

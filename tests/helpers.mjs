@@ -19,10 +19,13 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
 export async function startWorker({ vars = {}, persist, extraBuckets = [] } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const mf = new Miniflare({
-    scriptPath: path.join(ROOT, 'build', 'index.js'),
+    scriptPath: path.join(ROOT, 'build', 'worker.mjs'),
     modules: true,
     modulesRoot: path.join(ROOT, 'build'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
     compatibilityDate: workerOptions.compatibilityDate,
     bindings: { ...workerOptions.bindings, ...vars },
     r2Buckets: [...Object.keys(workerOptions.r2Buckets), ...extraBuckets],
@@ -118,3 +121,17 @@ export function walk(dir, rel = '') {
 }
 
 export { existsSync, readFileSync, path };
+
+/** The chunk types of a WebP file (RIFF container): e.g. ['VP8 '] lossy, ['VP8L'] lossless, ['VP8X', 'ALPH', 'VP8 '] lossy with alpha. */
+export function webpChunks(bytes) {
+  const ascii = (o) => String.fromCharCode(...bytes.subarray(o, o + 4));
+  if (ascii(0) !== 'RIFF' || ascii(8) !== 'WEBP') throw new Error('not a WebP file');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks = [];
+  for (let o = 12; o + 8 <= bytes.length; ) {
+    const size = view.getUint32(o + 4, true);
+    chunks.push(ascii(o));
+    o += 8 + size + (size % 2);
+  }
+  return chunks;
+}

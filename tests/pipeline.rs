@@ -52,7 +52,8 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 fn run(src: Vec<u8>, t: Transform) -> edge_image_resizer::error::Result<pipeline::Output> {
     let source = probe::sniff(&src).unwrap_or(Format::Jpeg);
-    pipeline::run(src, &t.resolved(source, 80, Accepts::default()), &Config::default(), &clock)
+    let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
+    pipeline::run(src, &t.resolved(source, 80, Accepts::default()), &Config::default(), &host)
 }
 
 fn width(w: u32) -> Transform {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import {
   startWorker, seedSamples, fetchImage, putOriginal, listKeys, hashOriginals, eventually, sha256,
-  tempDir, readFileSync, path, SAMPLES,
+  tempDir, readFileSync, path, SAMPLES, webpChunks,
 } from './helpers.mjs';
 
 let mf;
@@ -232,4 +232,17 @@ test('with a VARIANTS bucket bound, variants go there and the originals bucket s
   } finally {
     await two.dispose();
   }
+});
+
+test('WebP output is lossy libwebp: quality changes the size, alpha is kept', async () => {
+  const q30 = await fetchImage(mf, '/photo.jpg?w=600&format=webp&q=30');
+  const q90 = await fetchImage(mf, '/photo.jpg?w=600&format=webp&q=90');
+  assert.deepEqual(webpChunks(q30.body), ['VP8 '], 'a lossy bitstream');
+  assert.deepEqual([q30.size.width, q30.size.height], [600, 450]);
+  assert.ok(q30.body.length < q90.body.length * 0.7, `${q30.body.length} vs ${q90.body.length}`);
+  const jpeg = await fetchImage(mf, '/photo.jpg?w=600&q=80');
+  const webp = await fetchImage(mf, '/photo.jpg?w=600&format=webp&q=80');
+  assert.ok(webp.body.length < jpeg.body.length, `WebP ${webp.body.length} B should beat JPEG ${jpeg.body.length} B`);
+  const alpha = await fetchImage(mf, '/alpha.png?w=300&format=webp');
+  assert.deepEqual(webpChunks(alpha.body), ['VP8X', 'ALPH', 'VP8 '], 'lossy with an alpha channel');
 });

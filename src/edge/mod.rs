@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod respond;
 pub mod store;
+pub mod webp;
 
 use crate::config::Config;
 use crate::error::Error;

@@ -1,6 +1,8 @@
 //! Encoding. JPEG uses `jpeg-encoder` (4:2:0, optimised Huffman tables: smaller files than
-//! `image`'s baseline encoder). PNG uses `image` with fast compression. WebP is `image`'s
-//! lossless encoder for now; lossy WebP is a pipeline milestone of its own.
+//! `image`'s baseline encoder). PNG uses `image` with fast compression. WebP comes from a
+//! [`WebpEncoder`] the caller provides: libwebp compiled to wasm in the worker (lossy, the same
+//! bytes sharp writes), or `image`'s lossless encoder where libwebp is not available (native
+//! tests), because no pure-Rust lossy WebP encoder is mature yet.
 
 use crate::error::{Error, Result};
 use crate::transform::Format;
@@ -9,9 +11,26 @@ use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-/// Encodes `img`; `quality` matters for JPEG only, `background` is what JPEG flattens
+/// A WebP encoder for 8-bit RGBA pixels.
+pub trait WebpEncoder {
+    fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>>;
+}
+
+/// `image`'s WebP encoder: lossless only (so `quality` is ignored), 10–20× larger than lossy for
+/// photos. Used where libwebp is not available.
+pub struct LosslessWebp;
+
+impl WebpEncoder for LosslessWebp {
+    fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, _quality: u8) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        WebPEncoder::new_lossless(&mut out).write_image(rgba, width, height, image::ExtendedColorType::Rgba8).map_err(failed)?;
+        Ok(out)
+    }
+}
+
+/// Encodes `img`; `quality` matters for JPEG and lossy WebP, `background` is what JPEG flattens
 /// transparency onto. Metadata is never written.
-pub fn encode(img: &DynamicImage, format: Format, quality: u8, background: [u8; 4]) -> Result<Vec<u8>> {
+pub fn encode(img: &DynamicImage, format: Format, quality: u8, background: [u8; 4], webp: &dyn WebpEncoder) -> Result<Vec<u8>> {
     match format {
         Format::Jpeg => encode_jpeg(img, quality, background),
         Format::Png => {
@@ -21,13 +40,10 @@ pub fn encode(img: &DynamicImage, format: Format, quality: u8, background: [u8; 
                 .map_err(failed)?;
             Ok(out)
         }
-        Format::Webp => {
-            let mut out = Vec::new();
-            WebPEncoder::new_lossless(&mut out)
-                .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
-                .map_err(failed)?;
-            Ok(out)
-        }
+        Format::Webp => match img {
+            DynamicImage::ImageRgba8(rgba) => webp.encode_rgba(rgba.as_raw(), img.width(), img.height(), quality),
+            other => webp.encode_rgba(other.to_rgba8().as_raw(), img.width(), img.height(), quality),
+        },
         Format::Gif | Format::Bmp | Format::Avif => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
     }
 }
@@ -100,7 +116,7 @@ mod tests {
     fn every_output_format_round_trips_its_size() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_fn(33, 17, |x, y| image::Rgb([x as u8 * 7, y as u8 * 13, 128])));
         for f in [Format::Jpeg, Format::Png, Format::Webp] {
-            let bytes = encode(&img, f, 80, crate::transform::WHITE).unwrap();
+            let bytes = encode(&img, f, 80, crate::transform::WHITE, &LosslessWebp).unwrap();
             let (w, h) = if f == Format::Jpeg {
                 let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
                 d.read_info().unwrap();
@@ -117,10 +133,10 @@ mod tests {
     #[test]
     fn jpeg_flattens_transparency_onto_the_background() {
         let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(16, 16, Rgba([0, 0, 0, 0])));
-        let bytes = encode(&img, Format::Jpeg, 90, crate::transform::WHITE).unwrap();
+        let bytes = encode(&img, Format::Jpeg, 90, crate::transform::WHITE, &LosslessWebp).unwrap();
         let px = jpeg_decoder::Decoder::new(&bytes[..]).decode().unwrap();
         assert!(px.iter().all(|&v| v >= 250), "transparent became {:?}", &px[..3]);
-        let bytes = encode(&img, Format::Jpeg, 90, [255, 0, 0, 255]).unwrap();
+        let bytes = encode(&img, Format::Jpeg, 90, [255, 0, 0, 255], &LosslessWebp).unwrap();
         let px = jpeg_decoder::Decoder::new(&bytes[..]).decode().unwrap();
         assert!(px[0] > 240 && px[1] < 20 && px[2] < 20, "transparent on red became {:?}", &px[..3]);
     }
@@ -128,7 +144,7 @@ mod tests {
     #[test]
     fn lower_quality_gives_smaller_jpeg() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_fn(128, 128, |x, y| image::Rgb([(x * y) as u8, (x ^ y) as u8, (x + y) as u8])));
-        let size = |q| encode(&img, Format::Jpeg, q, crate::transform::WHITE).unwrap().len();
+        let size = |q| encode(&img, Format::Jpeg, q, crate::transform::WHITE, &LosslessWebp).unwrap().len();
         assert!(size(30) < size(95));
     }
 }

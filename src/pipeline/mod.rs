@@ -45,9 +45,17 @@ pub struct Timings {
     pub encode: f64,
 }
 
+/// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm) and the
+/// WebP encoder (libwebp in the worker).
+pub struct Host<'a> {
+    /// Milliseconds.
+    pub clock: &'a dyn Fn() -> f64,
+    pub webp: &'a dyn encode::WebpEncoder,
+}
+
 /// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
-/// `clock` returns milliseconds; it is injected because `std::time` does not exist in wasm.
-pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, clock: &dyn Fn() -> f64) -> Result<Output> {
+pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<'_>) -> Result<Output> {
+    let clock = host.clock;
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
     if format == Format::Avif {
         return Err(Error::Unsupported("AVIF output is not available yet: use webp, jpeg or png".into()));
@@ -83,7 +91,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, clock: &dyn 
         img = pad::pad(img, canvas, transform.background_or_white());
     }
     let t2 = clock();
-    let bytes = encode::encode(&img, format, quality, transform.background_or_white())?;
+    let bytes = encode::encode(&img, format, quality, transform.background_or_white(), host.webp)?;
     let t3 = clock();
 
     Ok(Output {

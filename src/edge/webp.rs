@@ -1,0 +1,37 @@
+//! Lossy WebP from libwebp (wasm, through `js/webp.mjs`): the core's `WebpEncoder` in the worker.
+
+use crate::error::{Error, Result};
+use crate::pipeline::encode::WebpEncoder;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/webp.mjs")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn webp_ready() -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn webp_encode(rgba: &[u8], width: u32, height: u32, quality: f32) -> std::result::Result<Vec<u8>, JsValue>;
+}
+
+pub struct LibWebp(());
+
+impl LibWebp {
+    /// Instantiates the encoder (once per isolate) so that encoding itself is synchronous.
+    pub async fn ready() -> Result<LibWebp> {
+        webp_ready().await.map_err(|e| Error::Internal(format!("WebP encoder: {}", js_message(&e))))?;
+        Ok(LibWebp(()))
+    }
+}
+
+impl WebpEncoder for LibWebp {
+    fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>> {
+        webp_encode(rgba, width, height, quality as f32).map_err(|e| Error::Internal(format!("WebP encoder: {}", js_message(&e))))
+    }
+}
+
+fn js_message(e: &JsValue) -> String {
+    e.as_string().or_else(|| js_sys_message(e)).unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn js_sys_message(e: &JsValue) -> Option<String> {
+    e.dyn_ref::<worker::js_sys::Error>().map(|err| String::from(err.message()))
+}
