@@ -31,3 +31,8 @@ export function webp_encode(rgba, width, height, quality) {
   if (!result) throw new Error('libwebp could not encode the image');
   return new Uint8Array(result);
 }
+
+/** Bytes of linear memory the encoder holds (0 before first use): counts against the isolate. */
+export function webp_memory() {
+  return codec ? codec.HEAP8.length : 0;
+}

@@ -69,6 +69,8 @@ pub struct Config {
     pub max_height: u32,
     /// Peak memory one transform may use, in bytes (the isolate has 128 MB for everything).
     pub memory_budget: u64,
+    /// Peak memory of the WebP encoder's own wasm instance, in bytes.
+    pub webp_memory_budget: u64,
     pub grammars: Grammars,
     /// Named variants (`img-md.png`), in the order given.
     pub presets: Vec<(String, SizeSpec)>,
@@ -77,6 +79,8 @@ pub struct Config {
     /// Lower-case extensions of originals that may be transformed.
     pub allowed_extensions: Vec<String>,
     pub signing: Option<Signing>,
+    /// `DEBUG_HEADERS=true`: every response reports the isolate's wasm memory in `x-memory`.
+    pub debug_headers: bool,
 }
 
 impl Default for Config {
@@ -88,12 +92,14 @@ impl Default for Config {
             max_width: 4096,
             max_height: 4096,
             memory_budget: 64 * 1024 * 1024,
+            webp_memory_budget: 48 * 1024 * 1024,
             grammars: Grammars::ALL,
             presets: parse_presets(DEFAULT_PRESETS).expect("valid defaults"),
             size_policy: SizePolicy::Any,
             allowed_sizes: Vec::new(),
             allowed_extensions: DEFAULT_EXTENSIONS.split(' ').map(String::from).collect(),
             signing: None,
+            debug_headers: false,
         }
     }
 }
@@ -126,6 +132,9 @@ impl Config {
         }
         if let Some(v) = get("MEMORY_BUDGET_MB") {
             c.memory_budget = parse_in("MEMORY_BUDGET_MB", &v, 8, 120)? * 1024 * 1024;
+        }
+        if let Some(v) = get("WEBP_MEMORY_BUDGET_MB") {
+            c.webp_memory_budget = parse_in("WEBP_MEMORY_BUDGET_MB", &v, 16, 100)? * 1024 * 1024;
         }
         if let Some(v) = get("GRAMMARS") {
             c.grammars = parse_grammars(&v)?;
@@ -162,6 +171,13 @@ impl Config {
                 Some(_) => return Err(config_error("REQUIRE_SIGNATURE", "true or false")),
             };
             c.signing = Some(Signing { keys, originals_too });
+        }
+        if let Some(v) = get("DEBUG_HEADERS") {
+            c.debug_headers = match v.trim() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(config_error("DEBUG_HEADERS", "true or false")),
+            };
         }
         Ok(c)
     }

@@ -26,27 +26,34 @@ use {
 #[cfg(target_arch = "wasm32")]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let response = handle(&req, &env, &ctx).await.unwrap_or_else(|e| respond::error(&e));
+    let config = edge::config(&env);
+    let response = match &config {
+        Ok(config) => handle(&req, &env, &ctx, config).await,
+        Err(e) => Err(e.clone()),
+    };
+    let mut response = response.unwrap_or_else(|e| respond::error(&e));
+    if config.is_ok_and(|c| c.debug_headers) {
+        response = respond::with_header(response, "x-memory", &edge::memory_report());
+    }
     Ok(if req.method() == Method::Head { respond::without_body(response) } else { response })
 }
 
 /// The whole request flow. Every step's decision is made by the core; errors of any kind
 /// become a short 4xx (or a 5xx for R2 failures) in `fetch`.
 #[cfg(target_arch = "wasm32")]
-async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Error> {
+async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config) -> Result<Response, Error> {
     // 1. Only GET and HEAD exist: nothing a client sends can write an original.
     if !matches!(req.method(), Method::Get | Method::Head) {
         return Err(Error::MethodNotAllowed);
     }
 
     // 2. URL → the original's key and one canonical transform, whatever the grammar.
-    let config = edge::config(env)?;
     let request_url = req.url().map_err(|_| Error::bad_request("invalid URL"))?;
-    let parsed = url::parse(request_url.path(), request_url.query(), &config)?;
+    let parsed = url::parse(request_url.path(), request_url.query(), config)?;
 
     // 3. The signature (when a key is set), before anything is read.
     let transforms = !parsed.request.transform.is_identity();
-    policy::check_signature(&parsed.signature, transforms, &config, edge::now_secs())?;
+    policy::check_signature(&parsed.signature, transforms, config, edge::now_secs())?;
 
     // 4. A file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the grammar.
     let originals = store::originals(env)?;
@@ -56,7 +63,7 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
     };
 
     // 5. Size allow-lists, presets-only mode, transformable extensions.
-    policy::check_request(&request, &config)?;
+    policy::check_request(&request, config)?;
     let url::ImageRequest { key, transform } = request;
 
     // 6. Nothing to do: stream the original as stored, never through wasm memory.
@@ -118,7 +125,7 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
     let source = store::read_all(store::get(&originals, &key).await?.ok_or(Error::NotFound)?).await?;
     let webp = if resolved.output_format() == Some(Format::Webp) { Some(edge::webp::LibWebp::ready().await?) } else { None };
     let host = pipeline::Host { clock: &edge::now_ms, webp: webp.as_ref().map_or(&pipeline::encode::LosslessWebp as _, |w| w as _) };
-    let output = pipeline::run(source, &resolved, &config, &host)?;
+    let output = pipeline::run(source, &resolved, config, &host)?;
 
     // 11. Answer on the same URL; persist the variant and fill the cache after the response is sent.
     let headers = ImageHeaders {
@@ -131,6 +138,9 @@ async fn handle(req: &Request, env: &Env, ctx: &Context) -> Result<Response, Err
         vary_accept,
     };
     let mut resp = respond::image(ResponseBody::Body(output.bytes.clone()), headers)?;
+    if config.debug_headers {
+        resp = respond::with_header(resp, "x-memory-estimate", &output.estimated_peak.to_string());
+    }
     cache::store_later(ctx, cache_key, &mut resp)?;
     let (env, source_etag) = (env.clone(), original.etag());
     ctx.wait_until(async move {

@@ -6,6 +6,7 @@
 //! - `portrait.jpg`  stored 1800×1200 with EXIF orientation 6, so it displays as 1200×1800
 //! - `progressive.jpg` 2400×1600 progressive JPEG
 //! - `grey.png`      640×480 16-bit greyscale PNG
+//! - `big.jpg`, `big-progressive.jpg`  6000×4000 (24 MP), baseline and progressive
 
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageBuffer, ImageEncoder, Luma, Rgb, RgbImage, Rgba, RgbaImage};
@@ -19,6 +20,10 @@ fn main() {
 
     write_jpeg(&dir.join("photo.jpg"), &photo(4000, 3000, 1), false, None);
     write_jpeg(&dir.join("progressive.jpg"), &photo(2400, 1600, 2), true, None);
+    let big = photo(6000, 4000, 3);
+    write_jpeg(&dir.join("big.jpg"), &big, false, None);
+    write_jpeg(&dir.join("big-progressive.jpg"), &big, true, None);
+    drop(big);
     // Stored landscape, shown portrait: orientation 6 means "rotate 90° clockwise to display".
     write_jpeg(&dir.join("portrait.jpg"), &portrait_stored_sideways(1800, 1200), false, Some(6));
 

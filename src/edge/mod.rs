@@ -22,6 +22,13 @@ pub fn now_ms() -> f64 {
     worker::js_sys::Date::now()
 }
 
+/// The isolate's wasm memory: ours and the WebP encoder's. Linear memory never shrinks, so this
+/// is the high-water mark since the instance started (`DEBUG_HEADERS=true` reports it).
+pub fn memory_report() -> String {
+    let ours = core::arch::wasm32::memory_size(0) as u64 * 65536;
+    format!("wasm={ours}, webp={}", webp::memory())
+}
+
 /// Unix seconds, for signature expiry.
 pub fn now_secs() -> u64 {
     (worker::js_sys::Date::now() / 1000.0) as u64

@@ -67,6 +67,13 @@ pub fn relabel(resp: Response, served: Served) -> Result<Response> {
     Ok(resp.with_headers(headers))
 }
 
+/// Adds one header, copying the headers first (a cached response's are immutable).
+pub fn with_header(resp: Response, name: &str, value: &str) -> Response {
+    let headers = resp.headers().clone();
+    let _ = headers.set(name, value);
+    resp.with_headers(headers)
+}
+
 /// HEAD answers with GET's status and headers, and no body.
 pub fn without_body(resp: Response) -> Response {
     let status = resp.status_code();

@@ -10,6 +10,12 @@ extern "C" {
     async fn webp_ready() -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     fn webp_encode(rgba: &[u8], width: u32, height: u32, quality: f32) -> std::result::Result<Vec<u8>, JsValue>;
+    fn webp_memory() -> f64;
+}
+
+/// Bytes of linear memory the WebP encoder holds.
+pub fn memory() -> u64 {
+    webp_memory() as u64
 }
 
 pub struct LibWebp(());

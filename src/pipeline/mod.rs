@@ -35,6 +35,8 @@ pub struct Output {
     pub width: u32,
     pub height: u32,
     pub timings: Timings,
+    /// What admission control estimated for the peak memory of this transform, in bytes.
+    pub estimated_peak: u64,
 }
 
 /// Milliseconds spent in each step, for `Server-Timing`.
@@ -74,7 +76,11 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     let out = if turned { (plan.height, plan.width) } else { (plan.width, plan.height) };
     let needed = (sw * out.0 as f64 / region.width, sh * out.1 as f64 / region.height);
     let decode_size = admit::decode_size(&probe, needed);
-    admit::admit(admit::estimate(&probe, source.len(), decode_size, plan.output_size()), config.memory_budget)?;
+    let estimated_peak = admit::estimate(&probe, source.len(), decode_size, plan.output_size());
+    admit::admit(estimated_peak, config.memory_budget)?;
+    if format == Format::Webp {
+        admit::admit_webp(plan.output_size(), config.webp_memory_budget)?;
+    }
 
     let t0 = clock();
     let img = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
@@ -100,5 +106,6 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
         width: img.width(),
         height: img.height(),
         timings: Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 },
+        estimated_peak,
     })
 }

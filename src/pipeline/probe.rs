@@ -21,6 +21,11 @@ pub struct Probe {
     pub channels: u8,
     /// Progressive JPEGs buffer every DCT coefficient while decoding.
     pub progressive: bool,
+    /// Bytes of that buffer (2 per coefficient, per component at its own sampling); 0 otherwise.
+    pub coefficient_bytes: u64,
+    /// Bytes of the decoder's own sample planes at full size: per component at its sampling
+    /// for JPEG (1.5 a pixel for 4:2:0), the decoded pixels for other formats.
+    pub plane_bytes: u64,
 }
 
 impl Probe {
@@ -83,6 +88,10 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
     decoder.read_info().map_err(|e| Error::Undecodable(format!("JPEG header: {e}")))?;
     let info = decoder.info().ok_or_else(|| Error::Undecodable("JPEG header has no frame".into()))?;
     let orientation = decoder.exif_data().and_then(Orientation::from_exif_chunk).unwrap_or(Orientation::NoTransforms);
+    let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
+    let sampling = jpeg_sampling(bytes).ok_or_else(|| Error::Undecodable("JPEG frame header is malformed".into()))?;
+    let samples = component_samples(info.width as u32, info.height as u32, &sampling);
+    let coefficient_bytes = if progressive { samples * 2 } else { 0 };
     Ok(Probe {
         format: Format::Jpeg,
         width: info.width as u32,
@@ -93,8 +102,42 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
             jpeg_decoder::PixelFormat::L8 | jpeg_decoder::PixelFormat::L16 => 1,
             _ => 3,
         },
-        progressive: info.coding_process == jpeg_decoder::CodingProcess::DctProgressive,
+        progressive,
+        coefficient_bytes,
+        plane_bytes: samples,
     })
+}
+
+/// The (horizontal, vertical) sampling factors of each component, from the frame header (SOF).
+fn jpeg_sampling(bytes: &[u8]) -> Option<Vec<(u32, u32)>> {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        let segment = bytes.get(i + 4..i + 2 + len)?;
+        // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+            let n = *segment.get(5)? as usize;
+            return (0..n).map(|c| segment.get(6 + c * 3 + 1).map(|hv| ((hv >> 4) as u32, (hv & 15) as u32))).collect();
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+/// Samples of every component at its own sampling, padded to whole 8×8 blocks.
+fn component_samples(width: u32, height: u32, sampling: &[(u32, u32)]) -> u64 {
+    let h_max = sampling.iter().map(|s| s.0).max().unwrap_or(1).max(1) as u64;
+    let v_max = sampling.iter().map(|s| s.1).max().unwrap_or(1).max(1) as u64;
+    let blocks = |len: u64, f: u64, max: u64| (len * f).div_ceil(max).div_ceil(8);
+    sampling.iter().map(|&(h, v)| blocks(width as u64, h as u64, h_max) * blocks(height as u64, v as u64, v_max) * 64).sum()
 }
 
 fn probe_with_image(bytes: &[u8], format: Format) -> Result<Probe> {
@@ -107,7 +150,8 @@ fn probe_with_image(bytes: &[u8], format: Format) -> Result<Probe> {
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let color = decoder.color_type();
     let (decoded_bpp, channels) = (color.bytes_per_pixel(), color.channel_count());
-    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false })
+    let plane_bytes = width as u64 * height as u64 * decoded_bpp as u64;
+    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false, coefficient_bytes: 0, plane_bytes })
 }
 
 pub fn image_format(f: Format) -> image::ImageFormat {
@@ -124,6 +168,26 @@ pub fn image_format(f: Format) -> image::ImageFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn jpeg(w: u16, h: u16, sampling: jpeg_encoder::SamplingFactor, progressive: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 80);
+        enc.set_sampling_factor(sampling);
+        enc.set_progressive(progressive);
+        enc.encode(&vec![128u8; w as usize * h as usize * 3], w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+        out
+    }
+
+    #[test]
+    fn progressive_coefficient_storage_follows_the_chroma_sampling() {
+        let p420 = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_2_0, true)).unwrap();
+        // Y: 20×10 blocks, Cb and Cr: 10×5 blocks each, 128 bytes a block.
+        assert_eq!(p420.coefficient_bytes, (200 + 50 + 50) * 128);
+        let p444 = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_4_4, true)).unwrap();
+        assert_eq!(p444.coefficient_bytes, 3 * 200 * 128);
+        let baseline = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_2_0, false)).unwrap();
+        assert_eq!((baseline.coefficient_bytes, baseline.plane_bytes), (0, (200 + 50 + 50) * 64));
+    }
 
     #[test]
     fn sniffs_by_signature_not_extension() {
