@@ -63,3 +63,23 @@ test('EXIF orientation: every Landscape_N is 600×450 and every Portrait_N 450×
     assert.deepEqual([size.width, size.height], want, f);
   }
 });
+
+test('wide-gamut and CMYK sources are converted to sRGB: average colour as sharp renders it', { skip }, async () => {
+  const { default: sharp } = await import('sharp');
+  const mean = async (input, options) => {
+    const { data } = await sharp(input, options).resize(64).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 3) for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+    return sum.map((v) => v / (data.length / 3));
+  };
+  const distance = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  for (const f of ['edge-cases/p3.png', 'edge-cases/prophoto.png', 'edge-cases/Channel_digital_image_CMYK_color.jpg']) {
+    const original = readFileSync(path.join(CORPUS, f));
+    const ours = await fetchImage(mf, `/corpus/${f}?w=64&format=png`);
+    const reference = await mean(original);
+    const ignoringProfile = await mean(original, { ignoreIcc: true });
+    assert.ok(distance(ignoringProfile, reference) > 5, `${f}: the profile should matter`);
+    const d = distance(await mean(Buffer.from(ours.body)), reference);
+    assert.ok(d < 2, `${f}: average colour is ${d.toFixed(2)} levels from sharp's`);
+  }
+});

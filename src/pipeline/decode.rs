@@ -4,23 +4,30 @@
 //! valid 4:2:0 files to green garbage, and `jpeg-decoder` can also decode at 1/2, 1/4 or 1/8 scale
 //! in the DCT domain (shrink-on-load), which is what keeps big photos inside the memory budget.
 
+use super::colour;
 use super::probe::{image_format, Probe};
 use crate::error::{Error, Result};
 use crate::transform::Format;
-use image::{DynamicImage, GrayImage, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
+
+/// Decoded pixels, and the ICC profile they are in (`None`: sRGB, or already converted).
+pub struct Decoded {
+    pub image: DynamicImage,
+    pub icc: Option<Vec<u8>>,
+}
 
 /// Decodes the stored pixels. For JPEG, `at_least` asks for a DCT-scaled decode no smaller than
 /// that size (stored coordinates); other formats always decode at full size.
-pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<DynamicImage> {
-    let img = match probe.format {
+pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
+    let Decoded { image, icc } = match probe.format {
         Format::Jpeg => decode_jpeg(bytes, at_least)?,
         other => decode_with_image(bytes, other, max_alloc)?,
     };
-    Ok(to_8bit(img))
+    Ok(Decoded { image: to_8bit(image), icc })
 }
 
-fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<DynamicImage> {
+fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<Decoded> {
     let bad = |e: jpeg_decoder::Error| Error::Undecodable(format!("JPEG: {e}"));
     let mut d = jpeg_decoder::Decoder::new(bytes);
     d.read_info().map_err(bad)?;
@@ -28,40 +35,35 @@ fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<DynamicImage> {
     let (w, h) = d.scale(clamp(at_least.0), clamp(at_least.1)).map_err(bad)?;
     let pixels = d.decode().map_err(bad)?;
     let format = d.info().ok_or_else(|| Error::Undecodable("JPEG has no frame".into()))?.pixel_format;
+    let icc = d.icc_profile();
     let (w, h) = (w as u32, h as u32);
     let short = || Error::Undecodable("JPEG pixel data is shorter than its header says".into());
     use jpeg_decoder::PixelFormat as P;
     Ok(match format {
-        P::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
-        P::RGB24 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?),
+        P::L8 => Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?), icc: None },
+        P::RGB24 => Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?), icc },
         P::L16 => {
             // Big-endian 16-bit samples: keep the high byte.
             let grey: Vec<u8> = pixels.chunks_exact(2).map(|s| s[0]).collect();
-            DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, grey).ok_or_else(short)?)
+            Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, grey).ok_or_else(short)?), icc: None }
         }
-        P::CMYK32 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, cmyk_to_rgb(&pixels)).ok_or_else(short)?),
+        // CMYK has to become RGB before resizing, so its profile is applied here.
+        P::CMYK32 => {
+            let rgb = colour::cmyk_to_srgb(&pixels, icc.as_deref());
+            Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(short)?), icc: None }
+        }
     })
 }
 
-/// Naive CMYK → RGB (no ICC). `jpeg-decoder` already undoes Adobe's inverted storage.
-fn cmyk_to_rgb(cmyk: &[u8]) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
-    for px in cmyk.chunks_exact(4) {
-        let k = 255 - px[3] as u32;
-        for c in &px[..3] {
-            rgb.push(((255 - *c as u32) * k / 255) as u8);
-        }
-    }
-    rgb
-}
-
-fn decode_with_image(bytes: &[u8], format: Format, max_alloc: u64) -> Result<DynamicImage> {
+fn decode_with_image(bytes: &[u8], format: Format, max_alloc: u64) -> Result<Decoded> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format(format));
     // The last line of defence: admission control already refused anything this large.
     let mut limits = Limits::default();
     limits.max_alloc = Some(max_alloc);
     reader.limits(limits);
-    Ok(reader.decode()?)
+    let mut decoder = reader.into_decoder()?;
+    let icc = decoder.icc_profile().ok().flatten();
+    Ok(Decoded { image: DynamicImage::from_decoder(decoder)?, icc })
 }
 
 /// Reduces 16-bit and float images to the 8-bit layouts the resizer and encoders use.

@@ -7,13 +7,15 @@
 //! 5. [`saliency`]  for `gravity=auto`, slide the crop window to the most detailed region
 //! 6. [`resize`]    scale the region to the output size (premultiplied alpha)
 //! 7. [`orient`]    turn the small result upright (EXIF orientation, then rotate and flip)
-//! 8. [`pad`]       place it on the background canvas (`fit=pad`)
-//! 9. [`encode`]    write JPEG / PNG / WebP without metadata
+//! 8. [`colour`]    convert from the source's ICC profile to sRGB (CMYK already in step 4)
+//! 9. [`pad`]       place it on the background canvas (`fit=pad`)
+//! 10. [`encode`]   write JPEG / PNG / WebP without metadata
 //!
 //! It is synchronous and owns its buffers, so the adapter runs it with no `.await` inside and
 //! every buffer is freed as soon as its step is over.
 
 pub mod admit;
+pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
@@ -83,7 +85,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     }
 
     let t0 = clock();
-    let img = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
+    let decode::Decoded { image: img, icc } = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
     drop(source);
     let t1 = clock();
     // The decode may be DCT-scaled: express the region in decoded pixels.
@@ -93,6 +95,9 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     }
     let mut img = resize::resize(img, region, out.0, out.1)?;
     orient::apply(&mut img, orientation);
+    if let Some(icc) = &icc {
+        img = colour::to_srgb(img, icc);
+    }
     if let Some(canvas) = plan.canvas {
         img = pad::pad(img, canvas, transform.background_or_white());
     }

@@ -1,0 +1,101 @@
+//! Colour management: pixels are converted from the source's ICC profile (Display P3, Adobe RGB,
+//! ProPhoto, a CMYK press profile…) to sRGB, because outputs carry no profile and browsers show
+//! untagged images as sRGB: without this, wide-gamut photos look dull and CMYK ones shift.
+//! Uses `moxcms` (pure Rust, already a dependency of `image`). A profile that does not parse or
+//! does not fit the pixels is ignored: the image is still served, as an untagged one would be.
+
+use image::{DynamicImage, RgbImage};
+use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+
+/// Converts an RGB or RGBA image from `icc` to sRGB; other layouts and unusable profiles are
+/// returned unchanged.
+pub fn to_srgb(img: DynamicImage, icc: &[u8]) -> DynamicImage {
+    let Ok(profile) = ColorProfile::new_from_slice(icc) else { return img };
+    if profile.color_space != DataColorSpace::Rgb {
+        return img;
+    }
+    let srgb = ColorProfile::new_srgb();
+    match img {
+        DynamicImage::ImageRgb8(mut rgb) => {
+            if let Ok(t) = profile.create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, TransformOptions::default()) {
+                let src = rgb.as_raw().clone();
+                if t.transform(&src, &mut rgb).is_ok() {
+                    return DynamicImage::ImageRgb8(rgb);
+                }
+                return DynamicImage::ImageRgb8(RgbImage::from_raw(rgb.width(), rgb.height(), src).expect("same size"));
+            }
+            DynamicImage::ImageRgb8(rgb)
+        }
+        DynamicImage::ImageRgba8(mut rgba) => {
+            if let Ok(t) = profile.create_transform_8bit(Layout::Rgba, &srgb, Layout::Rgba, TransformOptions::default()) {
+                let src = rgba.as_raw().clone();
+                if t.transform(&src, &mut rgba).is_err() {
+                    rgba.copy_from_slice(&src);
+                }
+            }
+            DynamicImage::ImageRgba8(rgba)
+        }
+        other => other,
+    }
+}
+
+/// CMYK ink amounts (0 = no ink, as `jpeg-decoder` returns them) to sRGB, through the file's
+/// CMYK profile when it has a usable one, else by the naive formula.
+pub fn cmyk_to_srgb(cmyk: &[u8], icc: Option<&[u8]>) -> Vec<u8> {
+    let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok()).filter(|p| p.color_space == DataColorSpace::Cmyk);
+    if let Some(profile) = profile {
+        let transform = profile.create_transform_8bit(Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb, TransformOptions::default());
+        if let Ok(t) = transform {
+            let mut rgb = vec![0u8; cmyk.len() / 4 * 3];
+            if t.transform(cmyk, &mut rgb).is_ok() {
+                return rgb;
+            }
+        }
+    }
+    naive_cmyk(cmyk)
+}
+
+fn naive_cmyk(cmyk: &[u8]) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
+    for px in cmyk.chunks_exact(4) {
+        let k = 255 - px[3] as u32;
+        for c in &px[..3] {
+            rgb.push(((255 - *c as u32) * k / 255) as u8);
+        }
+    }
+    rgb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    fn one_pixel(rgb: [u8; 3]) -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_pixel(2, 2, Rgb(rgb)))
+    }
+
+    #[test]
+    fn display_p3_becomes_more_saturated_srgb() {
+        let p3 = ColorProfile::new_display_p3().encode().unwrap();
+        let out = to_srgb(one_pixel([200, 100, 50]), &p3).to_rgb8();
+        let [r, g, b] = out.get_pixel(0, 0).0;
+        // The same numbers mean a more saturated orange in P3 than in sRGB.
+        assert!(r > 200 && g < 100 && b < 50, "P3 (200,100,50) became sRGB ({r},{g},{b})");
+    }
+
+    #[test]
+    fn srgb_and_broken_profiles_leave_pixels_alone() {
+        let srgb = ColorProfile::new_srgb().encode().unwrap();
+        let out = to_srgb(one_pixel([200, 100, 50]), &srgb).to_rgb8();
+        for (got, want) in out.get_pixel(0, 0).0.iter().zip([200u8, 100, 50]) {
+            assert!((*got as i32 - want as i32).abs() <= 1, "{:?}", out.get_pixel(0, 0));
+        }
+        assert_eq!(to_srgb(one_pixel([1, 2, 3]), b"not a profile").to_rgb8().get_pixel(0, 0).0, [1, 2, 3]);
+    }
+
+    #[test]
+    fn cmyk_without_profile_uses_the_naive_formula() {
+        assert_eq!(cmyk_to_srgb(&[0, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 255], None), [255, 255, 255, 0, 255, 255, 0, 0, 0]);
+    }
+}
