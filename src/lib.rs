@@ -2,7 +2,7 @@
 //!
 //! The core (`url`, `transform`, `pipeline`, `http`, `config`, `error`) is plain Rust with no
 //! `worker` dependency, tested natively. The only code that touches JS is `edge`, compiled for
-//! wasm32 only. The whole request flow is `fetch` at the bottom of this file.
+//! wasm32 with the (default) `edge` feature. The whole request flow is `fetch` at the bottom of this file.
 
 pub mod config;
 pub mod error;
@@ -12,10 +12,10 @@ pub mod policy;
 pub mod transform;
 pub mod url;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
 mod edge;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
 use {
     edge::{cache, respond, respond::ImageHeaders, respond::Served, store},
     error::Error,
@@ -23,7 +23,7 @@ use {
     worker::{event, Context, Env, Method, Request, Response, ResponseBody},
 };
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let config = edge::config(&env);
@@ -40,7 +40,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 
 /// The whole request flow. Every step's decision is made by the core; errors of any kind
 /// become a short 4xx (or a 5xx for R2 failures) in `fetch`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
 async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config) -> Result<Response, Error> {
     // 1. Only GET and HEAD exist: nothing a client sends can write an original.
     if !matches!(req.method(), Method::Get | Method::Head) {

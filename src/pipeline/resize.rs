@@ -29,16 +29,18 @@ pub fn resize(src: DynamicImage, region: Rect, width: u32, height: u32) -> Resul
     Resizer::new().resize(&src, &mut dst, &options).map_err(internal)?;
     drop(src);
     if has_alpha {
-        scalar_mul_div().divide_alpha_inplace(&mut dst).map_err(internal)?;
+        divide_alpha(&mut dst)?;
     }
     Ok(dst)
 }
 
-fn scalar_mul_div() -> MulDiv {
+/// Un-premultiplies alpha on fir's scalar code, which Rust 1.95's wasm SIMD cannot miscompile
+/// (tests/wasm_simd.rs checks it in wasm).
+pub fn divide_alpha(img: &mut DynamicImage) -> Result<()> {
     let mut md = MulDiv::new();
     // SAFETY: `None` selects the portable scalar code, which needs no CPU feature.
     unsafe { md.set_cpu_extensions(CpuExtensions::None) };
-    md
+    md.divide_alpha_inplace(img).map_err(internal)
 }
 
 fn internal<E: std::fmt::Display>(e: E) -> Error {

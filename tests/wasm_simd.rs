@@ -1,0 +1,38 @@
+//! Runs in wasm (Node, through wasm-bindgen-test-runner), where Rust 1.95 miscompiles
+//! fast_image_resize's SIMD128 U8x4 divide-alpha (rust-lang/rust#157456): premultiplied values far
+//! above alpha, e.g. Lanczos ringing next to alpha ≈ 0, come back as 0 instead of 255.
+//! `scripts/test.sh`: `cargo test --release --target wasm32-unknown-unknown --no-default-features --test wasm_simd`.
+#![cfg(target_arch = "wasm32")]
+
+use edge_image_resizer::pipeline::resize::divide_alpha;
+use fast_image_resize::MulDiv;
+use image::{DynamicImage, Rgba, RgbaImage};
+use wasm_bindgen_test::{console_log, wasm_bindgen_test};
+
+/// The reproduction from the notes: [1, 128, 255, 1] must divide to [255, 255, 255, 1].
+fn crafted() -> DynamicImage {
+    DynamicImage::ImageRgba8(RgbaImage::from_pixel(64, 4, Rgba([1, 128, 255, 1])))
+}
+
+#[wasm_bindgen_test]
+fn our_divide_alpha_is_right_in_wasm() {
+    let mut img = crafted();
+    divide_alpha(&mut img).unwrap();
+    for p in img.to_rgba8().pixels() {
+        assert_eq!(p.0, [255, 255, 255, 1]);
+    }
+}
+
+/// Not an assertion: reports whether the toolchain still miscompiles fir's SIMD path, so the
+/// workaround can be dropped once it does not.
+#[wasm_bindgen_test]
+fn canary_fir_simd_divide_alpha() {
+    let mut img = crafted();
+    MulDiv::new().divide_alpha_inplace(&mut img).unwrap();
+    let p = img.to_rgba8().get_pixel(0, 0).0;
+    if p == [255, 255, 255, 1] {
+        console_log!("fir's SIMD divide-alpha is correct with this toolchain: the scalar workaround can go");
+    } else {
+        console_log!("fir's SIMD divide-alpha still miscompiled: {p:?} (the scalar workaround is needed)");
+    }
+}
