@@ -83,3 +83,26 @@ test('wide-gamut and CMYK sources are converted to sRGB: average colour as sharp
     assert.ok(d < 2, `${f}: average colour is ${d.toFixed(2)} levels from sharp's`);
   }
 });
+
+test('EXIF orientation: every Landscape_N and Portrait_N matches its _1 file pixel by pixel', { skip }, async () => {
+  const { default: sharp } = await import('sharp');
+  const pixels = async (url) => {
+    const { body } = await fetchImage(mf, url);
+    return sharp(Buffer.from(body)).removeAlpha().raw().toBuffer();
+  };
+  const meanDifference = (a, b) => {
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+    return sum / a.length;
+  };
+  for (const kind of ['Landscape', 'Portrait']) {
+    const upright = await pixels(`/corpus/orientation/${kind}_1.jpg?format=png`);
+    // Control: the upright picture mirrored is far from itself, so the comparison can tell.
+    const mirrored = await pixels(`/corpus/orientation/${kind}_1.jpg?format=png&flip=h`);
+    assert.ok(meanDifference(upright, mirrored) > 20, 'a mirrored picture must be told apart');
+    for (let n = 2; n <= 8; n++) {
+      const d = meanDifference(upright, await pixels(`/corpus/orientation/${kind}_${n}.jpg?format=png`));
+      assert.ok(d < 6, `${kind}_${n}: mean difference ${d.toFixed(2)} levels from ${kind}_1`);
+    }
+  }
+});
