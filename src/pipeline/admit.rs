@@ -57,9 +57,11 @@ pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32,
 }
 
 /// The WebP encoder (libwebp, wasm) has a linear memory of its own, which also never shrinks:
-/// measured 16 MB up to about 1.3 MP, then about 12 bytes per output pixel.
-pub fn webp_codec_estimate(output: (u32, u32)) -> u64 {
-    (output.0 as u64 * output.1 as u64 * 12).max(16 << 20)
+/// measured 16 MB up to about 1.3 MP of opaque output, then about 12 bytes a pixel; with an
+/// alpha channel (coded losslessly) 33 MB for 0.96 MP, so 36 bytes a pixel.
+pub fn webp_codec_estimate(output: (u32, u32), alpha: bool) -> u64 {
+    let per_pixel = if alpha { 36 } else { 12 };
+    (output.0 as u64 * output.1 as u64 * per_pixel).max(16 << 20)
 }
 
 pub fn admit(estimate: u64, budget: u64) -> Result<()> {
@@ -73,8 +75,8 @@ pub fn admit(estimate: u64, budget: u64) -> Result<()> {
     Ok(())
 }
 
-pub fn admit_webp(output: (u32, u32), budget: u64) -> Result<()> {
-    let needed = webp_codec_estimate(output);
+pub fn admit_webp(output: (u32, u32), alpha: bool, budget: u64) -> Result<()> {
+    let needed = webp_codec_estimate(output, alpha);
     if needed > budget {
         return Err(Error::TooLarge(format!(
             "a {}×{} WebP needs about {} MB in the WebP encoder, over its {} MB budget; ask for a smaller size or another format",
@@ -142,10 +144,12 @@ mod tests {
     #[test]
     fn webp_output_is_bounded_by_the_encoder_budget() {
         let budget = 48 << 20;
-        assert!(admit_webp((1200, 800), budget).is_ok());
-        assert!(admit_webp((2000, 2000), budget).is_ok());
-        let e = admit_webp((3000, 2000), budget).unwrap_err();
+        assert!(admit_webp((1200, 800), false, budget).is_ok());
+        assert!(admit_webp((2000, 2000), false, budget).is_ok());
+        let e = admit_webp((3000, 2000), false, budget).unwrap_err();
         assert!(e.status() == 413 && e.message().contains("3000×2000 WebP"), "{e}");
+        assert!(admit_webp((1200, 800), true, budget).is_ok());
+        assert!(admit_webp((2000, 1000), true, budget).is_err(), "alpha costs three times as much");
     }
 
     #[test]

@@ -81,7 +81,9 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     let estimated_peak = admit::estimate(&probe, source.len(), decode_size, plan.output_size());
     admit::admit(estimated_peak, config.memory_budget)?;
     if format == Format::Webp {
-        admit::admit_webp(plan.output_size(), config.webp_memory_budget)?;
+        // Transparency in the output: from the source, or from a transparent `pad` background.
+        let alpha = probe.channels % 2 == 0 || (plan.canvas.is_some() && transform.background_or_white()[3] < 255);
+        admit::admit_webp(plan.output_size(), alpha, config.webp_memory_budget)?;
     }
 
     let t0 = clock();

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// `npm run bench`: our release worker in workerd (Miniflare) against sharp (libvips, native) and
+// Pillow, on the same inputs, in the same run, on this machine. Prints a table and writes
+// BENCHMARKS.md. Run through scripts/bench.sh, which builds the worker and the samples first.
+//
+// Ours: end-to-end latency of a cache miss (a unique canonical transform per request: the width
+// steps by one pixel), a cache hit and a passthrough of the original; plus the in-worker pipeline
+// time (decode + resize + encode, from Server-Timing) and the wasm memory high-water mark of a
+// fresh instance (DEBUG_HEADERS). Peers: decode + resize + encode only, one thread, no cache.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT } from '../tests/helpers.mjs';
+
+const WARMUP = 2;
+const RUNS = 15;
+const QUALITY = 80;
+
+const inputs = [
+  existsSync(CORPUS)
+    ? { name: 'photo 2725×2225 (corpus)', file: path.join(CORPUS, 'photos/2569067123_aca715a2ee_o.jpg') }
+    : { name: 'photo 4000×3000 (generated)', file: path.join(SAMPLES, 'photo.jpg') },
+  existsSync(CORPUS) ? { name: 'gain-map 3840×2160 (corpus)', file: path.join(CORPUS, 'photos/gain-map.jpg') } : null,
+  { name: '24 MP baseline (generated)', file: path.join(SAMPLES, 'big.jpg') },
+  { name: '24 MP progressive (generated)', file: path.join(SAMPLES, 'big-progressive.jpg') },
+  { name: 'alpha PNG 1200×800 (generated)', file: path.join(SAMPLES, 'alpha.png') },
+].filter(Boolean);
+const outputs = [
+  { width: 400, format: 'jpeg' },
+  { width: 400, format: 'webp' },
+  { width: 1200, format: 'jpeg' },
+  { width: 1200, format: 'webp' },
+];
+const cases = inputs.flatMap((input) => outputs.map((o) => ({ ...input, ...o, quality: QUALITY })));
+
+const stats = (times) => {
+  const s = [...times].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p90: s[Math.ceil(s.length * 0.9) - 1] };
+};
+
+async function timeIt(fn) {
+  for (let i = 0; i < WARMUP; i++) await fn(i);
+  const times = [];
+  let last;
+  for (let i = 0; i < RUNS; i++) {
+    const t = process.hrtime.bigint();
+    last = await fn(WARMUP + i);
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return { ...stats(times), last };
+}
+
+async function benchOurs(c) {
+  const key = `bench/${path.basename(c.file)}`;
+  const bytes = readFileSync(c.file);
+  // Memory: one request on a fresh instance, since wasm memory never shrinks.
+  const fresh = await startWorker({ vars: { DEBUG_HEADERS: 'true' } });
+  await putOriginal(fresh, key, bytes);
+  const first = await fetchImage(fresh, `/${key}?w=${c.width}&format=${c.format}&q=${c.quality}`);
+  await fresh.dispose();
+  if (first.status !== 200) return { status: first.status, message: first.text().trim() };
+  const memory = /wasm=(\d+), webp=(\d+)/.exec(first.res.headers.get('x-memory')).slice(1).map(Number);
+
+  const mf = await startWorker();
+  try {
+    await putOriginal(mf, key, bytes);
+    const pipeline = [];
+    const miss = await timeIt(async (i) => {
+      const r = await fetchImage(mf, `/${key}?w=${c.width + i}&format=${c.format}&q=${c.quality}`);
+      if (r.status !== 200) throw new Error(`${key}: ${r.status} ${r.text()}`);
+      const t = r.res.headers.get('server-timing').match(/dur=([\d.]+)/g).map((m) => Number(m.slice(4)));
+      if (i >= WARMUP) pipeline.push(t.reduce((a, b) => a + b, 0));
+      return r;
+    });
+    const hitUrl = `/${key}?w=${c.width}&format=${c.format}&q=${c.quality}`;
+    await fetchImage(mf, hitUrl);
+    await new Promise((r) => setTimeout(r, 200)); // let waitUntil fill the cache
+    const hit = await timeIt(() => fetchImage(mf, hitUrl));
+    if (hit.last.res.headers.get('x-cache') !== 'HIT') throw new Error(`${hitUrl} was not a cache hit`);
+    const passthrough = await timeIt(() => fetchImage(mf, `/${key}`));
+    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, memory };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+async function benchSharp(c, sharp) {
+  const bytes = readFileSync(c.file);
+  const run = () => {
+    const img = sharp(bytes).resize({ width: c.width, withoutEnlargement: true });
+    return (c.format === 'jpeg' ? img.jpeg({ quality: c.quality }) : img.webp({ quality: c.quality })).toBuffer();
+  };
+  const r = await timeIt(run);
+  return { median: r.median, p90: r.p90, bytes: r.last.length };
+}
+
+function benchPillow(list) {
+  const python = process.env.PYTHON ?? 'python3';
+  const r = spawnSync(python, [path.join(ROOT, 'scripts', 'bench_pillow.py')], { input: JSON.stringify(list), encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { skipped: `Pillow did not run: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  return JSON.parse(r.stdout);
+}
+
+const ms = (v) => (v === undefined ? '—' : v < 10 ? v.toFixed(1) : v.toFixed(0));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
+const kb = (b) => (b ? `${(b / 1024).toFixed(1)}` : '—');
+const mb = (b) => (b / 2 ** 20).toFixed(1);
+
+let sharp;
+try {
+  sharp = (await import('sharp')).default;
+  sharp.concurrency(1);
+  sharp.cache(false);
+} catch (e) {
+  sharp = null;
+  console.log(`sharp skipped: ${e.message}`);
+}
+const pillow = benchPillow(cases.map(({ file, width, format, quality }) => ({ file, width, format, quality })));
+if (pillow.skipped) console.log(pillow.skipped);
+
+const rows = [];
+for (const [i, c] of cases.entries()) {
+  const ours = await benchOurs(c);
+  const peer = sharp ? await benchSharp(c, sharp) : null;
+  const pil = pillow.results?.[i];
+  rows.push({ c, ours, peer, pil });
+  const label = `${c.name} → ${c.width} ${c.format}`;
+  if (ours.status !== 200) {
+    console.log(`${label}: ours ${ours.status} (${ours.message}); sharp ${ms(peer?.median)} ms; Pillow ${ms(pil?.median)} ms`);
+  } else {
+    console.log(`${label}: ours pipeline ${ms(ours.pipeline.median)} ms, miss ${ms(ours.miss.median)} ms, hit ${ms(ours.hit.median)} ms; sharp ${ms(peer?.median)} ms; Pillow ${ms(pil?.median)} ms`);
+  }
+}
+
+const wasm = path.join(ROOT, 'build', 'index_bg.wasm');
+const gzip = (f) => Number(execFileSync('bash', ['-c', `gzip -9c '${f}' | wc -c`]).toString().trim());
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const sharpVersions = sharp ? `sharp ${JSON.parse(readFileSync(path.join(ROOT, 'node_modules/sharp/package.json'), 'utf8')).version} (libvips ${sharp.versions.vips})` : 'sharp: not run';
+const rustc = execFileSync('rustc', ['--version']).toString().trim();
+
+const table = [
+  '| case | ours: pipeline | ours: miss (e2e) | ours: hit | passthrough | sharp | Pillow | pipeline / sharp | pipeline / Pillow | bytes ours / sharp (KB) | wasm + WebP memory (MB) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(({ c, ours, peer, pil }) => {
+    const name = `${c.name} → ${c.width} px ${c.format.toUpperCase()}`;
+    if (ours.status !== 200) return `| ${name} | ${ours.status}: ${ours.message} | | | | ${ms(peer?.median)} | ${ms(pil?.median)} | | | | |`;
+    const cell = (s) => `${ms(s.median)} (p90 ${ms(s.p90)})`;
+    return `| ${name} | ${cell(ours.pipeline)} | ${cell(ours.miss)} | ${cell(ours.hit)} | ${cell(ours.passthrough)} | ${peer ? cell(peer) : '—'} | ${pil ? cell(pil) : '—'} | ${ratio(ours.pipeline.median, peer?.median)} | ${ratio(ours.pipeline.median, pil?.median)} | ${kb(ours.bytes)} / ${kb(peer?.bytes)} | ${mb(ours.memory[0])} + ${mb(ours.memory[1])} |`;
+  }),
+];
+
+const doc = `# Benchmarks
+
+Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. One run, one machine: ${os.cpus().length} × ${cpu},
+${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}, ${rustc}, ${sharpVersions}, ${pillow.version ? `Pillow ${pillow.version}` : pillow.skipped}.
+These machines are shared and noisy: read the **ratios**, measured against peers in the same run,
+rather than the absolute times. Medians of ${RUNS} runs after ${WARMUP} warm-ups (p90 in brackets), milliseconds.
+
+- **ours: pipeline** is the worker's own decode + resize + encode time (\`Server-Timing\`), in workerd
+  (Miniflare ${JSON.parse(readFileSync(path.join(ROOT, 'node_modules/miniflare/package.json'), 'utf8')).version}, release build, wasm-opt, SIMD128).
+  **miss** is the end-to-end latency of an uncached transform (each request a different width, so
+  a different canonical transform), **hit** the same URL from the Cache API, **passthrough** the
+  original streamed from R2 (the floor for a hit).
+- **sharp** (native libvips, \`sharp.concurrency(1)\`, cache off) and **Pillow** (\`Image.thumbnail\`
+  with Lanczos, then save) time decode + resize + encode only, in-process: the fair comparison is
+  with **ours: pipeline**.
+- Quality ${QUALITY} for JPEG and WebP everywhere; WebP is libwebp in all three. Memory is the
+  worker's and the WebP encoder's wasm memory after that one request on a fresh instance.
+- Worker: ${(readFileSync(wasm).length / 2 ** 20).toFixed(2)} MB wasm raw, ${(gzip(wasm) / 1024).toFixed(0)} KB gzip, plus the libwebp wasm
+  (${(gzip(path.join(ROOT, 'build', 'webp_enc_simd.wasm')) / 1024).toFixed(0)} KB gzip).
+
+${table.join('\n')}
+`;
+const out = path.join(ROOT, 'BENCHMARKS.md');
+const levers = existsSync(out) ? readFileSync(out, 'utf8').split('\n## Levers')[1] : undefined;
+writeFileSync(out, levers ? `${doc}\n## Levers${levers}` : doc);
+console.log(`\n${table.join('\n')}\n\nwrote ${out}`);
