@@ -81,6 +81,9 @@ pub struct Config {
     pub signing: Option<Signing>,
     /// `DEBUG_HEADERS=true`: every response reports the isolate's wasm memory in `x-memory`.
     pub debug_headers: bool,
+    /// `ON_ERROR=original`: an original we cannot transform (AVIF, TIFF, HEIC…) is served as
+    /// stored, with an `x-resize-error` header, instead of a 415.
+    pub on_error_original: bool,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             allowed_extensions: DEFAULT_EXTENSIONS.split(' ').map(String::from).collect(),
             signing: None,
             debug_headers: false,
+            on_error_original: false,
         }
     }
 }
@@ -171,6 +175,13 @@ impl Config {
                 Some(_) => return Err(config_error("REQUIRE_SIGNATURE", "true or false")),
             };
             c.signing = Some(Signing { keys, originals_too });
+        }
+        if let Some(v) = get("ON_ERROR") {
+            c.on_error_original = match v.trim() {
+                "error" => false,
+                "original" => true,
+                _ => return Err(config_error("ON_ERROR", "error or original")),
+            };
         }
         if let Some(v) = get("DEBUG_HEADERS") {
             c.debug_headers = match v.trim() {

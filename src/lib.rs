@@ -62,27 +62,57 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
         _ => parsed.request,
     };
 
-    // 5. Size allow-lists, presets-only mode, transformable extensions.
+    // 5. Nothing to do: stream the original as stored, never through wasm memory.
+    if request.transform.is_identity() {
+        return original(&originals, &request.key, config, None).await;
+    }
+
+    // 6–11. Transform. With `ON_ERROR=original`, a format we cannot transform is served as stored.
+    let key = request.key.clone();
+    match transformed(req, env, ctx, config, &originals, &request_url, request).await {
+        Err(Error::Unsupported(why)) if config.on_error_original => original(&originals, &key, config, Some(&why)).await,
+        other => other,
+    }
+}
+
+/// The original as stored, streamed from R2; `warning` says why it was not transformed.
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+async fn original(originals: &worker::Bucket, key: &str, config: &config::Config, warning: Option<&str>) -> Result<Response, Error> {
+    let object = store::get(originals, key).await?.ok_or(Error::NotFound)?;
+    let content_type = store::content_type(&object).unwrap_or_else(|| http::content_type_for_key(key).into());
+    let (size, etag) = (object.size(), object.http_etag());
+    let body = object.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
+    let headers = ImageHeaders {
+        content_type: &content_type,
+        content_length: size,
+        // A fallback should not stick: the transform may work once the format is supported.
+        cache_control: if warning.is_some() { "public, max-age=300" } else { &config.cache_control },
+        etag: &etag,
+        served: None,
+        server_timing: None,
+        vary_accept: false,
+    };
+    let resp = respond::image(body, headers)?;
+    Ok(match warning {
+        Some(why) => respond::with_header(resp, "x-resize-error", why),
+        None => resp,
+    })
+}
+
+/// Steps 6–11: policy, cache, persisted variant, or a resize now.
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+async fn transformed(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    config: &config::Config,
+    originals: &worker::Bucket,
+    request_url: &worker::Url,
+    request: url::ImageRequest,
+) -> Result<Response, Error> {
+    // 6. Size allow-lists, presets-only mode, transformable extensions.
     policy::check_request(&request, config)?;
     let url::ImageRequest { key, transform } = request;
-
-    // 6. Nothing to do: stream the original as stored, never through wasm memory.
-    if transform.is_identity() {
-        let object = store::get(&originals, &key).await?.ok_or(Error::NotFound)?;
-        let content_type = store::content_type(&object).unwrap_or_else(|| http::content_type_for_key(&key).into());
-        let (size, etag) = (object.size(), object.http_etag());
-        let body = object.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
-        let headers = ImageHeaders {
-            content_type: &content_type,
-            content_length: size,
-            cache_control: &config.cache_control,
-            etag: &etag,
-            served: None,
-            server_timing: None,
-            vary_accept: false,
-        };
-        return respond::image(body, headers);
-    }
 
     // 7. The Cache API, keyed by the canonical request (and the client's format class when negotiated).
     let accepts = Accepts::from_header(req.headers().get("accept").ok().flatten().as_deref());
@@ -93,7 +123,7 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
     }
 
     // 8. The original's metadata resolves the output format, the variant key and the ETag.
-    let original = store::head(&originals, &key).await?.ok_or(Error::NotFound)?;
+    let original = store::head(originals, &key).await?.ok_or(Error::NotFound)?;
     let stored_type = store::content_type(&original);
     let source_format =
         Format::of_original(stored_type.as_deref(), &key).ok_or_else(|| Format::unknown_original(stored_type.as_deref(), &key))?;
@@ -122,7 +152,7 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
     }
 
     // 10. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
-    let source = store::read_all(store::get(&originals, &key).await?.ok_or(Error::NotFound)?).await?;
+    let source = store::read_all(store::get(originals, &key).await?.ok_or(Error::NotFound)?).await?;
     let webp = if resolved.output_format() == Some(Format::Webp) { Some(edge::webp::LibWebp::ready().await?) } else { None };
     let host = pipeline::Host { clock: &edge::now_ms, webp: webp.as_ref().map_or(&pipeline::encode::LosslessWebp as _, |w| w as _) };
     let output = pipeline::run(source, &resolved, config, &host)?;

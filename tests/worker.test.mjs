@@ -246,3 +246,24 @@ test('WebP output is lossy libwebp: quality changes the size, alpha is kept', as
   const alpha = await fetchImage(mf, '/alpha.png?w=300&format=webp');
   assert.deepEqual(webpChunks(alpha.body), ['VP8X', 'ALPH', 'VP8 '], 'lossy with an alpha channel');
 });
+
+test('ON_ERROR=original serves an untransformable original as stored, with the reason in a header', async () => {
+  const lenient = await startWorker({ vars: { ON_ERROR: 'original' } });
+  try {
+    const avif = Buffer.from('\0\0\0\x1cftypavif\0\0\0\0avifmif1 pretend pixels');
+    await putOriginal(lenient, 'pic.avif', avif, 'image/avif');
+    await putOriginal(lenient, 'mislabelled.jpg', avif, 'image/jpeg');
+    await putOriginal(lenient, 'broken.jpg', Buffer.from('not an image'));
+    for (const url of ['/pic.avif?w=100', '/mislabelled.jpg?w=100&format=webp']) {
+      const r = await fetchImage(lenient, url);
+      assert.equal(r.status, 200, url);
+      assert.equal(sha256(r.body), sha256(avif), url);
+      assert.match(r.res.headers.get('x-resize-error'), /AVIF|can be transformed/, url);
+      assert.equal(r.res.headers.get('cache-control'), 'public, max-age=300');
+    }
+    assert.equal((await fetchImage(lenient, '/broken.jpg?w=100')).status, 422, 'damaged files are still errors');
+    assert.equal((await fetchImage(lenient, '/missing.avif?w=100')).status, 404);
+  } finally {
+    await lenient.dispose();
+  }
+});
