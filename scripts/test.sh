@@ -10,7 +10,7 @@ cargo test --quiet
 
 echo "== core in wasm (Node): the SIMD divide-alpha hazard of Rust 1.95"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --quiet --release --target wasm32-unknown-unknown --no-default-features --test wasm_simd -- --nocapture
+  cargo test --release --target wasm32-unknown-unknown --no-default-features --test wasm_simd -- --nocapture
 
 echo "== build the release worker"
 bash scripts/build.sh
