@@ -3,7 +3,7 @@
 // (orientation sizes, PngSuite's valid and invalid files).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, putOriginal, fetchImage, hashOriginals, walk, existsSync, readFileSync, path, CORPUS } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, hashOriginals, walk, sha256, existsSync, readFileSync, path, CORPUS } from './helpers.mjs';
 
 const present = existsSync(CORPUS);
 const files = present ? walk(CORPUS).filter((f) => /\.(jpe?g|png|gif|webp|bmp|avif|tiff?)$/i.test(f)) : [];
@@ -105,4 +105,30 @@ test('EXIF orientation: every Landscape_N and Portrait_N matches its _1 file pix
       assert.ok(d < 6, `${kind}_${n}: mean difference ${d.toFixed(2)} levels from ${kind}_1`);
     }
   }
+});
+
+test('damaged corpus files (truncated, byte-flipped) never get a 5xx nor take over 2 s', { skip, timeout: 600_000 }, async () => {
+  // Deterministic: a fixed-seed generator, 5 truncations and 3 × 16 random byte flips per file.
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const sources = files.filter((f) => !f.startsWith('pngsuite/') && /\.(jpe?g|png|gif|webp|bmp)$/i.test(f) && !/giant|65536/.test(f));
+  const failures = [];
+  let n = 0;
+  for (const f of sources) {
+    const original = readFileSync(path.join(CORPUS, f));
+    for (let cut = 1; cut <= 5; cut++) {
+      for (let variant = 0; variant < 4; variant++) {
+        const bytes = Buffer.from(variant === 0 ? original.subarray(0, Math.floor((original.length * cut) / 6)) : original);
+        if (variant > 0) for (let j = 0; j < 16; j++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        const key = `damaged/${n++}${path.extname(f)}`;
+        await putOriginal(mf, key, bytes);
+        before_[key] = sha256(bytes); // expected unchanged at the end, like every original
+        const started = Date.now();
+        const { status, text } = await fetchImage(mf, `/${key}?w=120`);
+        const ms = Date.now() - started;
+        if (status >= 500 || ms > 2000) failures.push(`${f} (cut ${cut}/6, variant ${variant}): ${status} in ${ms} ms ${text().slice(0, 120)}`);
+      }
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} of ${n} damaged files failed`);
 });
