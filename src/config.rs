@@ -84,6 +84,12 @@ pub struct Config {
     /// `ON_ERROR=original`: an original we cannot transform (AVIF, TIFF, HEIC…) is served as
     /// stored, with an `x-resize-error` header, instead of a 415.
     pub on_error_original: bool,
+    /// rav1e speed for AVIF (1 slowest … 10 fastest).
+    pub avif_speed: u8,
+    /// Largest side of an AVIF output.
+    pub avif_max_side: u32,
+    /// `format=auto` may pick AVIF for clients that accept it.
+    pub auto_avif: bool,
 }
 
 impl Default for Config {
@@ -104,6 +110,9 @@ impl Default for Config {
             signing: None,
             debug_headers: false,
             on_error_original: false,
+            avif_speed: 10,
+            avif_max_side: 1200,
+            auto_avif: false,
         }
     }
 }
@@ -169,12 +178,20 @@ impl Config {
         if let Some(key) = get("SIGNING_KEY").filter(|k| !k.is_empty()) {
             let mut keys = vec![key.into_bytes()];
             keys.extend(get("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()).map(String::into_bytes));
-            let originals_too = match get("REQUIRE_SIGNATURE").as_deref().map(str::trim) {
-                None | Some("true") => true,
-                Some("false") => false,
-                Some(_) => return Err(config_error("REQUIRE_SIGNATURE", "true or false")),
+            let originals_too = match get("REQUIRE_SIGNATURE") {
+                Some(v) => boolean("REQUIRE_SIGNATURE", &v)?,
+                None => true,
             };
             c.signing = Some(Signing { keys, originals_too });
+        }
+        if let Some(v) = get("AVIF_SPEED") {
+            c.avif_speed = parse_in("AVIF_SPEED", &v, 1, 10)? as u8;
+        }
+        if let Some(v) = get("AVIF_MAX_SIDE") {
+            c.avif_max_side = parse_in("AVIF_MAX_SIDE", &v, 16, 4096)? as u32;
+        }
+        if let Some(v) = get("AUTO_AVIF") {
+            c.auto_avif = boolean("AUTO_AVIF", &v)?;
         }
         if let Some(v) = get("ON_ERROR") {
             c.on_error_original = match v.trim() {
@@ -184,13 +201,17 @@ impl Config {
             };
         }
         if let Some(v) = get("DEBUG_HEADERS") {
-            c.debug_headers = match v.trim() {
-                "true" => true,
-                "false" => false,
-                _ => return Err(config_error("DEBUG_HEADERS", "true or false")),
-            };
+            c.debug_headers = boolean("DEBUG_HEADERS", &v)?;
         }
         Ok(c)
+    }
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(config_error(name, "true or false")),
     }
 }
 

@@ -45,7 +45,7 @@ pub fn cache_key(origin: &str, key: &str, transform: &Transform, accepts: Accept
 
 /// For negotiated requests, the class of client: what `Vary: Accept` stands for.
 pub fn negotiated_class(transform: &Transform, accepts: Accepts) -> Option<&'static str> {
-    (transform.format == Some(FormatChoice::Auto)).then_some(if accepts.webp { "webp" } else { "legacy" })
+    (transform.format == Some(FormatChoice::Auto)).then_some(accepts.class())
 }
 
 /// Characters escaped in a key used as a URL path (keeps `/`).
@@ -111,7 +111,14 @@ mod tests {
         assert_eq!(cache_key("https://x", "a b/c.jpg", &tr, none), "https://x/a%20b/c.jpg?t=w=100,q=80");
         assert_eq!(cache_key("https://x", "c.jpg", &Transform::default(), none), "https://x/c.jpg");
         let auto = Transform { width: Some(100), format: Some(FormatChoice::Auto), ..Default::default() };
-        assert_eq!(cache_key("https://x", "c.png", &auto, Accepts { webp: true }), "https://x/c.png?t=w=100,f=auto&accept=webp");
+        assert_eq!(
+            cache_key("https://x", "c.png", &auto, Accepts { webp: true, avif: false }),
+            "https://x/c.png?t=w=100,f=auto&accept=webp"
+        );
+        assert_eq!(
+            cache_key("https://x", "c.png", &auto, Accepts { webp: true, avif: true }),
+            "https://x/c.png?t=w=100,f=auto&accept=avif"
+        );
         assert_eq!(cache_key("https://x", "c.png", &auto, none), "https://x/c.png?t=w=100,f=auto&accept=legacy");
     }
 

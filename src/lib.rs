@@ -115,7 +115,7 @@ async fn transformed(
     let url::ImageRequest { key, transform } = request;
 
     // 7. The Cache API, keyed by the canonical request (and the client's format class when negotiated).
-    let accepts = Accepts::from_header(req.headers().get("accept").ok().flatten().as_deref());
+    let accepts = Accepts::from_header(req.headers().get("accept").ok().flatten().as_deref(), config.auto_avif);
     let vary_accept = http::negotiated_class(&transform, accepts).is_some();
     let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, accepts);
     if let Some(hit) = cache::lookup(&cache_key).await? {

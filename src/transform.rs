@@ -261,11 +261,25 @@ impl FormatChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Accepts {
     pub webp: bool,
+    /// Only when the operator allows AVIF for `auto` (`AUTO_AVIF`): it costs far more CPU.
+    pub avif: bool,
 }
 
 impl Accepts {
-    pub fn from_header(accept: Option<&str>) -> Accepts {
-        Accepts { webp: accept.is_some_and(|a| a.to_ascii_lowercase().contains("image/webp")) }
+    pub fn from_header(accept: Option<&str>, auto_avif: bool) -> Accepts {
+        let accept = accept.unwrap_or("").to_ascii_lowercase();
+        Accepts { webp: accept.contains("image/webp"), avif: auto_avif && accept.contains("image/avif") }
+    }
+
+    /// The class of client, as the cache key records it.
+    pub fn class(self) -> &'static str {
+        if self.avif {
+            "avif"
+        } else if self.webp {
+            "webp"
+        } else {
+            "legacy"
+        }
     }
 }
 
@@ -492,10 +506,12 @@ impl Transform {
 
 pub const WHITE: [u8; 4] = [255, 255, 255, 255];
 
-/// `format=auto`: the best format we encode that the client accepts: WebP (lossy libwebp,
-/// with alpha), else the source's own format.
+/// `format=auto`: the best format we encode that the client accepts: AVIF (when allowed), WebP
+/// (lossy libwebp, with alpha), else the source's own format.
 fn negotiate(source: Format, accepts: Accepts) -> Format {
-    if accepts.webp {
+    if accepts.avif {
+        Format::Avif
+    } else if accepts.webp {
         Format::Webp
     } else {
         source.default_output()
@@ -576,7 +592,10 @@ mod tests {
         let q = Transform { quality: Some(50), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
         assert_eq!(q.resolved(Format::Jpeg, 80, none).canonical(), "f=png", "quality is meaningless for PNG");
         let auto = Transform { format: Some(FormatChoice::Auto), ..Default::default() };
-        let webp = Accepts { webp: true };
+        let webp = Accepts { webp: true, avif: false };
+        let avif = Accepts::from_header(Some("image/avif,image/webp,*/*"), true);
+        assert_eq!(auto.resolved(Format::Jpeg, 80, avif).output_format(), Some(Format::Avif));
+        assert_eq!(Accepts::from_header(Some("image/avif,image/webp"), false), webp, "AVIF only when AUTO_AVIF");
         assert_eq!(auto.resolved(Format::Png, 80, webp).output_format(), Some(Format::Webp));
         assert_eq!(auto.resolved(Format::Png, 80, none).output_format(), Some(Format::Png));
         assert_eq!(auto.resolved(Format::Jpeg, 80, webp).output_format(), Some(Format::Webp));

@@ -86,10 +86,14 @@ describe('URL grammars', () => {
     assert.equal(fixed.res.headers.get('vary'), null, 'fixed formats do not vary');
   });
 
-  test('AVIF output and non-image extensions are clear 415s', async () => {
+  test('AVIF output, its size limit, and non-image extensions', async () => {
     const avif = await fetchImage(mf, '/photo.jpg?w=100&format=avif');
-    assert.equal(avif.status, 415);
-    assert.match(avif.text(), /AVIF/);
+    assert.equal(avif.status, 200, avif.text());
+    assert.equal(avif.res.headers.get('content-type'), 'image/avif');
+    assert.deepEqual([avif.size.type, avif.size.width, avif.size.height], ['avif', 100, 75]);
+    const big = await fetchImage(mf, '/photo.jpg?w=2000&format=avif');
+    assert.equal(big.status, 413);
+    assert.match(big.text(), /AVIF output is limited to 1200 px/);
     await putOriginal(mf, 'doc.pdf', Buffer.from('%PDF-1.4'), 'application/pdf');
     assert.equal((await fetchImage(mf, '/doc.pdf?w=100')).status, 415);
   });
@@ -176,5 +180,21 @@ describe('REQUIRE_SIGNATURE=false', () => {
     assert.equal((await fetchImage(mf, '/photo.jpg')).status, 200);
     assert.equal((await fetchImage(mf, '/photo.jpg?w=100')).status, 403);
     assert.equal((await fetchImage(mf, '/photo-100w.jpg')).status, 403);
+  });
+});
+
+describe('AUTO_AVIF=true', () => {
+  let mf;
+  before(async () => {
+    mf = await startWorker({ vars: { AUTO_AVIF: 'true' } });
+    await seedSamples(mf);
+  });
+  after(() => mf.dispose());
+
+  test('format=auto picks AVIF for clients that accept it, WebP for the others', async () => {
+    const avif = await fetchImage(mf, '/photo.jpg?w=200&format=auto', { headers: { accept: 'image/avif,image/webp,*/*' } });
+    assert.deepEqual([avif.res.headers.get('content-type'), avif.res.headers.get('vary'), avif.size.width], ['image/avif', 'Accept', 200]);
+    const webp = await fetchImage(mf, '/photo.jpg?w=200&format=auto', { headers: { accept: 'image/webp,*/*' } });
+    assert.equal(webp.res.headers.get('content-type'), 'image/webp');
   });
 });

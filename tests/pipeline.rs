@@ -178,10 +178,13 @@ fn size_presets_follow_the_original_orientation() {
 }
 
 #[test]
-fn avif_output_is_a_clear_415() {
-    let e = run(halves(10, 10), Transform { format: Some(FormatChoice::Is(Format::Avif)), ..Default::default() }).unwrap_err();
-    assert_eq!(e.status(), 415);
-    assert!(e.message().contains("AVIF"), "{e}");
+fn avif_output_up_to_the_side_limit() {
+    let avif = |w| Transform { width: Some(w), format: Some(FormatChoice::Is(Format::Avif)), ..Default::default() };
+    let out = run(jpeg(1600, 1200, jpeg_encoder::SamplingFactor::R_4_2_0), avif(320)).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Avif, 320, 240));
+    assert_eq!(&out.bytes[4..12], b"ftypavif");
+    let e = run(jpeg(2000, 1000, jpeg_encoder::SamplingFactor::R_4_2_0), avif(1300)).unwrap_err();
+    assert!(e.status() == 413 && e.message().contains("1200 px"), "{e}");
 }
 
 /// A photo-like JPEG: smooth light, fine texture, hard edges and noise (what DCT scaling could blur).

@@ -43,7 +43,7 @@ const FRAGMENTATION: f64 = 1.15;
 /// Estimated peak bytes of our wasm memory: the instance itself plus the largest of the three
 /// stages' live sets, with a fragmentation margin. Held to the measured high-water mark by
 /// `tests/memory.test.mjs` (`DEBUG_HEADERS=true`).
-pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32, u32)) -> u64 {
+pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32, u32), format: Format) -> u64 {
     let px = |(w, h): (u32, u32)| w as u64 * h as u64;
     let ch = p.channels as u64;
     let source = source_len as u64;
@@ -56,8 +56,9 @@ pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32,
     let output_bytes = px(output) * ch;
     let resizing = decoded_bytes + output.0 as u64 * decoded.1 as u64 * ch + output_bytes;
     // Encoding: the output, an upright copy, the encoder's working set (jpeg-encoder keeps the
-    // whole image) and the encoded bytes: measured ≈ 4× the output.
-    let encoding = output_bytes * 4;
+    // whole image) and the encoded bytes: measured ≈ 4× the output. rav1e (AVIF) needs far more:
+    // measured 18, 33 and 53 MB for 0.5, 1.2 and 2.1 MP, about 26 bytes a pixel.
+    let encoding = if format == Format::Avif { px(output) * 26 } else { output_bytes * 4 };
     INSTANCE_BYTES + (decoding.max(resizing).max(encoding) as f64 * FRAGMENTATION) as u64
 }
 
@@ -75,6 +76,18 @@ pub fn admit(estimate: u64, budget: u64) -> Result<()> {
             "this transform needs about {} MB, over the {} MB budget; ask for a smaller size",
             estimate.div_ceil(1 << 20),
             budget >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// AVIF encoding costs CPU time: rav1e at its fastest speed took 1.2 s for a 1200 px image in
+/// workerd (2.1 s at 1600 px), so larger AVIF outputs are refused (Cloudflare caps AVIF likewise).
+pub fn admit_avif(output: (u32, u32), max_side: u32) -> Result<()> {
+    if output.0.max(output.1) > max_side {
+        return Err(Error::TooLarge(format!(
+            "AVIF output is limited to {max_side} px a side (encoding time); this one is {}×{}: ask for a smaller size or WebP",
+            output.0, output.1
         )));
     }
     Ok(())
@@ -132,7 +145,7 @@ mod tests {
         let giant = Probe { decoded_bpp: 1, channels: 1, ..jpeg(20000, 14000, false) };
         let decoded = decode_size(&giant, (800.0, 560.0));
         assert_eq!(decoded, (5000, 3500));
-        assert!(admit(estimate(&giant, 2_000_000, decoded, (800, 560)), 64 << 20).is_ok());
+        assert!(admit(estimate(&giant, 2_000_000, decoded, (800, 560), Format::Jpeg), 64 << 20).is_ok());
         let bomb = Probe {
             format: Format::Png,
             width: 65536,
@@ -142,7 +155,7 @@ mod tests {
             plane_bytes: 65536 * 65536 * 4,
             ..giant
         };
-        let e = admit(estimate(&bomb, 400_000, (65536, 65536), (800, 800)), 64 << 20).unwrap_err();
+        let e = admit(estimate(&bomb, 400_000, (65536, 65536), (800, 800), Format::Png), 64 << 20).unwrap_err();
         assert_eq!(e.status(), 413);
         assert!(e.message().contains("64 MB"), "{}", e.message());
     }
@@ -160,8 +173,8 @@ mod tests {
 
     #[test]
     fn progressive_jpeg_pays_for_its_coefficients() {
-        let base = estimate(&jpeg(6000, 4000, false), 0, (750, 500), (400, 267));
-        let prog = estimate(&jpeg(6000, 4000, true), 0, (750, 500), (400, 267));
+        let base = estimate(&jpeg(6000, 4000, false), 0, (750, 500), (400, 267), Format::Jpeg);
+        let prog = estimate(&jpeg(6000, 4000, true), 0, (750, 500), (400, 267), Format::Jpeg);
         assert!(prog > base + 70_000_000, "{base} vs {prog}");
     }
 }

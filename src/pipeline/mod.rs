@@ -61,9 +61,6 @@ pub struct Host<'a> {
 pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<'_>) -> Result<Output> {
     let clock = host.clock;
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
-    if format == Format::Avif {
-        return Err(Error::Unsupported("AVIF output is not available yet: use webp, jpeg or png".into()));
-    }
     let quality = transform.quality.unwrap_or(config.default_quality);
 
     let probe = probe::probe(&source)?;
@@ -78,7 +75,10 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     let out = if turned { (plan.height, plan.width) } else { (plan.width, plan.height) };
     let needed = (sw * out.0 as f64 / region.width, sh * out.1 as f64 / region.height);
     let decode_size = admit::decode_size(&probe, needed);
-    let estimated_peak = admit::estimate(&probe, source.len(), decode_size, plan.output_size());
+    if format == Format::Avif {
+        admit::admit_avif(plan.output_size(), config.avif_max_side)?;
+    }
+    let estimated_peak = admit::estimate(&probe, source.len(), decode_size, plan.output_size(), format);
     admit::admit(estimated_peak, config.memory_budget)?;
     if format == Format::Webp {
         // Transparency in the output: from the source, or from a transparent `pad` background.
@@ -104,7 +104,9 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
         img = pad::pad(img, canvas, transform.background_or_white());
     }
     let t2 = clock();
-    let bytes = encode::encode(&img, format, quality, transform.background_or_white(), host.webp)?;
+    let settings =
+        encode::Settings { quality, background: transform.background_or_white(), webp: host.webp, avif_speed: config.avif_speed };
+    let bytes = encode::encode(&img, format, &settings)?;
     let t3 = clock();
 
     Ok(Output {
