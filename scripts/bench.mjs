@@ -27,12 +27,13 @@ const inputs = [
   { name: 'alpha PNG 1200×800 (generated)', file: path.join(SAMPLES, 'alpha.png') },
 ].filter(Boolean);
 const outputs = [
-  { width: 400, format: 'jpeg' },
-  { width: 400, format: 'webp' },
-  { width: 1200, format: 'jpeg' },
-  { width: 1200, format: 'webp' },
+  { width: 400, format: 'jpeg', quality: QUALITY },
+  { width: 400, format: 'webp', quality: QUALITY },
+  { width: 400, format: 'avif', quality: 50 },
+  { width: 1200, format: 'jpeg', quality: QUALITY },
+  { width: 1200, format: 'webp', quality: QUALITY },
 ];
-const cases = inputs.flatMap((input) => outputs.map((o) => ({ ...input, ...o, quality: QUALITY })));
+const cases = inputs.flatMap((input) => outputs.map((o) => ({ ...input, ...o })));
 
 const stats = (times) => {
   const s = [...times].sort((a, b) => a - b);
@@ -89,7 +90,8 @@ async function benchSharp(c, sharp) {
   const bytes = readFileSync(c.file);
   const run = () => {
     const img = sharp(bytes).resize({ width: c.width, withoutEnlargement: true });
-    return (c.format === 'jpeg' ? img.jpeg({ quality: c.quality }) : img.webp({ quality: c.quality })).toBuffer();
+    const encoders = { jpeg: () => img.jpeg({ quality: c.quality }), webp: () => img.webp({ quality: c.quality }), avif: () => img.avif({ quality: c.quality }) };
+    return encoders[c.format]().toBuffer();
   };
   const r = await timeIt(run);
   return { median: r.median, p90: r.p90, bytes: r.last.length };
@@ -165,7 +167,9 @@ rather than the absolute times. Medians of ${RUNS} runs after ${WARMUP} warm-ups
 - **sharp** (native libvips, \`sharp.concurrency(1)\`, cache off) and **Pillow** (\`Image.thumbnail\`
   with Lanczos, then save) time decode + resize + encode only, in-process: the fair comparison is
   with **ours: pipeline**.
-- Quality ${QUALITY} for JPEG and WebP everywhere; WebP is libwebp in all three. Memory is the
+- Quality ${QUALITY} for JPEG and WebP everywhere, 50 for AVIF; WebP is libwebp in all three;
+  AVIF is rav1e at speed 10 for us, libaom at sharp's default effort (4) and Pillow's default speed
+  for the peers, so AVIF times compare encoders at their defaults, not equal effort. Memory is the
   worker's and the WebP encoder's wasm memory after that one request on a fresh instance.
 - Worker: ${(readFileSync(wasm).length / 2 ** 20).toFixed(2)} MB wasm raw, ${(gzip(wasm) / 1024).toFixed(0)} KB gzip, plus the libwebp wasm
   (${(gzip(path.join(ROOT, 'build', 'webp_enc_simd.wasm')) / 1024).toFixed(0)} KB gzip).
