@@ -2,7 +2,9 @@
 //!
 //! The core (`url`, `transform`, `pipeline`, `http`, `config`, `error`) is plain Rust with no
 //! `worker` dependency, tested natively. The only code that touches JS is `edge`, compiled for
-//! wasm32 with the (default) `edge` feature. The whole request flow is `fetch` at the bottom of this file.
+//! wasm32 with the (default) `edge` feature. The whole request flow is below: `handle` (steps
+//! 1–5: method, URL, signature, literal file, original) and `transformed` (steps 6–11: policy,
+//! cache, persisted variant, resize, respond and persist).
 
 pub mod config;
 pub mod error;
@@ -153,6 +155,8 @@ async fn transformed(
 
     // 10. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
     let source = store::read_all(store::get(originals, &key).await?.ok_or(Error::NotFound)?).await?;
+    // libwebp is instantiated (once per isolate) only when WebP is wanted; the lossless encoder
+    // handed over otherwise is never called.
     let webp = if resolved.output_format() == Some(Format::Webp) { Some(edge::webp::LibWebp::ready().await?) } else { None };
     let host = pipeline::Host { clock: &edge::now_ms, webp: webp.as_ref().map_or(&pipeline::encode::LosslessWebp as _, |w| w as _) };
     let output = pipeline::run(source, &resolved, config, &host)?;
