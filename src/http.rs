@@ -52,17 +52,15 @@ pub fn negotiated_class(transform: &Transform, accepts: Accepts) -> Option<&'sta
 const PATH: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// The content type of an original, from its stored metadata or else its extension.
+/// The content type of an original without stored metadata, from its extension: the formats we
+/// read (`Format::of_extension`), plus the image types we only pass through.
 pub fn content_type_for_key(key: &str) -> &'static str {
-    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    match ext.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        "avif" => "image/avif",
-        "svg" => "image/svg+xml",
+    if let Some(format) = crate::transform::Format::of_extension(key) {
+        return format.content_type();
+    }
+    match key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+        Some("avif") => "image/avif",
+        Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     }
 }
@@ -127,5 +125,6 @@ mod tests {
         assert_eq!(content_type_for_key("a/B.JPG"), "image/jpeg");
         assert_eq!(content_type_for_key("x.webp"), "image/webp");
         assert_eq!(content_type_for_key("noext"), "application/octet-stream");
+        assert_eq!(content_type_for_key("a.AVIF"), "image/avif");
     }
 }
