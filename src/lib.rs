@@ -175,6 +175,9 @@ async fn transformed(
     if config.debug_headers {
         resp = respond::with_header(resp, "x-memory-estimate", &output.estimated_peak.to_string());
     }
+    if let Some(note) = &output.note {
+        resp = respond::with_header(resp, "x-resize-note", note);
+    }
     cache::store_later(ctx, cache_key, &mut resp)?;
     let (env, source_etag) = (env.clone(), original.etag());
     ctx.wait_until(async move {

@@ -399,6 +399,8 @@ pub struct Transform {
     pub background: Option<[u8; 4]>,
     /// Applied after EXIF orientation, before sizing: `width`/`height` refer to the turned image.
     pub turn: Turn,
+    /// `anim=true`: keep every frame of an animated GIF (GIF out). Off: the first frame, a poster.
+    pub anim: bool,
 }
 
 impl Transform {
@@ -421,8 +423,12 @@ impl Transform {
     /// Fills in what the URL left to the source, the configuration and the client, so the
     /// result names exactly the bytes that will be produced (persisted variant key and ETag).
     pub fn resolved(&self, source: Format, default_quality: u8, accepts: Accepts) -> Transform {
+        // Only GIF and WebP can be animated; elsewhere `anim` changes nothing.
+        let anim = self.anim && matches!(source, Format::Gif | Format::Webp);
         let format = match self.format {
             Some(FormatChoice::Is(f)) => f,
+            // An animation is kept as GIF: there is no animated WebP or AVIF encoder here.
+            _ if anim && source == Format::Gif => Format::Gif,
             Some(FormatChoice::Auto) => negotiate(source, accepts),
             None => source.default_output(),
         };
@@ -431,7 +437,7 @@ impl Transform {
             // Lossless outputs ignore quality: keep it out of the key so it cannot fragment the cache.
             _ => None,
         };
-        Transform { format: Some(FormatChoice::Is(format)), quality, ..self.clone() }
+        Transform { format: Some(FormatChoice::Is(format)), quality, anim, ..self.clone() }
     }
 
     /// The concrete output format of a resolved transform.
@@ -480,6 +486,9 @@ impl Transform {
         }
         if self.turn.flip != Flip::None {
             parts.push(format!("flip={}", self.turn.flip.name()));
+        }
+        if self.anim {
+            parts.push("anim".into());
         }
         parts.join(",")
     }
@@ -575,8 +584,9 @@ mod tests {
             background: Some([255, 0, 0, 128]),
             turn: Turn { quarters: 1, flip: Flip::Horizontal },
             size: None,
+            anim: true,
         };
-        assert_eq!(t.canonical(), "w=400,h=300,fit=cover,g=0.25x0.75,q=75,f=webp,bg=ff000080,r=90,flip=h");
+        assert_eq!(t.canonical(), "w=400,h=300,fit=cover,g=0.25x0.75,q=75,f=webp,bg=ff000080,r=90,flip=h,anim");
         assert_eq!(Transform::default().canonical(), "");
         let meaningless = Transform { gravity: Gravity::Top, background: Some(WHITE), width: Some(5), ..Default::default() };
         assert_eq!(meaningless.normalized().canonical(), "w=5", "gravity without a crop and white background change nothing");

@@ -107,6 +107,24 @@ test('EXIF orientation: every Landscape_N and Portrait_N matches its _1 file pix
   }
 });
 
+test('animations: GIF kept frame by frame with anim=true, animated WebP served unchanged', { skip }, async () => {
+  const { default: sharp } = await import('sharp');
+  for (const f of ['edge-cases/rotating-squares.gif', 'edge-cases/animated-loop-3.gif']) {
+    const source = await sharp(readFileSync(path.join(CORPUS, f)), { animated: true }).metadata();
+    const { status, body } = await fetchImage(mf, `/corpus/${f}?w=60&anim=true`);
+    assert.equal(status, 200, f);
+    const out = await sharp(body, { animated: true }).metadata();
+    assert.deepEqual([out.format, out.pages, out.width], ['gif', source.pages, 60], f);
+  }
+  const webp = 'edge-cases/animated-loop-3.webp';
+  const { status, res, body } = await fetchImage(mf, `/corpus/${webp}?w=60&anim=true`);
+  assert.equal(status, 200);
+  assert.ok(Buffer.from(body).equals(readFileSync(path.join(CORPUS, webp))), 'served unchanged');
+  assert.match(res.headers.get('x-resize-note'), /animated WebP/);
+  const poster = await fetchImage(mf, `/corpus/${webp}?w=60`);
+  assert.deepEqual([poster.size.type, poster.size.width], ['webp', 60]);
+});
+
 test('damaged corpus files (truncated, byte-flipped) never get a 5xx nor take over 2 s', { skip, timeout: 600_000 }, async () => {
   // Deterministic: a fixed-seed generator, 5 truncations and 3 × 16 random byte flips per file.
   let seed = 12345;

@@ -138,6 +138,22 @@ test('progressive JPEG and 16-bit grey PNG inputs', async () => {
   assert.deepEqual([grey.status, grey.size.width, grey.size.height], [200, 320, 240]);
 });
 
+test('animated GIF: a still poster by default, every frame with anim=true', async () => {
+  const { default: sharp } = await import('sharp');
+  const poster = await fetchImage(mf, '/animated.gif?w=200');
+  assert.deepEqual([poster.size.type, poster.size.width, poster.size.height], ['png', 200, 150]);
+  const anim = await fetchImage(mf, '/animated.gif?w=200&anim=true');
+  assert.equal(anim.res.headers.get('content-type'), 'image/gif');
+  const meta = await sharp(anim.body, { animated: true }).metadata();
+  assert.deepEqual([meta.pages, meta.width, meta.pageHeight, meta.loop], [12, 200, 150, 0]);
+  assert.deepEqual(meta.delay, Array(12).fill(80));
+  // The same spelling in the Cloudflare grammar is the same variant.
+  const cf = await fetchImage(mf, '/cdn-cgi/image/width=200,anim=true/animated.gif');
+  assert.equal(cf.res.headers.get('etag'), anim.res.headers.get('etag'));
+  const tooMany = await fetchImage(mf, '/animated.gif?w=200&anim=maybe');
+  assert.equal(tooMany.status, 400);
+});
+
 test('HEAD answers like GET without a body', async () => {
   const get = await fetchImage(mf, '/photo.jpg?w=150');
   const head = await fetchImage(mf, '/photo.jpg?w=150', { method: 'HEAD' });

@@ -38,6 +38,8 @@ fn main() {
     PngEncoder::new(&mut png).write_image(&bytes, 640, 480, ExtendedColorType::L16).unwrap();
     std::fs::write(dir.join("grey.png"), png).unwrap();
 
+    std::fs::write(dir.join("animated.gif"), bouncing_ball(400, 300, 12)).unwrap();
+
     println!("samples written to {}", dir.display());
 }
 
@@ -78,6 +80,31 @@ fn alpha_disc(w: u32, h: u32) -> RgbaImage {
         let a = ((r - d) / 8.0).clamp(0.0, 1.0);
         Rgba([230, 40 + (x % 200) as u8, 60, (a * 255.0) as u8])
     })
+}
+
+/// An animated GIF: a ball crossing a striped background, `frames` frames of 80 ms, looping.
+fn bouncing_ball(w: u32, h: u32, frames: u32) -> Vec<u8> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame};
+    let mut out = Vec::new();
+    let mut enc = GifEncoder::new_with_speed(&mut out, 10);
+    enc.set_repeat(Repeat::Infinite).unwrap();
+    for k in 0..frames {
+        let (cx, cy, r) = (w as f32 * (k as f32 + 0.5) / frames as f32, h as f32 / 2.0, h as f32 / 6.0);
+        let img = RgbaImage::from_fn(w, h, |x, y| {
+            let inside = (x as f32 - cx).powi(2) + (y as f32 - cy).powi(2) < r * r;
+            if inside {
+                Rgba([220, 40, 40, 255])
+            } else if (y / 20) % 2 == 0 {
+                Rgba([240, 230, 200, 255])
+            } else {
+                Rgba([60, 120, 180, 255])
+            }
+        });
+        enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(80, 1))).unwrap();
+    }
+    drop(enc);
+    out
 }
 
 fn clamp(v: f32) -> u8 {

@@ -62,6 +62,17 @@ pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32,
     INSTANCE_BYTES + (decoding.max(resizing).max(encoding) as f64 * FRAGMENTATION) as u64
 }
 
+/// An animation re-encoded frame by frame: the GIF decoder keeps the composed canvas, the
+/// previous one and the current frame (RGBA), then one output frame is resized, quantised and
+/// appended to the output, which grows to about one byte per output pixel per frame.
+pub fn estimate_animation(source_len: usize, canvas: (u32, u32), output: (u32, u32), frames: u32) -> u64 {
+    let px = |(w, h): (u32, u32)| w as u64 * h as u64;
+    let decoding = px(canvas) * 4 * 3;
+    let resizing = output.0 as u64 * canvas.1 as u64 * 4 + px(output) * 4 * 2;
+    let encoded = px(output) * frames as u64;
+    INSTANCE_BYTES + ((source_len as u64 + decoding + resizing + encoded) as f64 * FRAGMENTATION) as u64
+}
+
 /// The WebP encoder (libwebp, wasm) has a linear memory of its own, which also never shrinks:
 /// measured 16 MB up to about 1.3 MP of opaque output, then about 12 bytes a pixel; with an
 /// alpha channel (coded losslessly) 33 MB for 0.96 MP, so 36 bytes a pixel.

@@ -1,11 +1,12 @@
 //! Encoding. JPEG uses `jpeg-encoder` (4:2:0, optimised Huffman tables: smaller files than
-//! `image`'s baseline encoder). PNG uses `image` with fast compression. WebP comes from a
+//! `image`'s baseline encoder). PNG uses `image` with fast compression, GIF `image`'s NeuQuant quantiser. WebP comes from a
 //! [`WebpEncoder`] the caller provides: libwebp compiled to wasm in the worker (lossy, the same
 //! bytes sharp writes), or `image`'s lossless encoder where libwebp is not available (native
 //! tests), because no pure-Rust lossy WebP encoder is mature yet.
 
 use crate::error::{Error, Result};
 use crate::transform::Format;
+use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
@@ -67,7 +68,16 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
             .map_err(failed)?;
             Ok(out)
         }
-        Format::Gif | Format::Bmp => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
+        // A still GIF: only for `anim=true` on a GIF that turned out to have a single frame.
+        Format::Gif => {
+            let mut out = Vec::new();
+            let rgba = img.to_rgba8();
+            GifEncoder::new_with_speed(&mut out, super::animate::GIF_SPEED)
+                .encode(rgba.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)
+                .map_err(failed)?;
+            Ok(out)
+        }
+        Format::Bmp => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
     }
 }
 

@@ -9,12 +9,15 @@
 //! 7. [`orient`]    turn the small result upright (EXIF orientation, then rotate and flip)
 //! 8. [`colour`]    convert from the source's ICC profile to sRGB (CMYK already in step 4)
 //! 9. [`pad`]       place it on the background canvas (`fit=pad`)
-//! 10. [`encode`]   write JPEG / PNG / WebP without metadata
+//! 10. [`encode`]   write JPEG / PNG / WebP / AVIF without metadata
+//!
+//! [`animate`] runs steps 4–10 frame by frame for `anim=true` on an animated GIF.
 //!
 //! It is synchronous and owns its buffers, so the adapter runs it with no `.await` inside and
 //! every buffer is freed as soon as its step is over.
 
 pub mod admit;
+pub mod animate;
 pub mod colour;
 pub mod decode;
 pub mod encode;
@@ -28,6 +31,9 @@ pub mod saliency;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::transform::{Format, Transform};
+use geometry::{Canvas, Rect};
+use image::metadata::Orientation;
+use image::DynamicImage;
 
 /// The encoded result and what it cost.
 #[derive(Debug)]
@@ -39,6 +45,8 @@ pub struct Output {
     pub timings: Timings,
     /// What admission control estimated for the peak memory of this transform, in bytes.
     pub estimated_peak: u64,
+    /// Why the bytes are not what was asked for (an animation served unchanged), for a header.
+    pub note: Option<String>,
 }
 
 /// Milliseconds spent in each step, for `Server-Timing`.
@@ -64,48 +72,34 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     let quality = transform.quality.unwrap_or(config.default_quality);
 
     let probe = probe::probe(&source)?;
-    let orientation = transform.orientation_after(probe.orientation);
-    let turned = probe::swaps_axes(orientation);
-    let shown = if turned { (probe.height, probe.width) } else { (probe.width, probe.height) };
-    let plan = geometry::plan(shown.0, shown.1, transform, config.max_width, config.max_height);
-
-    // From here on, work in stored coordinates: orientation is applied to the small output only.
-    let (sw, sh) = (probe.width as f64, probe.height as f64);
-    let region = orient::to_stored(plan.source, orientation, sw, sh);
-    let out = if turned { (plan.height, plan.width) } else { (plan.width, plan.height) };
-    let needed = (sw * out.0 as f64 / region.width, sh * out.1 as f64 / region.height);
-    let decode_size = admit::decode_size(&probe, needed);
-    if format == Format::Avif {
-        admit::admit_avif(plan.output_size(), config.avif_max_side)?;
+    let shape = Shape::new(&probe, transform, config);
+    // `anim=true` with the source's own format: every frame, or the original when we cannot.
+    if transform.anim && format == probe.format {
+        if let Some(frames) = animate::frame_count(&source, probe.format)? {
+            return animate::run(source, &probe, frames, &shape, config, clock);
+        }
     }
-    let estimated_peak = admit::estimate(&probe, source.len(), decode_size, plan.output_size(), format);
+
+    let decode_size = admit::decode_size(&probe, shape.needed());
+    if format == Format::Avif {
+        admit::admit_avif(shape.output_size(), config.avif_max_side)?;
+    }
+    let estimated_peak = admit::estimate(&probe, source.len(), decode_size, shape.output_size(), format);
     admit::admit(estimated_peak, config.memory_budget)?;
     if format == Format::Webp {
         // Transparency in the output: from the source, or from a transparent `pad` background.
-        let alpha = probe.channels % 2 == 0 || (plan.canvas.is_some() && transform.background_or_white()[3] < 255);
-        admit::admit_webp(plan.output_size(), alpha, config.webp_memory_budget)?;
+        let alpha = probe.channels % 2 == 0 || (shape.canvas.is_some() && shape.background[3] < 255);
+        admit::admit_webp(shape.output_size(), alpha, config.webp_memory_budget)?;
     }
 
     let t0 = clock();
     let decode::Decoded { image: img, icc } = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
     drop(source);
     let t1 = clock();
-    // The decode may be DCT-scaled: express the region in decoded pixels.
-    let mut region = region.scaled_within(img.width() as f64 / sw, img.height() as f64 / sh, img.width(), img.height());
-    if plan.auto_crop {
-        region = saliency::best_window(&img, region);
-    }
-    let mut img = resize::resize(img, region, out.0, out.1)?;
-    orient::apply(&mut img, orientation);
-    if let Some(icc) = &icc {
-        img = colour::to_srgb(img, icc);
-    }
-    if let Some(canvas) = plan.canvas {
-        img = pad::pad(img, canvas, transform.background_or_white());
-    }
+    let region = shape.region_in(&img);
+    let img = shape.finish(img, region, icc.as_deref())?;
     let t2 = clock();
-    let settings =
-        encode::Settings { quality, background: transform.background_or_white(), webp: host.webp, avif_speed: config.avif_speed };
+    let settings = encode::Settings { quality, background: shape.background, webp: host.webp, avif_speed: config.avif_speed };
     let bytes = encode::encode(&img, format, &settings)?;
     let t3 = clock();
 
@@ -116,5 +110,77 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
         height: img.height(),
         timings: Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 },
         estimated_peak,
+        note: None,
     })
+}
+
+/// What happens to decoded pixels, the same for a still image and for every frame of an
+/// animation. Regions are in stored coordinates: orientation is applied to the small output only.
+pub struct Shape {
+    /// The part of the full-size stored image that is kept.
+    region: Rect,
+    /// Full stored size.
+    stored: (f64, f64),
+    /// Resize target, in stored orientation.
+    out: (u32, u32),
+    orientation: Orientation,
+    auto_crop: bool,
+    canvas: Option<Canvas>,
+    output: (u32, u32),
+    background: [u8; 4],
+}
+
+impl Shape {
+    pub fn new(probe: &probe::Probe, transform: &Transform, config: &Config) -> Shape {
+        let orientation = transform.orientation_after(probe.orientation);
+        let turned = probe::swaps_axes(orientation);
+        let shown = if turned { (probe.height, probe.width) } else { (probe.width, probe.height) };
+        let plan = geometry::plan(shown.0, shown.1, transform, config.max_width, config.max_height);
+        let stored = (probe.width as f64, probe.height as f64);
+        Shape {
+            region: orient::to_stored(plan.source, orientation, stored.0, stored.1),
+            stored,
+            out: if turned { (plan.height, plan.width) } else { (plan.width, plan.height) },
+            orientation,
+            auto_crop: plan.auto_crop,
+            canvas: plan.canvas,
+            output: plan.output_size(),
+            background: transform.background_or_white(),
+        }
+    }
+
+    /// The size of the encoded image.
+    pub fn output_size(&self) -> (u32, u32) {
+        self.output
+    }
+
+    /// The smallest full-image size that still has enough pixels for the output (shrink-on-load).
+    pub fn needed(&self) -> (f64, f64) {
+        (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height)
+    }
+
+    /// The region in `img`'s pixels (the decode may be DCT-scaled), slid to the most detailed
+    /// place for `gravity=auto`.
+    pub fn region_in(&self, img: &DynamicImage) -> Rect {
+        let (kx, ky) = (img.width() as f64 / self.stored.0, img.height() as f64 / self.stored.1);
+        let region = self.region.scaled_within(kx, ky, img.width(), img.height());
+        if self.auto_crop {
+            saliency::best_window(img, region)
+        } else {
+            region
+        }
+    }
+
+    /// Resize, turn upright, convert to sRGB, pad.
+    pub fn finish(&self, img: DynamicImage, region: Rect, icc: Option<&[u8]>) -> Result<DynamicImage> {
+        let mut img = resize::resize(img, region, self.out.0, self.out.1)?;
+        orient::apply(&mut img, self.orientation);
+        if let Some(icc) = icc {
+            img = colour::to_srgb(img, icc);
+        }
+        if let Some(canvas) = self.canvas {
+            img = pad::pad(img, canvas, self.background);
+        }
+        Ok(img)
+    }
 }

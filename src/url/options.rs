@@ -14,7 +14,7 @@ pub const MAX_OPTIONS: usize = 16;
 /// Which option families a grammar accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct Vocabulary {
-    /// width, height, fit, gravity, quality, format, dpr, background, rotate, flip.
+    /// width, height, fit, gravity, quality, format, dpr, background, rotate, flip, anim.
     pub transform: bool,
     /// size, to_webp (the orientation-aware preset query).
     pub presets: bool,
@@ -71,6 +71,7 @@ impl<'c> Builder<'c> {
                 t.turn.quarters = (degrees / 90) as u8;
             }
             "flip" => t.turn.flip = Flip::parse(value).ok_or_else(|| one_of(option, "h, v, hv"))?,
+            "anim" => t.anim = flag(option, value)?,
             "size" => t.size = Some(SizePreset::parse(value).ok_or_else(|| one_of(option, SizePreset::NAMES))?),
             "to_webp" => match value {
                 "1" | "true" => {
@@ -116,6 +117,7 @@ fn canonical_name(name: &str, v: Vocabulary) -> Option<&'static str> {
         "background" => "background",
         "rotate" => "rotate",
         "flip" => "flip",
+        "anim" => "anim",
         _ => "",
     };
     if !transform.is_empty() {
@@ -132,7 +134,7 @@ fn canonical_name(name: &str, v: Vocabulary) -> Option<&'static str> {
 fn unknown(name: &str, v: Vocabulary) -> Error {
     let mut known = Vec::new();
     if v.transform {
-        known.push("width, height, fit, gravity, quality, format, dpr, background, rotate, flip");
+        known.push("width, height, fit, gravity, quality, format, dpr, background, rotate, flip, anim");
     }
     if v.presets {
         known.push("size, to_webp");
@@ -154,6 +156,14 @@ fn whole(option: &str, value: &str, min: u32, max: u32) -> Result<u32> {
     match value.parse::<u32>() {
         Ok(n) if digits && (min..=max).contains(&n) => Ok(n),
         _ => Err(Error::bad_request(format!("{option} must be a whole number from {min} to {max}"))),
+    }
+}
+
+fn flag(option: &str, value: &str) -> Result<bool> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(one_of(option, "true or false")),
     }
 }
 

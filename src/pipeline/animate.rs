@@ -1,0 +1,186 @@
+//! `anim=true`: an animated GIF stays animated. Every frame goes through the same steps as a
+//! still image ([`Shape`]) and is re-encoded to GIF as it comes, so only one frame is in memory at
+//! a time. What cannot be re-encoded within the frame × pixel budget (`ANIM_MAX_MEGAPIXELS`),
+//! and animated WebP (no animated WebP encoder exists in pure Rust or in `@jsquash/webp`), is
+//! served unchanged, with a note saying why.
+
+use super::admit;
+use super::probe::Probe;
+use super::{Output, Shape, Timings};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::transform::Format;
+use image::codecs::gif::GifDecoder;
+use image::metadata::LoopCount;
+use image::{AnimationDecoder, DynamicImage, ImageDecoder, Limits, Rgba, RgbaImage};
+use std::io::Cursor;
+
+/// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest). 10 is `gif`'s own default
+/// for `from_rgba_speed`.
+pub const GIF_SPEED: i32 = 10;
+
+/// The number of frames of an animated GIF or WebP, from the block structure only (no pixel
+/// is decoded); `None` for a still image or another format.
+pub fn frame_count(bytes: &[u8], format: Format) -> Result<Option<u32>> {
+    let frames = match format {
+        Format::Gif => {
+            let mut options = gif::DecodeOptions::new();
+            options.skip_frame_decoding(true);
+            let bad = |e: gif::DecodingError| Error::Undecodable(format!("GIF: {e}"));
+            let mut decoder = options.read_info(Cursor::new(bytes)).map_err(bad)?;
+            let mut frames = 0u32;
+            while decoder.read_next_frame().map_err(bad)?.is_some() {
+                frames += 1;
+            }
+            frames
+        }
+        Format::Webp => {
+            let decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| Error::Undecodable(format!("WebP: {e}")))?;
+            if decoder.is_animated() {
+                decoder.num_frames()
+            } else {
+                1
+            }
+        }
+        _ => 1,
+    };
+    Ok((frames > 1).then_some(frames))
+}
+
+/// Re-encodes an animated GIF frame by frame, or serves `source` unchanged when that is not
+/// possible: animated WebP, or over the pixel or memory budget.
+pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, config: &Config, clock: &dyn Fn() -> f64) -> Result<Output> {
+    let pixels = probe.width as u64 * probe.height as u64 * frames as u64;
+    let estimated_peak = admit::estimate_animation(source.len(), (probe.width, probe.height), shape.output_size(), frames);
+    let unchanged = if probe.format != Format::Gif {
+        Some("animated WebP is served unchanged: there is no animated WebP encoder".to_string())
+    } else if pixels > config.anim_max_pixels {
+        let (mp, max) = (pixels.div_ceil(1_000_000), config.anim_max_pixels / 1_000_000);
+        Some(format!("animation served unchanged: {frames} frames are {mp} MP, over the {max} MP budget"))
+    } else if estimated_peak > config.memory_budget {
+        Some(format!("animation served unchanged: it needs about {} MB", estimated_peak.div_ceil(1 << 20)))
+    } else {
+        None
+    };
+    if let Some(why) = unchanged {
+        let (width, height, format) = (probe.width, probe.height, probe.format);
+        return Ok(Output { bytes: source, format, width, height, timings: Timings::default(), estimated_peak: 0, note: Some(why) });
+    }
+
+    let t0 = clock();
+    let bytes = reencode_gif(&source, shape, config.memory_budget)?;
+    let (width, height) = shape.output_size();
+    // Decoding, resizing and quantising interleave frame by frame: report them as one.
+    let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
+    Ok(Output { bytes, format: Format::Gif, width, height, timings, estimated_peak, note: None })
+}
+
+fn reencode_gif(source: &[u8], shape: &Shape, max_alloc: u64) -> Result<Vec<u8>> {
+    let mut decoder = GifDecoder::new(Cursor::new(source))?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(max_alloc);
+    decoder.set_limits(limits)?;
+    let repeat = match decoder.loop_count() {
+        LoopCount::Infinite => gif::Repeat::Infinite,
+        LoopCount::Finite(n) => gif::Repeat::Finite(u16::try_from(n.get()).unwrap_or(u16::MAX)),
+    };
+    let (width, height) = shape.output_size();
+    let mut out = Vec::new();
+    let mut writer = GifWriter::new(&mut out, width, height, repeat)?;
+    // One crop window for every frame, chosen on the first (gravity=auto), so the picture does not jump.
+    let mut region = None;
+    for frame in decoder.into_frames() {
+        let frame = frame?;
+        let (ms, denominator) = frame.delay().numer_denom_ms();
+        let centiseconds = u16::try_from(ms / denominator.max(1) / 10).unwrap_or(u16::MAX);
+        let img = DynamicImage::ImageRgba8(frame.into_buffer());
+        let r = *region.get_or_insert_with(|| shape.region_in(&img));
+        writer.push(shape.finish(img, r, None)?.into_rgba8(), centiseconds)?;
+    }
+    writer.finish()?;
+    Ok(out)
+}
+
+/// Writes full-canvas frames as a GIF, coding each opaque frame as only what changed since the
+/// one before (cropped, unchanged pixels transparent, the earlier frame kept underneath), as
+/// GIF optimisers do: re-encoding whole frames made outputs several times larger than their
+/// sources. A frame is held back until the next one arrives, because whether it may be kept
+/// underneath depends on whether the next one is opaque.
+struct GifWriter<W: std::io::Write> {
+    encoder: gif::Encoder<W>,
+    pending: Option<(RgbaImage, u16)>,
+    /// What the screen shows after the last written frame, when that frame is kept.
+    shown: Option<RgbaImage>,
+}
+
+impl<W: std::io::Write> GifWriter<W> {
+    fn new(w: W, width: u32, height: u32, repeat: gif::Repeat) -> Result<Self> {
+        let side = |v: u32| u16::try_from(v).map_err(|_| Error::TooLarge("a GIF side is at most 65535 pixels".into()));
+        let mut encoder = gif::Encoder::new(w, side(width)?, side(height)?, &[]).map_err(encoding)?;
+        encoder.set_repeat(repeat).map_err(encoding)?;
+        Ok(GifWriter { encoder, pending: None, shown: None })
+    }
+
+    fn push(&mut self, frame: RgbaImage, centiseconds: u16) -> Result<()> {
+        let next_opaque = opaque(&frame);
+        if let Some(pending) = self.pending.take() {
+            self.write(pending, next_opaque)?;
+        }
+        self.pending = Some((frame, centiseconds));
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if let Some(pending) = self.pending.take() {
+            self.write(pending, true)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, (img, delay): (RgbaImage, u16), next_opaque: bool) -> Result<()> {
+        // Transparent pixels would show what lies underneath: only opaque frames are kept or diffed.
+        let is_opaque = opaque(&img);
+        let (left, top, mut pixels) = match &self.shown {
+            Some(previous) if is_opaque => changes(previous, &img),
+            _ => (0, 0, img.clone()),
+        };
+        let mut frame = gif::Frame::from_rgba_speed(pixels.width() as u16, pixels.height() as u16, &mut pixels, GIF_SPEED);
+        (frame.left, frame.top, frame.delay) = (left as u16, top as u16, delay);
+        let keep = is_opaque && next_opaque;
+        frame.dispose = if keep { gif::DisposalMethod::Keep } else { gif::DisposalMethod::Background };
+        self.encoder.write_frame(&frame).map_err(encoding)?;
+        self.shown = keep.then_some(img);
+        Ok(())
+    }
+}
+
+fn opaque(img: &RgbaImage) -> bool {
+    img.pixels().all(|p| p[3] == 255)
+}
+
+/// The bounding box of the pixels that differ, with the unchanged ones inside it transparent
+/// (a 1×1 transparent frame when nothing changed).
+fn changes(previous: &RgbaImage, current: &RgbaImage) -> (u32, u32, RgbaImage) {
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in current.enumerate_pixels() {
+        if previous.get_pixel(x, y) != p {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+    }
+    if x0 == u32::MAX {
+        return (0, 0, RgbaImage::new(1, 1));
+    }
+    let patch = RgbaImage::from_fn(x1 - x0 + 1, y1 - y0 + 1, |x, y| {
+        let (p, q) = (current.get_pixel(x0 + x, y0 + y), previous.get_pixel(x0 + x, y0 + y));
+        if p == q {
+            Rgba([0, 0, 0, 0])
+        } else {
+            *p
+        }
+    });
+    (x0, y0, patch)
+}
+
+fn encoding(e: gif::EncodingError) -> Error {
+    Error::Internal(format!("GIF encoding: {e}"))
+}

@@ -1,0 +1,173 @@
+//! `anim=true`: animated GIFs stay animated, frame by frame, within a frame × pixel budget;
+//! without it the first frame is a poster.
+
+use edge_image_resizer::config::Config;
+use edge_image_resizer::pipeline::{self, animate, probe};
+use edge_image_resizer::transform::{Accepts, Format, FormatChoice, Transform};
+use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
+use image::{AnimationDecoder, Delay, Frame, Rgba, RgbaImage};
+use std::io::Cursor;
+
+const COLOURS: [[u8; 4]; 3] = [[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]];
+
+/// A 120×80 GIF of three flat frames (red, green, blue), 100 ms each, looping forever.
+fn three_frames() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut out);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for c in COLOURS {
+            let img = RgbaImage::from_pixel(120, 80, Rgba(c));
+            enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
+        }
+    }
+    out
+}
+
+fn run_with(src: Vec<u8>, t: Transform, config: &Config) -> edge_image_resizer::error::Result<pipeline::Output> {
+    let clock = || 0.0;
+    let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
+    let source = probe::sniff(&src).unwrap();
+    pipeline::run(src, &t.resolved(source, 80, Accepts::default()), config, &host)
+}
+
+fn anim(width: u32) -> Transform {
+    Transform { width: Some(width), anim: true, ..Default::default() }
+}
+
+fn frames_of(gif: &[u8]) -> Vec<Frame> {
+    GifDecoder::new(Cursor::new(gif)).unwrap().into_frames().collect_frames().unwrap()
+}
+
+#[test]
+fn frame_count_reads_the_block_structure() {
+    assert_eq!(animate::frame_count(&three_frames(), Format::Gif).unwrap(), Some(3));
+    let mut still = Vec::new();
+    GifEncoder::new(&mut still).encode(&[9; 16], 2, 2, image::ExtendedColorType::Rgba8).unwrap();
+    assert_eq!(animate::frame_count(&still, Format::Gif).unwrap(), None);
+}
+
+#[test]
+fn anim_true_keeps_every_frame_resized_with_its_delay() {
+    let out = run_with(three_frames(), anim(60), &Config::default()).unwrap();
+    assert_eq!(out.format, Format::Gif);
+    assert_eq!(out.note, None);
+    let frames = frames_of(&out.bytes);
+    assert_eq!(frames.len(), 3);
+    let header = gif::DecodeOptions::new().read_info(Cursor::new(&out.bytes[..])).unwrap();
+    assert_eq!(header.repeat(), gif::Repeat::Infinite);
+    for (frame, colour) in frames.iter().zip(COLOURS) {
+        assert_eq!(frame.buffer().dimensions(), (60, 40));
+        assert_eq!(frame.delay().numer_denom_ms(), (100, 1));
+        let centre = frame.buffer().get_pixel(30, 20).0;
+        for c in 0..3 {
+            assert!(centre[c].abs_diff(colour[c]) <= 8, "{centre:?} should be {colour:?}");
+        }
+    }
+}
+
+#[test]
+fn without_anim_the_first_frame_is_a_still_poster() {
+    let out = run_with(three_frames(), Transform { width: Some(60), ..Default::default() }, &Config::default()).unwrap();
+    assert_eq!(out.format, Format::Png);
+    let img = image::load_from_memory(&out.bytes).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), (60, 40));
+    assert_eq!(img.get_pixel(30, 20).0, COLOURS[0]);
+}
+
+#[test]
+fn an_explicit_still_format_wins_over_anim() {
+    let t = Transform { format: Some(FormatChoice::Is(Format::Webp)), ..anim(60) };
+    let out = run_with(three_frames(), t, &Config::default()).unwrap();
+    assert_eq!(out.format, Format::Webp);
+}
+
+#[test]
+fn over_the_frame_pixel_budget_the_original_is_served_unchanged() {
+    // 3 frames × 9,600 px = 28,800 px.
+    let config = Config { anim_max_pixels: 20_000, ..Config::default() };
+    let src = three_frames();
+    let out = run_with(src.clone(), anim(60), &config).unwrap();
+    assert_eq!(out.bytes, src);
+    assert_eq!((out.format, out.width, out.height), (Format::Gif, 120, 80));
+    assert!(out.note.as_deref().unwrap().contains("budget"), "{:?}", out.note);
+}
+
+#[test]
+fn anim_on_a_still_gif_gives_a_still_gif() {
+    let mut still = Vec::new();
+    let img = RgbaImage::from_pixel(40, 20, Rgba([10, 200, 30, 255]));
+    GifEncoder::new(&mut still).encode(img.as_raw(), 40, 20, image::ExtendedColorType::Rgba8).unwrap();
+    let out = run_with(still, anim(20), &Config::default()).unwrap();
+    assert_eq!(out.format, Format::Gif);
+    assert_eq!(frames_of(&out.bytes).len(), 1);
+    assert_eq!(frames_of(&out.bytes)[0].buffer().dimensions(), (20, 10));
+}
+
+#[test]
+fn anim_is_in_the_canonical_form_only_where_it_can_matter() {
+    assert_eq!(anim(60).resolved(Format::Gif, 80, Accepts::default()).canonical(), "w=60,f=gif,anim");
+    assert_eq!(anim(60).resolved(Format::Webp, 80, Accepts::default()).canonical(), "w=60,q=80,f=webp,anim");
+    assert_eq!(anim(60).resolved(Format::Jpeg, 80, Accepts::default()).canonical(), "w=60,q=80,f=jpeg");
+    let auto = Transform { format: Some(FormatChoice::Auto), ..anim(60) };
+    let webp = Accepts { webp: true, avif: false };
+    assert_eq!(auto.resolved(Format::Gif, 80, webp).output_format(), Some(Format::Gif));
+}
+
+/// Four 64×64 frames of a 16×16 black square moving right by 16 px on `background`.
+fn moving_square(background: [u8; 4]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut out);
+        for k in 0..4u32 {
+            let img = RgbaImage::from_fn(64, 64, |x, y| {
+                if (k * 16..k * 16 + 16).contains(&x) && (24..40).contains(&y) {
+                    Rgba([0, 0, 0, 255])
+                } else {
+                    Rgba(background)
+                }
+            });
+            enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(50, 1))).unwrap();
+        }
+    }
+    out
+}
+
+/// Output frames composed the way a browser shows them: the square is where it should be and
+/// nowhere else, whether frames were coded as differences (opaque) or whole (transparent).
+fn assert_square_moves(out: &[u8], background: [u8; 4]) {
+    let frames = frames_of(out);
+    assert_eq!(frames.len(), 4);
+    for (k, frame) in frames.iter().enumerate() {
+        let img = frame.buffer();
+        assert_eq!(img.dimensions(), (32, 32));
+        for j in 0..4u32 {
+            let p = img.get_pixel(j * 8 + 4, 16).0;
+            let want = if j as usize == k { [0, 0, 0, 255] } else { background };
+            let close = (0..4).all(|c| p[c].abs_diff(want[c]) <= 12) || (want[3] == 0 && p[3] == 0);
+            assert!(close, "frame {k}, square slot {j}: {p:?}, want {want:?}");
+        }
+    }
+}
+
+#[test]
+fn opaque_frames_are_coded_as_differences_and_compose_right() {
+    let grey = [128, 128, 128, 255];
+    let out = run_with(moving_square(grey), anim(32), &Config::default()).unwrap();
+    assert_square_moves(&out.bytes, grey);
+    // Frames after the first cover only what changed: the old and new square, 16 px tall.
+    let mut decoder = gif::DecodeOptions::new().read_info(Cursor::new(&out.bytes[..])).unwrap();
+    let mut heights = Vec::new();
+    while let Some(f) = decoder.read_next_frame().unwrap() {
+        heights.push(f.height);
+    }
+    assert_eq!(heights[0], 32);
+    assert!(heights[1..].iter().all(|&h| h < 16), "{heights:?}");
+}
+
+#[test]
+fn transparent_frames_are_coded_whole_and_compose_right() {
+    let clear = [0, 0, 0, 0];
+    let out = run_with(moving_square(clear), anim(32), &Config::default()).unwrap();
+    assert_square_moves(&out.bytes, clear);
+}
