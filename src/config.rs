@@ -2,6 +2,7 @@
 //! never sees the `worker` crate. Every variable has a safe default.
 
 use crate::error::{Error, Result};
+use crate::transform::Defaults;
 use crate::url::SizeSpec;
 
 /// The URL grammars, each of which can be switched off with `GRAMMARS`.
@@ -64,6 +65,8 @@ pub struct Config {
     pub cache_control: String,
     /// Encoder quality when the URL gives none (1..=100).
     pub default_quality: u8,
+    /// `JPEG_PROGRESSIVE`: write progressive JPEGs (measured 4–15% larger with jpeg-encoder).
+    pub progressive_jpeg: bool,
     /// Largest width and height a URL may ask for (a larger one is refused, not clamped).
     pub max_width: u32,
     pub max_height: u32,
@@ -101,6 +104,7 @@ impl Default for Config {
             variant_prefix: "_variants/".into(),
             cache_control: "public, max-age=31536000".into(),
             default_quality: 80,
+            progressive_jpeg: false,
             max_width: 4096,
             max_height: 4096,
             memory_budget: 64 * 1024 * 1024,
@@ -126,6 +130,11 @@ const DEFAULT_PRESETS: &str = "sm=320,md=640,lg=1280,xl=1920";
 const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp";
 
 impl Config {
+    /// What fills in the output options a URL leaves open.
+    pub fn output_defaults(&self) -> Defaults {
+        Defaults { quality: self.default_quality, progressive_jpeg: self.progressive_jpeg }
+    }
+
     /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).
     /// A variable that is set but invalid is an error, so a typo does not silently fall back.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config> {
@@ -141,6 +150,9 @@ impl Config {
         }
         if let Some(v) = get("DEFAULT_QUALITY") {
             c.default_quality = parse_in("DEFAULT_QUALITY", &v, 1, 100)? as u8;
+        }
+        if let Some(v) = get("JPEG_PROGRESSIVE") {
+            c.progressive_jpeg = boolean("JPEG_PROGRESSIVE", &v)?;
         }
         if let Some(v) = get("MAX_WIDTH") {
             c.max_width = parse_in("MAX_WIDTH", &v, 1, 16384)? as u32;

@@ -1,5 +1,7 @@
 //! HTTP decisions that do not need the runtime: content types, ETags, cache keys.
 
+#[cfg(test)]
+use crate::transform::Defaults;
 use crate::transform::{Accepts, FormatChoice, Transform};
 use sha2::{Digest, Sha256};
 
@@ -85,7 +87,7 @@ mod tests {
     use crate::transform::Format;
 
     fn t(w: u32) -> Transform {
-        Transform { width: Some(w), ..Default::default() }.resolved(Format::Jpeg, 80, Accepts::default())
+        Transform { width: Some(w), ..Default::default() }.resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default())
     }
 
     #[test]

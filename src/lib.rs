@@ -129,7 +129,7 @@ async fn transformed(
     let stored_type = store::content_type(&original);
     let source_format =
         Format::of_original(stored_type.as_deref(), &key).ok_or_else(|| Format::unknown_original(stored_type.as_deref(), &key))?;
-    let resolved = transform.resolved(source_format, config.default_quality, accepts);
+    let resolved = transform.resolved(source_format, config.output_defaults(), accepts);
     let content_type = resolved.output_format().unwrap_or(source_format).content_type();
     let etag = http::variant_etag(&original.etag(), &resolved);
     let variant_key = http::variant_key(&config.variant_prefix, &key, &original.etag(), &resolved);

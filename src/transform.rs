@@ -401,6 +401,20 @@ pub struct Transform {
     pub turn: Turn,
     /// `anim=true`: keep every frame of an animated GIF (GIF out). Off: the first frame, a poster.
     pub anim: bool,
+    /// Progressive JPEG output: not a URL option but `JPEG_PROGRESSIVE`, filled in by `resolved`
+    /// so that changing the setting names new variants.
+    pub progressive: bool,
+}
+
+/// What the configuration decides when the URL does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    pub quality: u8,
+    pub progressive_jpeg: bool,
+}
+
+impl Defaults {
+    pub const STANDARD: Defaults = Defaults { quality: 80, progressive_jpeg: false };
 }
 
 impl Transform {
@@ -422,7 +436,7 @@ impl Transform {
 
     /// Fills in what the URL left to the source, the configuration and the client, so the
     /// result names exactly the bytes that will be produced (persisted variant key and ETag).
-    pub fn resolved(&self, source: Format, default_quality: u8, accepts: Accepts) -> Transform {
+    pub fn resolved(&self, source: Format, defaults: Defaults, accepts: Accepts) -> Transform {
         // Only GIF and WebP can be animated; elsewhere `anim` changes nothing.
         let anim = self.anim && matches!(source, Format::Gif | Format::Webp);
         let format = match self.format {
@@ -433,11 +447,12 @@ impl Transform {
             None => source.default_output(),
         };
         let quality = match format {
-            Format::Jpeg | Format::Webp | Format::Avif => Some(self.quality.unwrap_or(default_quality)),
+            Format::Jpeg | Format::Webp | Format::Avif => Some(self.quality.unwrap_or(defaults.quality)),
             // Lossless outputs ignore quality: keep it out of the key so it cannot fragment the cache.
             _ => None,
         };
-        Transform { format: Some(FormatChoice::Is(format)), quality, anim, ..self.clone() }
+        let progressive = format == Format::Jpeg && defaults.progressive_jpeg;
+        Transform { format: Some(FormatChoice::Is(format)), quality, anim, progressive, ..self.clone() }
     }
 
     /// The concrete output format of a resolved transform.
@@ -489,6 +504,9 @@ impl Transform {
         }
         if self.anim {
             parts.push("anim".into());
+        }
+        if self.progressive {
+            parts.push("progressive".into());
         }
         parts.join(",")
     }
@@ -585,6 +603,7 @@ mod tests {
             turn: Turn { quarters: 1, flip: Flip::Horizontal },
             size: None,
             anim: true,
+            progressive: false,
         };
         assert_eq!(t.canonical(), "w=400,h=300,fit=cover,g=0.25x0.75,q=75,f=webp,bg=ff000080,r=90,flip=h,anim");
         assert_eq!(Transform::default().canonical(), "");
@@ -596,21 +615,21 @@ mod tests {
     fn resolution_fills_format_and_quality_from_source_config_and_client() {
         let t = Transform { width: Some(100), ..Default::default() };
         let none = Accepts::default();
-        assert_eq!(t.resolved(Format::Jpeg, 80, none).canonical(), "w=100,q=80,f=jpeg");
-        assert_eq!(t.resolved(Format::Png, 80, none).canonical(), "w=100,f=png");
-        assert_eq!(t.resolved(Format::Gif, 80, none).canonical(), "w=100,f=png");
+        assert_eq!(t.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "w=100,q=80,f=jpeg");
+        assert_eq!(t.resolved(Format::Png, Defaults::STANDARD, none).canonical(), "w=100,f=png");
+        assert_eq!(t.resolved(Format::Gif, Defaults::STANDARD, none).canonical(), "w=100,f=png");
         let q = Transform { quality: Some(50), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
-        assert_eq!(q.resolved(Format::Jpeg, 80, none).canonical(), "f=png", "quality is meaningless for PNG");
+        assert_eq!(q.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "f=png", "quality is meaningless for PNG");
         let auto = Transform { format: Some(FormatChoice::Auto), ..Default::default() };
         let webp = Accepts { webp: true, avif: false };
         let avif = Accepts::from_header(Some("image/avif,image/webp,*/*"), true);
-        assert_eq!(auto.resolved(Format::Jpeg, 80, avif).output_format(), Some(Format::Avif));
+        assert_eq!(auto.resolved(Format::Jpeg, Defaults::STANDARD, avif).output_format(), Some(Format::Avif));
         assert_eq!(Accepts::from_header(Some("image/avif,image/webp"), false), webp, "AVIF only when AUTO_AVIF");
-        assert_eq!(auto.resolved(Format::Png, 80, webp).output_format(), Some(Format::Webp));
-        assert_eq!(auto.resolved(Format::Png, 80, none).output_format(), Some(Format::Png));
-        assert_eq!(auto.resolved(Format::Jpeg, 80, webp).output_format(), Some(Format::Webp));
-        assert_eq!(auto.resolved(Format::Jpeg, 80, none).output_format(), Some(Format::Jpeg));
-        assert_eq!(auto.resolved(Format::Gif, 80, none).output_format(), Some(Format::Png));
+        assert_eq!(auto.resolved(Format::Png, Defaults::STANDARD, webp).output_format(), Some(Format::Webp));
+        assert_eq!(auto.resolved(Format::Png, Defaults::STANDARD, none).output_format(), Some(Format::Png));
+        assert_eq!(auto.resolved(Format::Jpeg, Defaults::STANDARD, webp).output_format(), Some(Format::Webp));
+        assert_eq!(auto.resolved(Format::Jpeg, Defaults::STANDARD, none).output_format(), Some(Format::Jpeg));
+        assert_eq!(auto.resolved(Format::Gif, Defaults::STANDARD, none).output_format(), Some(Format::Png));
     }
 
     #[test]

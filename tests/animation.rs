@@ -3,7 +3,7 @@
 
 use edge_image_resizer::config::Config;
 use edge_image_resizer::pipeline::{self, animate, probe};
-use edge_image_resizer::transform::{Accepts, Format, FormatChoice, Transform};
+use edge_image_resizer::transform::{Accepts, Defaults, Format, FormatChoice, Transform};
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::{AnimationDecoder, Delay, Frame, Rgba, RgbaImage};
 use std::io::Cursor;
@@ -28,7 +28,7 @@ fn run_with(src: Vec<u8>, t: Transform, config: &Config) -> edge_image_resizer::
     let clock = || 0.0;
     let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
     let source = probe::sniff(&src).unwrap();
-    pipeline::run(src, &t.resolved(source, 80, Accepts::default()), config, &host)
+    pipeline::run(src, &t.resolved(source, Defaults::STANDARD, Accepts::default()), config, &host)
 }
 
 fn anim(width: u32) -> Transform {
@@ -106,12 +106,12 @@ fn anim_on_a_still_gif_gives_a_still_gif() {
 
 #[test]
 fn anim_is_in_the_canonical_form_only_where_it_can_matter() {
-    assert_eq!(anim(60).resolved(Format::Gif, 80, Accepts::default()).canonical(), "w=60,f=gif,anim");
-    assert_eq!(anim(60).resolved(Format::Webp, 80, Accepts::default()).canonical(), "w=60,q=80,f=webp,anim");
-    assert_eq!(anim(60).resolved(Format::Jpeg, 80, Accepts::default()).canonical(), "w=60,q=80,f=jpeg");
+    assert_eq!(anim(60).resolved(Format::Gif, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,f=gif,anim");
+    assert_eq!(anim(60).resolved(Format::Webp, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=80,f=webp,anim");
+    assert_eq!(anim(60).resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=80,f=jpeg");
     let auto = Transform { format: Some(FormatChoice::Auto), ..anim(60) };
     let webp = Accepts { webp: true, avif: false };
-    assert_eq!(auto.resolved(Format::Gif, 80, webp).output_format(), Some(Format::Gif));
+    assert_eq!(auto.resolved(Format::Gif, Defaults::STANDARD, webp).output_format(), Some(Format::Gif));
 }
 
 /// Four 64×64 frames of a 16×16 black square moving right by 16 px on `background`.

@@ -2,7 +2,7 @@
 
 use edge_image_resizer::config::Config;
 use edge_image_resizer::pipeline::{self, probe};
-use edge_image_resizer::transform::{Accepts, Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform, Turn};
+use edge_image_resizer::transform::{Accepts, Defaults, Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform, Turn};
 use image::{ImageEncoder, Rgb, RgbImage};
 
 fn clock() -> f64 {
@@ -53,7 +53,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 fn run(src: Vec<u8>, t: Transform) -> edge_image_resizer::error::Result<pipeline::Output> {
     let source = probe::sniff(&src).unwrap_or(Format::Jpeg);
     let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
-    pipeline::run(src, &t.resolved(source, 80, Accepts::default()), &Config::default(), &host)
+    pipeline::run(src, &t.resolved(source, Defaults::STANDARD, Accepts::default()), &Config::default(), &host)
 }
 
 fn width(w: u32) -> Transform {
@@ -234,4 +234,18 @@ fn shrink_on_load_is_indistinguishable_from_a_full_decode() {
         println!("{w}×{h} → {tw}×{th}: SSIM {ssim:.4} against a full decode");
         assert!(ssim >= 0.99, "{target}: SSIM {ssim}");
     }
+}
+
+#[test]
+fn jpeg_progressive_setting_writes_progressive_scans_and_names_the_variant() {
+    let config = Config { progressive_jpeg: true, ..Config::default() };
+    let t = width(300).resolved(Format::Jpeg, config.output_defaults(), Accepts::default());
+    assert_eq!(t.canonical(), "w=300,q=80,f=jpeg,progressive");
+    let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
+    let out = pipeline::run(jpeg(600, 400, jpeg_encoder::SamplingFactor::R_4_2_0), &t, &config, &host).unwrap();
+    let sof2 = out.bytes.windows(2).any(|w| w == [0xFF, 0xC2]);
+    assert!(sof2, "a progressive frame header (SOF2)");
+    assert_eq!(image::load_from_memory(&out.bytes).unwrap().width(), 300);
+    // Only JPEG output is affected.
+    assert_eq!(width(300).resolved(Format::Png, config.output_defaults(), Accepts::default()).canonical(), "w=300,f=png");
 }

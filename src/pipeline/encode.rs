@@ -36,13 +36,15 @@ pub struct Settings<'a> {
     pub background: [u8; 4],
     pub webp: &'a dyn WebpEncoder,
     pub avif_speed: u8,
+    /// Progressive JPEG (several scans) instead of baseline.
+    pub progressive: bool,
 }
 
 /// Encodes `img`. Metadata is never written.
 pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Vec<u8>> {
     let (quality, background, webp) = (s.quality, s.background, s.webp);
     match format {
-        Format::Jpeg => encode_jpeg(img, quality, background),
+        Format::Jpeg => encode_jpeg(img, quality, background, s.progressive),
         Format::Png => {
             let mut out = Vec::new();
             PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
@@ -81,12 +83,13 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
     }
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4]) -> Result<Vec<u8>> {
+fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4], progressive: bool) -> Result<Vec<u8>> {
     let (w, h) = (dim(img.width())?, dim(img.height())?);
     let mut out = Vec::new();
     let mut enc = Encoder::new(&mut out, quality.clamp(1, 100));
     enc.set_sampling_factor(SamplingFactor::R_4_2_0);
     enc.set_optimized_huffman_tables(true);
+    enc.set_progressive(progressive);
     match flatten(img, background) {
         Flat::Grey(g) => enc.encode(g.as_raw(), w, h, ColorType::Luma),
         Flat::Rgb(c) => enc.encode(c.as_raw(), w, h, ColorType::Rgb),
@@ -146,7 +149,7 @@ mod tests {
     use image::{Rgba, RgbaImage};
 
     fn settings(quality: u8) -> Settings<'static> {
-        Settings { quality, background: crate::transform::WHITE, webp: &LosslessWebp, avif_speed: 10 }
+        Settings { quality, background: crate::transform::WHITE, webp: &LosslessWebp, avif_speed: 10, progressive: false }
     }
 
     #[test]

@@ -99,7 +99,13 @@ pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<
     let region = shape.region_in(&img);
     let img = shape.finish(img, region, icc.as_deref())?;
     let t2 = clock();
-    let settings = encode::Settings { quality, background: shape.background, webp: host.webp, avif_speed: config.avif_speed };
+    let settings = encode::Settings {
+        quality,
+        background: shape.background,
+        webp: host.webp,
+        avif_speed: config.avif_speed,
+        progressive: transform.progressive,
+    };
     let bytes = encode::encode(&img, format, &settings)?;
     let t3 = clock();
 
