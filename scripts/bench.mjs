@@ -52,6 +52,42 @@ async function timeIt(fn) {
   return { ...stats(times), last };
 }
 
+/** Luma of an encoded image at its own size, through sharp. */
+async function luma(sharp, encoded) {
+  const { data, info } = await sharp(encoded).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** Mean SSIM of two equal-size luma images over 8×8 windows (step 4), the usual constants. */
+function ssim(a, b) {
+  if (a.width !== b.width || a.height !== b.height) return undefined;
+  const [c1, c2] = [(0.01 * 255) ** 2, (0.03 * 255) ** 2];
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y + 8 <= a.height; y += 4) {
+    for (let x = 0; x + 8 <= a.width; x += 4) {
+      let [ma, mb, va, vb, cov] = [0, 0, 0, 0, 0];
+      for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) { const k = (y + j) * a.width + x + i; ma += a.data[k]; mb += b.data[k]; }
+      ma /= 64; mb /= 64;
+      for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) {
+        const k = (y + j) * a.width + x + i;
+        const [da, db] = [a.data[k] - ma, b.data[k] - mb];
+        va += da * da; vb += db * db; cov += da * db;
+      }
+      [va, vb, cov] = [va / 63, vb / 63, cov / 63];
+      sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      n++;
+    }
+  }
+  return sum / n;
+}
+
+/** SSIM of a lossy output against the same resize, losslessly encoded (PNG): the encoder's loss alone. */
+async function encoderSsim(sharp, lossy, lossless) {
+  if (!sharp || !lossy || !lossless) return undefined;
+  return ssim(await luma(sharp, lossy), await luma(sharp, lossless));
+}
+
 async function benchOurs(c) {
   const key = `bench/${path.basename(c.file)}`;
   const bytes = readFileSync(c.file);
@@ -66,6 +102,8 @@ async function benchOurs(c) {
   const mf = await startWorker();
   try {
     await putOriginal(mf, key, bytes);
+    const lossless = await fetchImage(mf, `/${key}?w=${c.width}&format=png`);
+    const quality = await encoderSsim(sharp, first.body, lossless.status === 200 ? lossless.body : undefined);
     const pipeline = [];
     const miss = await timeIt(async (i) => {
       const r = await fetchImage(mf, `/${key}?w=${c.width + i}&format=${c.format}&q=${c.quality}`);
@@ -80,7 +118,7 @@ async function benchOurs(c) {
     const hit = await timeIt(() => fetchImage(mf, hitUrl));
     if (hit.last.res.headers.get('x-cache') !== 'HIT') throw new Error(`${hitUrl} was not a cache hit`);
     const passthrough = await timeIt(() => fetchImage(mf, `/${key}`));
-    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, memory };
+    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, memory, ssim: quality };
   } finally {
     await mf.dispose();
   }
@@ -94,7 +132,8 @@ async function benchSharp(c, sharp) {
     return encoders[c.format]().toBuffer();
   };
   const r = await timeIt(run);
-  return { median: r.median, p90: r.p90, bytes: r.last.length };
+  const lossless = await sharp(bytes).resize({ width: c.width, withoutEnlargement: true }).png().toBuffer();
+  return { median: r.median, p90: r.p90, bytes: r.last.length, ssim: await encoderSsim(sharp, r.last, lossless) };
 }
 
 function benchPillow(list) {
@@ -108,6 +147,7 @@ const ms = (v) => (v === undefined ? '—' : v < 10 ? v.toFixed(1) : v.toFixed(0
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
 const kb = (b) => (b ? `${(b / 1024).toFixed(1)}` : '—');
 const mb = (b) => (b / 2 ** 20).toFixed(1);
+const q4 = (v) => (v === undefined ? '—' : v.toFixed(4));
 
 let sharp;
 try {
@@ -142,13 +182,13 @@ const sharpVersions = sharp ? `sharp ${JSON.parse(readFileSync(path.join(ROOT, '
 const rustc = execFileSync('rustc', ['--version']).toString().trim();
 
 const table = [
-  '| case | ours: pipeline | ours: miss (e2e) | ours: hit | passthrough | sharp | Pillow | pipeline / sharp | pipeline / Pillow | bytes ours / sharp (KB) | wasm + WebP memory (MB) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
+  '| case | ours: pipeline | ours: miss (e2e) | ours: hit | passthrough | sharp | Pillow | pipeline / sharp | pipeline / Pillow | bytes ours / sharp (KB) | SSIM ours / sharp | wasm + WebP memory (MB) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(({ c, ours, peer, pil }) => {
     const name = `${c.name} → ${c.width} px ${c.format.toUpperCase()}`;
-    if (ours.status !== 200) return `| ${name} | ${ours.status}: ${ours.message} | | | | ${ms(peer?.median)} | ${ms(pil?.median)} | | | | |`;
+    if (ours.status !== 200) return `| ${name} | ${ours.status}: ${ours.message} | | | | ${ms(peer?.median)} | ${ms(pil?.median)} | | | | | |`;
     const cell = (s) => `${ms(s.median)} (p90 ${ms(s.p90)})`;
-    return `| ${name} | ${cell(ours.pipeline)} | ${cell(ours.miss)} | ${cell(ours.hit)} | ${cell(ours.passthrough)} | ${peer ? cell(peer) : '—'} | ${pil ? cell(pil) : '—'} | ${ratio(ours.pipeline.median, peer?.median)} | ${ratio(ours.pipeline.median, pil?.median)} | ${kb(ours.bytes)} / ${kb(peer?.bytes)} | ${mb(ours.memory[0])} + ${mb(ours.memory[1])} |`;
+    return `| ${name} | ${cell(ours.pipeline)} | ${cell(ours.miss)} | ${cell(ours.hit)} | ${cell(ours.passthrough)} | ${peer ? cell(peer) : '—'} | ${pil ? cell(pil) : '—'} | ${ratio(ours.pipeline.median, peer?.median)} | ${ratio(ours.pipeline.median, pil?.median)} | ${kb(ours.bytes)} / ${kb(peer?.bytes)} | ${q4(ours.ssim)} / ${q4(peer?.ssim)} | ${mb(ours.memory[0])} + ${mb(ours.memory[1])} |`;
   }),
 ];
 
@@ -171,6 +211,9 @@ rather than the absolute times. Medians of ${RUNS} runs after ${WARMUP} warm-ups
   AVIF is rav1e at speed 10 for us, libaom at sharp's default effort (4) and Pillow's default speed
   for the peers, so AVIF times compare encoders at their defaults, not equal effort. Memory is the
   worker's and the WebP encoder's wasm memory after that one request on a fresh instance.
+- **SSIM** is each encoder's loss alone: the lossy output against the same resize written as
+  PNG (ours from the worker with \`format=png\`, sharp's from sharp), on luma, 8×8 windows. With
+  the bytes column it compares size at equal quality.
 - Worker: ${(readFileSync(wasm).length / 2 ** 20).toFixed(2)} MB wasm raw, ${(gzip(wasm) / 1024).toFixed(0)} KB gzip, plus the libwebp wasm
   (${(gzip(path.join(ROOT, 'build', 'webp_enc_simd.wasm')) / 1024).toFixed(0)} KB gzip).
 
