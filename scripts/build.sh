@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+# /_health reports the commit the worker was built from.
+export BUILD_ID="${BUILD_ID:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}"
 worker-build --release
 
 # libwebp (jSquash) brings its own .wasm, which worker-build's bundler cannot import: copy it next

@@ -63,6 +63,10 @@ pub struct Config {
     pub variant_prefix: String,
     /// `Cache-Control` of transformed responses.
     pub cache_control: String,
+    /// Seconds a 404 may be cached (`NOT_FOUND_TTL`; 0: never).
+    pub not_found_ttl: u32,
+    /// Seconds a 400, 413, 415 or 422 may be cached (`ERROR_TTL`; 0: never).
+    pub error_ttl: u32,
     /// Encoder quality when the URL gives none (1..=100).
     pub default_quality: u8,
     /// `JPEG_PROGRESSIVE`: write progressive JPEGs (measured 4–15% larger with jpeg-encoder).
@@ -103,6 +107,8 @@ impl Default for Config {
         Config {
             variant_prefix: "_variants/".into(),
             cache_control: "public, max-age=31536000".into(),
+            not_found_ttl: 60,
+            error_ttl: 300,
             default_quality: 80,
             progressive_jpeg: false,
             max_width: 4096,
@@ -147,6 +153,12 @@ impl Config {
         }
         if let Some(v) = get("CACHE_CONTROL") {
             c.cache_control = v;
+        }
+        if let Some(v) = get("NOT_FOUND_TTL") {
+            c.not_found_ttl = parse_in("NOT_FOUND_TTL", &v, 0, 31_536_000)? as u32;
+        }
+        if let Some(v) = get("ERROR_TTL") {
+            c.error_ttl = parse_in("ERROR_TTL", &v, 0, 31_536_000)? as u32;
         }
         if let Some(v) = get("DEFAULT_QUALITY") {
             c.default_quality = parse_in("DEFAULT_QUALITY", &v, 1, 100)? as u8;

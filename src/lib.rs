@@ -3,14 +3,15 @@
 //! The core (`url`, `transform`, `pipeline`, `http`, `config`, `error`) is plain Rust with no
 //! `worker` dependency, tested natively. The only code that touches JS is `edge`, compiled for
 //! wasm32 with the (default) `edge` feature. The whole request flow is below: `handle` (steps
-//! 1–5: method, URL, signature, literal file, original) and `transformed` (steps 6–11: policy,
-//! cache, persisted variant, resize, respond and persist).
+//! 1–5: method, URL, signature, literal file, original) and `transformed` (steps 6–12: policy,
+//! the original's metadata, 304, cache, persisted variant, resize, respond and persist).
 
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod pipeline;
 pub mod policy;
+pub mod trace;
 pub mod transform;
 pub mod url;
 
@@ -21,6 +22,7 @@ mod edge;
 use {
     edge::{cache, respond, respond::ImageHeaders, respond::Served, store},
     error::Error,
+    trace::Trace,
     transform::{Accepts, Format},
     worker::{event, Context, Env, Method, Request, Response, ResponseBody},
 };
@@ -28,22 +30,32 @@ use {
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let started = edge::now_ms();
+    let mut trace = Trace::default();
     let config = edge::config(&env);
     let response = match &config {
-        Ok(config) => handle(&req, &env, &ctx, config).await,
+        Ok(config) => handle(&req, &env, &ctx, config, &mut trace).await,
         Err(e) => Err(e.clone()),
     };
-    let mut response = response.unwrap_or_else(|e| respond::error(&e));
-    if config.is_ok_and(|c| c.debug_headers) {
+    let mut response = response.unwrap_or_else(|e| {
+        trace.error = Some(e.message());
+        let cache_control = match &config {
+            Ok(c) => http::error_cache_control(e.status(), c.not_found_ttl, c.error_ttl),
+            Err(_) => "no-store".into(),
+        };
+        respond::error(&e, &cache_control)
+    });
+    if config.as_ref().is_ok_and(|c| c.debug_headers) {
         response = respond::with_header(response, "x-memory", &edge::memory_report());
     }
+    edge::log(&req, &response, &trace, edge::now_ms() - started);
     Ok(if req.method() == Method::Head { respond::without_body(response) } else { response })
 }
 
 /// The whole request flow. Every step's decision is made by the core; errors of any kind
 /// become a short 4xx (or a 5xx for R2 failures) in `fetch`.
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
-async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config) -> Result<Response, Error> {
+async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config, trace: &mut Trace) -> Result<Response, Error> {
     // 1. Only GET and HEAD exist: nothing a client sends can write an original.
     if !matches!(req.method(), Method::Get | Method::Head) {
         return Err(Error::MethodNotAllowed);
@@ -51,6 +63,9 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
 
     // 2. URL → the original's key and one canonical transform, whatever the grammar.
     let request_url = req.url().map_err(|_| Error::bad_request("invalid URL"))?;
+    if request_url.path() == "/_health" {
+        return Ok(respond::json(trace::health(option_env!("BUILD_ID").unwrap_or("dev"))));
+    }
     let parsed = url::parse(request_url.path(), request_url.query(), config)?;
 
     // 3. The signature (when a key is set), before anything is read.
@@ -63,36 +78,67 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
         Some(literal) if store::head(&originals, &literal.key).await?.is_some() => literal,
         _ => parsed.request,
     };
+    trace.key = Some(request.key.clone());
 
     // 5. Nothing to do: stream the original as stored, never through wasm memory.
     if request.transform.is_identity() {
-        return original(&originals, &request.key, config, None).await;
+        return original(req, &originals, &request.key, config, None).await;
     }
 
-    // 6–11. Transform. With `ON_ERROR=original`, a format we cannot transform is served as stored.
+    // 6–12. Transform. With `ON_ERROR=original`, a format we cannot transform is served as stored.
     let key = request.key.clone();
-    match transformed(req, env, ctx, config, &originals, &request_url, request).await {
-        Err(Error::Unsupported(why)) if config.on_error_original => original(&originals, &key, config, Some(&why)).await,
+    match transformed(req, env, ctx, config, &originals, &request_url, request, trace).await {
+        Err(Error::Unsupported(why)) if config.on_error_original => original(req, &originals, &key, config, Some(&why)).await,
         other => other,
     }
 }
 
-/// The original as stored, streamed from R2; `warning` says why it was not transformed.
+/// The original as stored, streamed from R2 (one byte range on request), answered 304 when the
+/// client's copy is current; `warning` says why it was not transformed.
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
-async fn original(originals: &worker::Bucket, key: &str, config: &config::Config, warning: Option<&str>) -> Result<Response, Error> {
-    let object = store::get(originals, key).await?.ok_or(Error::NotFound)?;
+async fn original(
+    req: &Request,
+    originals: &worker::Bucket,
+    key: &str,
+    config: &config::Config,
+    warning: Option<&str>,
+) -> Result<Response, Error> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let (if_none_match, if_modified_since, range) = (header("if-none-match"), header("if-modified-since"), header("range"));
+    // A fallback should not stick: the transform may work once the format is supported.
+    let cache_control = if warning.is_some() { "public, max-age=300" } else { &config.cache_control };
+    // Validators and ranges need the metadata first; a plain GET streams at once.
+    let mut ranged = http::range::Ranged::Whole;
+    if if_none_match.is_some() || if_modified_since.is_some() || range.is_some() {
+        let head = store::head(originals, key).await?.ok_or(Error::NotFound)?;
+        let (etag, uploaded) = (head.http_etag(), head.uploaded().as_millis());
+        if http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), &etag, uploaded) {
+            return Ok(respond::not_modified(&etag, &http::conditional::http_date(uploaded), cache_control, false)?);
+        }
+        ranged = http::range::parse(range.as_deref(), head.size());
+        if ranged == http::range::Ranged::Unsatisfiable {
+            return Ok(respond::unsatisfiable(&http::range::content_range(ranged, head.size()))?);
+        }
+    }
+    let object = store::get(originals, key, ranged).await?.ok_or(Error::NotFound)?;
     let content_type = store::content_type(&object).unwrap_or_else(|| http::content_type_for_key(key).into());
-    let (size, etag) = (object.size(), object.http_etag());
+    let (size, etag, uploaded) = (object.size(), object.http_etag(), object.uploaded().as_millis());
+    let (length, content_range) = match ranged {
+        http::range::Ranged::Part { length, .. } => (length, Some(http::range::content_range(ranged, size))),
+        _ => (size, None),
+    };
     let body = object.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
     let headers = ImageHeaders {
         content_type: &content_type,
-        content_length: size,
-        // A fallback should not stick: the transform may work once the format is supported.
-        cache_control: if warning.is_some() { "public, max-age=300" } else { &config.cache_control },
+        content_length: length,
+        cache_control,
         etag: &etag,
+        last_modified: &http::conditional::http_date(uploaded),
+        disposition: &http::content_disposition(key, None),
         served: None,
         server_timing: None,
         vary_accept: false,
+        ranges: Some(content_range),
     };
     let resp = respond::image(body, headers)?;
     Ok(match warning {
@@ -101,8 +147,9 @@ async fn original(originals: &worker::Bucket, key: &str, config: &config::Config
     })
 }
 
-/// Steps 6–11: policy, cache, persisted variant, or a resize now.
+/// Steps 6–12: policy, the original's metadata, 304, cache, persisted variant, or a resize now.
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
+#[allow(clippy::too_many_arguments)]
 async fn transformed(
     req: &Request,
     env: &Env,
@@ -111,67 +158,78 @@ async fn transformed(
     originals: &worker::Bucket,
     request_url: &worker::Url,
     request: url::ImageRequest,
+    trace: &mut Trace,
 ) -> Result<Response, Error> {
     // 6. Size allow-lists, presets-only mode, transformable extensions.
     policy::check_request(&request, config)?;
     let url::ImageRequest { key, transform } = request;
 
-    // 7. The Cache API, keyed by the canonical request (and the client's format class when negotiated).
-    let accepts = Accepts::from_header(req.headers().get("accept").ok().flatten().as_deref(), config.auto_avif);
-    let vary_accept = http::negotiated_class(&transform, accepts).is_some();
-    let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, accepts);
-    if let Some(hit) = cache::lookup(&cache_key).await? {
-        return respond::relabel(hit, Served::Hit);
-    }
-
-    // 8. The original's metadata resolves the output format, the variant key and the ETag.
+    // 7. The original's metadata (no body): 404, the output format, the ETag and the keys.
     let original = store::head(originals, &key).await?.ok_or(Error::NotFound)?;
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let accepts = Accepts::from_header(header("accept").as_deref(), config.auto_avif);
+    let vary_accept = http::negotiated_class(&transform, accepts).is_some();
     let stored_type = store::content_type(&original);
     let source_format =
         Format::of_original(stored_type.as_deref(), &key).ok_or_else(|| Format::unknown_original(stored_type.as_deref(), &key))?;
     let resolved = transform.resolved(source_format, config.output_defaults(), accepts);
-    let content_type = resolved.output_format().unwrap_or(source_format).content_type();
-    let etag = http::variant_etag(&original.etag(), &resolved);
-    let variant_key = http::variant_key(&config.variant_prefix, &key, &original.etag(), &resolved);
+    trace.transform = Some(resolved.canonical());
+    let output_format = resolved.output_format().unwrap_or(source_format);
+    let content_type = output_format.content_type();
+    let source_etag = original.etag();
+    let etag = http::variant_etag(&source_etag, &resolved);
+    let last_modified = http::conditional::http_date(original.uploaded().as_millis());
+    let disposition = http::content_disposition(&key, Some(output_format.name()));
+    let image_headers = |content_length: u64, served: Served, server_timing: Option<String>| ImageHeaders {
+        content_type,
+        content_length,
+        cache_control: &config.cache_control,
+        etag: &etag,
+        last_modified: &last_modified,
+        disposition: &disposition,
+        served: Some(served),
+        server_timing,
+        vary_accept,
+        ranges: None,
+    };
 
-    // 9. A persisted variant outlives cache eviction: serve it without resizing again.
+    // 8. The client's copy is current: 304, without reading or decoding anything.
+    let (if_none_match, if_modified_since) = (header("if-none-match"), header("if-modified-since"));
+    if http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), &etag, original.uploaded().as_millis()) {
+        return respond::not_modified(&etag, &last_modified, &config.cache_control, vary_accept);
+    }
+
+    // 9. The Cache API, keyed by the resolved transform of this version of the original.
+    let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &source_etag, &resolved, vary_accept);
+    if let Some(hit) = cache::lookup(&cache_key).await? {
+        return respond::relabel(hit, Served::Hit);
+    }
+
+    // 10. A persisted variant outlives cache eviction: serve it without resizing again.
+    let variant_key = http::variant_key(&config.variant_prefix, &key, &source_etag, &resolved);
     let variants = store::variants(env)?;
-    if let Some(variant) = store::get(&variants, &variant_key).await? {
+    if let Some(variant) = store::get(&variants, &variant_key, http::range::Ranged::Whole).await? {
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
-        let headers = ImageHeaders {
-            content_type,
-            content_length: size,
-            cache_control: &config.cache_control,
-            etag: &etag,
-            served: Some(Served::Variant),
-            server_timing: None,
-            vary_accept,
-        };
-        let mut resp = respond::image(body, headers)?;
+        let mut resp = respond::image(body, image_headers(size, Served::Variant, None))?;
         cache::store_later(ctx, cache_key, &mut resp)?;
         return Ok(resp);
     }
 
-    // 10. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
-    let source = store::read_all(store::get(originals, &key).await?.ok_or(Error::NotFound)?).await?;
+    // 11. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
+    let source = store::read_all(store::get(originals, &key, http::range::Ranged::Whole).await?.ok_or(Error::NotFound)?).await?;
+    trace.bytes_in = Some(source.len() as u64);
     // libwebp is instantiated (once per isolate) only when WebP is wanted; the lossless encoder
     // handed over otherwise is never called.
-    let webp = if resolved.output_format() == Some(Format::Webp) { Some(edge::webp::LibWebp::ready().await?) } else { None };
+    let webp = if output_format == Format::Webp { Some(edge::webp::LibWebp::ready().await?) } else { None };
     let host = pipeline::Host { clock: &edge::now_ms, webp: webp.as_ref().map_or(&pipeline::encode::LosslessWebp as _, |w| w as _) };
     let output = pipeline::run(source, &resolved, config, &host)?;
+    trace.timings = Some(output.timings);
 
-    // 11. Answer on the same URL; persist the variant and fill the cache after the response is sent.
-    let headers = ImageHeaders {
-        content_type,
-        content_length: output.bytes.len() as u64,
-        cache_control: &config.cache_control,
-        etag: &etag,
-        served: Some(Served::Miss),
-        server_timing: Some(http::server_timing(&output.timings)),
-        vary_accept,
-    };
-    let mut resp = respond::image(ResponseBody::Body(output.bytes.clone()), headers)?;
+    // 12. Answer on the same URL; persist the variant and fill the cache after the response is sent.
+    let timing = http::server_timing(&output.timings);
+    let mut resp =
+        respond::image(ResponseBody::Body(output.bytes.clone()), image_headers(output.bytes.len() as u64, Served::Miss, Some(timing)))?;
     if config.debug_headers {
         resp = respond::with_header(resp, "x-memory-estimate", &output.estimated_peak.to_string());
     }
@@ -179,7 +237,7 @@ async fn transformed(
         resp = respond::with_header(resp, "x-resize-note", note);
     }
     cache::store_later(ctx, cache_key, &mut resp)?;
-    let (env, source_etag) = (env.clone(), original.etag());
+    let env = env.clone();
     ctx.wait_until(async move {
         let written = match store::variants(&env) {
             Ok(bucket) => store::put_variant(&bucket, &variant_key, output.bytes, content_type, &key, &source_etag).await,

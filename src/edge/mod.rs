@@ -29,6 +29,26 @@ pub fn memory_report() -> String {
     format!("wasm={ours}, webp={}", webp::memory())
 }
 
+/// The request's one JSON log line (`wrangler tail`, Workers Logs).
+pub fn log(req: &worker::Request, resp: &worker::Response, trace: &crate::trace::Trace, total_ms: f64) {
+    let header = |name: &str| resp.headers().get(name).ok().flatten();
+    let url = req.url().ok();
+    let path = url.as_ref().map(|u| match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    });
+    let method = req.method();
+    let outcome = crate::trace::Outcome {
+        method: method.as_ref(),
+        path: path.as_deref().unwrap_or(""),
+        status: resp.status_code(),
+        cache: header("x-cache"),
+        bytes_out: header("content-length").and_then(|v| v.parse().ok()),
+        total_ms,
+    };
+    worker::console_log!("{}", trace.json(&outcome));
+}
+
 /// Unix seconds, for signature expiry.
 pub fn now_secs() -> u64 {
     (worker::js_sys::Date::now() / 1000.0) as u64

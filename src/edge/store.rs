@@ -4,8 +4,9 @@
 
 use super::upstream;
 use crate::error::{Error, Result};
+use crate::http::range::Ranged;
 use std::collections::HashMap;
-use worker::{Bucket, Env, HttpMetadata, Object};
+use worker::{Bucket, Env, HttpMetadata, Object, Range};
 
 pub const ORIGINALS: &str = "IMAGES";
 pub const VARIANTS: &str = "VARIANTS";
@@ -23,9 +24,15 @@ pub async fn head(bucket: &Bucket, key: &str) -> Result<Option<Object>> {
     bucket.head(key).await.map_err(upstream)
 }
 
-/// An object with its body (to stream or read), or `None` when the key does not exist.
-pub async fn get(bucket: &Bucket, key: &str) -> Result<Option<Object>> {
-    bucket.get(key).execute().await.map_err(upstream)
+/// An object with its body (to stream or read), or `None` when the key does not exist; only
+/// the bytes of `range` when it is a part.
+pub async fn get(bucket: &Bucket, key: &str, range: Ranged) -> Result<Option<Object>> {
+    let request = bucket.get(key);
+    let request = match range {
+        Ranged::Part { offset, length } => request.range(Range::OffsetWithLength { offset, length }),
+        _ => request,
+    };
+    request.execute().await.map_err(upstream)
 }
 
 /// The whole body, copied once into wasm memory.

@@ -1,4 +1,8 @@
-//! HTTP decisions that do not need the runtime: content types, ETags, cache keys.
+//! HTTP decisions that do not need the runtime: content types, ETags, cache keys, conditional
+//! requests, ranges, and how long errors may be cached.
+
+pub mod conditional;
+pub mod range;
 
 #[cfg(test)]
 use crate::transform::Defaults;
@@ -30,24 +34,49 @@ pub fn variant_key(prefix: &str, key: &str, source_etag: &str, resolved: &Transf
     format!("{prefix}{key}/{}/{}.{ext}", sanitize_etag(source_etag), resolved.canonical())
 }
 
-/// The Cache API key: one URL per canonical request, whatever alias or order the client used.
-/// A negotiated format (`format=auto`) adds what the client accepts, so one browser never
-/// receives another's format (the Cache API ignores `Vary`).
-pub fn cache_key(origin: &str, key: &str, transform: &Transform, accepts: Accepts) -> String {
+/// The Cache API key: one URL per resolved transform of one version of an original, whatever
+/// alias or order the client used. The original's etag is in it, so replacing the original
+/// misses the old entries at once (no purge); a negotiated response (`format=auto`, sent with
+/// `Vary: Accept`) is kept apart from the same bytes asked for by name, which do not vary.
+pub fn cache_key(origin: &str, key: &str, source_etag: &str, resolved: &Transform, negotiated: bool) -> String {
     let path = percent_encoding::utf8_percent_encode(key, PATH).to_string();
-    let mut url = format!("{origin}/{path}");
-    if !transform.is_identity() {
-        url.push_str(&format!("?t={}", transform.canonical()));
-    }
-    if let Some(class) = negotiated_class(transform, accepts) {
-        url.push_str(&format!("&accept={class}"));
-    }
-    url
+    let vary = if negotiated { "&vary=accept" } else { "" };
+    format!("{origin}/{path}?t={}&v={}{vary}", resolved.canonical(), sanitize_etag(source_etag))
 }
 
 /// For negotiated requests, the class of client: what `Vary: Accept` stands for.
 pub fn negotiated_class(transform: &Transform, accepts: Accepts) -> Option<&'static str> {
     (transform.format == Some(FormatChoice::Auto)).then_some(accepts.class())
+}
+
+/// `Content-Disposition` for an image: shown inline, saved under the original's file name with
+/// the extension of what is sent (`shop/cat.jpg` as WebP → `cat.webp`).
+pub fn content_disposition(key: &str, extension: Option<&str>) -> String {
+    let base = key.rsplit('/').next().unwrap_or(key);
+    let name = match (extension, base.rsplit_once('.')) {
+        (Some(ext), Some((stem, _))) => format!("{stem}.{ext}"),
+        (Some(ext), None) => format!("{base}.{ext}"),
+        (None, _) => base.to_string(),
+    };
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' || c == ' ' { c } else { '_' }).collect();
+    if ascii == name {
+        format!("inline; filename=\"{name}\"")
+    } else {
+        let encoded = percent_encoding::utf8_percent_encode(&name, PATH);
+        format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    }
+}
+
+/// `Cache-Control` of an error: brief for a missing original (it may be uploaded soon), the
+/// configured time for answers that only change with the URL or the configuration, never for
+/// signatures (they expire), methods, or our own and R2's failures.
+pub fn error_cache_control(status: u16, not_found_ttl: u32, error_ttl: u32) -> String {
+    match status {
+        404 if not_found_ttl > 0 => format!("public, max-age={not_found_ttl}"),
+        400 | 413 | 415 | 422 if error_ttl > 0 => format!("public, max-age={error_ttl}"),
+        _ => "no-store".into(),
+    }
 }
 
 /// Characters escaped in a key used as a URL path (keeps `/`).
@@ -105,21 +134,36 @@ mod tests {
     }
 
     #[test]
-    fn cache_key_is_canonical() {
-        let none = Accepts::default();
-        let tr = Transform { width: Some(100), quality: Some(80), ..Default::default() };
-        assert_eq!(cache_key("https://x", "a b/c.jpg", &tr, none), "https://x/a%20b/c.jpg?t=w=100,q=80");
-        assert_eq!(cache_key("https://x", "c.jpg", &Transform::default(), none), "https://x/c.jpg");
+    fn cache_key_names_the_resolved_transform_and_the_original_version() {
+        assert_eq!(cache_key("https://x", "a b/c.jpg", "\"e1\"", &t(100), false), "https://x/a%20b/c.jpg?t=w=100,q=80,f=jpeg&v=e1");
+        assert_ne!(cache_key("https://x", "c.jpg", "\"e1\"", &t(100), false), cache_key("https://x", "c.jpg", "\"e2\"", &t(100), false));
+        assert_eq!(cache_key("https://x", "c.jpg", "e1", &t(100), true), "https://x/c.jpg?t=w=100,q=80,f=jpeg&v=e1&vary=accept");
+    }
+
+    #[test]
+    fn only_format_auto_is_negotiated() {
         let auto = Transform { width: Some(100), format: Some(FormatChoice::Auto), ..Default::default() };
-        assert_eq!(
-            cache_key("https://x", "c.png", &auto, Accepts { webp: true, avif: false }),
-            "https://x/c.png?t=w=100,f=auto&accept=webp"
-        );
-        assert_eq!(
-            cache_key("https://x", "c.png", &auto, Accepts { webp: true, avif: true }),
-            "https://x/c.png?t=w=100,f=auto&accept=avif"
-        );
-        assert_eq!(cache_key("https://x", "c.png", &auto, none), "https://x/c.png?t=w=100,f=auto&accept=legacy");
+        assert_eq!(negotiated_class(&auto, Accepts { webp: true, avif: false }), Some("webp"));
+        assert_eq!(negotiated_class(&t(100), Accepts { webp: true, avif: false }), None);
+    }
+
+    #[test]
+    fn content_disposition_is_inline_with_the_sent_extension() {
+        assert_eq!(content_disposition("shop/cat.jpg", Some("webp")), "inline; filename=\"cat.webp\"");
+        assert_eq!(content_disposition("shop/cat.jpg", None), "inline; filename=\"cat.jpg\"");
+        assert_eq!(content_disposition("README", Some("png")), "inline; filename=\"README.png\"");
+        assert_eq!(content_disposition("a/\"x\".jpg", None), "inline; filename=\"_x_.jpg\"; filename*=UTF-8''%22x%22.jpg");
+        assert_eq!(content_disposition("café.jpg", None), "inline; filename=\"caf_.jpg\"; filename*=UTF-8''caf%C3%A9.jpg");
+    }
+
+    #[test]
+    fn errors_are_cached_by_kind() {
+        assert_eq!(error_cache_control(404, 60, 300), "public, max-age=60");
+        assert_eq!(error_cache_control(422, 60, 300), "public, max-age=300");
+        assert_eq!(error_cache_control(400, 60, 0), "no-store");
+        for status in [403, 405, 500, 502, 503] {
+            assert_eq!(error_cache_control(status, 60, 300), "no-store");
+        }
     }
 
     #[test]
