@@ -113,11 +113,11 @@ async fn original(
         let head = store::head(originals, key).await?.ok_or(Error::NotFound)?;
         let (etag, uploaded) = (head.http_etag(), head.uploaded().as_millis());
         if http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), &etag, uploaded) {
-            return Ok(respond::not_modified(&etag, &http::conditional::http_date(uploaded), cache_control, false)?);
+            return respond::not_modified(&etag, &http::conditional::http_date(uploaded), cache_control, false);
         }
         ranged = http::range::parse(range.as_deref(), head.size());
         if ranged == http::range::Ranged::Unsatisfiable {
-            return Ok(respond::unsatisfiable(&http::range::content_range(ranged, head.size()))?);
+            return respond::unsatisfiable(&http::range::content_range(ranged, head.size()));
         }
     }
     let object = store::get(originals, key, ranged).await?.ok_or(Error::NotFound)?;

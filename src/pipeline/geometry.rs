@@ -156,11 +156,14 @@ mod tests {
         assert_eq!(size((3000, 1), &t(Some(10), None, Fit::ScaleDown)), (10, 1), "at least one pixel");
     }
 
+    /// (fit, source size, expected output size)
+    type Case = (Fit, (u32, u32), (u32, u32));
+
     /// Every fit × (landscape, portrait, square) × (down, up), with a 300×200 box.
     #[test]
     fn every_fit_on_every_shape() {
         let boxed = |fit| t(Some(300), Some(200), fit);
-        let cases: &[(Fit, (u32, u32), (u32, u32))] = &[
+        let cases: &[Case] = &[
             // down
             (Fit::ScaleDown, (1200, 600), (300, 150)),
             (Fit::ScaleDown, (600, 1200), (100, 200)),
