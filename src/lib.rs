@@ -66,6 +66,11 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
     if request_url.path() == "/_health" {
         return Ok(respond::json(trace::health(option_env!("BUILD_ID").unwrap_or("dev"))));
     }
+    // With DEBUG_HEADERS only: proves that a panic costs one request, not the instance
+    // (worker's panic hook resets it; tests/reliability.test.mjs).
+    if config.debug_headers && request_url.path() == "/_debug/panic" {
+        panic!("deliberate panic from /_debug/panic");
+    }
     let parsed = url::parse(request_url.path(), request_url.query(), config)?;
 
     // 3. The signature (when a key is set), before anything is read.
@@ -160,6 +165,7 @@ async fn transformed(
     request: url::ImageRequest,
     trace: &mut Trace,
 ) -> Result<Response, Error> {
+    let started = edge::now_ms();
     // 6. Size allow-lists, presets-only mode, transformable extensions.
     policy::check_request(&request, config)?;
     let url::ImageRequest { key, transform } = request;
@@ -217,7 +223,9 @@ async fn transformed(
     }
 
     // 11. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
+    let reading = edge::now_ms();
     let source = store::read_all(store::get(originals, &key, http::range::Ranged::Whole).await?.ok_or(Error::NotFound)?).await?;
+    let r2_ms = edge::now_ms() - reading;
     trace.bytes_in = Some(source.len() as u64);
     // libwebp is instantiated (once per isolate) only when WebP is wanted; the lossless encoder
     // handed over otherwise is never called.
@@ -227,7 +235,7 @@ async fn transformed(
     trace.timings = Some(output.timings);
 
     // 12. Answer on the same URL; persist the variant and fill the cache after the response is sent.
-    let timing = http::server_timing(&output.timings);
+    let timing = http::server_timing(&output.timings, r2_ms, edge::now_ms() - started);
     let mut resp =
         respond::image(ResponseBody::Body(output.bytes.clone()), image_headers(output.bytes.len() as u64, Served::Miss, Some(timing)))?;
     if config.debug_headers {

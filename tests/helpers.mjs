@@ -14,11 +14,14 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
 
 /**
  * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2
- * state, so a second instance can see the same bucket with an empty cache.
+ * state, so a second instance can see the same bucket with an empty cache. `faults` injects R2
+ * failures: `{ IMAGES: ['get'], VARIANTS: ['put'] }` makes those calls reject (see R2_FAULTS).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [] } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
-  const mf = new Miniflare({
+  const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
+  const main = {
+    name: 'main',
     scriptPath: path.join(ROOT, 'build', 'worker.mjs'),
     modules: true,
     modulesRoot: path.join(ROOT, 'build'),
@@ -28,13 +31,45 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [] } = {}
     ],
     compatibilityDate: workerOptions.compatibilityDate,
     bindings: { ...workerOptions.bindings, ...vars },
-    r2Buckets: [...Object.keys(workerOptions.r2Buckets), ...extraBuckets],
-    r2Persist: persist ?? false,
-    cache: true,
-    cachePersist: false,
-  });
+    r2Buckets: buckets,
+  };
+  const shared = { r2Persist: persist ?? false, cache: true, cachePersist: false };
+  let mf;
+  if (!faults) {
+    mf = new Miniflare({ ...main, ...shared });
+  } else {
+    // Each faulty bucket becomes a wrapped binding around the real one, which lives in a
+    // second worker; the test harness reads and writes the real buckets there.
+    const wrapped = Object.fromEntries(Object.entries(faults).map(([name, ops]) => [name, { scriptName: R2_WORKER, bindings: { BUCKET: name, FAIL: ops } }]));
+    mf = new Miniflare({
+      ...shared,
+      workers: [
+        { ...main, r2Buckets: buckets.filter((b) => !faults[b]), wrappedBindings: wrapped },
+        { name: R2_WORKER, modules: true, script: R2_FAULTS, r2Buckets: buckets },
+      ],
+    });
+    mf.r2Worker = R2_WORKER;
+  }
   await mf.ready;
   return mf;
+}
+
+const R2_WORKER = 'r2-with-faults';
+/** An R2 binding that rejects the listed operations with an error, and passes the rest through. */
+const R2_FAULTS = `export default function (env) {
+  const inner = env[env.BUCKET];
+  const call = (op) => async (...args) => {
+    if (env.FAIL.includes(op)) throw new Error('injected R2 ' + op + ' failure');
+    return inner[op](...args);
+  };
+  // workers-rs accepts a binding whose constructor is named R2Bucket.
+  class R2Bucket {}
+  return Object.assign(new R2Bucket(), { head: call('head'), get: call('get'), put: call('put'), list: call('list'), delete: call('delete') });
+}`;
+
+/** The real bucket behind `binding` (past any injected faults). */
+export function bucketOf(mf, binding = 'IMAGES') {
+  return mf.getR2Bucket(binding, mf.r2Worker);
 }
 
 export function tempDir() {
@@ -50,7 +85,7 @@ export function contentTypeOf(file) {
 
 /** Puts `bytes` (Buffer or Uint8Array) into the IMAGES bucket. */
 export async function putOriginal(mf, key, bytes, contentType = contentTypeOf(key)) {
-  const bucket = await mf.getR2Bucket('IMAGES');
+  const bucket = await bucketOf(mf);
   // The R2 proxy rejects Node Buffers: hand it an exact-size ArrayBuffer.
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   await bucket.put(key, ab, contentType ? { httpMetadata: { contentType } } : undefined);
@@ -63,7 +98,7 @@ export async function seedSamples(mf) {
 }
 
 export async function listKeys(mf, prefix, binding = 'IMAGES') {
-  const bucket = await mf.getR2Bucket(binding);
+  const bucket = await bucketOf(mf, binding);
   const keys = [];
   let cursor;
   do {
@@ -76,7 +111,7 @@ export async function listKeys(mf, prefix, binding = 'IMAGES') {
 
 /** sha256 of every object whose key does not start with `exceptPrefix`. */
 export async function hashOriginals(mf, exceptPrefix = '_variants/') {
-  const bucket = await mf.getR2Bucket('IMAGES');
+  const bucket = await bucketOf(mf);
   const hashes = {};
   for (const key of await listKeys(mf, '')) {
     if (key.startsWith(exceptPrefix)) continue;

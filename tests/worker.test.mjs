@@ -43,7 +43,7 @@ test('resizes on the same URL: 200, decoded size, type and headers', async () =>
   assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000');
   assert.match(res.headers.get('etag'), /^"[0-9a-f]{32}"$/);
   assert.equal(res.headers.get('x-cache'), 'MISS');
-  assert.match(res.headers.get('server-timing'), /decode;dur=[\d.]+, resize;dur=[\d.]+, encode;dur=[\d.]+/);
+  assert.match(res.headers.get('server-timing'), /^r2;dur=[\d.]+, decode;dur=[\d.]+, resize;dur=[\d.]+, encode;dur=[\d.]+, total;dur=[\d.]+$/);
 });
 
 test('computed sides round to the nearest pixel', async () => {

@@ -97,8 +97,9 @@ pub fn content_type_for_key(key: &str) -> &'static str {
 }
 
 /// The `Server-Timing` header value for a transformed response.
-pub fn server_timing(t: &crate::pipeline::Timings) -> String {
-    format!("decode;dur={:.1}, resize;dur={:.1}, encode;dur={:.1}", t.decode, t.resize, t.encode)
+/// `r2` is reading the original, `total` the whole request in the worker, all in milliseconds.
+pub fn server_timing(t: &crate::pipeline::Timings, r2: f64, total: f64) -> String {
+    format!("r2;dur={r2:.1}, decode;dur={:.1}, resize;dur={:.1}, encode;dur={:.1}, total;dur={total:.1}", t.decode, t.resize, t.encode)
 }
 
 fn sanitize_etag(etag: &str) -> String {

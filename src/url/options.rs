@@ -97,6 +97,11 @@ impl<'c> Builder<'c> {
         if t.size.is_some() && (t.width.is_some() || t.height.is_some()) {
             return Err(Error::bad_request("size= cannot be combined with width or height"));
         }
+        // Sizes from the path (`cat-99999x99999.jpg`) are held to the same maximum as options.
+        let (max_w, max_h) = (self.config.max_width, self.config.max_height);
+        if t.width.is_some_and(|w| w > max_w) || t.height.is_some_and(|h| h > max_h) {
+            return Err(Error::bad_request(format!("the size is over the maximum of {max_w}×{max_h}")));
+        }
         if let Some(dpr) = self.dpr {
             t.width = scaled("width", t.width, dpr, self.config.max_width)?;
             t.height = scaled("height", t.height, dpr, self.config.max_height)?;
@@ -279,6 +284,8 @@ mod tests {
         let mut b = Builder::with_path_size(&config, SizeSpec::parse("200x200", false).unwrap());
         b.set("format", "webp", ALL).unwrap();
         assert_eq!(b.finish().unwrap().canonical(), "w=200,h=200,fit=cover,f=webp");
+        let big = Builder::with_path_size(&config, SizeSpec::parse("99999x10", false).unwrap());
+        assert_eq!(big.finish().unwrap_err().status(), 400, "a path size over the maximum");
         let mut b = Builder::with_path_size(&config, SizeSpec::parse("640w", false).unwrap());
         assert!(b.set("w", "100", ALL).unwrap_err().message().contains("conflicts"));
     }
