@@ -125,28 +125,33 @@ test('animations: GIF kept frame by frame with anim=true, animated WebP served u
   assert.deepEqual([poster.size.type, poster.size.width], ['webp', 60]);
 });
 
-test('damaged corpus files (truncated, byte-flipped) never get a 5xx nor take over 2 s', { skip, timeout: 600_000 }, async () => {
-  // Deterministic: a fixed-seed generator, 5 truncations and 3 × 16 random byte flips per file.
+test('damaged corpus files (10 truncations, each also with 16 byte flips) never get a 5xx nor take over 2 s', { skip, timeout: 1_200_000 }, async () => {
+  // Deterministic: a fixed-seed generator. Every corpus file (PngSuite included) is cut at 10
+  // evenly spaced lengths (the tenth is the whole file), each sent as cut and as cut with 16
+  // random bytes overwritten. giant-image.jpg is left out: each damaged copy would be a 280 MP
+  // decode; it is resized intact by its own test.
   let seed = 12345;
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const sources = files.filter((f) => !f.startsWith('pngsuite/') && /\.(jpe?g|png|gif|webp|bmp)$/i.test(f) && !/giant|65536/.test(f));
+  const sources = files.filter((f) => /\.(jpe?g|png|gif|webp|bmp)$/i.test(f) && !/giant-image/.test(f));
   const failures = [];
   let n = 0;
   for (const f of sources) {
     const original = readFileSync(path.join(CORPUS, f));
-    for (let cut = 1; cut <= 5; cut++) {
-      for (let variant = 0; variant < 4; variant++) {
-        const bytes = Buffer.from(variant === 0 ? original.subarray(0, Math.floor((original.length * cut) / 6)) : original);
-        if (variant > 0) for (let j = 0; j < 16; j++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    for (let cut = 1; cut <= 10; cut++) {
+      for (const flips of [0, 16]) {
+        const bytes = Buffer.from(original.subarray(0, Math.max(1, Math.floor((original.length * cut) / 10))));
+        for (let j = 0; j < flips; j++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        if (flips === 0 && cut === 10) continue; // the intact file: tested above
         const key = `damaged/${n++}${path.extname(f)}`;
         await putOriginal(mf, key, bytes);
         before_[key] = sha256(bytes); // expected unchanged at the end, like every original
         const started = Date.now();
         const { status, text } = await fetchImage(mf, `/${key}?w=120`);
         const ms = Date.now() - started;
-        if (status >= 500 || ms > 2000) failures.push(`${f} (cut ${cut}/6, variant ${variant}): ${status} in ${ms} ms ${text().slice(0, 120)}`);
+        if (status >= 500 || ms > 2000) failures.push(`${f} (cut ${cut}/10, ${flips} flips): ${status} in ${ms} ms ${text().slice(0, 120)}`);
       }
     }
   }
+  console.log(`${n} damaged copies of ${sources.length} corpus files`);
   assert.deepEqual(failures, [], `${failures.length} of ${n} damaged files failed`);
 });
