@@ -33,7 +33,14 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     bindings: { ...workerOptions.bindings, ...vars },
     r2Buckets: buckets,
   };
-  const shared = { r2Persist: persist ?? false, cache: true, cachePersist: false };
+  // The worker's console output is kept on `mf.logs` (tests read the JSON log lines); only
+  // warnings and errors reach the terminal.
+  const logs = [];
+  const handleStructuredLogs = ({ level, message }) => {
+    logs.push({ level, message });
+    if (level === 'error' || level === 'warn') process.stderr.write(`[worker ${level}] ${message}\n`);
+  };
+  const shared = { r2Persist: persist ?? false, cache: true, cachePersist: false, handleStructuredLogs };
   let mf;
   if (!faults) {
     mf = new Miniflare({ ...main, ...shared });
@@ -51,6 +58,7 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     mf.r2Worker = R2_WORKER;
   }
   await mf.ready;
+  mf.logs = logs;
   return mf;
 }
 

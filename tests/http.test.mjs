@@ -133,6 +133,24 @@ test('Content-Disposition is inline, named after the original with the sent exte
   assert.equal(webp.res.headers.get('vary'), null, 'a named format does not vary');
 });
 
+test('one JSON log line per request, with the key, transform, cache status, bytes and timings', async () => {
+  const r = await fetchImage(mf, '/photo.jpg?w=77');
+  const line = await eventually(async () => mf.logs.map((l) => l.message).find((m) => m.includes('"path":"/photo.jpg?w=77"')));
+  const entry = JSON.parse(line);
+  assert.equal(entry.status, 200);
+  assert.equal(entry.cache, 'MISS');
+  assert.equal(entry.key, 'photo.jpg');
+  assert.equal(entry.transform, 'w=77,q=80,f=jpeg');
+  assert.equal(entry.bytes_out, r.body.length);
+  assert.equal(entry.bytes_in, readFileSync(path.join(SAMPLES, 'photo.jpg')).length);
+  assert.equal(typeof entry.timings.decode, 'number');
+  assert.ok(!mf.logs.some((l) => l.message.includes('"path":"/nope.jpg?w=5"')), 'not requested yet');
+  await fetchImage(mf, '/nope.jpg?w=5');
+  const notFound = JSON.parse(await eventually(async () => mf.logs.map((l) => l.message).find((m) => m.includes('"path":"/nope.jpg?w=5"'))));
+  assert.equal(notFound.status, 404);
+  assert.match(notFound.error, /not found|no such/i);
+});
+
 test('/_health answers JSON with the version and build', async () => {
   const r = await fetchImage(mf, '/_health');
   assert.equal(r.status, 200);
