@@ -1,11 +1,11 @@
-//! What the fuzzers check, shared with `tests/fuzz_regressions.rs` (which replays every input
-//! saved under `fuzz/regressions/`): each function returns normally for any input, or panics on
-//! a bug.
-//!
-//! `url`: any path and query gives a clean result or a clean error; an accepted URL's key is
-//! safe and its canonical transform stays in the characters R2 keys and cache URLs rely on.
-//! `pipeline`: arbitrary bytes give an image or a 4xx, never a panic or a 5xx; the first two
-//! bytes choose the transform, the rest is the image.
+// What the fuzzers check, shared with `tests/fuzz_regressions.rs` (which replays every input
+// saved under `fuzz/regressions/`): each function returns normally for any input, or panics on
+// a bug.
+//
+// `url`: any path and query gives a clean result or a clean error; an accepted URL's key is
+// safe and its canonical transform stays in the characters R2 keys and cache URLs rely on.
+// `pipeline`: arbitrary bytes give an image or a 4xx, never a panic or a 5xx; the first two
+// bytes choose the transform, the rest is the image.
 
 use edge_image_resizer::config::Config;
 use edge_image_resizer::pipeline::{self, encode::LosslessWebp, probe};

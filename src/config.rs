@@ -76,6 +76,10 @@ pub struct Config {
     pub max_height: u32,
     /// Peak memory one transform may use, in bytes (the isolate has 128 MB for everything).
     pub memory_budget: u64,
+    /// Bytes of originals one isolate reads and resizes at once (`IN_FLIGHT_BUDGET_MB`).
+    pub in_flight_budget: u64,
+    /// How long a request waits for that budget before a 503 (`IN_FLIGHT_WAIT_MS`).
+    pub in_flight_wait_ms: u32,
     /// Peak memory of the WebP encoder's own wasm instance, in bytes.
     pub webp_memory_budget: u64,
     pub grammars: Grammars,
@@ -115,6 +119,8 @@ impl Default for Config {
             max_height: 4096,
             memory_budget: 64 * 1024 * 1024,
             webp_memory_budget: 48 * 1024 * 1024,
+            in_flight_budget: 32 * 1024 * 1024,
+            in_flight_wait_ms: 3000,
             grammars: Grammars::ALL,
             presets: parse_presets(DEFAULT_PRESETS).expect("valid defaults"),
             size_policy: SizePolicy::Any,
@@ -174,6 +180,12 @@ impl Config {
         }
         if let Some(v) = get("MEMORY_BUDGET_MB") {
             c.memory_budget = parse_in("MEMORY_BUDGET_MB", &v, 8, 120)? * 1024 * 1024;
+        }
+        if let Some(v) = get("IN_FLIGHT_BUDGET_MB") {
+            c.in_flight_budget = parse_in("IN_FLIGHT_BUDGET_MB", &v, 1, 100)? * 1024 * 1024;
+        }
+        if let Some(v) = get("IN_FLIGHT_WAIT_MS") {
+            c.in_flight_wait_ms = parse_in("IN_FLIGHT_WAIT_MS", &v, 0, 30_000)? as u32;
         }
         if let Some(v) = get("WEBP_MEMORY_BUDGET_MB") {
             c.webp_memory_budget = parse_in("WEBP_MEMORY_BUDGET_MB", &v, 16, 100)? * 1024 * 1024;

@@ -23,6 +23,8 @@ pub enum Error {
     Undecodable(String),
     /// 502: the storage behind us failed.
     Upstream(String),
+    /// 503: this isolate has too many originals in flight; retry shortly.
+    Busy(String),
     /// 500: a bug of ours (the resizer or an encoder refused what we handed it).
     Internal(String),
     /// 500: a `wrangler.toml` variable or binding is wrong (the operator's fault, not the client's).
@@ -40,6 +42,7 @@ impl Error {
             Error::Unsupported(_) => 415,
             Error::Undecodable(_) => 422,
             Error::Upstream(_) => 502,
+            Error::Busy(_) => 503,
             Error::Internal(_) | Error::Misconfigured(_) => 500,
         }
     }
@@ -55,6 +58,7 @@ impl Error {
             Error::Unsupported(m) => format!("unsupported format: {m}"),
             Error::Undecodable(m) => format!("cannot decode image: {m}"),
             Error::Upstream(m) => format!("storage error: {m}"),
+            Error::Busy(m) => format!("busy: {m}"),
             Error::Internal(m) => format!("internal error: {m}"),
             Error::Misconfigured(m) => format!("server misconfigured: {m}"),
         }

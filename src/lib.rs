@@ -222,7 +222,9 @@ async fn transformed(
         return Ok(resp);
     }
 
-    // 11. Resize now. `pipeline::run` is synchronous: no other request's buffers interleave with it.
+    // 11. Resize now, once this isolate has room for one more original in memory (else 503).
+    // `pipeline::run` is synchronous: no other request's buffers interleave with it.
+    let slot = edge::take_slot(original.size(), config).await?;
     let reading = edge::now_ms();
     let source = store::read_all(store::get(originals, &key, http::range::Ranged::Whole).await?.ok_or(Error::NotFound)?).await?;
     let r2_ms = edge::now_ms() - reading;
@@ -232,6 +234,7 @@ async fn transformed(
     let webp = if output_format == Format::Webp { Some(edge::webp::LibWebp::ready().await?) } else { None };
     let host = pipeline::Host { clock: &edge::now_ms, webp: webp.as_ref().map_or(&pipeline::encode::LosslessWebp as _, |w| w as _) };
     let output = pipeline::run(source, &resolved, config, &host)?;
+    drop(slot);
     trace.timings = Some(output.timings);
 
     // 12. Answer on the same URL; persist the variant and fill the cache after the response is sent.

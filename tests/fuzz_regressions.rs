@@ -37,7 +37,9 @@ fn url_regressions_and_seeds() {
 fn pipeline_regressions_and_seeds() {
     replay("pipeline", checks::pipeline);
     let mut png = Vec::new();
-    image::RgbaImage::from_pixel(9, 7, image::Rgba([1, 2, 3, 128])).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    image::RgbaImage::from_pixel(9, 7, image::Rgba([1, 2, 3, 128]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
     for options in [[0u8, 0], [3, 0x13], [200, 0xff], [7, 0x40]] {
         let input: Vec<u8> = options.iter().chain(&png).copied().collect();
         checks::pipeline(&input);

@@ -63,6 +63,26 @@ test('50 concurrent requests for one uncached variant: all 200, identical bytes,
   });
 });
 
+test('over the in-flight budget, requests wait their turn, or get 503 with Retry-After', async () => {
+  // A 1 MB budget: every 2.5 MB photo goes alone (one original is always admitted).
+  const burst = (mf) => Promise.all(Array.from({ length: 8 }, (_, i) => fetchImage(mf, `/photo.jpg?w=${300 + i}`)));
+  await withWorker({ vars: { IN_FLIGHT_BUDGET_MB: '1' } }, async (mf) => {
+    assert.deepEqual([...new Set((await burst(mf)).map((r) => r.status))], [200], 'they waited');
+  });
+  await withWorker({ vars: { IN_FLIGHT_BUDGET_MB: '1', IN_FLIGHT_WAIT_MS: '0' } }, async (mf) => {
+    const all = await burst(mf);
+    const statuses = all.map((r) => r.status);
+    assert.ok(statuses.includes(200), statuses.join());
+    const busy = all.filter((r) => r.status === 503);
+    assert.ok(busy.length > 0, `no wait allowed, so some are turned away: ${statuses.join()}`);
+    for (const r of busy) {
+      assert.equal(r.res.headers.get('retry-after'), '1');
+      assert.equal(r.res.headers.get('cache-control'), 'no-store');
+      assert.match(r.text(), /busy: .* MB/);
+    }
+  });
+});
+
 test('after a panic the next request succeeds (worker resets the instance)', async () => {
   await withWorker({ vars: { DEBUG_HEADERS: 'true' } }, async (mf) => {
     assert.equal((await fetchImage(mf, '/photo.jpg?w=50')).status, 200);

@@ -8,6 +8,7 @@ pub mod webp;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::pipeline::in_flight::{self, InFlight};
 use worker::Env;
 
 /// Reads the configuration from `[vars]`.
@@ -47,6 +48,34 @@ pub fn log(req: &worker::Request, resp: &worker::Response, trace: &crate::trace:
         total_ms,
     };
     worker::console_log!("{}", trace.json(&outcome));
+}
+
+thread_local! {
+    /// This isolate's originals in flight (one wasm instance per isolate, one thread).
+    static IN_FLIGHT: std::cell::RefCell<InFlight> = std::cell::RefCell::new(InFlight::default());
+}
+
+/// A share of the isolate's in-flight budget, given back when dropped (also on errors).
+pub struct Slot(u64);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        IN_FLIGHT.with(|f| f.borrow_mut().give_back(self.0));
+    }
+}
+
+/// Waits up to `IN_FLIGHT_WAIT_MS` for room to read and resize an original of `size` bytes.
+pub async fn take_slot(size: u64, config: &Config) -> Result<Slot, Error> {
+    let deadline = now_ms() + config.in_flight_wait_ms as f64;
+    loop {
+        if IN_FLIGHT.with(|f| f.borrow_mut().try_take(size, config.in_flight_budget)) {
+            return Ok(Slot(size));
+        }
+        if now_ms() >= deadline {
+            return Err(in_flight::busy(IN_FLIGHT.with(|f| *f.borrow()), config.in_flight_budget));
+        }
+        worker::Delay::from(std::time::Duration::from_millis(25)).await;
+    }
 }
 
 /// Unix seconds, for signature expiry.

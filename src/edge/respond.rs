@@ -127,6 +127,9 @@ pub fn error(e: &Error, cache_control: &str) -> Response {
     if *e == Error::MethodNotAllowed {
         let _ = headers.set("allow", "GET, HEAD");
     }
+    if e.status() == 503 {
+        let _ = headers.set("retry-after", "1");
+    }
     Response::builder().with_status(e.status()).with_headers(headers).fixed(format!("{}\n", e.message()).into_bytes())
 }
 

@@ -22,6 +22,7 @@ pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
+pub mod in_flight;
 pub mod orient;
 pub mod pad;
 pub mod probe;
