@@ -249,3 +249,40 @@ fn jpeg_progressive_setting_writes_progressive_scans_and_names_the_variant() {
     // Only JPEG output is affected.
     assert_eq!(width(300).resolved(Format::Png, config.output_defaults(), Accepts::default()).canonical(), "w=300,f=png");
 }
+
+#[test]
+fn few_colour_images_become_palette_pngs_with_the_same_pixels() {
+    // 16 colours (one see-through, one transparent) in a dither-like pattern, as in GIF-era graphics.
+    let flat = image::RgbaImage::from_fn(400, 300, |x, y| {
+        let k = ((x * 7 + y * 13 + (x * y) % 5) % 16) as u8;
+        image::Rgba([
+            k * 16,
+            255 - k * 16,
+            (k % 4) * 60,
+            if k == 0 {
+                0
+            } else if k == 1 {
+                100
+            } else {
+                255
+            },
+        ])
+    });
+    let t = Transform { format: Some(FormatChoice::Is(Format::Png)), turn: Turn { quarters: 1, flip: Flip::None }, ..Default::default() };
+    let out = run(png_of(&flat), t).unwrap();
+    assert_eq!(out.bytes[25], 3, "IHDR colour type 3: indexed");
+    let back = decode(&out);
+    let turned = image::imageops::rotate90(&flat);
+    assert_eq!(back.dimensions(), (300, 400));
+    assert!(back.pixels().zip(turned.pixels()).all(|(a, b)| a == b || (a[3] == 0 && b[3] == 0)), "lossless");
+    // Against the same pixels as RGBA at the same (fast) compression.
+    let mut rgba = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut rgba,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(turned.as_raw(), 300, 400, image::ExtendedColorType::Rgba8)
+    .unwrap();
+    assert!(out.bytes.len() * 3 < rgba.len(), "palette {} bytes, RGBA {} bytes", out.bytes.len(), rgba.len());
+}

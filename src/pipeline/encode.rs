@@ -45,13 +45,7 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
     let (quality, background, webp) = (s.quality, s.background, s.webp);
     match format {
         Format::Jpeg => encode_jpeg(img, quality, background, s.progressive),
-        Format::Png => {
-            let mut out = Vec::new();
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-                .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
-                .map_err(failed)?;
-            Ok(out)
-        }
+        Format::Png => encode_png(img),
         Format::Webp => match img {
             DynamicImage::ImageRgba8(rgba) => webp.encode_rgba(rgba.as_raw(), img.width(), img.height(), quality),
             other => webp.encode_rgba(other.to_rgba8().as_raw(), img.width(), img.height(), quality),
@@ -81,6 +75,35 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
         }
         Format::Bmp => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
     }
+}
+
+/// PNG with fast compression: indexed when there are at most 256 colours ([`palette`]), else
+/// in the image's own layout.
+fn encode_png(img: &DynamicImage) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(indexed) = super::palette::index(img) else {
+        PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+            .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
+            .map_err(failed)?;
+        return Ok(out);
+    };
+    let mut encoder = png::Encoder::new(&mut out, img.width(), img.height());
+    encoder.set_color(png::ColorType::Indexed);
+    encoder.set_depth(match indexed.bit_depth {
+        1 => png::BitDepth::One,
+        2 => png::BitDepth::Two,
+        4 => png::BitDepth::Four,
+        _ => png::BitDepth::Eight,
+    });
+    encoder.set_palette(indexed.palette);
+    if !indexed.alpha.is_empty() {
+        encoder.set_trns(indexed.alpha);
+    }
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(&indexed.rows).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(out)
 }
 
 fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4], progressive: bool) -> Result<Vec<u8>> {

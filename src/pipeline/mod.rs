@@ -25,6 +25,7 @@ pub mod geometry;
 pub mod in_flight;
 pub mod orient;
 pub mod pad;
+pub mod palette;
 pub mod probe;
 pub mod resize;
 pub mod saliency;

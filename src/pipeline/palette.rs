@@ -1,0 +1,90 @@
+//! Palette PNG: an output with at most 256 distinct colours (logos, flat graphics, screenshots,
+//! pixel art at whole-number scales) is written as an indexed PNG at the smallest bit depth, the
+//! same pixels losslessly, in a fraction of the bytes of RGBA. Photos stop counting at colour 257.
+
+use image::DynamicImage;
+use std::collections::HashMap;
+
+/// An indexed image: RGB palette, alpha per palette entry (`tRNS`, empty when all opaque),
+/// and rows of packed indices at `bit_depth` bits each.
+pub struct Indexed {
+    pub palette: Vec<u8>,
+    pub alpha: Vec<u8>,
+    pub bit_depth: u8,
+    pub rows: Vec<u8>,
+}
+
+/// `None` when the image has more than 256 colours.
+pub fn index(img: &DynamicImage) -> Option<Indexed> {
+    let rgba = img.to_rgba8();
+    let mut colours: HashMap<[u8; 4], u8> = HashMap::new();
+    let mut order: Vec<[u8; 4]> = Vec::new();
+    let mut indices = Vec::with_capacity(rgba.len() / 4);
+    for p in rgba.pixels() {
+        let i = match colours.get(&p.0) {
+            Some(&i) => i,
+            None if order.len() < 256 => {
+                let i = order.len() as u8;
+                colours.insert(p.0, i);
+                order.push(p.0);
+                i
+            }
+            None => return None,
+        };
+        indices.push(i);
+    }
+    let bit_depth = match order.len() {
+        0..=2 => 1,
+        3..=4 => 2,
+        5..=16 => 4,
+        _ => 8,
+    };
+    let palette = order.iter().flat_map(|c| [c[0], c[1], c[2]]).collect();
+    let alpha = if order.iter().all(|c| c[3] == 255) { Vec::new() } else { order.iter().map(|c| c[3]).collect() };
+    Some(Indexed { palette, alpha, bit_depth, rows: pack(&indices, img.width() as usize, bit_depth) })
+}
+
+/// Packs each row's indices, most significant bits first, each row starting on a byte.
+fn pack(indices: &[u8], width: usize, bits: u8) -> Vec<u8> {
+    if bits == 8 {
+        return indices.to_vec();
+    }
+    let per_byte = 8 / bits as usize;
+    let mut out = Vec::with_capacity(indices.len() / per_byte + indices.len() / width.max(1) + 1);
+    for row in indices.chunks(width.max(1)) {
+        for group in row.chunks(per_byte) {
+            let mut byte = 0u8;
+            for (k, &i) in group.iter().enumerate() {
+                byte |= i << (8 - bits as usize * (k + 1));
+            }
+            out.push(byte);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    #[test]
+    fn few_colours_pack_at_the_smallest_depth() {
+        let img =
+            DynamicImage::ImageRgba8(RgbaImage::from_fn(
+                5,
+                2,
+                |x, _| if x % 2 == 0 { Rgba([255, 0, 0, 255]) } else { Rgba([0, 0, 255, 128]) },
+            ));
+        let i = index(&img).unwrap();
+        assert_eq!((i.bit_depth, i.palette.len(), i.alpha.clone()), (1, 6, vec![255, 128]));
+        // 5 pixels 0,1,0,1,0 → 0b01010000 per row.
+        assert_eq!(i.rows, vec![0b0101_0000, 0b0101_0000]);
+    }
+
+    #[test]
+    fn photos_are_not_indexed() {
+        let img = DynamicImage::ImageRgba8(RgbaImage::from_fn(20, 20, |x, y| Rgba([x as u8 * 12, y as u8 * 12, 7, 255])));
+        assert!(index(&img).is_none());
+    }
+}
