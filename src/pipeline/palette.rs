@@ -14,19 +14,30 @@ pub struct Indexed {
     pub rows: Vec<u8>,
 }
 
-/// `None` when the image has more than 256 colours.
+/// `None` when the image has more than 256 colours (found without copying the pixels, so a
+/// photo costs a few rows of hashing).
 pub fn index(img: &DynamicImage) -> Option<Indexed> {
-    let rgba = img.to_rgba8();
+    let channels = img.color().channel_count() as usize;
+    if img.color().bytes_per_pixel() as usize != channels {
+        return None; // 16-bit or float: never reaches the encoders.
+    }
+    let rgba = |p: &[u8]| match p {
+        [v] => [*v, *v, *v, 255],
+        [v, a] => [*v, *v, *v, *a],
+        [r, g, b] => [*r, *g, *b, 255],
+        [r, g, b, a] => [*r, *g, *b, *a],
+        _ => unreachable!("chunks of 1 to 4 channels"),
+    };
     let mut colours: HashMap<[u8; 4], u8> = HashMap::new();
     let mut order: Vec<[u8; 4]> = Vec::new();
-    let mut indices = Vec::with_capacity(rgba.len() / 4);
-    for p in rgba.pixels() {
-        let i = match colours.get(&p.0) {
+    let mut indices = Vec::new();
+    for p in img.as_bytes().chunks_exact(channels).map(rgba) {
+        let i = match colours.get(&p) {
             Some(&i) => i,
             None if order.len() < 256 => {
                 let i = order.len() as u8;
-                colours.insert(p.0, i);
-                order.push(p.0);
+                colours.insert(p, i);
+                order.push(p);
                 i
             }
             None => return None,
@@ -37,6 +48,8 @@ pub fn index(img: &DynamicImage) -> Option<Indexed> {
         0..=2 => 1,
         3..=4 => 2,
         5..=16 => 4,
+        // Grey is one byte a pixel already: a palette of more than 16 entries gains nothing.
+        _ if channels <= 2 => return None,
         _ => 8,
     };
     let palette = order.iter().flat_map(|c| [c[0], c[1], c[2]]).collect();
@@ -80,6 +93,16 @@ mod tests {
         assert_eq!((i.bit_depth, i.palette.len(), i.alpha.clone()), (1, 6, vec![255, 128]));
         // 5 pixels 0,1,0,1,0 → 0b01010000 per row.
         assert_eq!(i.rows, vec![0b0101_0000, 0b0101_0000]);
+    }
+
+    #[test]
+    fn grey_keeps_its_levels() {
+        let img = DynamicImage::ImageLuma8(image::GrayImage::from_fn(4, 1, |x, _| image::Luma([x as u8 * 80])));
+        let i = index(&img).unwrap();
+        assert_eq!((i.bit_depth, i.palette.len(), i.alpha.is_empty()), (2, 12, true));
+        assert_eq!(i.rows, vec![0b00_01_10_11]);
+        let ramp = DynamicImage::ImageLuma8(image::GrayImage::from_fn(256, 1, |x, _| image::Luma([x as u8])));
+        assert!(index(&ramp).is_none(), "256 grey levels stay plain grey");
     }
 
     #[test]
