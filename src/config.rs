@@ -101,6 +101,8 @@ pub struct Config {
     pub avif_max_side: u32,
     /// `format=auto` may pick AVIF for clients that accept it.
     pub auto_avif: bool,
+    /// `AUTO_FORMAT`: transforms that name no format are negotiated as `format=auto`.
+    pub auto_format: bool,
     /// `anim=true`: most pixels (canvas × frames) an animation may have to be re-encoded;
     /// a larger one is served unchanged.
     pub anim_max_pixels: u64,
@@ -132,6 +134,7 @@ impl Default for Config {
             avif_speed: 10,
             avif_max_side: 1200,
             auto_avif: false,
+            auto_format: false,
             // Cloudflare's and imgproxy's limit for animations: 50 MP summed over the frames.
             anim_max_pixels: 50_000_000,
         }
@@ -233,6 +236,9 @@ impl Config {
         }
         if let Some(v) = get("AUTO_AVIF") {
             c.auto_avif = boolean("AUTO_AVIF", &v)?;
+        }
+        if let Some(v) = get("AUTO_FORMAT") {
+            c.auto_format = boolean("AUTO_FORMAT", &v)?;
         }
         if let Some(v) = get("ANIM_MAX_MEGAPIXELS") {
             c.anim_max_pixels = parse_in("ANIM_MAX_MEGAPIXELS", &v, 1, 1000)? * 1_000_000;

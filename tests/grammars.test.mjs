@@ -198,3 +198,23 @@ describe('AUTO_AVIF=true', () => {
     assert.equal(webp.res.headers.get('content-type'), 'image/webp');
   });
 });
+
+describe('AUTO_FORMAT=true', () => {
+  let mf;
+  before(async () => {
+    mf = await startWorker({ vars: { AUTO_FORMAT: 'true' } });
+    await seedSamples(mf);
+  });
+  after(() => mf.dispose());
+
+  test('transforms that name no format are negotiated; named formats and originals are not', async () => {
+    const webp = await fetchImage(mf, '/photo.jpg?w=200', { headers: { accept: 'image/webp,*/*' } });
+    assert.deepEqual([webp.res.headers.get('content-type'), webp.res.headers.get('vary')], ['image/webp', 'Accept']);
+    const legacy = await fetchImage(mf, '/photo.jpg?w=200', { headers: { accept: 'image/jpeg' } });
+    assert.deepEqual([legacy.res.headers.get('content-type'), legacy.res.headers.get('vary')], ['image/jpeg', 'Accept']);
+    const named = await fetchImage(mf, '/photo.jpg?w=200&format=jpeg', { headers: { accept: 'image/webp,*/*' } });
+    assert.deepEqual([named.res.headers.get('content-type'), named.res.headers.get('vary')], ['image/jpeg', null]);
+    const original = await fetchImage(mf, '/photo.jpg', { headers: { accept: 'image/webp,*/*' } });
+    assert.equal(original.res.headers.get('content-type'), 'image/jpeg');
+  });
+});

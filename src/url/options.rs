@@ -106,6 +106,10 @@ impl<'c> Builder<'c> {
             t.width = scaled("width", t.width, dpr, self.config.max_width)?;
             t.height = scaled("height", t.height, dpr, self.config.max_height)?;
         }
+        // `AUTO_FORMAT`: a transform that names no format negotiates one. Plain originals stay originals.
+        if self.config.auto_format && t.format.is_none() && !t.is_identity() {
+            t.format = Some(FormatChoice::Auto);
+        }
         Ok(t.normalized())
     }
 }
@@ -276,6 +280,19 @@ mod tests {
             assert_eq!(e.status(), 400, "{pairs:?}");
             assert!(e.message().contains(named), "{pairs:?}: {e}");
         }
+    }
+
+    #[test]
+    fn auto_format_negotiates_transforms_that_name_no_format() {
+        let config = Config { auto_format: true, ..Config::default() };
+        let finish = |pairs: &[(&str, &str)]| {
+            let mut b = Builder::new(&config);
+            pairs.iter().for_each(|(n, v)| b.set(n, v, ALL).unwrap());
+            b.finish().unwrap().canonical()
+        };
+        assert_eq!(finish(&[("w", "100")]), "w=100,f=auto");
+        assert_eq!(finish(&[("w", "100"), ("f", "png")]), "w=100,f=png");
+        assert_eq!(finish(&[]), "", "an original stays an original");
     }
 
     #[test]
