@@ -43,6 +43,19 @@ test('every corpus image, resized and passed through, never gets a 5xx', { skip,
   for (const o of outcomes.filter((o) => o.status !== 200)) console.log(`  ${o.status} ${o.f}${o.query}: ${o.message}`);
 });
 
+test('bombs: the 280 MP JPEG shrinks on load to 800 px; the 65536² PNG is refused from its header', { skip }, async () => {
+  const giant = await fetchImage(mf, '/corpus/edge-cases/giant-image.jpg?w=800');
+  assert.equal(giant.status, 200, giant.text());
+  assert.deepEqual([giant.size.width, giant.size.height], [800, 560]);
+  const started = performance.now();
+  const png = await fetchImage(mf, '/corpus/edge-cases/65536-uint32-limit.png?w=100');
+  console.log(`65536² PNG refused in ${(performance.now() - started).toFixed(1)} ms end to end`);
+  assert.equal(png.status, 413, png.text());
+  // Beyond what shrink-on-load can bring under the budget: refused, never a crash.
+  const huge = await fetchImage(mf, '/corpus/edge-cases/giant-image.jpg?w=4096&h=4096&fit=squeeze&format=png');
+  assert.ok([200, 413].includes(huge.status), `${huge.status} ${huge.text()}`);
+});
+
 test('PngSuite: invalid x*.png files are 4xx, every valid file resizes', { skip }, async () => {
   for (const f of files.filter((f) => f.startsWith('pngsuite/'))) {
     const { status, size, text } = await fetchImage(mf, `/corpus/${f}?w=16&format=png`);
