@@ -16,15 +16,16 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
  * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2
  * state, so a second instance can see the same bucket with an empty cache. `faults` injects R2
  * failures: `{ IMAGES: ['get'], VARIANTS: ['put'] }` makes those calls reject (see R2_FAULTS).
+ * `buildDir` runs another build of the worker (scripts/ab.mjs compares two).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [], faults } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, buildDir = path.join(ROOT, 'build') } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
   const main = {
     name: 'main',
-    scriptPath: path.join(ROOT, 'build', 'worker.mjs'),
+    scriptPath: path.join(buildDir, 'worker.mjs'),
     modules: true,
-    modulesRoot: path.join(ROOT, 'build'),
+    modulesRoot: buildDir,
     modulesRules: [
       { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },

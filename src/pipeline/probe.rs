@@ -79,6 +79,10 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 pub fn probe(bytes: &[u8]) -> Result<Probe> {
     match sniff(bytes)? {
         Format::Jpeg => probe_jpeg(bytes),
+        Format::Webp => {
+            check_webp_frames(bytes)?;
+            probe_with_image(bytes, Format::Webp)
+        }
         other => probe_with_image(bytes, other),
     }
 }
@@ -138,6 +142,44 @@ fn component_samples(width: u32, height: u32, sampling: &[(u32, u32)]) -> u64 {
     let v_max = sampling.iter().map(|s| s.1).max().unwrap_or(1).max(1) as u64;
     let blocks = |len: u64, f: u64, max: u64| (len * f).div_ceil(max).div_ceil(8);
     sampling.iter().map(|&(h, v)| blocks(width as u64, h as u64, h_max) * blocks(height as u64, v as u64, v_max) * 64).sum()
+}
+
+/// image-webp 0.2.4 panics (an out-of-range slice in its YUV conversion) on an animation frame
+/// whose lossy bitstream is not the size its `ANMF` header says (found by `cargo fuzz`, kept in
+/// `fuzz/regressions/pipeline/`); it checks this for frames without alpha only. So every lossy
+/// frame's size is checked against its frame header here, and a mismatch is a 422.
+fn check_webp_frames(bytes: &[u8]) -> Result<()> {
+    let bad = || Error::Undecodable("WebP frame size does not match its header".into());
+    for (tag, body) in riff_chunks(bytes.get(12..).unwrap_or_default()) {
+        if tag != b"ANMF" || body.len() < 16 {
+            continue;
+        }
+        let frame = (u24(&body[6..9]) + 1, u24(&body[9..12]) + 1);
+        for (tag, sub) in riff_chunks(&body[16..]) {
+            if tag == b"VP8 " && sub.len() >= 10 && sub[3..6] == [0x9d, 0x01, 0x2a] {
+                let size = (u16::from_le_bytes([sub[6], sub[7]]) as u32 & 0x3fff, u16::from_le_bytes([sub[8], sub[9]]) as u32 & 0x3fff);
+                if size != frame {
+                    return Err(bad());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// RIFF chunks (four-character tag, body) until the data ends or a header does not fit.
+fn riff_chunks(mut data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    std::iter::from_fn(move || {
+        let tag = data.get(..4)?;
+        let len = u32::from_le_bytes(data.get(4..8)?.try_into().ok()?) as usize;
+        let body = data.get(8..8usize.checked_add(len)?)?;
+        data = data.get((8 + len + (len & 1)).min(data.len())..).unwrap_or_default();
+        Some((tag, body))
+    })
+}
+
+fn u24(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], 0])
 }
 
 fn probe_with_image(bytes: &[u8], format: Format) -> Result<Probe> {
