@@ -1,5 +1,6 @@
 // Shared test plumbing: a Miniflare (workerd) instance running the built worker with the
 // configuration of wrangler.toml, in-memory R2 and a working Cache API.
+import assert from 'node:assert/strict';
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { createHash } from 'node:crypto';
@@ -103,6 +104,22 @@ export async function putOriginal(mf, key, bytes, contentType = contentTypeOf(ke
 export async function seedSamples(mf) {
   for (const name of readdirSync(SAMPLES)) {
     await putOriginal(mf, name, readFileSync(path.join(SAMPLES, name)));
+  }
+}
+
+/** A worker seeded with the samples, and the hash of every original it starts with. */
+export async function openSeeded(options) {
+  const mf = await startWorker(options);
+  await seedSamples(mf);
+  return { mf, expected: await hashOriginals(mf) };
+}
+
+/** Nothing lost: every original as it was (plus what the tests uploaded), then dispose. */
+export async function closeChecked(mf, expected) {
+  try {
+    assert.deepEqual(await hashOriginals(mf), expected);
+  } finally {
+    await mf.dispose();
   }
 }
 

@@ -3,24 +3,13 @@
 // Content-Disposition, and /_health.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, seedSamples, fetchImage, putOriginal, listKeys, eventually, hashOriginals, sha256, readFileSync, path, SAMPLES } from './helpers.mjs';
+import { openSeeded, closeChecked, fetchImage, putOriginal, listKeys, eventually, sha256, readFileSync, path, SAMPLES } from './helpers.mjs';
 
 let mf;
 let expectedOriginals;
 
-before(async () => {
-  mf = await startWorker();
-  await seedSamples(mf);
-  expectedOriginals = await hashOriginals(mf);
-});
-
-after(async () => {
-  try {
-    assert.deepEqual(await hashOriginals(mf), expectedOriginals);
-  } finally {
-    await mf.dispose();
-  }
-});
+before(async () => ({ mf, expected: expectedOriginals } = await openSeeded()));
+after(() => closeChecked(mf, expectedOriginals));
 
 async function solid(colour) {
   const { default: sharp } = await import('sharp');

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import {
-  startWorker, seedSamples, fetchImage, putOriginal, listKeys, hashOriginals, eventually, sha256,
+  startWorker, openSeeded, closeChecked, fetchImage, putOriginal, listKeys, eventually, sha256,
   tempDir, readFileSync, path, SAMPLES, webpChunks,
 } from './helpers.mjs';
 
@@ -12,21 +12,9 @@ let mf;
 let expectedOriginals;
 const state = tempDir();
 
-before(async () => {
-  mf = await startWorker({ persist: state.dir });
-  await seedSamples(mf);
-  expectedOriginals = await hashOriginals(mf);
-});
-
-after(async () => {
-  try {
-    // Nothing lost: no request in this file may have changed or removed an original.
-    assert.deepEqual(await hashOriginals(mf), expectedOriginals);
-  } finally {
-    await mf.dispose();
-    state.remove();
-  }
-});
+before(async () => ({ mf, expected: expectedOriginals } = await openSeeded({ persist: state.dir })));
+// Nothing lost: no request in this file may have changed or removed an original.
+after(() => closeChecked(mf, expectedOriginals).finally(state.remove));
 
 /** Uploads an original for one test, and expects it unchanged at the end. */
 async function upload(key, bytes, contentType) {
