@@ -184,7 +184,8 @@ async fn transformed(
     let content_type = output_format.content_type();
     let source_etag = original.etag();
     let etag = http::variant_etag(&source_etag, &resolved);
-    let last_modified = http::conditional::http_date(original.uploaded().as_millis());
+    let uploaded = original.uploaded().as_millis();
+    let last_modified = http::conditional::http_date(uploaded);
     let disposition = http::content_disposition(&key, Some(output_format.name()));
     let image_headers = |content_length: u64, served: Served, server_timing: Option<String>| ImageHeaders {
         content_type,
@@ -201,7 +202,7 @@ async fn transformed(
 
     // 8. The client's copy is current: 304, without reading or decoding anything.
     let (if_none_match, if_modified_since) = (header("if-none-match"), header("if-modified-since"));
-    if http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), &etag, original.uploaded().as_millis()) {
+    if http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), &etag, uploaded) {
         return respond::not_modified(&etag, &last_modified, &config.cache_control, vary_accept);
     }
 
