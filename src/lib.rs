@@ -170,11 +170,15 @@ async fn transformed(
     policy::check_request(&request, config)?;
     let url::ImageRequest { key, transform } = request;
 
-    // 7. The original's metadata (no body): 404, the output format, the ETag and the keys.
-    let original = store::head(originals, &key).await?.ok_or(Error::NotFound)?;
+    // 7. The original's metadata (no body) and the cached copy, asked for at once so a hit costs
+    // one round trip: 404, the output format, the ETag and the keys come from the metadata.
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let accepts = Accepts::from_header(header("accept").as_deref(), config.auto_avif);
-    let vary_accept = http::negotiated_class(&transform, accepts).is_some();
+    let negotiated = http::negotiated_class(&transform, accepts);
+    let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, negotiated);
+    let (original, cached) = futures_util::future::join(store::head(originals, &key), cache::lookup(&cache_key)).await;
+    let original = original?.ok_or(Error::NotFound)?;
+    let vary_accept = negotiated.is_some();
     let stored_type = store::content_type(&original);
     let source_format =
         Format::of_original(stored_type.as_deref(), &key).ok_or_else(|| Format::unknown_original(stored_type.as_deref(), &key))?;
@@ -206,10 +210,11 @@ async fn transformed(
         return respond::not_modified(&etag, &last_modified, &config.cache_control, vary_accept);
     }
 
-    // 9. The Cache API, keyed by the resolved transform of this version of the original.
-    let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &source_etag, &resolved, vary_accept);
-    if let Some(hit) = cache::lookup(&cache_key).await? {
-        return respond::relabel(hit, Served::Hit);
+    // 9. The cached copy, if it is of this version of the original (else the put below replaces it).
+    if let Some(hit) = cached? {
+        if http::fresh_hit(hit.headers().get("etag").ok().flatten().as_deref(), &etag) {
+            return respond::relabel(hit, Served::Hit);
+        }
     }
 
     // 10. A persisted variant outlives cache eviction: serve it without resizing again.

@@ -73,6 +73,13 @@ test('replacing an original shows the new picture at once: new ETag, no purge', 
   assert.equal(after.res.headers.get('x-cache'), 'MISS');
   assert.notEqual(after.res.headers.get('etag'), red.res.headers.get('etag'));
   assert.deepEqual(await centre(after.body), [0, 0, 255]);
+  // The cache key names the URL's transform, not the version: the stale red entry was refused
+  // above, and the blue one has replaced it.
+  await new Promise((r) => setTimeout(r, 300));
+  const again = await fetchImage(mf, '/swap/colour.png?w=32');
+  assert.equal(again.res.headers.get('x-cache'), 'HIT');
+  assert.equal(again.res.headers.get('etag'), after.res.headers.get('etag'));
+  assert.deepEqual(await centre(again.body), [0, 0, 255]);
   // The old ETag no longer validates.
   const old = await fetchImage(mf, '/swap/colour.png?w=32', { headers: { 'if-none-match': red.res.headers.get('etag') } });
   assert.equal(old.status, 200);

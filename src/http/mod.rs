@@ -34,14 +34,22 @@ pub fn variant_key(prefix: &str, key: &str, source_etag: &str, resolved: &Transf
     format!("{prefix}{key}/{}/{}.{ext}", sanitize_etag(source_etag), resolved.canonical())
 }
 
-/// The Cache API key: one URL per resolved transform of one version of an original, whatever
-/// alias or order the client used. The original's etag is in it, so replacing the original
-/// misses the old entries at once (no purge); a negotiated response (`format=auto`, sent with
-/// `Vary: Accept`) is kept apart from the same bytes asked for by name, which do not vary.
-pub fn cache_key(origin: &str, key: &str, source_etag: &str, resolved: &Transform, negotiated: bool) -> String {
+/// The Cache API key: one URL per transform as the URL asked for it (canonical, so any alias
+/// or order of options shares it) and, for a negotiated response (`format=auto`, sent with
+/// `Vary: Accept`), per class of client. It needs nothing from R2, so the lookup runs at the same
+/// time as the original's `head`; a hit is served only if its ETag is the one this version of
+/// the original and this configuration give (`fresh_hit`), so a replaced original misses at once.
+pub fn cache_key(origin: &str, key: &str, transform: &Transform, negotiated: Option<&str>) -> String {
     let path = percent_encoding::utf8_percent_encode(key, PATH).to_string();
-    let vary = if negotiated { "&vary=accept" } else { "" };
-    format!("{origin}/{path}?t={}&v={}{vary}", resolved.canonical(), sanitize_etag(source_etag))
+    let class = negotiated.map(|c| format!("&accept={c}")).unwrap_or_default();
+    format!("{origin}/{path}?t={}{class}", transform.canonical())
+}
+
+/// Whether a cached response is the variant we would make now: its ETag names the original's
+/// version, the resolved transform and the pipeline version (`variant_etag`).
+/// A `W/` prefix is ignored: a proxy may weaken an ETag when it re-encodes the body.
+pub fn fresh_hit(cached_etag: Option<&str>, expected_etag: &str) -> bool {
+    cached_etag.map(|e| e.trim_start_matches("W/")) == Some(expected_etag)
 }
 
 /// For negotiated requests, the class of client: what `Vary: Accept` stands for.
@@ -135,10 +143,20 @@ mod tests {
     }
 
     #[test]
-    fn cache_key_names_the_resolved_transform_and_the_original_version() {
-        assert_eq!(cache_key("https://x", "a b/c.jpg", "\"e1\"", &t(100), false), "https://x/a%20b/c.jpg?t=w=100,q=80,f=jpeg&v=e1");
-        assert_ne!(cache_key("https://x", "c.jpg", "\"e1\"", &t(100), false), cache_key("https://x", "c.jpg", "\"e2\"", &t(100), false));
-        assert_eq!(cache_key("https://x", "c.jpg", "e1", &t(100), true), "https://x/c.jpg?t=w=100,q=80,f=jpeg&v=e1&vary=accept");
+    fn cache_key_names_the_asked_transform_and_the_client_class() {
+        let asked = Transform { width: Some(100), ..Default::default() };
+        assert_eq!(cache_key("https://x", "a b/c.jpg", &asked, None), "https://x/a%20b/c.jpg?t=w=100");
+        assert_eq!(cache_key("https://x", "c.jpg", &asked, Some("webp")), "https://x/c.jpg?t=w=100&accept=webp");
+        assert_ne!(cache_key("https://x", "c.jpg", &asked, Some("webp")), cache_key("https://x", "c.jpg", &asked, Some("legacy")));
+    }
+
+    #[test]
+    fn a_hit_is_fresh_only_with_the_etag_of_this_version() {
+        let now = variant_etag("e2", &t(100));
+        assert!(fresh_hit(Some(&now), &now));
+        assert!(fresh_hit(Some(&format!("W/{now}")), &now));
+        assert!(!fresh_hit(Some(&variant_etag("e1", &t(100))), &now), "the original was replaced");
+        assert!(!fresh_hit(None, &now));
     }
 
     #[test]
