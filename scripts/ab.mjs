@@ -13,11 +13,12 @@ if (!dirA || !dirB) throw new Error('usage: node scripts/ab.mjs <build dir A> <b
 const rounds = Number(roundsArg ?? 5);
 const photo = existsSync(CORPUS) ? path.join(CORPUS, 'photos/2569067123_aca715a2ee_o.jpg') : path.join(SAMPLES, 'photo.jpg');
 const cases = [
-  { file: photo, query: 'w=400&format=jpeg' },
-  { file: photo, query: 'w=400&format=webp' },
-  { file: photo, query: 'w=1200&format=jpeg' },
-  { file: path.join(SAMPLES, 'big.jpg'), query: 'w=400&format=jpeg' },
-  { file: path.join(SAMPLES, 'alpha.png'), query: 'w=400&format=png' },
+  { file: photo, width: 400, query: 'format=jpeg' },
+  { file: photo, width: 400, query: 'format=webp' },
+  { file: photo, width: 1200, query: 'format=jpeg' },
+  { file: photo, width: 400, query: 'format=avif' },
+  { file: path.join(SAMPLES, 'big.jpg'), width: 400, query: 'format=jpeg' },
+  { file: path.join(SAMPLES, 'alpha.png'), width: 400, query: 'format=png' },
 ];
 const PER_ROUND = 5;
 
@@ -28,8 +29,10 @@ async function measure(dir, c, round) {
     await putOriginal(mf, key, readFileSync(c.file));
     const times = [];
     for (let i = 0; i < PER_ROUND + 1; i++) {
-      // A different quality each time: a new canonical transform, never a cache hit.
-      const r = await fetchImage(mf, `/${key}?${c.query}&q=${50 + round * PER_ROUND + i}`);
+      // A different width each time (the case's width and up to 30 px more): a new canonical
+      // transform, never a cache hit, whatever the format (lossless outputs ignore `q`).
+      const width = c.width + round * (PER_ROUND + 1) + i;
+      const r = await fetchImage(mf, `/${key}?w=${width}&${c.query}`);
       if (r.status !== 200) throw new Error(`${dir} ${c.query}: ${r.status} ${r.text()}`);
       const t = r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g).map((m) => Number(m.split('dur=')[1]));
       if (i > 0) times.push(t.reduce((a, b) => a + b, 0)); // the first warms the instance up
@@ -50,5 +53,5 @@ for (const c of cases) {
     a.push(...(await measure(dirA, c, round)));
     b.push(...(await measure(dirB, c, round)));
   }
-  console.log(`| ${path.basename(c.file)} ?${c.query} | ${median(a).toFixed(1)} | ${median(b).toFixed(1)} | ${(median(b) / median(a)).toFixed(2)}× |`);
+  console.log(`| ${path.basename(c.file)} ?w=${c.width}&${c.query} | ${median(a).toFixed(1)} | ${median(b).toFixed(1)} | ${(median(b) / median(a)).toFixed(2)}× |`);
 }
