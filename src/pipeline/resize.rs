@@ -7,40 +7,79 @@
 
 use super::geometry::Rect;
 use crate::error::{Error, Result};
-use fast_image_resize::{CpuExtensions, FilterType, MulDiv, ResizeAlg, ResizeOptions, Resizer};
-use image::DynamicImage;
+use fast_image_resize::images::TypedImage;
+use fast_image_resize::pixels::{U8x2, U8x3, U8x4, U8};
+use fast_image_resize::{CpuExtensions, FilterType, ImageViewMut, MulDiv, PixelTrait, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 /// Scales `region` of `src` to exactly `width`×`height`.
+///
+/// Every call names its pixel type (fir's `*_typed` API) instead of handing fir a
+/// `DynamicImage`: fir's dynamic dispatch links its 16-bit and float code, including a 512 KB
+/// table for 16-bit alpha, into the worker, and our pixels are always 8-bit by now (`decode`).
 pub fn resize(src: DynamicImage, region: Rect, width: u32, height: u32) -> Result<DynamicImage> {
     let whole = region == Rect { left: 0.0, top: 0.0, width: src.width() as f64, height: src.height() as f64 };
     if whole && (width, height) == (src.width(), src.height()) {
         return Ok(src);
     }
-    let has_alpha = src.color().has_alpha();
-    let mut src = src;
-    if has_alpha {
-        MulDiv::new().multiply_alpha_inplace(&mut src).map_err(internal)?;
+    let (size, to) = ((src.width(), src.height()), (width, height));
+    let short = || internal("output buffer has the wrong size");
+    use DynamicImage as D;
+    Ok(match src {
+        D::ImageLuma8(mut s) => {
+            D::ImageLuma8(GrayImage::from_raw(width, height, scale::<U8>(&mut s, size, region, to, false)?).ok_or_else(short)?)
+        }
+        D::ImageLumaA8(mut s) => {
+            D::ImageLumaA8(GrayAlphaImage::from_raw(width, height, scale::<U8x2>(&mut s, size, region, to, true)?).ok_or_else(short)?)
+        }
+        D::ImageRgb8(mut s) => {
+            D::ImageRgb8(RgbImage::from_raw(width, height, scale::<U8x3>(&mut s, size, region, to, false)?).ok_or_else(short)?)
+        }
+        D::ImageRgba8(mut s) => {
+            D::ImageRgba8(RgbaImage::from_raw(width, height, scale::<U8x4>(&mut s, size, region, to, true)?).ok_or_else(short)?)
+        }
+        // Not reached: `decode` reduces everything to 8 bits. Kept total rather than a panic.
+        other if other.color().has_alpha() => resize(D::ImageRgba8(other.to_rgba8()), region, width, height)?,
+        other => resize(D::ImageRgb8(other.to_rgb8()), region, width, height)?,
+    })
+}
+
+/// Lanczos3 on one pixel type; with `alpha`, premultiplied (multiplied in place in `src`).
+fn scale<P: PixelTrait>(src: &mut [u8], size: (u32, u32), region: Rect, to: (u32, u32), alpha: bool) -> Result<Vec<u8>> {
+    let mut src_view = TypedImage::<P>::from_buffer(size.0, size.1, src).map_err(internal)?;
+    if alpha {
+        MulDiv::new().multiply_alpha_inplace_typed(&mut src_view).map_err(internal)?;
     }
-    let mut dst = DynamicImage::new(width, height, src.color());
+    let mut out = vec![0u8; to.0 as usize * to.1 as usize * P::size()];
+    let mut dst_view = TypedImage::<P>::from_buffer(to.0, to.1, &mut out).map_err(internal)?;
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .crop(region.left, region.top, region.width, region.height)
         .use_alpha(false);
-    Resizer::new().resize(&src, &mut dst, &options).map_err(internal)?;
-    drop(src);
-    if has_alpha {
-        divide_alpha(&mut dst)?;
+    Resizer::new().resize_typed(&src_view, &mut dst_view, &options).map_err(internal)?;
+    if alpha {
+        divide_alpha_typed(&mut dst_view)?;
     }
-    Ok(dst)
+    Ok(out)
 }
 
 /// Un-premultiplies alpha on fir's scalar code, which Rust 1.95's wasm SIMD cannot miscompile
 /// (tests/wasm_simd.rs checks it in wasm).
-pub fn divide_alpha(img: &mut DynamicImage) -> Result<()> {
+fn divide_alpha_typed<P: PixelTrait>(img: &mut impl ImageViewMut<Pixel = P>) -> Result<()> {
     let mut md = MulDiv::new();
     // SAFETY: `None` selects the portable scalar code, which needs no CPU feature.
     unsafe { md.set_cpu_extensions(CpuExtensions::None) };
-    md.divide_alpha_inplace(img).map_err(internal)
+    md.divide_alpha_inplace_typed(img).map_err(internal)
+}
+
+/// The divide used by `resize`, for an RGBA or grey+alpha image (others have no alpha).
+pub fn divide_alpha(img: &mut DynamicImage) -> Result<()> {
+    let (w, h) = (img.width(), img.height());
+    match img {
+        DynamicImage::ImageRgba8(i) => divide_alpha_typed(&mut TypedImage::<U8x4>::from_buffer(w, h, i).map_err(internal)?),
+        DynamicImage::ImageLumaA8(i) => divide_alpha_typed(&mut TypedImage::<U8x2>::from_buffer(w, h, i).map_err(internal)?),
+        _ => Ok(()),
+    }
 }
 
 fn internal<E: std::fmt::Display>(e: E) -> Error {
