@@ -1,0 +1,146 @@
+//! `cargo bench`: where the pipeline's time goes, natively, stage by stage, plus the JPEG encoder
+//! settings weighed against bytes. The numbers that count against sharp and Pillow are the
+//! worker's own, in workerd (`npm run bench`); this one finds which stage to work on.
+//!
+//!   cargo bench --bench stages [-- <image> ...]
+//!
+//! Without arguments it uses the corpus photos when ../shared exists, else the generated samples
+//! (`bash scripts/samples.sh target/samples`). Medians of 15 runs after 2 warm-ups.
+
+use edge_image_resizer::config::Config;
+use edge_image_resizer::pipeline::{self, encode::LosslessWebp};
+use edge_image_resizer::transform::{Accepts, Defaults, Format, FormatChoice, Transform};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const RUNS: usize = 15;
+const WARM_UPS: usize = 2;
+
+fn main() {
+    let inputs = inputs();
+    if inputs.is_empty() {
+        eprintln!("no input images: run `bash scripts/samples.sh target/samples` or pass paths");
+        return;
+    }
+    println!("Pipeline stages, natively (ms, median of {RUNS}):\n");
+    println!("| input | output | decode | resize | encode | total | KB |");
+    println!("|---|---|---|---|---|---|---|");
+    for path in &inputs {
+        let bytes = std::fs::read(path).expect("readable input");
+        for (width, format) in [(400, Format::Jpeg), (1200, Format::Jpeg), (400, Format::Png), (400, Format::Avif)] {
+            stage_row(path, &bytes, width, format);
+        }
+    }
+    println!("\nJPEG encoder settings at q80, on the 400 px and 1200 px resize of each input (ms, KB):\n");
+    println!("| input | width | setting | encode ms | KB |");
+    println!("|---|---|---|---|---|");
+    for path in &inputs {
+        let bytes = std::fs::read(path).expect("readable input");
+        for width in [400, 1200] {
+            encoder_rows(path, &bytes, width);
+        }
+    }
+}
+
+fn inputs() -> Vec<PathBuf> {
+    let given: Vec<PathBuf> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).map(PathBuf::from).collect();
+    if !given.is_empty() {
+        return given;
+    }
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/photos");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/samples");
+    let candidates = [
+        corpus.join("2569067123_aca715a2ee_o.jpg"),
+        corpus.join("gain-map.jpg"),
+        samples.join("big.jpg"),
+        samples.join("photo.jpg"),
+        samples.join("alpha.png"),
+    ];
+    candidates.into_iter().filter(|p| p.exists()).collect()
+}
+
+fn transform(width: u32, format: Format) -> Transform {
+    Transform { width: Some(width), format: Some(FormatChoice::Is(format)), ..Default::default() }
+        .resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default())
+}
+
+fn stage_row(path: &Path, bytes: &[u8], width: u32, format: Format) {
+    let config = Config::default();
+    let started = Instant::now();
+    let clock = move || started.elapsed().as_secs_f64() * 1000.0;
+    let host = pipeline::Host { clock: &clock, webp: &LosslessWebp };
+    let t = transform(width, format);
+    let mut runs = Vec::new();
+    let mut size = 0;
+    for i in 0..WARM_UPS + RUNS {
+        let t0 = clock();
+        let out = match pipeline::run(bytes.to_vec(), &t, &config, &host) {
+            Ok(out) => out,
+            Err(e) => {
+                println!("| {} | {width} px {} | {e} | | | | |", name(path), format.name());
+                return;
+            }
+        };
+        let total = clock() - t0;
+        size = out.bytes.len();
+        if i >= WARM_UPS {
+            runs.push([out.timings.decode, out.timings.resize, out.timings.encode, total]);
+        }
+    }
+    let m = |k: usize| median(runs.iter().map(|r| r[k]).collect());
+    println!(
+        "| {} | {width} px {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        name(path),
+        format.name(),
+        m(0),
+        m(1),
+        m(2),
+        m(3),
+        size as f64 / 1024.0
+    );
+}
+
+/// Huffman optimisation and chroma subsampling, each against the worker's setting
+/// (optimised tables, 4:2:0), on the same resized pixels.
+fn encoder_rows(path: &Path, bytes: &[u8], width: u32) {
+    let config = Config::default();
+    let clock = || 0.0;
+    let host = pipeline::Host { clock: &clock, webp: &LosslessWebp };
+    // The resized pixels, losslessly: the PNG output decoded back.
+    let Ok(png) = pipeline::run(bytes.to_vec(), &transform(width, Format::Png), &config, &host) else { return };
+    let rgb = image::load_from_memory(&png.bytes).expect("our own PNG").to_rgb8();
+    let (w, h) = (rgb.width() as u16, rgb.height() as u16);
+    let settings = [
+        ("optimised tables, 4:2:0 (ours)", true, SamplingFactor::R_4_2_0),
+        ("standard tables, 4:2:0", false, SamplingFactor::R_4_2_0),
+        ("optimised tables, 4:4:4", true, SamplingFactor::R_4_4_4),
+    ];
+    for (label, optimised, sampling) in settings {
+        let mut runs = Vec::new();
+        let mut size = 0;
+        for i in 0..WARM_UPS + RUNS {
+            let t0 = Instant::now();
+            let mut out = Vec::new();
+            let mut enc = Encoder::new(&mut out, 80);
+            enc.set_sampling_factor(sampling);
+            enc.set_optimized_huffman_tables(optimised);
+            enc.encode(black_box(rgb.as_raw()), w, h, ColorType::Rgb).expect("encodes");
+            size = out.len();
+            if i >= WARM_UPS {
+                runs.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        println!("| {} | {width} px | {label} | {:.2} | {:.1} |", name(path), median(runs), size as f64 / 1024.0);
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
