@@ -2,10 +2,11 @@
 // A/B of two builds of the worker, for one lever at a time (a compiler flag, a wasm-opt level):
 //   node scripts/ab.mjs <build dir A> <build dir B> [rounds]
 // Runs the same uncached transforms on both, alternating A and B round by round so the machine's
-// drift falls on both, and prints the median in-worker pipeline time (Server-Timing) per case.
+// drift falls on both, and prints the median in-worker pipeline time (Server-Timing) per case and
+// the median end-to-end time of a cache hit on the last of those URLs.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, eventually, CORPUS, SAMPLES } from '../tests/helpers.mjs';
 import { existsSync } from 'node:fs';
 
 const [dirA, dirB, roundsArg] = process.argv.slice(2);
@@ -37,7 +38,16 @@ async function measure(dir, c, round) {
       const t = r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g).map((m) => Number(m.split('dur=')[1]));
       if (i > 0) times.push(t.reduce((a, b) => a + b, 0)); // the first warms the instance up
     }
-    return times;
+    const last = `/${key}?w=${c.width + round * (PER_ROUND + 1) + PER_ROUND}&${c.query}`;
+    await eventually(async () => (await fetchImage(mf, last)).res.headers.get('x-cache') === 'HIT');
+    const hits = [];
+    for (let i = 0; i < PER_ROUND; i++) {
+      const t0 = performance.now();
+      const r = await fetchImage(mf, last);
+      hits.push(performance.now() - t0);
+      if (r.res.headers.get('x-cache') !== 'HIT') throw new Error(`${dir} ${last}: not a cache hit`);
+    }
+    return { times, hits };
   } finally {
     await mf.dispose();
   }
@@ -45,13 +55,17 @@ async function measure(dir, c, round) {
 
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 console.log(`A = ${dirA}\nB = ${dirB}\n${rounds} rounds × ${PER_ROUND} requests per build and case, alternating\n`);
-console.log('| case | A median (ms) | B median (ms) | B / A |\n|---|---|---|---|');
+console.log('| case | pipeline A (ms) | pipeline B (ms) | B / A | hit A (ms) | hit B (ms) | B / A |\n|---|---|---|---|---|---|---|');
 for (const c of cases) {
-  const a = [];
-  const b = [];
+  const a = { times: [], hits: [] };
+  const b = { times: [], hits: [] };
   for (let round = 0; round < rounds; round++) {
-    a.push(...(await measure(dirA, c, round)));
-    b.push(...(await measure(dirB, c, round)));
+    for (const [dir, into] of [[dirA, a], [dirB, b]]) {
+      const m = await measure(dir, c, round);
+      into.times.push(...m.times);
+      into.hits.push(...m.hits);
+    }
   }
-  console.log(`| ${path.basename(c.file)} ?w=${c.width}&${c.query} | ${median(a).toFixed(1)} | ${median(b).toFixed(1)} | ${(median(b) / median(a)).toFixed(2)}× |`);
+  const [pa, pb, ha, hb] = [median(a.times), median(b.times), median(a.hits), median(b.hits)];
+  console.log(`| ${path.basename(c.file)} ?w=${c.width}&${c.query} | ${pa.toFixed(1)} | ${pb.toFixed(1)} | ${(pb / pa).toFixed(2)}× | ${ha.toFixed(2)} | ${hb.toFixed(2)} | ${(hb / ha).toFixed(2)}× |`);
 }

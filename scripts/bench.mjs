@@ -40,6 +40,30 @@ const stats = (times) => {
   return { median: s[Math.floor(s.length / 2)], p90: s[Math.ceil(s.length * 0.9) - 1] };
 };
 
+/**
+ * Times `ours` and `peer` (when given) request by request, alternating, so the drift of a shared
+ * machine falls on both sides of a ratio alike.
+ */
+async function timeAlternating(ours, peer) {
+  for (let i = 0; i < WARMUP; i++) {
+    await ours(i);
+    if (peer) await peer();
+  }
+  const [a, b] = [[], []];
+  let [lastOurs, lastPeer] = [undefined, undefined];
+  for (let i = 0; i < RUNS; i++) {
+    let t = process.hrtime.bigint();
+    lastOurs = await ours(WARMUP + i);
+    a.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (peer) {
+      t = process.hrtime.bigint();
+      lastPeer = await peer();
+      b.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }
+  return [{ ...stats(a), last: lastOurs }, peer ? { ...stats(b), last: lastPeer } : null];
+}
+
 async function timeIt(fn) {
   for (let i = 0; i < WARMUP; i++) await fn(i);
   const times = [];
@@ -88,7 +112,8 @@ async function encoderSsim(sharp, lossy, lossless) {
   return ssim(await luma(sharp, lossy), await luma(sharp, lossless));
 }
 
-async function benchOurs(c) {
+/** Our worker, with sharp's run for the same case (when sharp is there) alternating with our misses. */
+async function benchOurs(c, peerRun) {
   const key = `bench/${path.basename(c.file)}`;
   const bytes = readFileSync(c.file);
   // Memory: one request on a fresh instance, since wasm memory never shrinks.
@@ -105,34 +130,39 @@ async function benchOurs(c) {
     const lossless = await fetchImage(mf, `/${key}?w=${c.width}&format=png`);
     const quality = await encoderSsim(sharp, first.body, lossless.status === 200 ? lossless.body : undefined);
     const pipeline = [];
-    const miss = await timeIt(async (i) => {
+    const [miss, peer] = await timeAlternating(async (i) => {
       const r = await fetchImage(mf, `/${key}?w=${c.width + i}&format=${c.format}&q=${c.quality}`);
       if (r.status !== 200) throw new Error(`${key}: ${r.status} ${r.text()}`);
       const t = r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g).map((m) => Number(m.split('dur=')[1]));
       if (i >= WARMUP) pipeline.push(t.reduce((a, b) => a + b, 0));
       return r;
-    });
+    }, peerRun);
     const hitUrl = `/${key}?w=${c.width}&format=${c.format}&q=${c.quality}`;
     await fetchImage(mf, hitUrl);
     await new Promise((r) => setTimeout(r, 200)); // let waitUntil fill the cache
     const hit = await timeIt(() => fetchImage(mf, hitUrl));
     if (hit.last.res.headers.get('x-cache') !== 'HIT') throw new Error(`${hitUrl} was not a cache hit`);
     const passthrough = await timeIt(() => fetchImage(mf, `/${key}`));
-    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, memory, ssim: quality };
+    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, memory, ssim: quality, peer };
   } finally {
     await mf.dispose();
   }
 }
 
-async function benchSharp(c, sharp) {
+/** sharp's decode + resize + encode for one case, as a function to time. */
+function sharpRun(c, sharp) {
   const bytes = readFileSync(c.file);
-  const run = () => {
+  return () => {
     const img = sharp(bytes).resize({ width: c.width, withoutEnlargement: true });
     const encoders = { jpeg: () => img.jpeg({ quality: c.quality }), webp: () => img.webp({ quality: c.quality }), avif: () => img.avif({ quality: c.quality }) };
     return encoders[c.format]().toBuffer();
   };
-  const r = await timeIt(run);
-  const lossless = await sharp(bytes).resize({ width: c.width, withoutEnlargement: true }).png().toBuffer();
+}
+
+/** sharp alone, when our worker refuses the case (nothing to alternate with). */
+async function benchSharp(c, sharp, timed) {
+  const r = timed ?? (await timeIt(sharpRun(c, sharp)));
+  const lossless = await sharp(readFileSync(c.file)).resize({ width: c.width, withoutEnlargement: true }).png().toBuffer();
   return { median: r.median, p90: r.p90, bytes: r.last.length, ssim: await encoderSsim(sharp, r.last, lossless) };
 }
 
@@ -163,8 +193,8 @@ if (pillow.skipped) console.log(pillow.skipped);
 
 const rows = [];
 for (const [i, c] of cases.entries()) {
-  const ours = await benchOurs(c);
-  const peer = sharp ? await benchSharp(c, sharp) : null;
+  const ours = await benchOurs(c, sharp ? sharpRun(c, sharp) : undefined);
+  const peer = sharp ? await benchSharp(c, sharp, ours.peer ?? undefined) : null;
   const pil = pillow.results?.[i];
   rows.push({ c, ours, peer, pil });
   const label = `${c.name} → ${c.width} ${c.format}`;
@@ -206,7 +236,8 @@ rather than the absolute times. Medians of ${RUNS} runs after ${WARMUP} warm-ups
   original streamed from R2 (the floor for a hit).
 - **sharp** (native libvips, \`sharp.concurrency(1)\`, cache off) and **Pillow** (\`Image.thumbnail\`
   with Lanczos, then save) time decode + resize + encode only, in-process: the fair comparison is
-  with **ours: pipeline**.
+  with **ours: pipeline**. sharp's runs alternate with our misses, request by request, so the
+  drift of the machine falls on both sides of that ratio; Pillow runs in its own process before.
 - Quality ${QUALITY} for JPEG and WebP everywhere, 50 for AVIF; WebP is libwebp in all three;
   AVIF is rav1e at speed 10 for us, libaom at sharp's default effort (4) and Pillow's default speed
   for the peers, so AVIF times compare encoders at their defaults, not equal effort. Memory is the
