@@ -62,8 +62,11 @@ fn inputs() -> Vec<PathBuf> {
 }
 
 fn transform(width: u32, format: Format) -> Transform {
-    Transform { width: Some(width), format: Some(FormatChoice::Is(format)), ..Default::default() }
-        .resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default())
+    Transform { width: Some(width), format: Some(FormatChoice::Is(format)), ..Default::default() }.resolved(
+        Format::Jpeg,
+        Defaults::STANDARD,
+        Accepts::default(),
+    )
 }
 
 fn stage_row(path: &Path, bytes: &[u8], width: u32, format: Format) {
