@@ -3,7 +3,7 @@
 // allow-list, presets only, signed URLs) with their configuration.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, seedSamples, fetchImage, putOriginal, listKeys, eventually, sha256, readFileSync, path, SAMPLES } from './helpers.mjs';
+import { startWorker, seedSamples, seededSuite, fetchImage, putOriginal, listKeys, eventually, sha256, readFileSync, path, SAMPLES } from './helpers.mjs';
 import { signUrl } from '../scripts/sign.mjs';
 
 const photo = () => readFileSync(path.join(SAMPLES, 'photo.jpg'));
@@ -101,11 +101,7 @@ describe('URL grammars', () => {
 
 describe('SIZE_POLICY=allow-list', () => {
   let mf;
-  before(async () => {
-    mf = await startWorker({ vars: { SIZE_POLICY: 'allow-list', ALLOWED_SIZES: '360x270,480h,640w' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { SIZE_POLICY: 'allow-list', ALLOWED_SIZES: '360x270,480h,640w' } }, (w) => (mf = w));
 
   test('allowed sizes and presets resize; any other size is a 400 before anything is written', async () => {
     for (const url of ['/photo-360x270.jpg', '/photo.jpg?w=640', '/photo-480h.jpg', '/photo-md.jpg', '/photo.jpg?size=XS', '/photo.jpg?w=320&dpr=2']) {
@@ -121,11 +117,7 @@ describe('SIZE_POLICY=allow-list', () => {
 
 describe('SIZE_POLICY=presets', () => {
   let mf;
-  before(async () => {
-    mf = await startWorker({ vars: { SIZE_POLICY: 'presets', PRESETS: 'thumb=150x150,md=640' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { SIZE_POLICY: 'presets', PRESETS: 'thumb=150x150,md=640' } }, (w) => (mf = w));
 
   test('only named presets', async () => {
     const thumb = await fetchImage(mf, '/photo-thumb.jpg');
@@ -139,11 +131,7 @@ describe('SIZE_POLICY=presets', () => {
 describe('signed URLs', () => {
   let mf;
   const key = 'test-signing-key';
-  before(async () => {
-    mf = await startWorker({ vars: { SIGNING_KEY: key, SIGNING_KEY_PREVIOUS: 'old-key' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { SIGNING_KEY: key, SIGNING_KEY_PREVIOUS: 'old-key' } }, (w) => (mf = w));
 
   test('signed, tampered, unsigned, expired and rotated-key URLs', async () => {
     const signed = signUrl('/photo.jpg?w=120', key);
@@ -170,11 +158,7 @@ describe('signed URLs', () => {
 
 describe('REQUIRE_SIGNATURE=false', () => {
   let mf;
-  before(async () => {
-    mf = await startWorker({ vars: { SIGNING_KEY: 'k', REQUIRE_SIGNATURE: 'false' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { SIGNING_KEY: 'k', REQUIRE_SIGNATURE: 'false' } }, (w) => (mf = w));
 
   test('unsigned originals pass, unsigned transforms do not', async () => {
     assert.equal((await fetchImage(mf, '/photo.jpg')).status, 200);
@@ -185,11 +169,7 @@ describe('REQUIRE_SIGNATURE=false', () => {
 
 describe('AUTO_AVIF=true', () => {
   let mf;
-  before(async () => {
-    mf = await startWorker({ vars: { AUTO_AVIF: 'true' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { AUTO_AVIF: 'true' } }, (w) => (mf = w));
 
   test('format=auto picks AVIF for clients that accept it, WebP for the others', async () => {
     const avif = await fetchImage(mf, '/photo.jpg?w=200&format=auto', { headers: { accept: 'image/avif,image/webp,*/*' } });
@@ -201,11 +181,7 @@ describe('AUTO_AVIF=true', () => {
 
 describe('AUTO_FORMAT=true', () => {
   let mf;
-  before(async () => {
-    mf = await startWorker({ vars: { AUTO_FORMAT: 'true' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { AUTO_FORMAT: 'true' } }, (w) => (mf = w));
 
   test('transforms that name no format are negotiated; named formats and originals are not', async () => {
     const webp = await fetchImage(mf, '/photo.jpg?w=200', { headers: { accept: 'image/webp,*/*' } });

@@ -1,6 +1,7 @@
 // Shared test plumbing: a Miniflare (workerd) instance running the built worker with the
 // configuration of wrangler.toml, in-memory R2 and a working Cache API.
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { createHash } from 'node:crypto';
@@ -108,6 +109,20 @@ export async function seedSamples(mf) {
 }
 
 /** A worker seeded with the samples, and the hash of every original it starts with. */
+/**
+ * For a `describe` whose tests share one worker with the samples seeded: starts it before the
+ * suite, hands it to `set`, disposes it after. `let mf; seededSuite({ vars }, (w) => (mf = w));`
+ */
+export function seededSuite(options, set) {
+  let mf;
+  before(async () => {
+    mf = await startWorker(options);
+    await seedSamples(mf);
+    set(mf);
+  });
+  after(() => mf?.dispose());
+}
+
 export async function openSeeded(options) {
   const mf = await startWorker(options);
   await seedSamples(mf);

@@ -1,9 +1,9 @@
 // Memory, measured rather than assumed: local workerd does not enforce the 128 MB isolate limit,
 // so these tests read the wasm memories' high-water marks (`DEBUG_HEADERS=true` → `x-memory`,
 // `x-memory-estimate`) and hold admission control's estimate to them.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, seedSamples, putOriginal, fetchImage, readFileSync, path, SAMPLES } from './helpers.mjs';
+import { startWorker, seededSuite, putOriginal, fetchImage, readFileSync, path, SAMPLES } from './helpers.mjs';
 
 const MiB = 2 ** 20;
 const memory = (res) => {
@@ -35,11 +35,7 @@ describe('admission estimate against the measured high-water mark', () => {
 
 describe('one instance under load', () => {
   let mf;
-  before(async () => {
-    mf = await startWorker({ vars: { DEBUG_HEADERS: 'true' } });
-    await seedSamples(mf);
-  });
-  after(() => mf.dispose());
+  seededSuite({ vars: { DEBUG_HEADERS: 'true' } }, (w) => (mf = w));
 
   test('8 concurrent transforms of large photos all succeed, and the isolate stays well under 128 MB', async () => {
     const urls = [
