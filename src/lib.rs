@@ -176,7 +176,9 @@ async fn transformed(
     let accepts = Accepts::from_header(header("accept").as_deref(), config.auto_avif);
     let negotiated = http::negotiated_class(&transform, accepts);
     let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, negotiated);
+    let asking = edge::now_ms();
     let (original, cached) = futures_util::future::join(store::head(originals, &key), cache::lookup(&cache_key)).await;
+    let looked_up = edge::now_ms();
     let original = original?.ok_or(Error::NotFound)?;
     let vary_accept = negotiated.is_some();
     let stored_type = store::content_type(&original);
@@ -213,17 +215,21 @@ async fn transformed(
     // 9. The cached copy, if it is of this version of the original (else the put below replaces it).
     if let Some(hit) = cached? {
         if http::fresh_hit(hit.headers().get("etag").ok().flatten().as_deref(), &etag) {
-            return respond::relabel(hit, Served::Hit);
+            let now = edge::now_ms();
+            return respond::relabel(hit, Served::Hit, &http::server_timing_stored("cache", looked_up - asking, now - started));
         }
     }
 
     // 10. A persisted variant outlives cache eviction: serve it without resizing again.
     let variant_key = http::variant_key(&config.variant_prefix, &key, &source_etag, &resolved);
     let variants = store::variants(env)?;
+    let asked = edge::now_ms();
     if let Some(variant) = store::get(&variants, &variant_key, http::range::Ranged::Whole).await? {
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
-        let mut resp = respond::image(body, image_headers(size, Served::Variant, None))?;
+        let now = edge::now_ms();
+        let timing = http::server_timing_stored("r2", now - asked, now - started);
+        let mut resp = respond::image(body, image_headers(size, Served::Variant, Some(timing)))?;
         cache::store_later(ctx, cache_key, &mut resp)?;
         return Ok(resp);
     }

@@ -62,6 +62,8 @@ test('the second identical request is a cache hit with the same bytes', async ()
   assert.equal(sha256(second.body), sha256(first.body));
   assert.equal(second.res.headers.get('etag'), first.res.headers.get('etag'));
   assert.equal(second.res.headers.get('content-type'), 'image/jpeg');
+  // Its own timings, not the stored ones of the miss that filled the cache.
+  assert.match(second.res.headers.get('server-timing'), /^cache;dur=[\d.]+, total;dur=[\d.]+$/);
   // An equivalent URL (alias, other order) is the same cache entry.
   const alias = await fetchImage(mf, '/photo.jpg?width=321');
   assert.equal(alias.res.headers.get('x-cache'), 'HIT');
@@ -88,6 +90,7 @@ test('the variant is persisted in R2 and served from there after the cache is go
     assert.equal(sha256(again.body), sha256(first.body));
     assert.equal(again.res.headers.get('etag'), first.res.headers.get('etag'));
     assert.equal(Number(again.res.headers.get('content-length')), first.body.length);
+    assert.match(again.res.headers.get('server-timing'), /^r2;dur=[\d.]+, total;dur=[\d.]+$/, 'read, not resized');
   } finally {
     await fresh.dispose();
   }

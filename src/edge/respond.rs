@@ -96,11 +96,12 @@ fn validators(etag: &str, last_modified: &str, cache_control: &str, vary_accept:
     Ok(headers)
 }
 
-/// A cached response with `x-cache` rewritten. Cached responses have immutable headers, so the
+/// A cached response with `x-cache` and `Server-Timing` rewritten. Cached responses have immutable headers, so the
 /// headers are copied first.
-pub fn relabel(resp: Response, served: Served) -> Result<Response> {
+pub fn relabel(resp: Response, served: Served, server_timing: &str) -> Result<Response> {
     let headers = resp.headers().clone();
     headers.set("x-cache", served.header()).map_err(upstream)?;
+    headers.set("server-timing", server_timing).map_err(upstream)?;
     Ok(resp.with_headers(headers))
 }
 

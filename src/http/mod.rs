@@ -110,6 +110,13 @@ pub fn server_timing(t: &crate::pipeline::Timings, r2: f64, total: f64) -> Strin
     format!("r2;dur={r2:.1}, decode;dur={:.1}, resize;dur={:.1}, encode;dur={:.1}, total;dur={total:.1}", t.decode, t.resize, t.encode)
 }
 
+/// The `Server-Timing` header value for a response that was stored, not resized now: `source` is
+/// `cache` (a hit: waiting for the cache and the original's metadata) or `r2` (reading the persisted
+/// variant). A hit must not repeat the timings of the miss that filled the cache.
+pub fn server_timing_stored(source: &str, wait: f64, total: f64) -> String {
+    format!("{source};dur={wait:.1}, total;dur={total:.1}")
+}
+
 fn sanitize_etag(etag: &str) -> String {
     etag.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect()
 }
