@@ -223,12 +223,12 @@ async fn transformed(
     // 10. A persisted variant outlives cache eviction: serve it without resizing again.
     let variant_key = http::variant_key(&config.variant_prefix, &key, &source_etag, &resolved);
     let variants = store::variants(env)?;
-    let asked = edge::now_ms();
+    let reading_variant = edge::now_ms();
     if let Some(variant) = store::get(&variants, &variant_key, http::range::Ranged::Whole).await? {
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
         let now = edge::now_ms();
-        let timing = http::server_timing_stored("r2", now - asked, now - started);
+        let timing = http::server_timing_stored("r2", now - reading_variant, now - started);
         let mut resp = respond::image(body, image_headers(size, Served::Variant, Some(timing)))?;
         cache::store_later(ctx, cache_key, &mut resp)?;
         return Ok(resp);

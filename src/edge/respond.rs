@@ -96,8 +96,8 @@ fn validators(etag: &str, last_modified: &str, cache_control: &str, vary_accept:
     Ok(headers)
 }
 
-/// A cached response with `x-cache` and `Server-Timing` rewritten. Cached responses have immutable headers, so the
-/// headers are copied first.
+/// A cached response with `x-cache` and `Server-Timing` rewritten. Cached responses have
+/// immutable headers, so the headers are copied first.
 pub fn relabel(resp: Response, served: Served, server_timing: &str) -> Result<Response> {
     let headers = resp.headers().clone();
     headers.set("x-cache", served.header()).map_err(upstream)?;
