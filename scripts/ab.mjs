@@ -2,8 +2,10 @@
 // A/B of two builds of the worker, for one lever at a time (a compiler flag, a wasm-opt level):
 //   node scripts/ab.mjs <build dir A> <build dir B> [rounds]
 // Runs the same uncached transforms on both, alternating A and B round by round so the machine's
-// drift falls on both, and prints the median in-worker pipeline time (Server-Timing) per case and
-// the median end-to-end time of a cache hit on the last of those URLs.
+// drift falls on both, and prints the median in-worker pipeline time (Server-Timing) and
+// end-to-end time of those misses per case, and of a cache hit on the last of those URLs.
+// R2_LATENCY_MS=20 delays every R2 call by that much, as a distant bucket would (for levers that
+// change the number of round trips, which a local R2 cannot show).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startWorker, putOriginal, fetchImage, eventually, CORPUS, SAMPLES } from '../tests/helpers.mjs';
@@ -22,21 +24,28 @@ const cases = [
   { file: path.join(SAMPLES, 'alpha.png'), width: 400, query: 'format=png' },
 ];
 const PER_ROUND = 5;
+const r2LatencyMs = Number(process.env.R2_LATENCY_MS ?? 0) || undefined;
 
 async function measure(dir, c, round) {
-  const mf = await startWorker({ buildDir: dir });
+  const mf = await startWorker({ buildDir: dir, r2LatencyMs });
   try {
     const key = path.basename(c.file);
     await putOriginal(mf, key, readFileSync(c.file));
-    const times = [];
+    const [times, misses] = [[], []];
     for (let i = 0; i < PER_ROUND + 1; i++) {
       // A different width each time (the case's width and up to 30 px more): a new canonical
       // transform, never a cache hit, whatever the format (lossless outputs ignore `q`).
       const width = c.width + round * (PER_ROUND + 1) + i;
+      const t0 = performance.now();
       const r = await fetchImage(mf, `/${key}?w=${width}&${c.query}`);
+      const elapsed = performance.now() - t0;
       if (r.status !== 200) throw new Error(`${dir} ${c.query}: ${r.status} ${r.text()}`);
       const t = r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g).map((m) => Number(m.split('dur=')[1]));
-      if (i > 0) times.push(t.reduce((a, b) => a + b, 0)); // the first warms the instance up
+      if (i > 0) {
+        // The first warms the instance up.
+        times.push(t.reduce((a, b) => a + b, 0));
+        misses.push(elapsed);
+      }
     }
     const last = `/${key}?w=${c.width + round * (PER_ROUND + 1) + PER_ROUND}&${c.query}`;
     await eventually(async () => (await fetchImage(mf, last)).res.headers.get('x-cache') === 'HIT');
@@ -47,25 +56,28 @@ async function measure(dir, c, round) {
       hits.push(performance.now() - t0);
       if (r.res.headers.get('x-cache') !== 'HIT') throw new Error(`${dir} ${last}: not a cache hit`);
     }
-    return { times, hits };
+    return { times, misses, hits };
   } finally {
     await mf.dispose();
   }
 }
 
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-console.log(`A = ${dirA}\nB = ${dirB}\n${rounds} rounds × ${PER_ROUND} requests per build and case, alternating\n`);
-console.log('| case | pipeline A (ms) | pipeline B (ms) | B / A | hit A (ms) | hit B (ms) | B / A |\n|---|---|---|---|---|---|---|');
+console.log(`A = ${dirA}\nB = ${dirB}\n${rounds} rounds × ${PER_ROUND} requests per build and case, alternating; R2 latency ${r2LatencyMs ?? 0} ms\n`);
+console.log('| case | pipeline A (ms) | pipeline B (ms) | B / A | miss A (ms) | miss B (ms) | B / A | hit A (ms) | hit B (ms) | B / A |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const c of cases) {
-  const a = { times: [], hits: [] };
-  const b = { times: [], hits: [] };
+  const a = { times: [], misses: [], hits: [] };
+  const b = { times: [], misses: [], hits: [] };
   for (let round = 0; round < rounds; round++) {
     for (const [dir, into] of [[dirA, a], [dirB, b]]) {
       const m = await measure(dir, c, round);
       into.times.push(...m.times);
+      into.misses.push(...m.misses);
       into.hits.push(...m.hits);
     }
   }
-  const [pa, pb, ha, hb] = [median(a.times), median(b.times), median(a.hits), median(b.hits)];
-  console.log(`| ${path.basename(c.file)} ?w=${c.width}&${c.query} | ${pa.toFixed(1)} | ${pb.toFixed(1)} | ${(pb / pa).toFixed(2)}× | ${ha.toFixed(2)} | ${hb.toFixed(2)} | ${(hb / ha).toFixed(2)}× |`);
+  const [pa, pb, ma, mb, ha, hb] = [a.times, b.times, a.misses, b.misses, a.hits, b.hits].map(median);
+  const ratio = (x, y) => `${(y / x).toFixed(2)}×`;
+  console.log(`| ${path.basename(c.file)} ?w=${c.width}&${c.query} | ${pa.toFixed(1)} | ${pb.toFixed(1)} | ${ratio(pa, pb)} | ${ma.toFixed(1)} | ${mb.toFixed(1)} | ${ratio(ma, mb)} | ${ha.toFixed(2)} | ${hb.toFixed(2)} | ${ratio(ha, hb)} |`);
 }

@@ -220,26 +220,37 @@ async fn transformed(
         }
     }
 
-    // 10. A persisted variant outlives cache eviction: serve it without resizing again.
+    // 10. A persisted variant outlives cache eviction: serve it without resizing again. The
+    // original is asked for at the same time, so a miss waits for one R2 round trip here, not two;
+    // its body is only read on a miss (and cancelled when the variant is there).
     let variant_key = http::variant_key(&config.variant_prefix, &key, &source_etag, &resolved);
     let variants = store::variants(env)?;
-    let reading_variant = edge::now_ms();
-    if let Some(variant) = store::get(&variants, &variant_key, http::range::Ranged::Whole).await? {
+    let asking_r2 = edge::now_ms();
+    let (variant, source) = futures_util::future::join(
+        store::get(&variants, &variant_key, http::range::Ranged::Whole),
+        store::get(originals, &key, http::range::Ranged::Whole),
+    )
+    .await;
+    let asked_ms = edge::now_ms() - asking_r2;
+    if let Some(variant) = variant? {
+        if let Ok(Some(source)) = source {
+            store::discard(source);
+        }
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
-        let now = edge::now_ms();
-        let timing = http::server_timing_stored("r2", now - reading_variant, now - started);
+        let timing = http::server_timing_stored("r2", asked_ms, edge::now_ms() - started);
         let mut resp = respond::image(body, image_headers(size, Served::Variant, Some(timing)))?;
         cache::store_later(ctx, cache_key, &mut resp)?;
         return Ok(resp);
     }
+    let source = source?.ok_or(Error::NotFound)?;
 
     // 11. Resize now, once this isolate has room for one more original in memory (else 503).
     // `pipeline::run` is synchronous: no other request's buffers interleave with it.
     let slot = edge::take_slot(original.size(), config).await?;
     let reading = edge::now_ms();
-    let source = store::read_all(store::get(originals, &key, http::range::Ranged::Whole).await?.ok_or(Error::NotFound)?).await?;
-    let r2_ms = edge::now_ms() - reading;
+    let source = store::read_all(source).await?;
+    let r2_ms = asked_ms + edge::now_ms() - reading;
     trace.bytes_in = Some(source.len() as u64);
     // libwebp is instantiated (once per isolate) only when WebP is wanted; the lossless encoder
     // handed over otherwise is never called.

@@ -17,10 +17,12 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
 /**
  * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2
  * state, so a second instance can see the same bucket with an empty cache. `faults` injects R2
- * failures: `{ IMAGES: ['get'], VARIANTS: ['put'] }` makes those calls reject (see R2_FAULTS).
+ * failures: `{ IMAGES: ['get'], VARIANTS: ['put'] }` makes those calls reject (see R2_WRAPPER).
+ * `r2LatencyMs` delays every R2 call by that much, as a remote bucket would, and logs when each
+ * starts and ends (`{"r2":"start"|"end","op":"get","key":…}` on `mf.logs`).
  * `buildDir` runs another build of the worker (scripts/ab.mjs compares two).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, buildDir = path.join(ROOT, 'build') } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build') } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
   const main = {
@@ -44,18 +46,21 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     if (level === 'error' || level === 'warn') process.stderr.write(`[worker ${level}] ${message}\n`);
   };
   const shared = { r2Persist: persist ?? false, cache: true, cachePersist: false, handleStructuredLogs };
+  // Buckets to wrap: the faulty ones, or all of them when R2 is slowed down.
+  const wrap = r2LatencyMs ? Object.fromEntries(buckets.map((b) => [b, faults?.[b] ?? []])) : faults;
   let mf;
-  if (!faults) {
+  if (!wrap) {
     mf = new Miniflare({ ...main, ...shared });
   } else {
-    // Each faulty bucket becomes a wrapped binding around the real one, which lives in a
-    // second worker; the test harness reads and writes the real buckets there.
-    const wrapped = Object.fromEntries(Object.entries(faults).map(([name, ops]) => [name, { scriptName: R2_WORKER, bindings: { BUCKET: name, FAIL: ops } }]));
+    // Each wrapped bucket becomes a binding around the real one, which lives in a second
+    // worker; the test harness reads and writes the real buckets there.
+    const binding = (name, ops) => ({ scriptName: R2_WORKER, bindings: { BUCKET: name, FAIL: ops, DELAY_MS: r2LatencyMs ?? 0 } });
+    const wrapped = Object.fromEntries(Object.entries(wrap).map(([name, ops]) => [name, binding(name, ops)]));
     mf = new Miniflare({
       ...shared,
       workers: [
-        { ...main, r2Buckets: buckets.filter((b) => !faults[b]), wrappedBindings: wrapped },
-        { name: R2_WORKER, modules: true, script: R2_FAULTS, r2Buckets: buckets },
+        { ...main, r2Buckets: buckets.filter((b) => !wrap[b]), wrappedBindings: wrapped },
+        { name: R2_WORKER, modules: true, script: R2_WRAPPER, r2Buckets: buckets },
       ],
     });
     mf.r2Worker = R2_WORKER;
@@ -65,13 +70,23 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
   return mf;
 }
 
-const R2_WORKER = 'r2-with-faults';
-/** An R2 binding that rejects the listed operations with an error, and passes the rest through. */
-const R2_FAULTS = `export default function (env) {
+const R2_WORKER = 'r2-wrapper';
+/**
+ * An R2 binding that rejects the listed operations with an error and passes the rest through,
+ * each after DELAY_MS (logged) when that is set.
+ */
+const R2_WRAPPER = `export default function (env) {
   const inner = env[env.BUCKET];
+  const log = (r2, op, key) => env.DELAY_MS && console.log(JSON.stringify({ r2, op, key }));
   const call = (op) => async (...args) => {
-    if (env.FAIL.includes(op)) throw new Error('injected R2 ' + op + ' failure');
-    return inner[op](...args);
+    log('start', op, args[0]);
+    if (env.DELAY_MS) await new Promise((resolve) => setTimeout(resolve, env.DELAY_MS));
+    try {
+      if (env.FAIL.includes(op)) throw new Error('injected R2 ' + op + ' failure');
+      return await inner[op](...args);
+    } finally {
+      log('end', op, args[0]);
+    }
   };
   // workers-rs accepts a binding whose constructor is named R2Bucket.
   class R2Bucket {}

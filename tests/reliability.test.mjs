@@ -2,7 +2,7 @@
 // requests for one uncached variant, a panic, hostile URLs and decompression bombs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, putOriginal, fetchImage, listKeys, eventually, sha256, readFileSync, path, SAMPLES } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, listKeys, eventually, sha256, tempDir, readFileSync, path, SAMPLES } from './helpers.mjs';
 
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
 
@@ -155,4 +155,38 @@ test('decompression bombs (GIF screen, WebP header) are 413 without decoding', a
       assert.ok(ms < 2000, `${url} took ${ms} ms`);
     }
   });
+});
+
+test('a miss asks R2 for the persisted variant and the original at once; a variant hit cancels the original', async () => {
+  // Every R2 call takes 50 ms, as from a distant bucket; the log shows which calls overlap.
+  const r2Calls = (mf) => mf.logs.map((l) => { try { return JSON.parse(l.message); } catch { return {}; } }).filter((c) => c.r2);
+  const { dir: persist, remove } = tempDir();
+  try {
+    await withWorker({ r2LatencyMs: 50, persist }, async (mf) => {
+      const miss = await fetchImage(mf, '/photo.jpg?w=132');
+      assert.equal(miss.status, 200);
+      assert.equal(miss.res.headers.get('x-cache'), 'MISS');
+      const calls = r2Calls(mf);
+      // Before any get ends, both have started: the variant's (absent) and the original's.
+      const firstGetEnd = calls.findIndex((c) => c.op === 'get' && c.r2 === 'end');
+      const started = calls.slice(0, firstGetEnd).filter((c) => c.op === 'get' && c.r2 === 'start').map((c) => c.key);
+      assert.equal(started.length, 2, JSON.stringify(calls));
+      assert.ok(started.includes('photo.jpg') && started.some((k) => k.startsWith('_variants/photo.jpg/')), started.join());
+      // Two waits in all before the response: the metadata (with the cache lookup), then both gets
+      // (the variant's put comes after the response).
+      const reads = calls.filter((c) => c.op !== 'put');
+      assert.deepEqual(reads.map((c) => `${c.r2} ${c.op}`), ['start head', 'end head', 'start get', 'start get', 'end get', 'end get']);
+      await eventually(async () => (await listKeys(mf, '_variants/photo.jpg/')).length === 1);
+    });
+    // A fresh cache on the same R2: the variant is served, the original's body is not read.
+    await withWorker({ r2LatencyMs: 50, persist }, async (mf) => {
+      const again = await fetchImage(mf, '/photo.jpg?w=132');
+      assert.equal(again.status, 200);
+      assert.equal(again.res.headers.get('x-cache'), 'VARIANT');
+      assert.deepEqual([again.size.width, again.size.height], [132, 99]);
+      assert.deepEqual(mf.logs.filter((l) => l.level === 'error'), [], 'cancelling the unread body is quiet');
+    });
+  } finally {
+    remove();
+  }
 });

@@ -6,7 +6,7 @@ use super::upstream;
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
 use std::collections::HashMap;
-use worker::{Bucket, Env, HttpMetadata, Object, Range};
+use worker::{Bucket, Env, HttpMetadata, Object, Range, ResponseBody};
 
 pub const ORIGINALS: &str = "IMAGES";
 pub const VARIANTS: &str = "VARIANTS";
@@ -33,6 +33,14 @@ pub async fn get(bucket: &Bucket, key: &str, range: Ranged) -> Result<Option<Obj
         _ => request,
     };
     request.execute().await.map_err(upstream)
+}
+
+/// Tells R2 that `object`'s body will not be read, so it stops sending it.
+pub fn discard(object: Object) {
+    if let Some(Ok(ResponseBody::Stream(stream))) = object.body().map(|body| body.response_body()) {
+        // The promise only reports the cancellation; there is nothing to wait for.
+        let _ = stream.cancel();
+    }
 }
 
 /// The whole body, copied once into wasm memory.
