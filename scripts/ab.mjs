@@ -15,6 +15,8 @@ const [dirA, dirB, roundsArg] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error('usage: node scripts/ab.mjs <build dir A> <build dir B> [rounds]');
 const rounds = Number(roundsArg ?? 5);
 const photo = existsSync(CORPUS) ? path.join(CORPUS, 'photos/2569067123_aca715a2ee_o.jpg') : path.join(SAMPLES, 'photo.jpg');
+// `url` builds a case's URL for a width; the default is the query grammar with `query` added.
+const byQuery = (query) => (key, width) => `/${key}?w=${width}&${query}`;
 const cases = [
   { file: photo, width: 400, query: 'format=jpeg' },
   { file: photo, width: 400, query: 'format=webp' },
@@ -22,7 +24,9 @@ const cases = [
   { file: photo, width: 400, query: 'format=avif' },
   { file: path.join(SAMPLES, 'big.jpg'), width: 400, query: 'format=jpeg' },
   { file: path.join(SAMPLES, 'alpha.png'), width: 400, query: 'format=png' },
-];
+  // The path grammar (`photo-400x400.jpg`): also looks for a file really named so.
+  { file: photo, width: 400, label: 'path grammar -WxW.jpg', url: (key, width) => `/${key.replace(/\.jpg$/, '')}-${width}x${width}.jpg` },
+].map((c) => ({ url: byQuery(c.query), label: `?w=${c.width}&${c.query}`, ...c }));
 const PER_ROUND = 5;
 const r2LatencyMs = Number(process.env.R2_LATENCY_MS ?? 0) || undefined;
 
@@ -37,9 +41,9 @@ async function measure(dir, c, round) {
       // transform, never a cache hit, whatever the format (lossless outputs ignore `q`).
       const width = c.width + round * (PER_ROUND + 1) + i;
       const t0 = performance.now();
-      const r = await fetchImage(mf, `/${key}?w=${width}&${c.query}`);
+      const r = await fetchImage(mf, c.url(key, width));
       const elapsed = performance.now() - t0;
-      if (r.status !== 200) throw new Error(`${dir} ${c.query}: ${r.status} ${r.text()}`);
+      if (r.status !== 200) throw new Error(`${dir} ${c.label}: ${r.status} ${r.text()}`);
       const t = r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g).map((m) => Number(m.split('dur=')[1]));
       if (i > 0) {
         // The first warms the instance up.
@@ -47,7 +51,7 @@ async function measure(dir, c, round) {
         misses.push(elapsed);
       }
     }
-    const last = `/${key}?w=${c.width + round * (PER_ROUND + 1) + PER_ROUND}&${c.query}`;
+    const last = c.url(key, c.width + round * (PER_ROUND + 1) + PER_ROUND);
     await eventually(async () => (await fetchImage(mf, last)).res.headers.get('x-cache') === 'HIT');
     const hits = [];
     for (let i = 0; i < PER_ROUND; i++) {
@@ -79,5 +83,5 @@ for (const c of cases) {
   }
   const [pa, pb, ma, mb, ha, hb] = [a.times, b.times, a.misses, b.misses, a.hits, b.hits].map(median);
   const ratio = (x, y) => `${(y / x).toFixed(2)}×`;
-  console.log(`| ${path.basename(c.file)} ?w=${c.width}&${c.query} | ${pa.toFixed(1)} | ${pb.toFixed(1)} | ${ratio(pa, pb)} | ${ma.toFixed(1)} | ${mb.toFixed(1)} | ${ratio(ma, mb)} | ${ha.toFixed(2)} | ${hb.toFixed(2)} | ${ratio(ha, hb)} |`);
+  console.log(`| ${path.basename(c.file)} ${c.label} | ${pa.toFixed(1)} | ${pb.toFixed(1)} | ${ratio(pa, pb)} | ${ma.toFixed(1)} | ${mb.toFixed(1)} | ${ratio(ma, mb)} | ${ha.toFixed(2)} | ${hb.toFixed(2)} | ${ratio(ha, hb)} |`);
 }

@@ -78,10 +78,19 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
     policy::check_signature(&parsed.signature, transforms, config, edge::now_secs())?;
 
     // 4. A file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the grammar.
+    // Both names are looked up at once, so such a URL waits for one R2 round trip here, not two.
     let originals = store::originals(env)?;
-    let request = match parsed.literal {
-        Some(literal) if store::head(&originals, &literal.key).await?.is_some() => literal,
-        _ => parsed.request,
+    let (request, known) = match parsed.literal {
+        Some(literal) => {
+            let (as_named, as_parsed) =
+                futures_util::future::join(store::head(&originals, &literal.key), store::head(&originals, &parsed.request.key)).await;
+            if as_named?.is_some() {
+                (literal, None)
+            } else {
+                (parsed.request, Some(as_parsed?))
+            }
+        }
+        None => (parsed.request, None),
     };
     trace.key = Some(request.key.clone());
 
@@ -92,7 +101,7 @@ async fn handle(req: &Request, env: &Env, ctx: &Context, config: &config::Config
 
     // 6–12. Transform. With `ON_ERROR=original`, a format we cannot transform is served as stored.
     let key = request.key.clone();
-    match transformed(req, env, ctx, config, &originals, &request_url, request, trace).await {
+    match transformed(req, env, ctx, config, &originals, &request_url, request, known, trace).await {
         Err(Error::Unsupported(why)) if config.on_error_original => original(req, &originals, &key, config, Some(&why)).await,
         other => other,
     }
@@ -152,7 +161,8 @@ async fn original(
     })
 }
 
-/// Steps 6–12: policy, the original's metadata, 304, cache, persisted variant, or a resize now.
+/// Steps 6–12: policy, the original's metadata (unless step 4 read it: `known`), 304, cache,
+/// persisted variant, or a resize now.
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
 #[allow(clippy::too_many_arguments)]
 async fn transformed(
@@ -163,6 +173,7 @@ async fn transformed(
     originals: &worker::Bucket,
     request_url: &worker::Url,
     request: url::ImageRequest,
+    known: Option<Option<worker::Object>>,
     trace: &mut Trace,
 ) -> Result<Response, Error> {
     let started = edge::now_ms();
@@ -177,7 +188,11 @@ async fn transformed(
     let negotiated = http::negotiated_class(&transform, accepts);
     let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, negotiated);
     let asking = edge::now_ms();
-    let (original, cached) = futures_util::future::join(store::head(originals, &key), cache::lookup(&cache_key)).await;
+    // (`known`: the metadata step 4 already read, or `None` when it did not look.)
+    let (original, cached) = match known {
+        Some(original) => (Ok(original), cache::lookup(&cache_key).await),
+        None => futures_util::future::join(store::head(originals, &key), cache::lookup(&cache_key)).await,
+    };
     let looked_up = edge::now_ms();
     let original = original?.ok_or(Error::NotFound)?;
     let vary_accept = negotiated.is_some();

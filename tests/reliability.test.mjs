@@ -157,9 +157,11 @@ test('decompression bombs (GIF screen, WebP header) are 413 without decoding', a
   });
 });
 
+/** The R2 calls the delaying wrapper logged (`r2LatencyMs`), in order. */
+const r2Calls = (mf) => mf.logs.map((l) => { try { return JSON.parse(l.message); } catch { return {}; } }).filter((c) => c.r2);
+
 test('a miss asks R2 for the persisted variant and the original at once; a variant hit cancels the original', async () => {
   // Every R2 call takes 50 ms, as from a distant bucket; the log shows which calls overlap.
-  const r2Calls = (mf) => mf.logs.map((l) => { try { return JSON.parse(l.message); } catch { return {}; } }).filter((c) => c.r2);
   const { dir: persist, remove } = tempDir();
   try {
     await withWorker({ r2LatencyMs: 50, persist }, async (mf) => {
@@ -189,4 +191,22 @@ test('a miss asks R2 for the persisted variant and the original at once; a varia
   } finally {
     remove();
   }
+});
+
+test("a path-grammar URL looks up the literal file and the grammar's original at once", async () => {
+  await withWorker({ r2LatencyMs: 50 }, async (mf) => {
+    const url = '/photo-200x150.jpg';
+    const miss = await fetchImage(mf, url);
+    assert.equal(miss.status, 200, miss.text());
+    assert.deepEqual([miss.size.width, miss.size.height], [200, 150]);
+    const reads = r2Calls(mf).filter((c) => c.op !== 'put');
+    assert.deepEqual(reads.map((c) => `${c.r2} ${c.op}`), ['start head', 'start head', 'end head', 'end head', 'start get', 'start get', 'end get', 'end get']);
+    assert.deepEqual(reads.slice(0, 2).map((c) => c.key).sort(), ['photo-200x150.jpg', 'photo.jpg']);
+    await eventually(async () => (await fetchImage(mf, url)).res.headers.get('x-cache') === 'HIT');
+    // A hit: one round trip to R2 (both heads at once), then the cache.
+    mf.logs.length = 0;
+    const hit = await fetchImage(mf, url);
+    assert.equal(hit.res.headers.get('x-cache'), 'HIT');
+    assert.deepEqual(r2Calls(mf).map((c) => `${c.r2} ${c.op}`), ['start head', 'start head', 'end head', 'end head']);
+  });
 });
