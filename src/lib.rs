@@ -121,13 +121,17 @@ async fn original(
     let (if_none_match, if_modified_since, range) = (header("if-none-match"), header("if-modified-since"), header("range"));
     // A fallback should not stick: the transform may work once the format is supported.
     let cache_control = if warning.is_some() { "public, max-age=300" } else { &config.cache_control };
-    // Validators and ranges need the metadata first; a plain GET streams at once.
+    let not_modified = |etag: &str, uploaded: u64| {
+        http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), etag, uploaded)
+            .then(|| respond::not_modified(etag, &http::conditional::http_date(uploaded), cache_control, false))
+    };
+    // A range needs the size first (one `head`). Anything else is one `get`: validators are checked
+    // on the object it returns, and a 304 cancels the body unread.
     let mut ranged = http::range::Ranged::Whole;
-    if if_none_match.is_some() || if_modified_since.is_some() || range.is_some() {
+    if range.is_some() {
         let head = store::head(originals, key).await?.ok_or(Error::NotFound)?;
-        let (etag, uploaded) = (head.http_etag(), head.uploaded().as_millis());
-        if http::conditional::not_modified(if_none_match.as_deref(), if_modified_since.as_deref(), &etag, uploaded) {
-            return respond::not_modified(&etag, &http::conditional::http_date(uploaded), cache_control, false);
+        if let Some(response) = not_modified(&head.http_etag(), head.uploaded().as_millis()) {
+            return response;
         }
         ranged = http::range::parse(range.as_deref(), head.size());
         if ranged == http::range::Ranged::Unsatisfiable {
@@ -135,6 +139,12 @@ async fn original(
         }
     }
     let object = store::get(originals, key, ranged).await?.ok_or(Error::NotFound)?;
+    if range.is_none() {
+        if let Some(response) = not_modified(&object.http_etag(), object.uploaded().as_millis()) {
+            store::discard(object);
+            return response;
+        }
+    }
     let content_type = store::content_type(&object).unwrap_or_else(|| http::content_type_for_key(key).into());
     let (size, etag, uploaded) = (object.size(), object.http_etag(), object.uploaded().as_millis());
     let (length, content_range) = match ranged {

@@ -210,3 +210,26 @@ test("a path-grammar URL looks up the literal file and the grammar's original at
     assert.deepEqual(r2Calls(mf).map((c) => `${c.r2} ${c.op}`), ['start head', 'start head', 'end head', 'end head']);
   });
 });
+
+test('a conditional GET of an original waits for one R2 call, 304 or 200; a range needs the size first', async () => {
+  await withWorker({ r2LatencyMs: 50 }, async (mf) => {
+    const etag = (await fetchImage(mf, '/photo.jpg')).res.headers.get('etag');
+    const calls = async (headers) => {
+      mf.logs.length = 0;
+      const r = await fetchImage(mf, '/photo.jpg', { headers });
+      return [r, r2Calls(mf).map((c) => `${c.r2} ${c.op}`)];
+    };
+    const [same, sameCalls] = await calls({ 'if-none-match': etag });
+    assert.equal(same.status, 304);
+    assert.deepEqual(sameCalls, ['start get', 'end get'], 'the body is cancelled unread');
+    const [changed, changedCalls] = await calls({ 'if-none-match': '"other"' });
+    assert.equal(changed.status, 200);
+    assert.equal(sha256(changed.body), sha256(photo));
+    assert.deepEqual(changedCalls, ['start get', 'end get']);
+    const [part, partCalls] = await calls({ range: 'bytes=0-99' });
+    assert.equal(part.status, 206);
+    assert.deepEqual(part.body, new Uint8Array(photo.subarray(0, 100)));
+    assert.deepEqual(partCalls, ['start head', 'end head', 'start get', 'end get']);
+    assert.deepEqual(mf.logs.filter((l) => l.level === 'error'), []);
+  });
+});
