@@ -191,18 +191,34 @@ async fn transformed(
     policy::check_request(&request, config)?;
     let url::ImageRequest { key, transform } = request;
 
-    // 7. The original's metadata (no body) and the cached copy, asked for at once so a hit costs
-    // one round trip: 404, the output format, the ETag and the keys come from the metadata.
+    // 7. At once: the original's metadata (no body) and the cached copy, and, as soon as the cache
+    // has missed, the persisted variant and the original itself. None of their keys needs the
+    // original's version (each stored copy is checked against it below), so a hit, a persisted
+    // variant and a resize all wait for one R2 round trip. 404, the output format, the ETag come
+    // from the metadata; a body found unneeded is cancelled unread (`store::Unread`).
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let accepts = Accepts::from_header(header("accept").as_deref(), config.auto_avif);
     let negotiated = http::negotiated_class(&transform, accepts);
     let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, negotiated);
+    let variant_key = http::variant_key(&config.variant_prefix, &key, &transform, negotiated);
+    let variants = store::variants(env)?;
     let asking = edge::now_ms();
     // (`known`: the metadata step 4 already read, or `None` when it did not look.)
-    let (original, cached) = match known {
-        Some(original) => (Ok(original), cache::lookup(&cache_key).await),
-        None => futures_util::future::join(store::head(originals, &key), cache::lookup(&cache_key)).await,
+    let metadata = async {
+        match known {
+            Some(original) => Ok(original),
+            None => store::head(originals, &key).await,
+        }
     };
+    let stored = async {
+        let cached = cache::lookup(&cache_key).await?;
+        let bodies = match cached {
+            Some(_) => None,
+            None => Some(futures_util::future::join(store::get_maybe(&variants, &variant_key), store::get_maybe(originals, &key)).await),
+        };
+        Ok::<_, Error>((cached, bodies))
+    };
+    let (original, stored) = futures_util::future::join(metadata, stored).await;
     let looked_up = edge::now_ms();
     let original = original?.ok_or(Error::NotFound)?;
     let vary_accept = negotiated.is_some();
@@ -238,32 +254,26 @@ async fn transformed(
     }
 
     // 9. The cached copy, if it is of this version of the original (else the put below replaces it).
-    if let Some(hit) = cached? {
+    let (cached, bodies) = stored?;
+    if let Some(hit) = cached {
         if http::fresh_hit(hit.headers().get("etag").ok().flatten().as_deref(), &etag) {
             let now = edge::now_ms();
             return respond::relabel(hit, Served::Hit, &http::server_timing_stored("cache", looked_up - asking, now - started));
         }
     }
 
-    // 10. A persisted variant outlives cache eviction: serve it without resizing again. The
-    // original is asked for at the same time, so a miss waits for one R2 round trip here, not two;
-    // its body is only read on a miss (and cancelled when the variant is there).
-    let variant_key = http::variant_key(&config.variant_prefix, &key, &source_etag, &resolved);
-    let variants = store::variants(env)?;
-    let asking_r2 = edge::now_ms();
-    let (variant, source) = futures_util::future::join(
-        store::get(&variants, &variant_key, http::range::Ranged::Whole),
-        store::get(originals, &key, http::range::Ranged::Whole),
-    )
-    .await;
-    let asked_ms = edge::now_ms() - asking_r2;
-    if let Some(variant) = variant? {
-        if let Ok(Some(source)) = source {
-            store::discard(source);
-        }
+    // 10. A persisted variant outlives cache eviction: serve it without resizing again, if it is of
+    // this version (else the miss below overwrites it). A stale cached copy left both unasked.
+    let (variant, source) = match bodies {
+        Some(bodies) => bodies,
+        None => futures_util::future::join(store::get_maybe(&variants, &variant_key), store::get_maybe(originals, &key)).await,
+    };
+    let waited_ms = edge::now_ms() - asking;
+    if let Some(variant) = variant?.filter(|v| store::variant_etag(v.object()).is_some_and(|e| http::fresh_hit(Some(&e), &etag))) {
+        let variant = variant.take();
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;
-        let timing = http::server_timing_stored("r2", asked_ms, edge::now_ms() - started);
+        let timing = http::server_timing_stored("r2", waited_ms, edge::now_ms() - started);
         let mut resp = respond::image(body, image_headers(size, Served::Variant, Some(timing)))?;
         cache::store_later(ctx, cache_key, &mut resp)?;
         return Ok(resp);
@@ -274,8 +284,8 @@ async fn transformed(
     // `pipeline::run` is synchronous: no other request's buffers interleave with it.
     let slot = edge::take_slot(original.size(), config).await?;
     let reading = edge::now_ms();
-    let source = store::read_all(source).await?;
-    let r2_ms = asked_ms + edge::now_ms() - reading;
+    let source = store::read_all(source.take()).await?;
+    let r2_ms = waited_ms + edge::now_ms() - reading;
     trace.bytes_in = Some(source.len() as u64);
     // libwebp is instantiated (once per isolate) only when WebP is wanted; the lossless encoder
     // handed over otherwise is never called.
@@ -299,7 +309,10 @@ async fn transformed(
     let env = env.clone();
     ctx.wait_until(async move {
         let written = match store::variants(&env) {
-            Ok(bucket) => store::put_variant(&bucket, &variant_key, output.bytes, content_type, &key, &source_etag).await,
+            Ok(bucket) => {
+                let meta = store::VariantMeta { content_type, etag: &etag, source_key: &key, source_etag: &source_etag };
+                store::put_variant(&bucket, &variant_key, output.bytes, meta).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = written {

@@ -26,12 +26,15 @@ pub fn variant_etag(source_etag: &str, resolved: &Transform) -> String {
     format!("\"{}\"", hex(&digest[..16]))
 }
 
-/// Where a persisted variant lives in R2: grouped under its original's key (so all variants
-/// of one original can be listed or deleted by prefix), then the original's etag (so replacing
-/// the original makes new variants), then the resolved transform.
-pub fn variant_key(prefix: &str, key: &str, source_etag: &str, resolved: &Transform) -> String {
-    let ext = resolved.output_format().map(|f| f.name()).unwrap_or("bin");
-    format!("{prefix}{key}/{}/{}.{ext}", sanitize_etag(source_etag), resolved.canonical())
+/// Where a persisted variant lives in R2: under its original's key (so all variants of one
+/// original can be listed or deleted by prefix), then, as in the cache key, the transform as the
+/// URL asked for it and, for a negotiated response, the client's class. It needs nothing from R2,
+/// so the variant is read at the same time as the original's metadata; it is served only if the
+/// ETag stored with it is the one this version of the original and this configuration give
+/// (`fresh_hit`), and the next miss overwrites a stale one (no orphans when an original changes).
+pub fn variant_key(prefix: &str, key: &str, transform: &Transform, negotiated: Option<&str>) -> String {
+    let class = negotiated.map(|c| format!(";accept={c}")).unwrap_or_default();
+    format!("{prefix}{key}/{}{class}", transform.canonical())
 }
 
 /// The Cache API key: one URL per transform as the URL asked for it (canonical, so any alias
@@ -45,7 +48,7 @@ pub fn cache_key(origin: &str, key: &str, transform: &Transform, negotiated: Opt
     format!("{origin}/{path}?t={}{class}", transform.canonical())
 }
 
-/// Whether a cached response is the variant we would make now: its ETag names the original's
+/// Whether a cached response or persisted variant is the one we would make now: its ETag names the original's
 /// version, the resolved transform and the pipeline version (`variant_etag`).
 /// A `W/` prefix is ignored: a proxy may weaken an ETag when it re-encodes the body.
 pub fn fresh_hit(cached_etag: Option<&str>, expected_etag: &str) -> bool {
@@ -117,10 +120,6 @@ pub fn server_timing_stored(source: &str, wait: f64, total: f64) -> String {
     format!("{source};dur={wait:.1}, total;dur={total:.1}")
 }
 
-fn sanitize_etag(etag: &str) -> String {
-    etag.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect()
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -145,8 +144,10 @@ mod tests {
     }
 
     #[test]
-    fn variant_key_groups_by_original_then_etag() {
-        assert_eq!(variant_key("_variants/", "shop/cat.jpg", "\"e1\"", &t(100)), "_variants/shop/cat.jpg/e1/w=100,q=80,f=jpeg.jpeg");
+    fn variant_key_groups_by_original_then_the_asked_transform_and_client_class() {
+        let asked = Transform { width: Some(100), ..Default::default() };
+        assert_eq!(variant_key("_variants/", "shop/cat.jpg", &asked, None), "_variants/shop/cat.jpg/w=100");
+        assert_eq!(variant_key("_variants/", "c.jpg", &asked, Some("webp")), "_variants/c.jpg/w=100;accept=webp");
     }
 
     #[test]
