@@ -202,6 +202,8 @@ async fn transformed(
     let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, negotiated);
     let variant_key = http::variant_key(&config.variant_prefix, &key, &transform, negotiated);
     let variants = store::variants(env)?;
+    // The persisted variant and the original, each with a body that may go unread.
+    let ask_for_bodies = || futures_util::future::join(store::get_unread(&variants, &variant_key), store::get_unread(originals, &key));
     let asking = edge::now_ms();
     // (`known`: the metadata step 4 already read, or `None` when it did not look.)
     let metadata = async {
@@ -214,7 +216,7 @@ async fn transformed(
         let cached = cache::lookup(&cache_key).await?;
         let bodies = match cached {
             Some(_) => None,
-            None => Some(futures_util::future::join(store::get_maybe(&variants, &variant_key), store::get_maybe(originals, &key)).await),
+            None => Some(ask_for_bodies().await),
         };
         Ok::<_, Error>((cached, bodies))
     };
@@ -266,10 +268,10 @@ async fn transformed(
     // this version (else the miss below overwrites it). A stale cached copy left both unasked.
     let (variant, source) = match bodies {
         Some(bodies) => bodies,
-        None => futures_util::future::join(store::get_maybe(&variants, &variant_key), store::get_maybe(originals, &key)).await,
+        None => ask_for_bodies().await,
     };
     let waited_ms = edge::now_ms() - asking;
-    if let Some(variant) = variant?.filter(|v| store::variant_etag(v.object()).is_some_and(|e| http::fresh_hit(Some(&e), &etag))) {
+    if let Some(variant) = variant?.filter(|v| http::fresh_hit(store::variant_etag(v.object()).as_deref(), &etag)) {
         let variant = variant.take();
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;

@@ -63,7 +63,7 @@ impl Drop for Unread {
 }
 
 /// Like [`get`], for a body that may go unread.
-pub async fn get_maybe(bucket: &Bucket, key: &str) -> Result<Option<Unread>> {
+pub async fn get_unread(bucket: &Bucket, key: &str) -> Result<Option<Unread>> {
     Ok(get(bucket, key, Ranged::Whole).await?.map(Unread::new))
 }
 
