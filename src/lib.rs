@@ -202,8 +202,15 @@ async fn transformed(
     let cache_key = http::cache_key(&request_url.origin().ascii_serialization(), &key, &transform, negotiated);
     let variant_key = http::variant_key(&config.variant_prefix, &key, &transform, negotiated);
     let variants = store::variants(env)?;
-    // The persisted variant and the original, each with a body that may go unread.
-    let ask_for_bodies = || futures_util::future::join(store::get_unread(&variants, &variant_key), store::get_unread(originals, &key));
+    // The persisted variant (if its key fits in R2) and the original, each with a body that may go
+    // unread.
+    let variant = || async {
+        match &variant_key {
+            Some(variant_key) => store::get_unread(&variants, variant_key).await,
+            None => Ok(None),
+        }
+    };
+    let ask_for_bodies = || futures_util::future::join(variant(), store::get_unread(originals, &key));
     let asking = edge::now_ms();
     // (`known`: the metadata step 4 already read, or `None` when it did not look.)
     let metadata = async {
@@ -308,6 +315,9 @@ async fn transformed(
         resp = respond::with_header(resp, "x-resize-note", note);
     }
     cache::store_later(ctx, cache_key, &mut resp)?;
+    let Some(variant_key) = variant_key else {
+        return Ok(resp);
+    };
     let env = env.clone();
     ctx.wait_until(async move {
         let written = match store::variants(&env) {

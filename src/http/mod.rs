@@ -32,10 +32,16 @@ pub fn variant_etag(source_etag: &str, resolved: &Transform) -> String {
 /// so the variant is read at the same time as the original's metadata; it is served only if the
 /// ETag stored with it is the one this version of the original and this configuration give
 /// (`fresh_hit`), and the next miss overwrites a stale one (no orphans when an original changes).
-pub fn variant_key(prefix: &str, key: &str, transform: &Transform, negotiated: Option<&str>) -> String {
+/// `None` when that key would be longer than R2 allows (an original's key near the limit): such
+/// a variant is not persisted, and the Cache API still holds it.
+pub fn variant_key(prefix: &str, key: &str, transform: &Transform, negotiated: Option<&str>) -> Option<String> {
     let class = negotiated.map(|c| format!(";accept={c}")).unwrap_or_default();
-    format!("{prefix}{key}/{}{class}", transform.canonical())
+    let variant_key = format!("{prefix}{key}/{}{class}", transform.canonical());
+    (variant_key.len() <= R2_MAX_KEY_BYTES).then_some(variant_key)
 }
+
+/// R2 refuses object keys longer than this (and answers a read of one with an error).
+pub const R2_MAX_KEY_BYTES: usize = 1024;
 
 /// The Cache API key: one URL per transform as the URL asked for it (canonical, so any alias
 /// or order of options shares it) and, for a negotiated response (`format=auto`, sent with
@@ -48,8 +54,8 @@ pub fn cache_key(origin: &str, key: &str, transform: &Transform, negotiated: Opt
     format!("{origin}/{path}?t={}{class}", transform.canonical())
 }
 
-/// Whether a cached response or persisted variant is the one we would make now: its ETag names the original's
-/// version, the resolved transform and the pipeline version (`variant_etag`).
+/// Whether a cached response or persisted variant is the one we would make now: its ETag names
+/// the original's version, the resolved transform and the pipeline version (`variant_etag`).
 /// A `W/` prefix is ignored: a proxy may weaken an ETag when it re-encodes the body.
 pub fn fresh_hit(cached_etag: Option<&str>, expected_etag: &str) -> bool {
     cached_etag.map(|e| e.trim_start_matches("W/")) == Some(expected_etag)
@@ -146,8 +152,11 @@ mod tests {
     #[test]
     fn variant_key_groups_by_original_then_the_asked_transform_and_client_class() {
         let asked = Transform { width: Some(100), ..Default::default() };
-        assert_eq!(variant_key("_variants/", "shop/cat.jpg", &asked, None), "_variants/shop/cat.jpg/w=100");
-        assert_eq!(variant_key("_variants/", "c.jpg", &asked, Some("webp")), "_variants/c.jpg/w=100;accept=webp");
+        assert_eq!(variant_key("_variants/", "shop/cat.jpg", &asked, None).unwrap(), "_variants/shop/cat.jpg/w=100");
+        assert_eq!(variant_key("_variants/", "c.jpg", &asked, Some("webp")).unwrap(), "_variants/c.jpg/w=100;accept=webp");
+        // An original's key may use nearly all of R2's 1,024 bytes; its variants are not persisted.
+        assert_eq!(variant_key("_variants/", &format!("{}.jpg", "k".repeat(1006)), &asked, None), None);
+        assert_eq!(variant_key("_/", &"k".repeat(1016), &asked, None).map(|k| k.len()), Some(R2_MAX_KEY_BYTES));
     }
 
     #[test]
