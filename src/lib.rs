@@ -278,7 +278,12 @@ async fn transformed(
         None => ask_for_bodies().await,
     };
     let waited_ms = edge::now_ms() - asking;
-    if let Some(variant) = variant?.filter(|v| http::fresh_hit(store::variant_etag(v.object()).as_deref(), &etag)) {
+    // The persisted variants only spare work: when they cannot be read, resize instead.
+    let variant = variant.unwrap_or_else(|e| {
+        worker::console_error!("reading the persisted variant failed, resizing instead: {e}");
+        None
+    });
+    if let Some(variant) = variant.filter(|v| http::fresh_hit(store::variant_etag(v.object()).as_deref(), &etag)) {
         let variant = variant.take();
         let size = variant.size();
         let body = variant.body().ok_or(Error::NotFound)?.response_body().map_err(edge::upstream)?;

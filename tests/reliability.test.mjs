@@ -49,6 +49,16 @@ test('a failing variant write still returns the image, and the cache still fills
   });
 });
 
+test('a failing variant read is a miss, not an error: the image is resized instead', async () => {
+  await withWorker({ extraBuckets: ['VARIANTS'], faults: { VARIANTS: ['get'] } }, async (mf) => {
+    const r = await fetchImage(mf, '/photo.jpg?w=121');
+    assert.equal(r.status, 200, r.text());
+    assert.equal(r.res.headers.get('x-cache'), 'MISS');
+    assert.deepEqual([r.size.width, r.size.height], [121, 91]);
+    assert.ok(mf.logs.some((l) => l.level === 'error' && /persisted variant failed.*injected R2 get failure/.test(l.message)));
+  });
+});
+
 test('50 concurrent requests for one uncached variant: all 200, identical bytes, one variant key', async () => {
   // They queue for the in-flight budget; on a loaded machine the default 3 s wait can run out
   // (a 503, tested below), which is not what this test is about.
