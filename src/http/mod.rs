@@ -114,7 +114,8 @@ pub fn content_type_for_key(key: &str) -> &'static str {
 }
 
 /// The `Server-Timing` header value for a transformed response.
-/// `r2` is reading the original, `total` the whole request in the worker, all in milliseconds.
+/// `r2` is the wait for R2 (metadata, variant lookup, reading the original), `total` the whole
+/// request in the worker, all in milliseconds.
 pub fn server_timing(t: &crate::pipeline::Timings, r2: f64, total: f64) -> String {
     format!("r2;dur={r2:.1}, decode;dur={:.1}, resize;dur={:.1}, encode;dur={:.1}, total;dur={total:.1}", t.decode, t.resize, t.encode)
 }
