@@ -7,9 +7,9 @@
 //! Without arguments it uses the corpus photos when ../shared exists, else the generated samples
 //! (`bash scripts/samples.sh target/samples`). Medians of 15 runs after 2 warm-ups.
 
-use edge_image_resizer::config::Config;
-use edge_image_resizer::pipeline::{self, encode::LosslessWebp};
-use edge_image_resizer::transform::{Accepts, Defaults, Format, FormatChoice, Transform};
+use edge_image_resizer::config::PipelineSettings;
+use edge_image_resizer::pipeline::transform_bytes;
+use edge_image_resizer::transform::{Format, FormatChoice, Transform};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -62,31 +62,24 @@ fn inputs() -> Vec<PathBuf> {
 }
 
 fn transform(width: u32, format: Format) -> Transform {
-    Transform { width: Some(width), format: Some(FormatChoice::Is(format)), ..Default::default() }.resolved(
-        Format::Jpeg,
-        Defaults::STANDARD,
-        Accepts::default(),
-    )
+    Transform { width: Some(width), format: Some(FormatChoice::Is(format)), ..Default::default() }
 }
 
 fn stage_row(path: &Path, bytes: &[u8], width: u32, format: Format) {
-    let config = Config::default();
-    let started = Instant::now();
-    let clock = move || started.elapsed().as_secs_f64() * 1000.0;
-    let host = pipeline::Host { clock: &clock, webp: &LosslessWebp };
+    let settings = PipelineSettings::default();
     let t = transform(width, format);
     let mut runs = Vec::new();
     let mut size = 0;
     for i in 0..WARM_UPS + RUNS {
-        let t0 = clock();
-        let out = match pipeline::run(bytes.to_vec(), &t, &config, &host) {
+        let t0 = Instant::now();
+        let out = match transform_bytes(bytes.to_vec(), &t, &settings) {
             Ok(out) => out,
             Err(e) => {
                 println!("| {} | {width} px {} | {e} | | | | |", name(path), format.name());
                 return;
             }
         };
-        let total = clock() - t0;
+        let total = t0.elapsed().as_secs_f64() * 1000.0;
         size = out.bytes.len();
         if i >= WARM_UPS {
             runs.push([out.timings.decode, out.timings.resize, out.timings.encode, total]);
@@ -108,11 +101,8 @@ fn stage_row(path: &Path, bytes: &[u8], width: u32, format: Format) {
 /// Huffman optimisation and chroma subsampling, each against the worker's setting
 /// (optimised tables, 4:2:0), on the same resized pixels.
 fn encoder_rows(path: &Path, bytes: &[u8], width: u32) {
-    let config = Config::default();
-    let clock = || 0.0;
-    let host = pipeline::Host { clock: &clock, webp: &LosslessWebp };
     // The resized pixels, losslessly: the PNG output decoded back.
-    let Ok(png) = pipeline::run(bytes.to_vec(), &transform(width, Format::Png), &config, &host) else { return };
+    let Ok(png) = transform_bytes(bytes.to_vec(), &transform(width, Format::Png), &PipelineSettings::default()) else { return };
     let rgb = image::load_from_memory(&png.bytes).expect("our own PNG").to_rgb8();
     let (w, h) = (rgb.width() as u16, rgb.height() as u16);
     let settings = [

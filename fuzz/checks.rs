@@ -7,8 +7,8 @@
 // `pipeline`: arbitrary bytes give an image or a 4xx, never a panic or a 5xx; the first two
 // bytes choose the transform, the rest is the image.
 
-use edge_image_resizer::config::Config;
-use edge_image_resizer::pipeline::{self, encode::LosslessWebp, probe};
+use edge_image_resizer::config::{Config, PipelineSettings};
+use edge_image_resizer::pipeline;
 use edge_image_resizer::transform::{Accepts, Defaults, Fit, Format, FormatChoice, Gravity, Transform};
 use edge_image_resizer::url;
 use std::sync::OnceLock;
@@ -34,11 +34,11 @@ pub fn url(data: &[u8]) {
         None => (text, None),
     };
     for config in configs() {
-        let Ok(parsed) = url::parse(path, query, config) else { continue };
+        let Ok(parsed) = url::parse(path, query, &config.url) else { continue };
         for request in std::iter::once(&parsed.request).chain(parsed.literal.as_ref()) {
             assert!(!request.key.is_empty(), "empty key from {text:?}");
             assert!(!request.key.split('/').any(|s| s == ".." || s.is_empty()), "unsafe key {:?} from {text:?}", request.key);
-            assert!(!request.key.starts_with(&config.variant_prefix), "variant key {:?} from {text:?}", request.key);
+            assert!(!request.key.starts_with(&config.url.variant_prefix), "variant key {:?} from {text:?}", request.key);
             for source in [Format::Jpeg, Format::Png, Format::Gif, Format::Webp] {
                 let canonical = request.transform.resolved(source, Defaults::STANDARD, Accepts { webp: true, avif: true }).canonical();
                 assert!(
@@ -63,11 +63,7 @@ pub fn pipeline(data: &[u8]) {
         anim: b & 0x80 != 0,
         ..Default::default()
     };
-    let source = probe::sniff(image).unwrap_or(Format::Jpeg);
-    let resolved = transform.resolved(source, Defaults::STANDARD, Accepts::default());
-    let clock = || 0.0;
-    let host = pipeline::Host { clock: &clock, webp: &LosslessWebp };
-    if let Err(e) = pipeline::run(image.to_vec(), &resolved, &Config::default(), &host) {
+    if let Err(e) = pipeline::transform_bytes(image.to_vec(), &transform, &PipelineSettings::default()) {
         // Bad bytes are the client's problem (4xx), never ours.
         assert!((400..500).contains(&e.status()), "{} from {} bytes: {e}", e.status(), image.len());
     }

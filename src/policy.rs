@@ -5,7 +5,8 @@
 
 use crate::config::{Config, SizePolicy};
 use crate::error::{Error, Result};
-use crate::url::{ImageRequest, Signature, SizeSpec};
+use crate::transform::SizeSpec;
+use crate::url::{ImageRequest, Signature};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -15,7 +16,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Checks `sig` and `exp` when signing is on. `now` is unix seconds.
 pub fn check_signature(signature: &Signature, transforms: bool, config: &Config, now: u64) -> Result<()> {
-    let Some(signing) = &config.signing else { return Ok(()) };
+    let Some(signing) = &config.policy.signing else { return Ok(()) };
     let Some(sig) = &signature.sig else {
         return if transforms || signing.originals_too { Err(forbidden("this URL needs a signature (sig=)")) } else { Ok(()) };
     };
@@ -50,20 +51,20 @@ pub fn check_request(request: &ImageRequest, config: &Config) -> Result<()> {
         return Ok(());
     }
     let ext = request.key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).filter(|e| !e.contains('/'));
-    if !ext.as_ref().is_some_and(|e| config.allowed_extensions.contains(e)) {
+    if !ext.as_ref().is_some_and(|e| config.policy.allowed_extensions.contains(e)) {
         return Err(Error::Unsupported(format!(
             "only {} files can be transformed",
-            config.allowed_extensions.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
+            config.policy.allowed_extensions.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
         )));
     }
     // Presets (`size=`) and format-only changes produce a bounded set of variants per original.
     if t.width.is_none() && t.height.is_none() {
         return Ok(());
     }
-    let presets = config.presets.iter().map(|(_, s)| *s);
-    let allowed: Vec<SizeSpec> = match config.size_policy {
+    let presets = config.url.presets.iter().map(|(_, s)| *s);
+    let allowed: Vec<SizeSpec> = match config.policy.size_policy {
         SizePolicy::Any => return Ok(()),
-        SizePolicy::AllowList => config.allowed_sizes.iter().copied().chain(presets).collect(),
+        SizePolicy::AllowList => config.policy.allowed_sizes.iter().copied().chain(presets).collect(),
         SizePolicy::Presets => presets.collect(),
     };
     if allowed.iter().any(|s| s.matches(t)) {
@@ -81,15 +82,16 @@ fn forbidden(m: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Signing;
+    use crate::config::{PolicySettings, Signing};
 
     fn signed_config(keys: &[&str], originals_too: bool) -> Config {
-        Config { signing: Some(Signing { keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(), originals_too }), ..Config::default() }
+        let signing = Some(Signing { keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(), originals_too });
+        Config { policy: PolicySettings { signing, ..Default::default() }, ..Config::default() }
     }
 
     fn request(url: &str, config: &Config) -> crate::url::Parsed {
         let (path, query) = url.split_once('?').map(|(p, q)| (p, Some(q))).unwrap_or((url, None));
-        crate::url::parse(path, query, config).unwrap()
+        crate::url::parse(path, query, &config.url).unwrap()
     }
 
     fn check(url: &str, config: &Config, now: u64) -> Result<()> {
@@ -154,9 +156,9 @@ mod tests {
 
     #[test]
     fn size_policies() {
+        let allowed_sizes = ["360x270", "480h", "640w"].iter().map(|s| SizeSpec::parse(s, false).unwrap()).collect();
         let allow = Config {
-            size_policy: SizePolicy::AllowList,
-            allowed_sizes: ["360x270", "480h", "640w"].iter().map(|s| SizeSpec::parse(s, false).unwrap()).collect(),
+            policy: PolicySettings { size_policy: SizePolicy::AllowList, allowed_sizes, ..Default::default() },
             ..Config::default()
         };
         let ok = |url: &str, c: &Config| check_request(&request(url, c).request, c);
@@ -176,7 +178,7 @@ mod tests {
             let e = ok(url, &allow).unwrap_err();
             assert!(e.status() == 400 && e.message().contains("allowed: 360x270, 480h, 640w"), "{url}: {e}");
         }
-        let presets = Config { size_policy: SizePolicy::Presets, ..Config::default() };
+        let presets = Config { policy: PolicySettings { size_policy: SizePolicy::Presets, ..Default::default() }, ..Config::default() };
         assert!(ok("/img-lg.jpg", &presets).is_ok());
         assert!(ok("/img.jpg?w=1280", &presets).is_ok(), "the same canonical size as a preset");
         assert_eq!(ok("/img.jpg?w=1000", &presets).unwrap_err().status(), 400);

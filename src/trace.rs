@@ -14,6 +14,8 @@ pub struct Trace {
     pub bytes_in: Option<u64>,
     pub timings: Option<Timings>,
     pub error: Option<String>,
+    /// What went wrong without costing the client its answer (a failing cache or variant read).
+    pub warnings: Vec<String>,
 }
 
 /// What the response says about itself.
@@ -42,6 +44,7 @@ impl Trace {
             "ms": round(o.total_ms),
             "timings": timings,
             "error": self.error,
+            "warnings": self.warnings,
         })
         .to_string()
     }

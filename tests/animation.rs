@@ -1,8 +1,8 @@
 //! `anim=true`: animated GIFs stay animated, frame by frame, within a frame × pixel budget;
 //! without it the first frame is a poster.
 
-use edge_image_resizer::config::Config;
-use edge_image_resizer::pipeline::{self, animate, probe};
+use edge_image_resizer::config::PipelineSettings;
+use edge_image_resizer::pipeline::{self, animate};
 use edge_image_resizer::transform::{Accepts, Defaults, Format, FormatChoice, Transform};
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::{AnimationDecoder, Delay, Frame, Rgba, RgbaImage};
@@ -24,11 +24,8 @@ fn three_frames() -> Vec<u8> {
     out
 }
 
-fn run_with(src: Vec<u8>, t: Transform, config: &Config) -> edge_image_resizer::error::Result<pipeline::Output> {
-    let clock = || 0.0;
-    let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
-    let source = probe::sniff(&src).unwrap();
-    pipeline::run(src, &t.resolved(source, Defaults::STANDARD, Accepts::default()), config, &host)
+fn run_with(src: Vec<u8>, t: Transform, settings: &PipelineSettings) -> edge_image_resizer::error::Result<pipeline::Output> {
+    pipeline::transform_bytes(src, &t, settings)
 }
 
 fn anim(width: u32) -> Transform {
@@ -49,7 +46,7 @@ fn frame_count_reads_the_block_structure() {
 
 #[test]
 fn anim_true_keeps_every_frame_resized_with_its_delay() {
-    let out = run_with(three_frames(), anim(60), &Config::default()).unwrap();
+    let out = run_with(three_frames(), anim(60), &PipelineSettings::default()).unwrap();
     assert_eq!(out.format, Format::Gif);
     assert_eq!(out.note, None);
     let frames = frames_of(&out.bytes);
@@ -68,7 +65,7 @@ fn anim_true_keeps_every_frame_resized_with_its_delay() {
 
 #[test]
 fn without_anim_the_first_frame_is_a_still_poster() {
-    let out = run_with(three_frames(), Transform { width: Some(60), ..Default::default() }, &Config::default()).unwrap();
+    let out = run_with(three_frames(), Transform { width: Some(60), ..Default::default() }, &PipelineSettings::default()).unwrap();
     assert_eq!(out.format, Format::Png);
     let img = image::load_from_memory(&out.bytes).unwrap().to_rgba8();
     assert_eq!(img.dimensions(), (60, 40));
@@ -78,14 +75,15 @@ fn without_anim_the_first_frame_is_a_still_poster() {
 #[test]
 fn an_explicit_still_format_wins_over_anim() {
     let t = Transform { format: Some(FormatChoice::Is(Format::Webp)), ..anim(60) };
-    let out = run_with(three_frames(), t, &Config::default()).unwrap();
+    let out = run_with(three_frames(), t, &PipelineSettings::default()).unwrap();
     assert_eq!(out.format, Format::Webp);
 }
 
 #[test]
 fn over_the_frame_pixel_budget_the_original_is_served_unchanged() {
     // 3 frames × 9,600 px = 28,800 px.
-    let config = Config { anim_max_pixels: 20_000, ..Config::default() };
+    let mut config = PipelineSettings::default();
+    config.limits.anim_max_pixels = 20_000;
     let src = three_frames();
     let out = run_with(src.clone(), anim(60), &config).unwrap();
     assert_eq!(out.bytes, src);
@@ -98,7 +96,7 @@ fn anim_on_a_still_gif_gives_a_still_gif() {
     let mut still = Vec::new();
     let img = RgbaImage::from_pixel(40, 20, Rgba([10, 200, 30, 255]));
     GifEncoder::new(&mut still).encode(img.as_raw(), 40, 20, image::ExtendedColorType::Rgba8).unwrap();
-    let out = run_with(still, anim(20), &Config::default()).unwrap();
+    let out = run_with(still, anim(20), &PipelineSettings::default()).unwrap();
     assert_eq!(out.format, Format::Gif);
     assert_eq!(frames_of(&out.bytes).len(), 1);
     assert_eq!(frames_of(&out.bytes)[0].buffer().dimensions(), (20, 10));
@@ -153,7 +151,7 @@ fn assert_square_moves(out: &[u8], background: [u8; 4]) {
 #[test]
 fn opaque_frames_are_coded_as_differences_and_compose_right() {
     let grey = [128, 128, 128, 255];
-    let out = run_with(moving_square(grey), anim(32), &Config::default()).unwrap();
+    let out = run_with(moving_square(grey), anim(32), &PipelineSettings::default()).unwrap();
     assert_square_moves(&out.bytes, grey);
     // Frames after the first cover only what changed: the old and new square, 16 px tall.
     let mut decoder = gif::DecodeOptions::new().read_info(Cursor::new(&out.bytes[..])).unwrap();
@@ -168,6 +166,6 @@ fn opaque_frames_are_coded_as_differences_and_compose_right() {
 #[test]
 fn transparent_frames_are_coded_whole_and_compose_right() {
     let clear = [0, 0, 0, 0];
-    let out = run_with(moving_square(clear), anim(32), &Config::default()).unwrap();
+    let out = run_with(moving_square(clear), anim(32), &PipelineSettings::default()).unwrap();
     assert_square_moves(&out.bytes, clear);
 }

@@ -1,13 +1,10 @@
 //! The pipeline end to end on the host: bytes in, bytes out, decoded and checked.
 
-use edge_image_resizer::config::Config;
-use edge_image_resizer::pipeline::{self, probe};
-use edge_image_resizer::transform::{Accepts, Defaults, Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform, Turn};
+use edge_image_resizer::config::PipelineSettings;
+use edge_image_resizer::fixtures;
+use edge_image_resizer::pipeline;
+use edge_image_resizer::transform::{Accepts, Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform, Turn};
 use image::{ImageEncoder, Rgb, RgbImage};
-
-fn clock() -> f64 {
-    0.0
-}
 
 fn jpeg(w: u32, h: u32, sampling: jpeg_encoder::SamplingFactor) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
@@ -18,42 +15,8 @@ fn jpeg(w: u32, h: u32, sampling: jpeg_encoder::SamplingFactor) -> Vec<u8> {
     out
 }
 
-/// A PNG whose header claims `w`×`h` RGBA, with an empty IDAT: tiny file, huge image.
-fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 fn run(src: Vec<u8>, t: Transform) -> edge_image_resizer::error::Result<pipeline::Output> {
-    let source = probe::sniff(&src).unwrap_or(Format::Jpeg);
-    let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
-    pipeline::run(src, &t.resolved(source, Defaults::STANDARD, Accepts::default()), &Config::default(), &host)
+    pipeline::transform_bytes(src, &t, &PipelineSettings::default())
 }
 
 fn width(w: u32) -> Transform {
@@ -62,7 +25,7 @@ fn width(w: u32) -> Transform {
 
 #[test]
 fn png_bomb_is_refused_by_admission_with_a_clear_message() {
-    let e = run(png_bomb(65536, 65536), width(100)).unwrap_err();
+    let e = run(fixtures::png_bomb(65536, 65536), width(100)).unwrap_err();
     assert_eq!(e.status(), 413, "{e}");
     assert!(e.message().contains("budget"), "{e}");
 }
@@ -187,25 +150,9 @@ fn avif_output_up_to_the_side_limit() {
     assert!(e.status() == 413 && e.message().contains("1200 px"), "{e}");
 }
 
-/// A photo-like JPEG: smooth light, fine texture, hard edges and noise (what DCT scaling could blur).
+/// Texture everywhere, hard edges and noise: what DCT scaling could blur.
 fn photo_like(w: u32, h: u32) -> Vec<u8> {
-    let mut seed = 0x2545_F491u32;
-    let img = RgbImage::from_fn(w, h, |x, y| {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        let noise = (seed % 13) as f32 - 6.0;
-        let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
-        let texture = 40.0 * ((x as f32 * 0.21).sin() * (y as f32 * 0.17).cos());
-        let edge = if (u - 0.5).abs() + (v - 0.5).abs() < 0.25 { 90.0 } else { 0.0 };
-        let c = |base: f32| (base + texture + edge + noise).clamp(0.0, 255.0) as u8;
-        Rgb([c(60.0 + 120.0 * u), c(80.0 + 100.0 * v), c(140.0 - 60.0 * u)])
-    });
-    let mut out = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, 92);
-    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    enc.encode(img.as_raw(), w as u16, h as u16, jpeg_encoder::ColorType::Rgb).unwrap();
-    out
+    fixtures::jpeg(&fixtures::textured(w, h), false, None)
 }
 
 /// Shrink-on-load (1/2 or 1/4 DCT scaling, then Lanczos3) against a full-size decode resized with
@@ -238,16 +185,15 @@ fn shrink_on_load_is_indistinguishable_from_a_full_decode() {
 
 #[test]
 fn jpeg_progressive_setting_writes_progressive_scans_and_names_the_variant() {
-    let config = Config { progressive_jpeg: true, ..Config::default() };
-    let t = width(300).resolved(Format::Jpeg, config.output_defaults(), Accepts::default());
+    let settings = PipelineSettings { progressive_jpeg: true, ..PipelineSettings::default() };
+    let t = width(300).resolved(Format::Jpeg, settings.output_defaults(), Accepts::default());
     assert_eq!(t.canonical(), "w=300,q=80,f=jpeg,progressive");
-    let host = pipeline::Host { clock: &clock, webp: &pipeline::encode::LosslessWebp };
-    let out = pipeline::run(jpeg(600, 400, jpeg_encoder::SamplingFactor::R_4_2_0), &t, &config, &host).unwrap();
+    let out = pipeline::transform_bytes(jpeg(600, 400, jpeg_encoder::SamplingFactor::R_4_2_0), &width(300), &settings).unwrap();
     let sof2 = out.bytes.windows(2).any(|w| w == [0xFF, 0xC2]);
     assert!(sof2, "a progressive frame header (SOF2)");
     assert_eq!(image::load_from_memory(&out.bytes).unwrap().width(), 300);
     // Only JPEG output is affected.
-    assert_eq!(width(300).resolved(Format::Png, config.output_defaults(), Accepts::default()).canonical(), "w=300,f=png");
+    assert_eq!(width(300).resolved(Format::Png, settings.output_defaults(), Accepts::default()).canonical(), "w=300,f=png");
 }
 
 #[test]

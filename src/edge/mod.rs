@@ -1,5 +1,7 @@
-//! The adapter: the only code that touches the Workers runtime (R2, Cache API, responses).
-//! Everything it decides is decided by the core; this module only moves bytes and headers.
+//! The adapter: the only code that touches the Workers runtime. It implements the flow's ports
+//! over R2 ([`store`]), the Cache API ([`cache`]), `Date.now()`, `ctx.waitUntil` and libwebp
+//! ([`webp`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
+//! response ([`respond`]). Everything it does is decided by the core.
 
 pub mod cache;
 pub mod respond;
@@ -7,31 +9,132 @@ pub mod store;
 pub mod webp;
 
 use crate::config::Config;
-use crate::error::Error;
-use crate::pipeline::in_flight::{self, InFlight};
-use worker::Env;
+use crate::error::{Error, Result};
+use crate::flow::gate::Gate;
+use crate::flow::ports::{Clock, Later, Ports, WebpCodec};
+use crate::flow::{self, Method};
+use crate::pipeline::encode::WebpEncoder;
+use crate::trace::{Outcome, Trace};
+use futures_util::future::LocalBoxFuture;
+use std::rc::Rc;
+use worker::{Context, Env, Request, Response};
 
-/// Reads the configuration from `[vars]`.
-pub fn config(env: &Env) -> Result<Config, Error> {
-    // Secrets (`SIGNING_KEY`, `SIGNING_KEY_PREVIOUS`) are read the same way as plain variables.
+/// One request, start to end: the flow's reply as a response, and the request's log line.
+pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let started = now_ms();
+    let mut trace = Trace::default();
+    let config = config(&env);
+    let request = request(&req);
+    let reply = match (R2::originals(&env), R2::variants(&env)) {
+        (Ok(originals), Ok(variants)) => {
+            let ports = Ports {
+                originals: &originals,
+                variants: Rc::new(variants),
+                cache: &cache::CacheApi,
+                clock: &WorkerClock,
+                later: &WaitUntil(&ctx),
+                webp: &webp::LibWebpCodec,
+                gate: gate(),
+            };
+            flow::serve(&request, &config, &ports, &mut trace).await
+        }
+        (Err(e), _) | (_, Err(e)) => flow::serve_error::<R2, cache::CacheApi>(&request, &e, &mut trace),
+    };
+    let mut response = respond::response(reply, &ctx).unwrap_or_else(|e| {
+        trace.error = Some(e.message());
+        Response::error(e.message(), e.status()).unwrap_or_else(|_| Response::empty().expect("an empty response"))
+    });
+    if config.as_ref().is_ok_and(|c| c.http.debug_headers) {
+        response = respond::with_header(response, "x-memory", &memory_report());
+    }
+    // What went wrong without costing the client its answer is an error for whoever runs it.
+    for warning in &trace.warnings {
+        worker::console_error!("{warning}");
+    }
+    log(&req, &response, &trace, now_ms() - started);
+    Ok(response)
+}
+
+use store::R2;
+
+/// Reads the configuration from `[vars]` and secrets (`SIGNING_KEY`, `SIGNING_KEY_PREVIOUS`).
+fn config(env: &Env) -> Result<Config> {
     Config::from_lookup(|name| env.var(name).map(|v| v.to_string()).or_else(|_| env.secret(name).map(|s| s.to_string())).ok())
 }
 
-/// Milliseconds, for `Server-Timing`. (Deployed Workers advance the clock only across I/O, so
-/// there the per-step numbers are coarse; locally they are exact.)
-pub fn now_ms() -> f64 {
+fn request(req: &Request) -> flow::Request {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let url = req.url().ok();
+    let method = match req.method() {
+        worker::Method::Get => Method::Get,
+        worker::Method::Head => Method::Head,
+        _ => Method::Other,
+    };
+    flow::Request {
+        method,
+        origin: url.as_ref().map(|u| u.origin().ascii_serialization()).unwrap_or_default(),
+        path: url.as_ref().map(|u| u.path().to_string()).unwrap_or_else(|| "/".into()),
+        query: url.as_ref().and_then(|u| u.query().map(String::from)),
+        accept: header("accept"),
+        if_none_match: header("if-none-match"),
+        if_modified_since: header("if-modified-since"),
+        range: header("range"),
+    }
+}
+
+thread_local! {
+    /// This isolate's originals in flight (one wasm instance per isolate, one thread).
+    static GATE: &'static Gate = Box::leak(Box::default());
+}
+
+fn gate() -> &'static Gate {
+    GATE.with(|g| *g)
+}
+
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    /// Deployed Workers advance it only across I/O; locally it is exact.
+    fn now_ms(&self) -> f64 {
+        now_ms()
+    }
+
+    fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()> {
+        Box::pin(worker::Delay::from(std::time::Duration::from_millis(ms as u64)))
+    }
+}
+
+struct WaitUntil<'a>(&'a Context);
+
+impl Later for WaitUntil<'_> {
+    fn after_response(&self, work: LocalBoxFuture<'static, std::result::Result<(), String>>) {
+        self.0.wait_until(async move {
+            if let Err(message) = work.await {
+                worker::console_error!("{message}");
+            }
+        });
+    }
+}
+
+impl WebpCodec for webp::LibWebpCodec {
+    fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
+        Box::pin(async { Ok(Rc::new(webp::LibWebp::ready().await?) as Rc<dyn WebpEncoder>) })
+    }
+}
+
+fn now_ms() -> f64 {
     worker::js_sys::Date::now()
 }
 
 /// The isolate's wasm memory: ours and the WebP encoder's. Linear memory never shrinks, so this
 /// is the high-water mark since the instance started (`DEBUG_HEADERS=true` reports it).
-pub fn memory_report() -> String {
+fn memory_report() -> String {
     let ours = core::arch::wasm32::memory_size(0) as u64 * 65536;
     format!("wasm={ours}, webp={}", webp::memory())
 }
 
 /// The request's one JSON log line (`wrangler tail`, Workers Logs).
-pub fn log(req: &worker::Request, resp: &worker::Response, trace: &crate::trace::Trace, total_ms: f64) {
+fn log(req: &Request, resp: &Response, trace: &Trace, total_ms: f64) {
     let header = |name: &str| resp.headers().get(name).ok().flatten();
     let url = req.url().ok();
     let path = url.as_ref().map(|u| match u.query() {
@@ -39,7 +142,7 @@ pub fn log(req: &worker::Request, resp: &worker::Response, trace: &crate::trace:
         None => u.path().to_string(),
     });
     let method = req.method();
-    let outcome = crate::trace::Outcome {
+    let outcome = Outcome {
         method: method.as_ref(),
         path: path.as_deref().unwrap_or(""),
         status: resp.status_code(),
@@ -48,39 +151,6 @@ pub fn log(req: &worker::Request, resp: &worker::Response, trace: &crate::trace:
         total_ms,
     };
     worker::console_log!("{}", trace.json(&outcome));
-}
-
-thread_local! {
-    /// This isolate's originals in flight (one wasm instance per isolate, one thread).
-    static IN_FLIGHT: std::cell::RefCell<InFlight> = std::cell::RefCell::new(InFlight::default());
-}
-
-/// A share of the isolate's in-flight budget, given back when dropped (also on errors).
-pub struct Slot(u64);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        IN_FLIGHT.with(|f| f.borrow_mut().give_back(self.0));
-    }
-}
-
-/// Waits up to `IN_FLIGHT_WAIT_MS` for room to read and resize an original of `size` bytes.
-pub async fn take_slot(size: u64, config: &Config) -> Result<Slot, Error> {
-    let deadline = now_ms() + config.in_flight_wait_ms as f64;
-    loop {
-        if IN_FLIGHT.with(|f| f.borrow_mut().try_take(size, config.in_flight_budget)) {
-            return Ok(Slot(size));
-        }
-        if now_ms() >= deadline {
-            return Err(in_flight::busy(IN_FLIGHT.with(|f| *f.borrow()), config.in_flight_budget));
-        }
-        worker::Delay::from(std::time::Duration::from_millis(25)).await;
-    }
-}
-
-/// Unix seconds, for signature expiry.
-pub fn now_secs() -> u64 {
-    (worker::js_sys::Date::now() / 1000.0) as u64
 }
 
 /// A runtime failure (R2 or Cache API call) becomes a 502 with the runtime's message.

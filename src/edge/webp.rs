@@ -20,6 +20,9 @@ pub fn memory() -> u64 {
 
 pub struct LibWebp(());
 
+/// The flow's port to libwebp (`WebpCodec`, implemented in `edge/mod.rs`).
+pub struct LibWebpCodec;
+
 impl LibWebp {
     /// Instantiates the encoder (once per isolate) so that encoding itself is synchronous.
     pub async fn ready() -> Result<LibWebp> {

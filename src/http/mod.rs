@@ -3,6 +3,7 @@
 
 pub mod conditional;
 pub mod range;
+pub mod reply;
 
 #[cfg(test)]
 use crate::transform::Defaults;

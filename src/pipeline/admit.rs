@@ -4,6 +4,8 @@
 //! so the budget is well below it (64 MB by default).
 
 use super::probe::Probe;
+use super::Shape;
+use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::transform::Format;
 
@@ -79,6 +81,30 @@ pub fn estimate_animation(source_len: usize, canvas: (u32, u32), output: (u32, u
 pub fn webp_codec_estimate(output: (u32, u32), alpha: bool) -> u64 {
     let per_pixel = if alpha { 36 } else { 12 };
     (output.0 as u64 * output.1 as u64 * per_pixel).max(16 << 20)
+}
+
+/// What admission decided for a still image.
+pub struct Admitted {
+    /// The size to decode at (JPEG: DCT-scaled; others: full size).
+    pub decode_size: (u32, u32),
+    /// Peak memory of the whole transform, in bytes (`x-memory-estimate`).
+    pub estimated_peak: u64,
+}
+
+/// Step 3 for a still image: the decode scale, then every budget the transform must fit (AVIF's
+/// side, peak memory, the WebP encoder's own memory), refused with 413 before anything is decoded.
+pub fn still(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits: &Limits) -> Result<Admitted> {
+    let decode_size = decode_size(p, shape.needed());
+    let output = shape.output_size();
+    if format == Format::Avif {
+        admit_avif(output, limits.avif_max_side)?;
+    }
+    let estimated_peak = estimate(p, source_len, decode_size, output, format);
+    admit(estimated_peak, limits.memory_budget)?;
+    if format == Format::Webp {
+        admit_webp(output, shape.has_alpha(p.channels), limits.webp_memory_budget)?;
+    }
+    Ok(Admitted { decode_size, estimated_peak })
 }
 
 pub fn admit(estimate: u64, budget: u64) -> Result<()> {

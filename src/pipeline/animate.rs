@@ -6,18 +6,27 @@
 
 use super::admit;
 use super::probe::Probe;
-use super::{Output, Shape, Timings};
-use crate::config::Config;
+use super::{Output, Pixels, Shape, Timings};
+use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::transform::Format;
 use image::codecs::gif::GifDecoder;
 use image::metadata::LoopCount;
-use image::{AnimationDecoder, DynamicImage, ImageDecoder, Limits, Rgba, RgbaImage};
+use image::{AnimationDecoder, DynamicImage, ImageDecoder, Rgba, RgbaImage};
 use std::io::Cursor;
 
 /// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest). 10 is `gif`'s own default
 /// for `from_rgba_speed`.
 pub const GIF_SPEED: i32 = 10;
+
+/// `anim=true` with the source's own format: the number of frames to keep, or `None` for a
+/// still image (or another output format), which the still path handles.
+pub fn frames_to_keep(source: &[u8], probe: &Probe, anim: bool, output: Format) -> Result<Option<u32>> {
+    if !anim || output != probe.format {
+        return Ok(None);
+    }
+    frame_count(source, probe.format)
+}
 
 /// The number of frames of an animated GIF or WebP, from the block structure only (no pixel
 /// is decoded); `None` for a still image or another format.
@@ -49,15 +58,15 @@ pub fn frame_count(bytes: &[u8], format: Format) -> Result<Option<u32>> {
 
 /// Re-encodes an animated GIF frame by frame, or serves `source` unchanged when that is not
 /// possible: animated WebP, or over the pixel or memory budget.
-pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, config: &Config, clock: &dyn Fn() -> f64) -> Result<Output> {
+pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, limits: &Limits, clock: &dyn Fn() -> f64) -> Result<Output> {
     let pixels = probe.width as u64 * probe.height as u64 * frames as u64;
     let estimated_peak = admit::estimate_animation(source.len(), (probe.width, probe.height), shape.output_size(), frames);
     let unchanged = if probe.format != Format::Gif {
         Some("animated WebP is served unchanged: there is no animated WebP encoder".to_string())
-    } else if pixels > config.anim_max_pixels {
-        let (mp, max) = (pixels.div_ceil(1_000_000), config.anim_max_pixels / 1_000_000);
+    } else if pixels > limits.anim_max_pixels {
+        let (mp, max) = (pixels.div_ceil(1_000_000), limits.anim_max_pixels / 1_000_000);
         Some(format!("animation served unchanged: {frames} frames are {mp} MP, over the {max} MP budget"))
-    } else if estimated_peak > config.memory_budget {
+    } else if estimated_peak > limits.memory_budget {
         Some(format!("animation served unchanged: it needs about {} MB", estimated_peak.div_ceil(1 << 20)))
     } else {
         None
@@ -68,7 +77,7 @@ pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, config: &
     }
 
     let t0 = clock();
-    let bytes = reencode_gif(&source, shape, config.memory_budget)?;
+    let bytes = reencode_gif(&source, shape, limits.memory_budget)?;
     let (width, height) = shape.output_size();
     // Decoding, resizing and quantising interleave frame by frame: report them as one.
     let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
@@ -77,9 +86,9 @@ pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, config: &
 
 fn reencode_gif(source: &[u8], shape: &Shape, max_alloc: u64) -> Result<Vec<u8>> {
     let mut decoder = GifDecoder::new(Cursor::new(source))?;
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(max_alloc);
-    decoder.set_limits(limits)?;
+    let mut decoding = image::Limits::default();
+    decoding.max_alloc = Some(max_alloc);
+    decoder.set_limits(decoding)?;
     let repeat = match decoder.loop_count() {
         LoopCount::Infinite => gif::Repeat::Infinite,
         LoopCount::Finite(n) => gif::Repeat::Finite(u16::try_from(n.get()).unwrap_or(u16::MAX)),
@@ -94,8 +103,8 @@ fn reencode_gif(source: &[u8], shape: &Shape, max_alloc: u64) -> Result<Vec<u8>>
         let (ms, denominator) = frame.delay().numer_denom_ms();
         let centiseconds = u16::try_from(ms / denominator.max(1) / 10).unwrap_or(u16::MAX);
         let img = DynamicImage::ImageRgba8(frame.into_buffer());
-        let r = *region.get_or_insert_with(|| shape.region_in(&img));
-        writer.push(shape.finish(img, r, None)?.into_rgba8(), centiseconds)?;
+        let r = *region.get_or_insert_with(|| super::saliency::window(&img, shape));
+        writer.push(shape.apply(Pixels { img, region: Some(r), icc: None })?.into_rgba8(), centiseconds)?;
     }
     writer.finish()?;
     Ok(out)

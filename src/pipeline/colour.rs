@@ -4,11 +4,21 @@
 //! Uses `moxcms` (pure Rust, already a dependency of `image`). A profile that does not parse or
 //! does not fit the pixels is ignored: the image is still served, as an untagged one would be.
 
+use super::{Pixels, Shape};
+use crate::error::Result;
 use image::{DynamicImage, RgbImage};
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
 /// Converts an RGB or RGBA image from `icc` to sRGB; other layouts and unusable profiles are
 /// returned unchanged.
+/// Pixel step: from the source's ICC profile to sRGB (CMYK was converted while decoding).
+pub fn step(mut p: Pixels, _shape: &Shape) -> Result<Pixels> {
+    if let Some(icc) = p.icc.take() {
+        p.img = to_srgb(p.img, &icc);
+    }
+    Ok(p)
+}
+
 pub fn to_srgb(img: DynamicImage, icc: &[u8]) -> DynamicImage {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else { return img };
     if profile.color_space != DataColorSpace::Rgb {

@@ -1,19 +1,18 @@
-//! The image pipeline, one step per module, in the order they run:
+//! The image pipeline, one step per module. [`run`] lists the steps in the order they run:
 //!
 //! 1. [`probe`]     read format, size and orientation from the header only
-//! 2. [`geometry`]  decide the output size, source region and canvas (displayed coordinates)
+//! 2. [`geometry`]  decide the output size, source region and canvas ([`Shape`])
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
 //! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain
-//! 5. [`saliency`]  for `gravity=auto`, slide the crop window to the most detailed region
-//! 6. [`resize`]    scale the region to the output size (premultiplied alpha)
-//! 7. [`orient`]    turn the small result upright (EXIF orientation, then rotate and flip)
-//! 8. [`colour`]    convert from the source's ICC profile to sRGB (CMYK already in step 4)
-//! 9. [`pad`]       place it on the background canvas (`fit=pad`)
-//! 10. [`encode`]   write JPEG / PNG / WebP / AVIF without metadata
+//! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
+//!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
+//!    [`colour`] (to sRGB), [`pad`] (`fit=pad`)
+//! 6. [`encode`]    write JPEG / PNG / WebP / AVIF without metadata
 //!
-//! [`animate`] runs steps 4–10 frame by frame for `anim=true` on an animated GIF.
+//! [`animate`] runs steps 4–5 frame by frame for `anim=true` on an animated GIF.
+//! Adding a step is one file and one line in `run` or in [`PIXEL_STEPS`].
 //!
-//! It is synchronous and owns its buffers, so the adapter runs it with no `.await` inside and
+//! It is synchronous and owns its buffers, so the flow runs it with no `.await` inside and
 //! every buffer is freed as soon as its step is over.
 
 pub mod admit;
@@ -22,7 +21,7 @@ pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
-pub mod in_flight;
+
 pub mod orient;
 pub mod pad;
 pub mod palette;
@@ -30,9 +29,9 @@ pub mod probe;
 pub mod resize;
 pub mod saliency;
 
-use crate::config::Config;
+use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
-use crate::transform::{Format, Transform};
+use crate::transform::{Accepts, Format, Transform};
 use geometry::{Canvas, Rect};
 use image::metadata::Orientation;
 use image::DynamicImage;
@@ -68,62 +67,76 @@ pub struct Host<'a> {
 }
 
 /// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
-pub fn run(source: Vec<u8>, transform: &Transform, config: &Config, host: &Host<'_>) -> Result<Output> {
+pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, host: &Host<'_>) -> Result<Output> {
     let clock = host.clock;
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
-    let quality = transform.quality.unwrap_or(config.default_quality);
+    let limits = &settings.limits;
 
     let probe = probe::probe(&source)?;
-    let shape = Shape::new(&probe, transform, config);
-    // `anim=true` with the source's own format: every frame, or the original when we cannot.
-    if transform.anim && format == probe.format {
-        if let Some(frames) = animate::frame_count(&source, probe.format)? {
-            return animate::run(source, &probe, frames, &shape, config, clock);
-        }
+    let shape = Shape::new(&probe, transform, limits);
+    if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
+        return animate::run(source, &probe, frames, &shape, limits, clock);
     }
-
-    let decode_size = admit::decode_size(&probe, shape.needed());
-    if format == Format::Avif {
-        admit::admit_avif(shape.output_size(), config.avif_max_side)?;
-    }
-    let estimated_peak = admit::estimate(&probe, source.len(), decode_size, shape.output_size(), format);
-    admit::admit(estimated_peak, config.memory_budget)?;
-    if format == Format::Webp {
-        // Transparency in the output: from the source, or from a transparent `pad` background.
-        let alpha = probe.channels % 2 == 0 || (shape.canvas.is_some() && shape.background[3] < 255);
-        admit::admit_webp(shape.output_size(), alpha, config.webp_memory_budget)?;
-    }
-
+    let admitted = admit::still(&probe, source.len(), &shape, format, limits)?;
     let t0 = clock();
-    let decode::Decoded { image: img, icc } = decode::decode(&source, &probe, decode_size, config.memory_budget)?;
+    let decoded = decode::decode(&source, &probe, admitted.decode_size, limits.memory_budget)?;
     drop(source);
     let t1 = clock();
-    let region = shape.region_in(&img);
-    let img = shape.finish(img, region, icc.as_deref())?;
+    let img = shape.apply(Pixels { img: decoded.image, region: None, icc: decoded.icc })?;
     let t2 = clock();
-    let settings = encode::Settings {
+    let quality = transform.quality.unwrap_or(settings.default_quality);
+    let encoding = encode::Settings {
         quality,
         background: shape.background,
         webp: host.webp,
-        avif_speed: config.avif_speed,
+        avif_speed: settings.avif_speed,
         progressive: transform.progressive,
     };
-    let bytes = encode::encode(&img, format, &settings)?;
+    let bytes = encode::encode(&img, format, &encoding)?;
     let t3 = clock();
 
-    Ok(Output {
-        bytes,
-        format,
-        width: img.width(),
-        height: img.height(),
-        timings: Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 },
-        estimated_peak,
-        note: None,
-    })
+    let (width, height) = (img.width(), img.height());
+    let timings = Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 };
+    Ok(Output { bytes, format, width, height, timings, estimated_peak: admitted.estimated_peak, note: None })
 }
 
-/// What happens to decoded pixels, the same for a still image and for every frame of an
-/// animation. Regions are in stored coordinates: orientation is applied to the small output only.
+/// Decoded pixels on their way through [`PIXEL_STEPS`].
+pub struct Pixels {
+    pub img: DynamicImage,
+    /// The part of `img` that is kept, once [`saliency::step`] has chosen it (an animation
+    /// chooses it on the first frame and hands it to every other frame).
+    pub region: Option<Rect>,
+    /// The ICC profile the pixels are in (`None`: sRGB).
+    pub icc: Option<Vec<u8>>,
+}
+
+/// One step on decoded pixels, reading the geometry decided before decoding.
+pub type Step = fn(Pixels, &Shape) -> Result<Pixels>;
+
+/// The steps on decoded pixels, in the order they run, for a still image and for every frame
+/// of an animation.
+pub const PIXEL_STEPS: &[(&str, Step)] =
+    &[("region", saliency::step), ("resize", resize::step), ("orient", orient::step), ("colour", colour::step), ("pad", pad::step)];
+
+/// One call from encoded bytes to encoded bytes, for tests, benches and the fuzzer: the
+/// source format is sniffed, `asked` is resolved with `settings`' defaults for a client that
+/// accepts nothing special, and WebP is `image`'s lossless encoder (libwebp lives in the worker).
+pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSettings) -> Result<Output> {
+    let format = probe::sniff(&source).unwrap_or(Format::Jpeg);
+    let resolved = asked.resolved(format, settings.output_defaults(), Accepts::default());
+    #[cfg(not(target_arch = "wasm32"))]
+    let clock = {
+        let started = std::time::Instant::now();
+        move || started.elapsed().as_secs_f64() * 1000.0
+    };
+    #[cfg(target_arch = "wasm32")]
+    let clock = || 0.0;
+    run(source, &resolved, settings, &Host { clock: &clock, webp: &encode::LosslessWebp })
+}
+
+/// What happens to decoded pixels, decided from the header before decoding: the same for a
+/// still image and for every frame of an animation. Regions are in stored coordinates:
+/// orientation is applied to the small output only.
 pub struct Shape {
     /// The part of the full-size stored image that is kept.
     region: Rect,
@@ -139,11 +152,11 @@ pub struct Shape {
 }
 
 impl Shape {
-    pub fn new(probe: &probe::Probe, transform: &Transform, config: &Config) -> Shape {
+    pub fn new(probe: &probe::Probe, transform: &Transform, limits: &Limits) -> Shape {
         let orientation = transform.orientation_after(probe.orientation);
         let turned = probe::swaps_axes(orientation);
         let shown = if turned { (probe.height, probe.width) } else { (probe.width, probe.height) };
-        let plan = geometry::plan(shown.0, shown.1, transform, config.max_width, config.max_height);
+        let plan = geometry::plan(shown.0, shown.1, transform, limits.max_width, limits.max_height);
         let stored = (probe.width as f64, probe.height as f64);
         Shape {
             region: orient::to_stored(plan.source, orientation, stored.0, stored.1),
@@ -167,28 +180,16 @@ impl Shape {
         (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height)
     }
 
-    /// The region in `img`'s pixels (the decode may be DCT-scaled), slid to the most detailed
-    /// place for `gravity=auto`.
-    pub fn region_in(&self, img: &DynamicImage) -> Rect {
-        let (kx, ky) = (img.width() as f64 / self.stored.0, img.height() as f64 / self.stored.1);
-        let region = self.region.scaled_within(kx, ky, img.width(), img.height());
-        if self.auto_crop {
-            saliency::best_window(img, region)
-        } else {
-            region
-        }
+    /// Whether the output has transparency: from the source, or from a transparent `pad`.
+    pub fn has_alpha(&self, source_channels: u8) -> bool {
+        source_channels.is_multiple_of(2) || (self.canvas.is_some() && self.background[3] < 255)
     }
 
-    /// Resize, turn upright, convert to sRGB, pad.
-    pub fn finish(&self, img: DynamicImage, region: Rect, icc: Option<&[u8]>) -> Result<DynamicImage> {
-        let mut img = resize::resize(img, region, self.out.0, self.out.1)?;
-        orient::apply(&mut img, self.orientation);
-        if let Some(icc) = icc {
-            img = colour::to_srgb(img, icc);
+    /// Runs [`PIXEL_STEPS`] in order.
+    pub fn apply(&self, mut pixels: Pixels) -> Result<DynamicImage> {
+        for (_, step) in PIXEL_STEPS {
+            pixels = step(pixels, self)?;
         }
-        if let Some(canvas) = self.canvas {
-            img = pad::pad(img, canvas, self.background);
-        }
-        Ok(img)
+        Ok(pixels.img)
     }
 }

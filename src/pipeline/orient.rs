@@ -3,10 +3,18 @@
 //! coordinates has to be mapped back to stored ones first.
 
 use super::geometry::Rect;
+use super::{Pixels, Shape};
+use crate::error::Result;
 use image::metadata::Orientation;
 use image::DynamicImage;
 
 /// Turns a resized image upright (no-op for orientation 1).
+/// Pixel step: the small result turned upright (EXIF orientation, then rotate and flip).
+pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
+    apply(&mut p.img, shape.orientation);
+    Ok(p)
+}
+
 pub fn apply(img: &mut DynamicImage, o: Orientation) {
     img.apply_orientation(o);
 }

@@ -2,7 +2,17 @@
 //! background colour (which may be transparent for PNG and WebP).
 
 use super::geometry::Canvas;
+use super::{Pixels, Shape};
+use crate::error::Result;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
+
+/// Pixel step: for `fit=pad`, the image placed on its canvas.
+pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
+    if let Some(canvas) = shape.canvas {
+        p.img = pad(p.img, canvas, shape.background);
+    }
+    Ok(p)
+}
 
 pub fn pad(img: DynamicImage, canvas: Canvas, background: [u8; 4]) -> DynamicImage {
     let mut out = RgbaImage::from_pixel(canvas.width, canvas.height, Rgba(background));

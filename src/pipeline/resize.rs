@@ -6,6 +6,7 @@
 //! Lanczos ringing next to alpha≈0). The divide touches only the small output, so this costs little.
 
 use super::geometry::Rect;
+use super::{Pixels, Shape};
 use crate::error::{Error, Result};
 use fast_image_resize::images::TypedImage;
 use fast_image_resize::pixels::{U8x2, U8x3, U8x4, U8};
@@ -17,6 +18,13 @@ use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 /// Every call names its pixel type (fir's `*_typed` API) instead of handing fir a
 /// `DynamicImage`: fir's dynamic dispatch links its 16-bit and float code, including a 512 KB
 /// table for 16-bit alpha, into the worker, and our pixels are always 8-bit by now (`decode`).
+/// Pixel step: the crop window scaled to the output size.
+pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
+    let region = p.region.unwrap_or_else(|| super::saliency::window(&p.img, shape));
+    p.img = resize(p.img, region, shape.out.0, shape.out.1)?;
+    Ok(p)
+}
+
 pub fn resize(src: DynamicImage, region: Rect, width: u32, height: u32) -> Result<DynamicImage> {
     let whole = region == Rect { left: 0.0, top: 0.0, width: src.width() as f64, height: src.height() as f64 };
     if whole && (width, height) == (src.width(), src.height()) {

@@ -4,9 +4,32 @@
 //! cut before the subject. Sampled on a grid of at most ~256 points a side: cheap next to the resize.
 
 use super::geometry::Rect;
+use super::{Pixels, Shape};
+use crate::error::Result;
 use image::DynamicImage;
 
 /// Moves `window` (decoded pixels) along whichever axis it is narrower than the image.
+/// Pixel step: where the crop window sits in the decoded pixels (the decode may be DCT-scaled),
+/// slid to the most detailed place for `gravity=auto`. An animation hands every frame the first
+/// frame's window, so the picture does not jump.
+pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
+    if p.region.is_none() {
+        p.region = Some(window(&p.img, shape));
+    }
+    Ok(p)
+}
+
+/// The crop window in `img`'s pixels.
+pub fn window(img: &DynamicImage, shape: &Shape) -> Rect {
+    let (kx, ky) = (img.width() as f64 / shape.stored.0, img.height() as f64 / shape.stored.1);
+    let region = shape.region.scaled_within(kx, ky, img.width(), img.height());
+    if shape.auto_crop {
+        best_window(img, region)
+    } else {
+        region
+    }
+}
+
 pub fn best_window(img: &DynamicImage, window: Rect) -> Rect {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let channels = img.color().channel_count() as usize;

@@ -1,6 +1,6 @@
 //! Validation of R2 keys taken from URL paths: a key names one original and nothing else.
 
-use crate::config::Config;
+use crate::config::UrlSettings;
 use crate::error::{Error, Result};
 use percent_encoding::percent_decode_str;
 
@@ -9,7 +9,7 @@ const MAX_KEY_BYTES: usize = 1024;
 
 /// Decodes a URL path into an original's key, refusing anything that could escape the
 /// originals (`..`, empty segments, backslashes, control characters) or reach the variants.
-pub fn decode_key(path: &str, config: &Config) -> Result<String> {
+pub fn decode_key(path: &str, settings: &UrlSettings) -> Result<String> {
     let raw = path.strip_prefix('/').unwrap_or(path);
     let key = percent_decode_str(raw).decode_utf8().map_err(|_| Error::bad_request("the path is not valid UTF-8"))?.into_owned();
     if key.is_empty() {
@@ -24,7 +24,7 @@ pub fn decode_key(path: &str, config: &Config) -> Result<String> {
     if key.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
         return Err(Error::bad_request("keys may not contain empty, '.' or '..' segments"));
     }
-    if key.starts_with(&config.variant_prefix) {
+    if key.starts_with(&settings.variant_prefix) {
         return Err(Error::bad_request("persisted variants are not addressable directly"));
     }
     Ok(key)
@@ -35,7 +35,7 @@ mod tests {
     use super::*;
 
     fn key(p: &str) -> Result<String> {
-        decode_key(p, &Config::default())
+        decode_key(p, &UrlSettings::default())
     }
 
     #[test]

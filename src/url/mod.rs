@@ -18,17 +18,16 @@ mod key;
 mod options;
 mod query;
 mod segment;
-mod size;
+
 mod suffix;
 
-use crate::config::Config;
+use crate::config::UrlSettings;
 use crate::error::Result;
 use crate::transform::Transform;
 use options::{Builder, Vocabulary};
 
 pub use key::decode_key;
 pub use query::Signature;
-pub use size::SizeSpec;
 
 /// What a URL asks for: an original, and what to do to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,27 +48,27 @@ pub struct Parsed {
 }
 
 /// Parses `path` (as sent, percent-encoded, with its leading `/`) and the raw `query`.
-pub fn parse(path: &str, query: Option<&str>, config: &Config) -> Result<Parsed> {
-    let grammars = config.grammars;
+pub fn parse(path: &str, query: Option<&str>, settings: &UrlSettings) -> Result<Parsed> {
+    let grammars = settings.grammars;
     let (pairs, signature) = query::split(path, query.unwrap_or(""))?;
     let vocabulary = Vocabulary { transform: grammars.query, presets: grammars.size };
 
     if grammars.cloudflare {
         if let Some(rest) = path.strip_prefix(cloudflare::PREFIX) {
-            return Ok(Parsed { request: cloudflare::parse(rest, &pairs, config)?, literal: None, signature });
+            return Ok(Parsed { request: cloudflare::parse(rest, &pairs, settings)?, literal: None, signature });
         }
     }
 
-    let key = decode_key(path, config)?;
-    let literal = ImageRequest { transform: query::apply(&pairs, Builder::new(config), vocabulary)?, key };
+    let key = decode_key(path, settings)?;
+    let literal = ImageRequest { transform: query::apply(&pairs, Builder::new(settings), vocabulary)?, key };
     let path_size = None
         .or_else(|| grammars.segment.then(|| segment::parse(&literal.key)).flatten())
         .or_else(|| grammars.suffix.then(|| suffix::parse_size(&literal.key)).flatten())
-        .or_else(|| grammars.named.then(|| suffix::parse_named(&literal.key, config)).flatten());
+        .or_else(|| grammars.named.then(|| suffix::parse_named(&literal.key, settings)).flatten());
     let Some((original, size)) = path_size else {
         return Ok(Parsed { request: literal, literal: None, signature });
     };
-    match query::apply(&pairs, Builder::with_path_size(config, size), vocabulary) {
+    match query::apply(&pairs, Builder::with_path_size(settings, size), vocabulary) {
         Ok(transform) => Ok(Parsed { request: ImageRequest { key: original, transform }, literal: Some(literal), signature }),
         // The query contradicts the path's size (`cat-200x200.jpg?w=50`): only the literal reading stands.
         Err(_) => Ok(Parsed { request: literal, literal: None, signature }),
@@ -81,16 +80,16 @@ mod tests {
     use super::*;
     use crate::config::Grammars;
 
-    fn parse_with(url: &str, config: &Config) -> Result<Parsed> {
+    fn parse_with(url: &str, settings: &UrlSettings) -> Result<Parsed> {
         let (path, query) = match url.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (url, None),
         };
-        parse(path, query, config)
+        parse(path, query, settings)
     }
 
     fn read(url: &str) -> (String, String) {
-        let p = parse_with(url, &Config::default()).unwrap_or_else(|e| panic!("{url}: {e}"));
+        let p = parse_with(url, &UrlSettings::default()).unwrap_or_else(|e| panic!("{url}: {e}"));
         (p.request.key, p.request.transform.canonical())
     }
 
@@ -146,18 +145,18 @@ mod tests {
 
     #[test]
     fn path_grammars_keep_the_literal_reading() {
-        let p = parse_with("/shop/cat-200x200.jpg?format=webp", &Config::default()).unwrap();
+        let p = parse_with("/shop/cat-200x200.jpg?format=webp", &UrlSettings::default()).unwrap();
         let literal = p.literal.unwrap();
         assert_eq!((literal.key.as_str(), literal.transform.canonical().as_str()), ("shop/cat-200x200.jpg", "f=webp"));
-        assert_eq!(parse_with("/shop/cat.jpg?w=5", &Config::default()).unwrap().literal, None);
+        assert_eq!(parse_with("/shop/cat.jpg?w=5", &UrlSettings::default()).unwrap().literal, None);
         // A query that contradicts the path size leaves only the literal reading.
-        let p = parse_with("/cat-200x200.jpg?w=50", &Config::default()).unwrap();
+        let p = parse_with("/cat-200x200.jpg?w=50", &UrlSettings::default()).unwrap();
         assert_eq!((p.request.key.as_str(), p.literal), ("cat-200x200.jpg", None));
     }
 
     #[test]
     fn switched_off_grammars_do_not_match() {
-        let only_query = Config { grammars: Grammars { query: true, ..Grammars::NONE }, ..Config::default() };
+        let only_query = UrlSettings { grammars: Grammars { query: true, ..Grammars::NONE }, ..UrlSettings::default() };
         for url in ["/shop/cat-200x200.jpg", "/p/640w/img.jpg", "/images/test-md.png"] {
             let p = parse_with(url, &only_query).unwrap();
             assert_eq!((p.request.key.as_str(), p.request.transform.is_identity()), (&url[1..], true), "{url}");
@@ -165,7 +164,7 @@ mod tests {
         assert_eq!(parse_with("/kitty.jpg?size=S", &only_query).unwrap_err().status(), 400);
         // With the cloudflare grammar off, /cdn-cgi/image/... is just a (strange) key.
         assert_eq!(parse_with("/cdn-cgi/image/width=400/cat.jpg", &only_query).unwrap().request.key, "cdn-cgi/image/width=400/cat.jpg");
-        let only_paths = Config { grammars: Grammars { suffix: true, ..Grammars::NONE }, ..Config::default() };
+        let only_paths = UrlSettings { grammars: Grammars { suffix: true, ..Grammars::NONE }, ..UrlSettings::default() };
         assert!(parse_with("/cat.jpg?w=100", &only_paths).unwrap_err().message().contains("switched off"));
     }
 
@@ -186,7 +185,7 @@ mod tests {
             "/_variants/c.jpg",
             "/c.jpg?exp=tomorrow",
         ] {
-            assert_eq!(parse_with(url, &Config::default()).map(|p| p.request).unwrap_err().status(), 400, "{url}");
+            assert_eq!(parse_with(url, &UrlSettings::default()).map(|p| p.request).unwrap_err().status(), 400, "{url}");
         }
     }
 }

@@ -3,10 +3,9 @@
 //! Strict on purpose: an unknown, repeated or out-of-range option is a 400 naming the option,
 //! because silently ignoring it would create cache entries nobody asked for.
 
-use super::size::SizeSpec;
-use crate::config::Config;
+use crate::config::UrlSettings;
 use crate::error::{Error, Result};
-use crate::transform::{Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform};
+use crate::transform::{Fit, Flip, Format, FormatChoice, Gravity, Names, SizePreset, SizeSpec, Transform};
 
 /// Bounds the work spent on hostile URLs (thousands of parameters).
 pub const MAX_OPTIONS: usize = 16;
@@ -20,60 +19,128 @@ pub struct Vocabulary {
     pub presets: bool,
 }
 
+/// Every option a URL may name. Its canonical name (the first in [`Opt::NAMES`]) is what error
+/// messages say; the short aliases are Cloudflare's and imgproxy's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Width,
+    Height,
+    Quality,
+    Format,
+    Gravity,
+    Fit,
+    Dpr,
+    Background,
+    Rotate,
+    Flip,
+    Anim,
+    Size,
+    ToWebp,
+}
+
+impl Opt {
+    const NAMES: Names<Opt> = Names {
+        table: &[
+            ("width", Opt::Width),
+            ("w", Opt::Width),
+            ("height", Opt::Height),
+            ("h", Opt::Height),
+            ("fit", Opt::Fit),
+            ("gravity", Opt::Gravity),
+            ("g", Opt::Gravity),
+            ("quality", Opt::Quality),
+            ("q", Opt::Quality),
+            ("format", Opt::Format),
+            ("f", Opt::Format),
+            ("dpr", Opt::Dpr),
+            ("background", Opt::Background),
+            ("rotate", Opt::Rotate),
+            ("flip", Opt::Flip),
+            ("anim", Opt::Anim),
+            ("size", Opt::Size),
+            ("to_webp", Opt::ToWebp),
+        ],
+    };
+
+    fn name(self) -> &'static str {
+        Opt::NAMES.name(self).unwrap_or("?")
+    }
+
+    /// `size` and `to_webp` belong to the preset query; everything else to the transform vocabulary.
+    fn is_preset(self) -> bool {
+        matches!(self, Opt::Size | Opt::ToWebp)
+    }
+
+    fn allowed(self, v: Vocabulary) -> bool {
+        if self.is_preset() {
+            v.presets
+        } else {
+            v.transform
+        }
+    }
+
+    /// The canonical names a vocabulary knows, for the "unknown option" message.
+    fn known(v: Vocabulary) -> String {
+        let names = Opt::NAMES.list();
+        names.split(", ").filter(|n| Opt::NAMES.parse(n).is_some_and(|o| o.allowed(v))).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// Collects options, then checks them as a whole in [`Builder::finish`].
 pub struct Builder<'c> {
-    config: &'c Config,
+    settings: &'c UrlSettings,
     t: Transform,
     dpr: Option<f64>,
-    seen: Vec<&'static str>,
+    seen: Vec<Opt>,
     /// The size came from the path (`cat-200x200.jpg`); the options may not set it again.
     size_from_path: bool,
 }
 
 impl<'c> Builder<'c> {
-    pub fn new(config: &'c Config) -> Self {
-        Builder { config, t: Transform::default(), dpr: None, seen: Vec::new(), size_from_path: false }
+    pub fn new(settings: &'c UrlSettings) -> Self {
+        Builder { settings, t: Transform::default(), dpr: None, seen: Vec::new(), size_from_path: false }
     }
 
     /// Starts from a size given by a path grammar.
-    pub fn with_path_size(config: &'c Config, size: SizeSpec) -> Self {
-        let mut b = Builder::new(config);
+    pub fn with_path_size(settings: &'c UrlSettings, size: SizeSpec) -> Self {
+        let mut b = Builder::new(settings);
         size.apply_to(&mut b.t);
         b.size_from_path = true;
         b
     }
 
     pub fn set(&mut self, name: &str, value: &str, vocabulary: Vocabulary) -> Result<()> {
-        let option = canonical_name(name, vocabulary).ok_or_else(|| unknown(name, vocabulary))?;
+        let option = Opt::NAMES.parse(name).filter(|o| o.allowed(vocabulary)).ok_or_else(|| unknown(name, vocabulary))?;
+        let label = option.name();
         if self.seen.contains(&option) {
-            return Err(Error::bad_request(format!("option '{option}' is given more than once")));
+            return Err(Error::bad_request(format!("option '{label}' is given more than once")));
         }
         if self.seen.len() >= MAX_OPTIONS {
             return Err(Error::bad_request(format!("at most {MAX_OPTIONS} options")));
         }
         self.seen.push(option);
-        if self.size_from_path && matches!(option, "width" | "height" | "size") {
-            return Err(Error::bad_request(format!("'{option}' conflicts with the size already given in the path")));
+        if self.size_from_path && matches!(option, Opt::Width | Opt::Height | Opt::Size) {
+            return Err(Error::bad_request(format!("'{label}' conflicts with the size already given in the path")));
         }
-        let c = self.config;
+        let s = self.settings;
         let t = &mut self.t;
         match option {
-            "width" => t.width = Some(whole(option, value, 1, c.max_width)?),
-            "height" => t.height = Some(whole(option, value, 1, c.max_height)?),
-            "quality" => t.quality = Some(whole(option, value, 1, 100)? as u8),
-            "fit" => t.fit = Fit::parse(value).ok_or_else(|| one_of(option, Fit::NAMES))?,
-            "gravity" => t.gravity = Gravity::parse(value).ok_or_else(|| one_of(option, Gravity::NAMES))?,
-            "format" => t.format = Some(FormatChoice::parse(value).ok_or_else(|| one_of(option, FormatChoice::NAMES))?),
-            "dpr" => self.dpr = Some(dpr(value)?),
-            "background" => t.background = Some(colour(value)?),
-            "rotate" => {
-                let degrees = whole(option, value, 0, 270).ok().filter(|d| d % 90 == 0).ok_or_else(|| one_of(option, "0, 90, 180, 270"))?;
+            Opt::Width => t.width = Some(whole(label, value, 1, s.max_width)?),
+            Opt::Height => t.height = Some(whole(label, value, 1, s.max_height)?),
+            Opt::Quality => t.quality = Some(whole(label, value, 1, 100)? as u8),
+            Opt::Fit => t.fit = Fit::parse(value).ok_or_else(|| one_of(label, &Fit::NAMES.list()))?,
+            Opt::Gravity => t.gravity = Gravity::parse(value).ok_or_else(|| one_of(label, &Gravity::expected()))?,
+            Opt::Format => t.format = Some(FormatChoice::parse(value).ok_or_else(|| one_of(label, &FormatChoice::NAMES.list()))?),
+            Opt::Dpr => self.dpr = Some(dpr(value)?),
+            Opt::Background => t.background = Some(colour(value)?),
+            Opt::Rotate => {
+                let degrees = whole(label, value, 0, 270).ok().filter(|d| d % 90 == 0).ok_or_else(|| one_of(label, "0, 90, 180, 270"))?;
                 t.turn.quarters = (degrees / 90) as u8;
             }
-            "flip" => t.turn.flip = Flip::parse(value).ok_or_else(|| one_of(option, "h, v, hv"))?,
-            "anim" => t.anim = flag(option, value)?,
-            "size" => t.size = Some(SizePreset::parse(value).ok_or_else(|| one_of(option, SizePreset::NAMES))?),
-            "to_webp" => match value {
+            Opt::Flip => t.turn.flip = Flip::parse(value).ok_or_else(|| one_of(label, "h, v, hv"))?,
+            Opt::Anim => t.anim = flag(label, value)?,
+            Opt::Size => t.size = Some(SizePreset::parse(value).ok_or_else(|| one_of(label, &SizePreset::NAMES.list()))?),
+            Opt::ToWebp => match value {
                 "1" | "true" => {
                     if t.format.is_some_and(|f| f != FormatChoice::Is(Format::Webp)) {
                         return Err(Error::bad_request("to_webp conflicts with format"));
@@ -81,11 +148,10 @@ impl<'c> Builder<'c> {
                     t.format = Some(FormatChoice::Is(Format::Webp));
                 }
                 "0" | "false" => {}
-                _ => return Err(one_of(option, "1 or 0")),
+                _ => return Err(one_of(label, "1 or 0")),
             },
-            _ => unreachable!("canonical_name returns only the names matched above"),
         }
-        if (option == "format" && self.seen.contains(&"to_webp")) && self.t.format != Some(FormatChoice::Is(Format::Webp)) {
+        if option == Opt::Format && self.seen.contains(&Opt::ToWebp) && self.t.format != Some(FormatChoice::Is(Format::Webp)) {
             return Err(Error::bad_request("to_webp conflicts with format"));
         }
         Ok(())
@@ -98,61 +164,29 @@ impl<'c> Builder<'c> {
             return Err(Error::bad_request("size= cannot be combined with width or height"));
         }
         // Sizes from the path (`cat-99999x99999.jpg`) are held to the same maximum as options.
-        let (max_w, max_h) = (self.config.max_width, self.config.max_height);
+        let (max_w, max_h) = (self.settings.max_width, self.settings.max_height);
         if t.width.is_some_and(|w| w > max_w) || t.height.is_some_and(|h| h > max_h) {
             return Err(Error::bad_request(format!("the size is over the maximum of {max_w}×{max_h}")));
         }
         if let Some(dpr) = self.dpr {
-            t.width = scaled("width", t.width, dpr, self.config.max_width)?;
-            t.height = scaled("height", t.height, dpr, self.config.max_height)?;
+            t.width = scaled("width", t.width, dpr, max_w)?;
+            t.height = scaled("height", t.height, dpr, max_h)?;
         }
         // `AUTO_FORMAT`: a transform that names no format negotiates one. Plain originals stay originals.
-        if self.config.auto_format && t.format.is_none() && !t.is_identity() {
+        if self.settings.auto_format && t.format.is_none() && !t.is_identity() {
             t.format = Some(FormatChoice::Auto);
         }
         Ok(t.normalized())
     }
 }
 
-fn canonical_name(name: &str, v: Vocabulary) -> Option<&'static str> {
-    let transform = match name {
-        "width" | "w" => "width",
-        "height" | "h" => "height",
-        "quality" | "q" => "quality",
-        "format" | "f" => "format",
-        "gravity" | "g" => "gravity",
-        "fit" => "fit",
-        "dpr" => "dpr",
-        "background" => "background",
-        "rotate" => "rotate",
-        "flip" => "flip",
-        "anim" => "anim",
-        _ => "",
-    };
-    if !transform.is_empty() {
-        return v.transform.then_some(transform);
-    }
-    let preset = match name {
-        "size" => "size",
-        "to_webp" => "to_webp",
-        _ => return None,
-    };
-    v.presets.then_some(preset)
-}
-
 fn unknown(name: &str, v: Vocabulary) -> Error {
-    let mut known = Vec::new();
-    if v.transform {
-        known.push("width, height, fit, gravity, quality, format, dpr, background, rotate, flip, anim");
-    }
-    if v.presets {
-        known.push("size, to_webp");
-    }
     let short: String = name.chars().take(32).collect();
+    let known = Opt::known(v);
     if known.is_empty() {
         Error::bad_request(format!("unknown option '{short}': options are switched off here"))
     } else {
-        Error::bad_request(format!("unknown option '{short}' (known: {})", known.join(", ")))
+        Error::bad_request(format!("unknown option '{short}' (known: {known})"))
     }
 }
 
@@ -214,7 +248,7 @@ mod tests {
     const ALL: Vocabulary = Vocabulary { transform: true, presets: true };
 
     fn build(pairs: &[(&str, &str)]) -> Result<Transform> {
-        let config = Config::default();
+        let config = UrlSettings::default();
         let mut b = Builder::new(&config);
         for (n, v) in pairs {
             b.set(n, v, ALL)?;
@@ -284,7 +318,7 @@ mod tests {
 
     #[test]
     fn auto_format_negotiates_transforms_that_name_no_format() {
-        let config = Config { auto_format: true, ..Config::default() };
+        let config = UrlSettings { auto_format: true, ..UrlSettings::default() };
         let finish = |pairs: &[(&str, &str)]| {
             let mut b = Builder::new(&config);
             pairs.iter().for_each(|(n, v)| b.set(n, v, ALL).unwrap());
@@ -297,7 +331,7 @@ mod tests {
 
     #[test]
     fn a_path_size_cannot_be_set_again() {
-        let config = Config::default();
+        let config = UrlSettings::default();
         let mut b = Builder::with_path_size(&config, SizeSpec::parse("200x200", false).unwrap());
         b.set("format", "webp", ALL).unwrap();
         assert_eq!(b.finish().unwrap().canonical(), "w=200,h=200,fit=cover,f=webp");
@@ -309,7 +343,7 @@ mod tests {
 
     #[test]
     fn switched_off_vocabularies_are_unknown() {
-        let config = Config::default();
+        let config = UrlSettings::default();
         let mut b = Builder::new(&config);
         let e = b.set("size", "L", Vocabulary { transform: true, presets: false }).unwrap_err();
         assert!(e.message().contains("unknown option 'size'"), "{e}");

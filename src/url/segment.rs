@@ -1,7 +1,7 @@
 //! A size segment just before the file name: `/produs_227613/360x270/img.jpg` → key
 //! `produs_227613/img.jpg`; also `/100x100/img.jpg`, `/p/640w/img.jpg`, `/p/480h/img.jpg`.
 
-use super::size::SizeSpec;
+use crate::transform::SizeSpec;
 
 /// Returns the original's key and the size, when the second-to-last segment is a size token.
 pub fn parse(key: &str) -> Option<(String, SizeSpec)> {

@@ -1,8 +1,8 @@
 //! Size and preset suffixes on the file name: `cat-200x200.jpg`, `cat-640w.jpg`, `cat-480h.jpg`
 //! (size tokens) and `test-md.png` (named presets from `PRESETS`) → `cat.jpg`, `test.png`.
 
-use super::size::SizeSpec;
-use crate::config::Config;
+use crate::config::UrlSettings;
+use crate::transform::SizeSpec;
 
 /// `name-token.ext` → (`name.ext` with its directory, `token`).
 fn split(key: &str) -> Option<(String, &str)> {
@@ -29,9 +29,9 @@ pub fn parse_size(key: &str) -> Option<(String, SizeSpec)> {
 }
 
 /// `test-md.png`, with `md` one of the configured presets.
-pub fn parse_named(key: &str, config: &Config) -> Option<(String, SizeSpec)> {
+pub fn parse_named(key: &str, settings: &UrlSettings) -> Option<(String, SizeSpec)> {
     let (original, token) = split(key)?;
-    let (_, size) = config.presets.iter().find(|(name, _)| name == token)?;
+    let (_, size) = settings.presets.iter().find(|(name, _)| name == token)?;
     Some((original, *size))
 }
 
@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn named_presets() {
-        let c = Config::default();
+        let c = UrlSettings::default();
         assert_eq!(parse_named("images/test-md.png", &c).map(|(k, s)| (k, s.to_string())), Some(("images/test.png".into(), "640w".into())));
         assert_eq!(parse_named("x-xl.jpg", &c).unwrap().1.to_string(), "1920w");
         assert_eq!(parse_named("x-huge.jpg", &c), None);

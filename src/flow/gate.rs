@@ -4,7 +4,47 @@
 //! isolate admits originals up to a byte budget; above it a request waits briefly, then gets
 //! a 503 with `Retry-After` (another isolate or a moment later will do), never a crash.
 
-use crate::error::Error;
+use super::ports::Clock;
+use crate::config::Limits;
+use crate::error::{Error, Result};
+use std::cell::RefCell;
+
+/// One isolate's gate: the originals it is reading and resizing now.
+#[derive(Debug, Default)]
+pub struct Gate(RefCell<InFlight>);
+
+/// A share of the gate's budget, given back when dropped (also on errors and panics).
+pub struct Slot<'g> {
+    gate: &'g Gate,
+    size: u64,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.gate.0.borrow_mut().give_back(self.size);
+    }
+}
+
+impl Gate {
+    /// Waits up to `IN_FLIGHT_WAIT_MS` for room to read and resize an original of `size` bytes,
+    /// then answers 503.
+    pub async fn take(&self, size: u64, limits: &Limits, clock: &dyn Clock) -> Result<Slot<'_>> {
+        let deadline = clock.now_ms() + limits.in_flight_wait_ms as f64;
+        loop {
+            if self.0.borrow_mut().try_take(size, limits.in_flight_budget) {
+                return Ok(Slot { gate: self, size });
+            }
+            if clock.now_ms() >= deadline {
+                return Err(busy(*self.0.borrow(), limits.in_flight_budget));
+            }
+            clock.sleep(25).await;
+        }
+    }
+
+    pub fn in_flight(&self) -> InFlight {
+        *self.0.borrow()
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct InFlight {

@@ -1,7 +1,67 @@
-//! Size tokens shared by the path grammars, presets and allow-lists: `WxH` (fill the box
-//! exactly: cover, centred), `Nw` (width N), `Nh` (height N), and a bare `N` (width N).
+//! Sizes named rather than given: orientation-aware presets (`?size=L`) and the size tokens of
+//! the path grammars, named presets and allow-lists (`WxH`, `Nw`, `Nh`). Below both `config`
+//! (which reads them from variables) and `url` (which reads them from paths).
 
-use crate::transform::{Fit, Transform};
+use super::names::Names;
+use super::{Fit, Transform};
+
+/// Orientation-aware size presets (`?size=L`): the box depends on whether the original is wide
+/// or tall, and the image fits inside it without enlarging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizePreset {
+    L,
+    M,
+    S,
+    XS,
+    SL,
+    SM,
+    SS,
+    SXS,
+}
+
+impl SizePreset {
+    pub const NAMES: Names<SizePreset> = Names {
+        table: &[
+            ("L", SizePreset::L),
+            ("M", SizePreset::M),
+            ("S", SizePreset::S),
+            ("XS", SizePreset::XS),
+            ("SL", SizePreset::SL),
+            ("SM", SizePreset::SM),
+            ("SS", SizePreset::SS),
+            ("SXS", SizePreset::SXS),
+        ],
+    };
+
+    /// Case-insensitive: `size=l` is `L`.
+    pub fn parse(s: &str) -> Option<SizePreset> {
+        SizePreset::NAMES.parse(&s.to_ascii_uppercase())
+    }
+
+    pub fn name(self) -> &'static str {
+        SizePreset::NAMES.name(self).unwrap_or("L")
+    }
+
+    /// The box for a `w`×`h` (displayed) original: landscape boxes for wide images, the same
+    /// boxes turned for tall ones; the square presets are square.
+    pub fn box_for(self, w: u32, h: u32) -> (u32, u32) {
+        let (long, short) = match self {
+            SizePreset::L => (1280, 720),
+            SizePreset::M => (1200, 628),
+            SizePreset::S => (854, 480),
+            SizePreset::XS => (427, 240),
+            SizePreset::SL => (1080, 1080),
+            SizePreset::SM => (540, 540),
+            SizePreset::SS => (360, 360),
+            SizePreset::SXS => (180, 180),
+        };
+        if h > w {
+            (short, long)
+        } else {
+            (long, short)
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SizeSpec {
@@ -61,6 +121,16 @@ impl std::fmt::Display for SizeSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_presets_turn_with_the_original() {
+        assert_eq!(SizePreset::L.box_for(4000, 3000), (1280, 720));
+        assert_eq!(SizePreset::L.box_for(3000, 4000), (720, 1280));
+        assert_eq!(SizePreset::SM.box_for(3000, 4000), (540, 540));
+        for (name, preset) in SizePreset::NAMES.table {
+            assert_eq!((SizePreset::parse(&name.to_ascii_lowercase()), preset.name()), (Some(*preset), *name));
+        }
+    }
 
     #[test]
     fn parses_every_token_form() {

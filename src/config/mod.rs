@@ -1,0 +1,216 @@
+//! Service configuration, read from `wrangler.toml` `[vars]` (and secrets) through a lookup
+//! function so the core never sees the `worker` crate. Every variable has a safe default.
+//!
+//! It is cut into the settings each part reads, so each part gets only what it needs: `url`
+//! its grammars and limits, `policy` sizes, extensions and signing keys, `pipeline` its budgets
+//! and encoder defaults (never a signing key), the flow its HTTP settings.
+
+mod read;
+
+use crate::transform::{Defaults, SizeSpec};
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub url: UrlSettings,
+    pub policy: PolicySettings,
+    pub pipeline: PipelineSettings,
+    pub http: HttpSettings,
+}
+
+/// What the URL grammars read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UrlSettings {
+    pub grammars: Grammars,
+    /// Largest width and height a URL may ask for (a larger one is refused, not clamped).
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Named variants (`img-md.png`), in the order given.
+    pub presets: Vec<(String, SizeSpec)>,
+    /// `AUTO_FORMAT`: transforms that name no format are negotiated as `format=auto`.
+    pub auto_format: bool,
+    /// R2 key prefix of persisted variants: never addressable by a URL.
+    pub variant_prefix: String,
+}
+
+/// What a URL may ask for, beyond what it can say (`policy`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySettings {
+    pub size_policy: SizePolicy,
+    pub allowed_sizes: Vec<SizeSpec>,
+    /// Lower-case extensions of originals that may be transformed.
+    pub allowed_extensions: Vec<String>,
+    pub signing: Option<Signing>,
+}
+
+/// What the pipeline reads: encoder defaults and its limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineSettings {
+    /// Encoder quality when the URL gives none (1..=100).
+    pub default_quality: u8,
+    /// `JPEG_PROGRESSIVE`: write progressive JPEGs (measured 4–15% larger with jpeg-encoder).
+    pub progressive_jpeg: bool,
+    /// rav1e speed for AVIF (1 slowest … 10 fastest).
+    pub avif_speed: u8,
+    pub limits: Limits,
+}
+
+/// Every budget in one place: what admission control refuses (413) and what the in-flight
+/// gate waits for (503), both in bytes of this isolate's 128 MB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest output width and height (the same variables as [`UrlSettings`]'s maximum).
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Peak memory one transform may use (the isolate has 128 MB for everything).
+    pub memory_budget: u64,
+    /// Peak memory of the WebP encoder's own wasm instance.
+    pub webp_memory_budget: u64,
+    /// Largest side of an AVIF output.
+    pub avif_max_side: u32,
+    /// `anim=true`: most pixels (canvas × frames) an animation may have to be re-encoded;
+    /// a larger one is served unchanged.
+    pub anim_max_pixels: u64,
+    /// Bytes of originals one isolate reads and resizes at once (`IN_FLIGHT_BUDGET_MB`).
+    pub in_flight_budget: u64,
+    /// How long a request waits for that budget before a 503 (`IN_FLIGHT_WAIT_MS`).
+    pub in_flight_wait_ms: u32,
+}
+
+/// What the request flow reads for its answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSettings {
+    /// `Cache-Control` of transformed responses.
+    pub cache_control: String,
+    /// Seconds a 404 may be cached (`NOT_FOUND_TTL`; 0: never).
+    pub not_found_ttl: u32,
+    /// Seconds a 400, 413, 415 or 422 may be cached (`ERROR_TTL`; 0: never).
+    pub error_ttl: u32,
+    /// `format=auto` may pick AVIF for clients that accept it.
+    pub auto_avif: bool,
+    /// `ON_ERROR=original`: an original we cannot transform (AVIF, TIFF, HEIC…) is served as
+    /// stored, with an `x-resize-error` header, instead of a 415.
+    pub on_error_original: bool,
+    /// `DEBUG_HEADERS=true`: every response reports the isolate's wasm memory in `x-memory`.
+    pub debug_headers: bool,
+}
+
+/// The URL grammars, each of which can be switched off with `GRAMMARS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grammars {
+    /// `?width=&height=&fit=…` (Cloudflare's option names and aliases).
+    pub query: bool,
+    /// `/cdn-cgi/image/width=400,fit=cover/key`.
+    pub cloudflare: bool,
+    /// `key-200x200.jpg`, `key-640w.jpg`, `key-480h.jpg`.
+    pub suffix: bool,
+    /// `/prefix/360x270/img.jpg`.
+    pub segment: bool,
+    /// `img-md.png` (named presets).
+    pub named: bool,
+    /// `?size=L&to_webp=1`.
+    pub size: bool,
+}
+
+impl Grammars {
+    pub const ALL: Grammars = Grammars { query: true, cloudflare: true, suffix: true, segment: true, named: true, size: true };
+    pub const NONE: Grammars = Grammars { query: false, cloudflare: false, suffix: false, segment: false, named: false, size: false };
+}
+
+/// Which sizes a URL may ask for (`SIZE_POLICY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SizePolicy {
+    /// Any size up to the maximum.
+    #[default]
+    Any,
+    /// Only the sizes in `ALLOWED_SIZES`, the named presets and the `size=` presets.
+    AllowList,
+    /// Only the named presets and the `size=` presets.
+    Presets,
+}
+
+/// Signed URLs: on when `SIGNING_KEY` is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signing {
+    /// The current key first, then `SIGNING_KEY_PREVIOUS` during a rotation.
+    pub keys: Vec<Vec<u8>>,
+    /// `REQUIRE_SIGNATURE` (default true): originals need a signature too; false lets
+    /// unsigned requests for untransformed originals through.
+    pub originals_too: bool,
+}
+
+impl std::fmt::Debug for Signing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        write!(f, "Signing {{ keys: {}, originals_too: {} }}", self.keys.len(), self.originals_too)
+    }
+}
+
+const DEFAULT_PRESETS: &str = "sm=320,md=640,lg=1280,xl=1920";
+const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp";
+const DEFAULT_VARIANT_PREFIX: &str = "_variants/";
+
+impl Default for UrlSettings {
+    fn default() -> Self {
+        UrlSettings {
+            grammars: Grammars::ALL,
+            max_width: Limits::default().max_width,
+            max_height: Limits::default().max_height,
+            presets: read::parse_presets(DEFAULT_PRESETS).expect("valid defaults"),
+            auto_format: false,
+            variant_prefix: DEFAULT_VARIANT_PREFIX.into(),
+        }
+    }
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings { default_quality: 80, progressive_jpeg: false, avif_speed: 10, limits: Limits::default() }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_width: 4096,
+            max_height: 4096,
+            memory_budget: 64 * 1024 * 1024,
+            webp_memory_budget: 48 * 1024 * 1024,
+            avif_max_side: 1200,
+            // Cloudflare's and imgproxy's limit for animations: 50 MP summed over the frames.
+            anim_max_pixels: 50_000_000,
+            in_flight_budget: 32 * 1024 * 1024,
+            in_flight_wait_ms: 3000,
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            cache_control: "public, max-age=31536000".into(),
+            not_found_ttl: 60,
+            error_ttl: 300,
+            auto_avif: false,
+            on_error_original: false,
+            debug_headers: false,
+        }
+    }
+}
+
+impl PipelineSettings {
+    /// What fills in the output options a URL leaves open.
+    pub fn output_defaults(&self) -> Defaults {
+        Defaults { quality: self.default_quality, progressive_jpeg: self.progressive_jpeg }
+    }
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        PolicySettings {
+            size_policy: SizePolicy::Any,
+            allowed_sizes: Vec::new(),
+            allowed_extensions: DEFAULT_EXTENSIONS.split(' ').map(String::from).collect(),
+            signing: None,
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
+//! clear error at the first request instead of a silent default.
+
+use super::{Config, Grammars, Signing, SizePolicy};
+use crate::error::{Error, Result};
+use crate::transform::SizeSpec;
+
+impl Config {
+    /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).
+    /// A variable that is set but invalid is an error, so a typo does not silently fall back.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let mut c = Config::default();
+        let (url, policy, pipeline, http) = (&mut c.url, &mut c.policy, &mut c.pipeline, &mut c.http);
+        let limits = &mut pipeline.limits;
+        if let Some(v) = get("VARIANT_PREFIX") {
+            if v.is_empty() || v.starts_with('/') || v.contains("..") {
+                return Err(config_error("VARIANT_PREFIX", "a non-empty key prefix such as _variants/"));
+            }
+            url.variant_prefix = if v.ends_with('/') { v } else { format!("{v}/") };
+        }
+        if let Some(v) = get("CACHE_CONTROL") {
+            http.cache_control = v;
+        }
+        if let Some(v) = get("NOT_FOUND_TTL") {
+            http.not_found_ttl = parse_in("NOT_FOUND_TTL", &v, 0, 31_536_000)? as u32;
+        }
+        if let Some(v) = get("ERROR_TTL") {
+            http.error_ttl = parse_in("ERROR_TTL", &v, 0, 31_536_000)? as u32;
+        }
+        if let Some(v) = get("DEFAULT_QUALITY") {
+            pipeline.default_quality = parse_in("DEFAULT_QUALITY", &v, 1, 100)? as u8;
+        }
+        if let Some(v) = get("JPEG_PROGRESSIVE") {
+            pipeline.progressive_jpeg = boolean("JPEG_PROGRESSIVE", &v)?;
+        }
+        if let Some(v) = get("MAX_WIDTH") {
+            limits.max_width = parse_in("MAX_WIDTH", &v, 1, 16384)? as u32;
+        }
+        if let Some(v) = get("MAX_HEIGHT") {
+            limits.max_height = parse_in("MAX_HEIGHT", &v, 1, 16384)? as u32;
+        }
+        // What a URL may ask for and what the pipeline makes are the same maximum.
+        (url.max_width, url.max_height) = (limits.max_width, limits.max_height);
+        if let Some(v) = get("MEMORY_BUDGET_MB") {
+            limits.memory_budget = parse_in("MEMORY_BUDGET_MB", &v, 8, 120)? * 1024 * 1024;
+        }
+        if let Some(v) = get("IN_FLIGHT_BUDGET_MB") {
+            limits.in_flight_budget = parse_in("IN_FLIGHT_BUDGET_MB", &v, 1, 100)? * 1024 * 1024;
+        }
+        if let Some(v) = get("IN_FLIGHT_WAIT_MS") {
+            limits.in_flight_wait_ms = parse_in("IN_FLIGHT_WAIT_MS", &v, 0, 30_000)? as u32;
+        }
+        if let Some(v) = get("WEBP_MEMORY_BUDGET_MB") {
+            limits.webp_memory_budget = parse_in("WEBP_MEMORY_BUDGET_MB", &v, 16, 100)? * 1024 * 1024;
+        }
+        if let Some(v) = get("GRAMMARS") {
+            url.grammars = parse_grammars(&v)?;
+        }
+        if let Some(v) = get("PRESETS") {
+            url.presets = parse_presets(&v).ok_or_else(|| config_error("PRESETS", "a list like sm=320,md=640,thumb=200x200"))?;
+        }
+        if let Some(v) = get("SIZE_POLICY") {
+            policy.size_policy = match v.trim() {
+                "any" => SizePolicy::Any,
+                "allow-list" => SizePolicy::AllowList,
+                "presets" => SizePolicy::Presets,
+                _ => return Err(config_error("SIZE_POLICY", "any, allow-list or presets")),
+            };
+        }
+        if let Some(v) = get("ALLOWED_SIZES") {
+            policy.allowed_sizes = list(&v)
+                .map(|t| SizeSpec::parse(t, false))
+                .collect::<Option<_>>()
+                .ok_or_else(|| config_error("ALLOWED_SIZES", "a list like 360x270,480h,640w"))?;
+        }
+        if policy.size_policy == SizePolicy::AllowList && policy.allowed_sizes.is_empty() {
+            return Err(config_error("ALLOWED_SIZES", "set when SIZE_POLICY is allow-list"));
+        }
+        if let Some(v) = get("ALLOWED_EXTENSIONS") {
+            policy.allowed_extensions = list(&v).map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect();
+        }
+        if let Some(key) = get("SIGNING_KEY").filter(|k| !k.is_empty()) {
+            let mut keys = vec![key.into_bytes()];
+            keys.extend(get("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()).map(String::into_bytes));
+            let originals_too = match get("REQUIRE_SIGNATURE") {
+                Some(v) => boolean("REQUIRE_SIGNATURE", &v)?,
+                None => true,
+            };
+            policy.signing = Some(Signing { keys, originals_too });
+        }
+        if let Some(v) = get("AVIF_SPEED") {
+            pipeline.avif_speed = parse_in("AVIF_SPEED", &v, 1, 10)? as u8;
+        }
+        if let Some(v) = get("AVIF_MAX_SIDE") {
+            limits.avif_max_side = parse_in("AVIF_MAX_SIDE", &v, 16, 4096)? as u32;
+        }
+        if let Some(v) = get("AUTO_AVIF") {
+            http.auto_avif = boolean("AUTO_AVIF", &v)?;
+        }
+        if let Some(v) = get("AUTO_FORMAT") {
+            url.auto_format = boolean("AUTO_FORMAT", &v)?;
+        }
+        if let Some(v) = get("ANIM_MAX_MEGAPIXELS") {
+            limits.anim_max_pixels = parse_in("ANIM_MAX_MEGAPIXELS", &v, 1, 1000)? * 1_000_000;
+        }
+        if let Some(v) = get("ON_ERROR") {
+            http.on_error_original = match v.trim() {
+                "error" => false,
+                "original" => true,
+                _ => return Err(config_error("ON_ERROR", "error or original")),
+            };
+        }
+        if let Some(v) = get("DEBUG_HEADERS") {
+            http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
+        }
+        Ok(c)
+    }
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(config_error(name, "true or false")),
+    }
+}
+
+/// Items separated by commas and/or spaces.
+fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_grammars(v: &str) -> Result<Grammars> {
+    let mut g = Grammars::NONE;
+    for name in list(v) {
+        let flag = match name {
+            "query" => &mut g.query,
+            "cloudflare" => &mut g.cloudflare,
+            "suffix" => &mut g.suffix,
+            "segment" => &mut g.segment,
+            "named" => &mut g.named,
+            "size" => &mut g.size,
+            _ => return Err(config_error("GRAMMARS", "a list of query, cloudflare, suffix, segment, named, size")),
+        };
+        *flag = true;
+    }
+    Ok(g)
+}
+
+/// `name=token` pairs; a preset name is a short lower-case word.
+pub(super) fn parse_presets(v: &str) -> Option<Vec<(String, SizeSpec)>> {
+    list(v)
+        .map(|item| {
+            let (name, token) = item.split_once('=')?;
+            let ok_name = !name.is_empty() && name.len() <= 16 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            Some((name.to_string(), SizeSpec::parse(token, true)?)).filter(|_| ok_name)
+        })
+        .collect()
+}
+
+fn parse_in(name: &str, value: &str, min: u64, max: u64) -> Result<u64> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(config_error(name, &format!("a whole number from {min} to {max}"))),
+    }
+}
+
+fn config_error(name: &str, expected: &str) -> Error {
+    Error::Misconfigured(format!("configuration variable {name} must be {expected}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        assert_eq!(Config::from_lookup(|_| None).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = Config::from_lookup(lookup(&[
+            ("VARIANT_PREFIX", "derived"),
+            ("CACHE_CONTROL", "public, max-age=60"),
+            ("DEFAULT_QUALITY", "70"),
+            ("MAX_WIDTH", "2000"),
+            ("MAX_HEIGHT", "1000"),
+            ("MEMORY_BUDGET_MB", "48"),
+        ]))
+        .unwrap();
+        assert_eq!(c.url.variant_prefix, "derived/");
+        assert_eq!(c.http.cache_control, "public, max-age=60");
+        assert_eq!((c.pipeline.default_quality, c.url.max_width, c.url.max_height), (70, 2000, 1000));
+        assert_eq!((c.pipeline.limits.max_width, c.pipeline.limits.max_height), (2000, 1000), "one maximum for URLs and outputs");
+        assert_eq!(c.pipeline.limits.memory_budget, 48 * 1024 * 1024);
+    }
+
+    #[test]
+    fn reads_grammars_presets_policy_and_signing() {
+        let c = Config::from_lookup(lookup(&[
+            ("GRAMMARS", "query, suffix"),
+            ("PRESETS", "thumb=200x200,big=2000"),
+            ("SIZE_POLICY", "allow-list"),
+            ("ALLOWED_SIZES", "360x270, 480h,640w"),
+            ("ALLOWED_EXTENSIONS", ".JPG png"),
+            ("SIGNING_KEY", "k1"),
+            ("SIGNING_KEY_PREVIOUS", "k0"),
+            ("REQUIRE_SIGNATURE", "false"),
+        ]))
+        .unwrap();
+        assert!(c.url.grammars.query && c.url.grammars.suffix && !c.url.grammars.cloudflare && !c.url.grammars.named);
+        assert_eq!(c.url.presets.iter().map(|(n, s)| format!("{n}={s}")).collect::<Vec<_>>(), ["thumb=200x200", "big=2000w"]);
+        assert_eq!(c.policy.size_policy, SizePolicy::AllowList);
+        assert_eq!(c.policy.allowed_sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>(), ["360x270", "480h", "640w"]);
+        assert_eq!(c.policy.allowed_extensions, ["jpg", "png"]);
+        let s = c.policy.signing.unwrap();
+        assert_eq!((s.keys, s.originals_too), (vec![b"k1".to_vec(), b"k0".to_vec()], false));
+        assert!(Config::from_lookup(lookup(&[("SIGNING_KEY", "k")])).unwrap().policy.signing.unwrap().originals_too);
+    }
+
+    #[test]
+    fn rejects_invalid_values() {
+        for (k, v) in [
+            ("DEFAULT_QUALITY", "0"),
+            ("MAX_WIDTH", "wide"),
+            ("MEMORY_BUDGET_MB", "500"),
+            ("VARIANT_PREFIX", "../x"),
+            ("GRAMMARS", "query,xml"),
+            ("PRESETS", "md"),
+            ("PRESETS", "MD=640"),
+            ("SIZE_POLICY", "some"),
+            ("SIZE_POLICY", "allow-list"),
+            ("ALLOWED_SIZES", "640px"),
+        ] {
+            assert!(Config::from_lookup(lookup(&[(k, v)])).is_err(), "{k}={v} accepted");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Every request's story, told once, in plain Rust over small ports ([`ports`]): the adapter
+//! (`edge/`) only turns the runtime's request into a [`Request`] and the [`Reply`] back into a
+//! response. The steps, in order:
+//!
+//! 1. method: only GET and HEAD exist (nothing a client sends can write an original)
+//! 2. route and URL: `/_health`, else a grammar gives the original's key and one transform
+//! 3. signature, before anything is read
+//! 4. which file: a file really named like a path-grammar URL wins ([`choose`])
+//! 5. nothing to do: the original, streamed as stored ([`original`])
+//! 6. policy: size allow-lists, presets-only mode, transformable extensions ([`transformed`])
+//! 7. one wave of lookups: the original's metadata, the cache, the persisted variant and the
+//!    original's body, so any outcome waits for one store round trip ([`lookup`])
+//! 8. 304 from metadata alone
+//! 9. a cache hit, if it is of this version of the original
+//! 10. a persisted variant, likewise
+//! 11. resize now, once the isolate has room ([`gate`]), with the [`pipeline`]
+//! 12. answer; the cache and the persisted variant are filled after the response ([`variant`])
+//!
+//! With `ON_ERROR=original`, an original whose format we cannot transform is served as stored.
+//!
+//! [`pipeline`]: crate::pipeline
+
+pub mod gate;
+mod lookup;
+mod original;
+pub mod ports;
+mod transformed;
+mod variant;
+
+#[cfg(test)]
+mod tests;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::reply::Reply;
+use crate::trace::Trace;
+use crate::{http, policy, url};
+use ports::{Cache, Meta, Ports, Store};
+
+/// The parts of an HTTP request the flow reads.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub method: Method,
+    /// `https://host`, for cache keys.
+    pub origin: String,
+    /// As sent, percent-encoded, with its leading `/`.
+    pub path: String,
+    pub query: Option<String>,
+    pub accept: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    #[default]
+    Get,
+    Head,
+    /// Anything else: refused with 405.
+    Other,
+}
+
+/// What a reply is made of with these ports.
+pub type ReplyOf<S, C> = Reply<<S as Store>::Body, <C as Cache>::Entry>;
+
+/// Answers one request. Errors of any kind become a short reply here: a 4xx for anything the
+/// client or its image caused, a 5xx only for the store's failures and our own.
+pub async fn serve<S: Store + 'static, C: Cache>(
+    req: &Request,
+    config: &Result<Config>,
+    ports: &Ports<'_, S, C>,
+    trace: &mut Trace,
+) -> ReplyOf<S, C> {
+    let reply = match config {
+        Ok(config) => handle(req, config, ports, trace).await.unwrap_or_else(|e| {
+            trace.error = Some(e.message());
+            let http = &config.http;
+            Reply::error(&e, &http::error_cache_control(e.status(), http.not_found_ttl, http.error_ttl))
+        }),
+        Err(e) => {
+            trace.error = Some(e.message());
+            Reply::error(e, "no-store")
+        }
+    };
+    if req.method == Method::Head {
+        reply.without_body()
+    } else {
+        reply
+    }
+}
+
+/// The answer when the ports themselves cannot be made (a missing store binding): the
+/// operator's error, never cached.
+pub fn serve_error<S: Store, C: Cache>(req: &Request, e: &Error, trace: &mut Trace) -> ReplyOf<S, C> {
+    trace.error = Some(e.message());
+    let reply = Reply::error(e, "no-store");
+    if req.method == Method::Head {
+        reply.without_body()
+    } else {
+        reply
+    }
+}
+
+async fn handle<S: Store + 'static, C: Cache>(
+    req: &Request,
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    trace: &mut Trace,
+) -> Result<ReplyOf<S, C>> {
+    // 1.
+    if req.method == Method::Other {
+        return Err(Error::MethodNotAllowed);
+    }
+
+    // 2.
+    if req.path == "/_health" {
+        return Ok(Reply::json(crate::trace::health(option_env!("BUILD_ID").unwrap_or("dev"))));
+    }
+    // With DEBUG_HEADERS only: proves that a panic costs one request, not the instance
+    // (worker's panic hook resets it; tests/reliability.test.mjs).
+    if config.http.debug_headers && req.path == "/_debug/panic" {
+        panic!("deliberate panic from /_debug/panic");
+    }
+    let parsed = url::parse(&req.path, req.query.as_deref(), &config.url)?;
+
+    // 3.
+    let transforms = !parsed.request.transform.is_identity();
+    policy::check_signature(&parsed.signature, transforms, config, (ports.clock.now_ms() / 1000.0) as u64)?;
+
+    // 4.
+    let (request, known) = choose(parsed, ports.originals).await?;
+    trace.key = Some(request.key.clone());
+
+    // 5.
+    if request.transform.is_identity() {
+        return original::original::<S, C>(req, config, ports.originals, &request.key, None).await;
+    }
+
+    // 6–12.
+    let key = request.key.clone();
+    match transformed::transformed(req, config, ports, request, known, trace).await {
+        Err(Error::Unsupported(why)) if config.http.on_error_original => {
+            original::original::<S, C>(req, config, ports.originals, &key, Some(&why)).await
+        }
+        other => other,
+    }
+}
+
+/// Step 4: a file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the
+/// grammar's reading. Both names are looked up at once, so such a URL waits for one round trip
+/// here; the grammar's original's metadata is handed on (`Some`) so step 7 does not ask again.
+async fn choose<S: Store>(parsed: url::Parsed, originals: &S) -> Result<(url::ImageRequest, Option<Option<Meta>>)> {
+    let Some(literal) = parsed.literal else {
+        return Ok((parsed.request, None));
+    };
+    let (as_named, as_parsed) = futures_util::future::join(originals.head(&literal.key), originals.head(&parsed.request.key)).await;
+    if as_named?.is_some() {
+        Ok((literal, None))
+    } else {
+        Ok((parsed.request, Some(as_parsed?)))
+    }
+}

@@ -1,0 +1,97 @@
+//! What the flow needs from the platform, as small traits: the adapter (`edge/`) implements
+//! them over R2, the Cache API, `Date.now()`, `ctx.waitUntil` and libwebp; the native tests over
+//! memory, with delays and failures on demand.
+
+use crate::error::Result;
+use crate::http::range::Ranged;
+use crate::pipeline::encode::WebpEncoder;
+use futures_util::future::LocalBoxFuture;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What a store knows of an object without its body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Meta {
+    pub size: u64,
+    /// The store's own version tag (R2's `etag`, unquoted).
+    pub etag: String,
+    /// The same, quoted as an HTTP ETag (R2's `httpEtag`).
+    pub http_etag: String,
+    /// Upload time, milliseconds since the epoch.
+    pub uploaded_ms: u64,
+    /// The stored `Content-Type`, if the uploader set one.
+    pub content_type: Option<String>,
+    pub custom: HashMap<String, String>,
+}
+
+/// An object with its body.
+pub struct Stored<B> {
+    pub meta: Meta,
+    pub body: B,
+}
+
+/// What a write records beside the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutMeta {
+    pub content_type: String,
+    pub custom: Vec<(String, String)>,
+}
+
+/// An object store (R2). Reads never write; the flow writes only persisted variants.
+#[allow(async_fn_in_trait)] // single-threaded: neither the worker nor the tests need Send futures
+pub trait Store {
+    /// A body not read yet. Dropping it unread tells the store to stop sending it, so a body
+    /// asked for early (before we know it is needed) costs nothing when it is not.
+    type Body;
+
+    async fn head(&self, key: &str) -> Result<Option<Meta>>;
+    /// The object, or only `range`'s bytes of it when that is a part.
+    async fn get(&self, key: &str, range: Ranged) -> Result<Option<Stored<Self::Body>>>;
+    /// The whole body, copied once into wasm memory.
+    async fn read(&self, body: Self::Body) -> Result<Vec<u8>>;
+    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta) -> Result<()>;
+}
+
+/// A response cache (the Cache API). Filling it is the adapter's part: a [`Reply`] names the
+/// key in `cache_as`, and the adapter stores a copy once the response is on its way.
+///
+/// [`Reply`]: crate::http::reply::Reply
+#[allow(async_fn_in_trait)]
+pub trait Cache {
+    /// A cached response.
+    type Entry;
+
+    async fn lookup(&self, key: &str) -> Result<Option<Self::Entry>>;
+    fn etag(&self, entry: &Self::Entry) -> Option<String>;
+}
+
+/// Time, owned by the platform (deployed Workers advance it only across I/O).
+pub trait Clock {
+    fn now_ms(&self) -> f64;
+    fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()>;
+}
+
+/// Work that goes on after the response is sent (`ctx.waitUntil`). Nobody is left to answer
+/// when it fails, so the platform logs the failure.
+pub trait Later {
+    fn after_response(&self, work: LocalBoxFuture<'static, std::result::Result<(), String>>);
+}
+
+/// The lossy WebP encoder, made ready on first use (libwebp is instantiated once per isolate).
+pub trait WebpCodec {
+    fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>>;
+}
+
+/// Everything the flow reaches outside itself.
+pub struct Ports<'a, S: Store, C: Cache> {
+    pub originals: &'a S,
+    /// Persisted variants (the originals' bucket under the variant prefix, or a second one). An
+    /// `Rc`, since the write goes on after the response.
+    pub variants: Rc<S>,
+    pub cache: &'a C,
+    pub clock: &'a dyn Clock,
+    pub later: &'a dyn Later,
+    pub webp: &'a dyn WebpCodec,
+    /// This isolate's originals in flight.
+    pub gate: &'a super::gate::Gate,
+}

@@ -1,0 +1,331 @@
+//! The flow's ports in memory, for native tests: a store that records every call with the
+//! (virtual) time it started, delays each by a fixed latency and fails on demand; a cache; a
+//! clock on tokio's paused time; and a harness that plays the adapter's part (fills the cache
+//! from `cache_as`, runs the work after the response).
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::flow::gate::Gate;
+use crate::flow::ports::{Cache, Clock, Later, Meta, Ports, PutMeta, Store, Stored, WebpCodec};
+use crate::flow::{serve, Method, Request};
+use crate::http::range::Ranged;
+use crate::http::reply::{Body, Reply};
+use crate::pipeline::encode::{LosslessWebp, WebpEncoder};
+use crate::trace::Trace;
+use futures_util::future::LocalBoxFuture;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use tokio::time::{sleep, Duration, Instant};
+
+/// Every store call and body outcome, in order: `(ms since the world began, "op key")`.
+pub type Log = Rc<RefCell<Vec<(u64, String)>>>;
+
+pub struct MemoryStore {
+    objects: RefCell<HashMap<String, (Meta, Vec<u8>)>>,
+    latency: Duration,
+    /// Operations (`head`, `get`, `put`) that fail, with the key prefix they fail for.
+    failing: RefCell<Vec<(&'static str, String)>>,
+    log: Log,
+    epoch: Instant,
+    version: Cell<u64>,
+}
+
+/// A body that logs whether it was read or dropped unread (cancelled).
+pub struct MemoryBody {
+    key: String,
+    bytes: Option<Vec<u8>>,
+    log: Log,
+    epoch: Instant,
+}
+
+impl Drop for MemoryBody {
+    fn drop(&mut self) {
+        if self.bytes.is_some() {
+            self.log.borrow_mut().push((ms(self.epoch), format!("cancel {}", self.key)));
+        }
+    }
+}
+
+fn ms(epoch: Instant) -> u64 {
+    epoch.elapsed().as_millis() as u64
+}
+
+impl MemoryStore {
+    fn new(latency_ms: u64, log: Log, epoch: Instant) -> MemoryStore {
+        MemoryStore {
+            objects: RefCell::default(),
+            latency: Duration::from_millis(latency_ms),
+            failing: RefCell::default(),
+            log,
+            epoch,
+            version: Cell::new(0),
+        }
+    }
+
+    /// Stores an object as an upload would: a new etag every time.
+    pub fn insert(&self, key: &str, bytes: Vec<u8>, content_type: Option<&str>, custom: HashMap<String, String>) {
+        self.version.set(self.version.get() + 1);
+        let etag = format!("v{}-{}", self.version.get(), bytes.len());
+        let meta = Meta {
+            size: bytes.len() as u64,
+            http_etag: format!("\"{etag}\""),
+            etag,
+            uploaded_ms: 1_777_197_600_000 + self.version.get() * 1000,
+            content_type: content_type.map(String::from),
+            custom,
+        };
+        self.objects.borrow_mut().insert(key.into(), (meta, bytes));
+    }
+
+    /// From now on, `op` (`head`, `get`, `put`) fails for keys starting with `prefix`.
+    pub fn fail(&self, op: &'static str, prefix: &str) {
+        self.failing.borrow_mut().push((op, prefix.into()));
+    }
+
+    pub fn heal(&self) {
+        self.failing.borrow_mut().clear();
+    }
+
+    pub fn meta(&self, key: &str) -> Option<Meta> {
+        self.objects.borrow().get(key).map(|(m, _)| m.clone())
+    }
+
+    async fn call(&self, op: &'static str, key: &str) -> Result<()> {
+        self.log.borrow_mut().push((ms(self.epoch), format!("{op} {key}")));
+        sleep(self.latency).await;
+        if self.failing.borrow().iter().any(|(o, prefix)| *o == op && key.starts_with(prefix.as_str())) {
+            return Err(Error::Upstream(format!("injected {op} failure")));
+        }
+        Ok(())
+    }
+}
+
+impl Store for MemoryStore {
+    type Body = MemoryBody;
+
+    async fn head(&self, key: &str) -> Result<Option<Meta>> {
+        self.call("head", key).await?;
+        Ok(self.meta(key))
+    }
+
+    async fn get(&self, key: &str, range: Ranged) -> Result<Option<Stored<MemoryBody>>> {
+        self.call("get", key).await?;
+        let Some((meta, bytes)) = self.objects.borrow().get(key).cloned() else { return Ok(None) };
+        let bytes = match range {
+            Ranged::Part { offset, length } => bytes[offset as usize..(offset + length) as usize].to_vec(),
+            _ => bytes,
+        };
+        let body = MemoryBody { key: key.into(), bytes: Some(bytes), log: self.log.clone(), epoch: self.epoch };
+        Ok(Some(Stored { meta, body }))
+    }
+
+    async fn read(&self, mut body: MemoryBody) -> Result<Vec<u8>> {
+        self.log.borrow_mut().push((ms(self.epoch), format!("read {}", body.key)));
+        Ok(body.bytes.take().unwrap_or_default())
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta) -> Result<()> {
+        self.call("put", key).await?;
+        self.insert(key, bytes, Some(&meta.content_type), meta.custom.into_iter().collect());
+        Ok(())
+    }
+}
+
+/// A response as the client gets it (and as the cache keeps it).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryCache(pub RefCell<HashMap<String, Response>>, pub Cell<bool>);
+
+impl MemoryCache {
+    /// From now on, lookups fail.
+    pub fn fail(&self) {
+        self.1.set(true);
+    }
+}
+
+impl Cache for MemoryCache {
+    type Entry = Response;
+
+    /// The cache is in the same data centre: no latency.
+    async fn lookup(&self, key: &str) -> Result<Option<Response>> {
+        if self.1.get() {
+            return Err(Error::Upstream("injected cache failure".into()));
+        }
+        Ok(self.0.borrow().get(key).cloned())
+    }
+
+    fn etag(&self, entry: &Response) -> Option<String> {
+        entry.header("etag").map(String::from)
+    }
+}
+
+/// Unix time in milliseconds when a world begins (2026-04-26), for signature expiry.
+pub const UNIX_START_MS: f64 = 1_777_197_600_000.0;
+
+/// Tokio's paused clock: only sleeps advance it, as only I/O advances a deployed Worker's clock.
+pub struct PausedClock(Instant);
+
+impl PausedClock {
+    pub fn new() -> PausedClock {
+        PausedClock(Instant::now())
+    }
+}
+
+impl Clock for PausedClock {
+    fn now_ms(&self) -> f64 {
+        UNIX_START_MS + self.0.elapsed().as_secs_f64() * 1000.0
+    }
+
+    fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()> {
+        Box::pin(sleep(Duration::from_millis(ms as u64)))
+    }
+}
+
+/// Work after the response, run by the harness once the reply is turned into a response.
+#[derive(Default)]
+pub struct Deferred {
+    work: RefCell<Vec<LocalBoxFuture<'static, std::result::Result<(), String>>>>,
+    pub failures: RefCell<Vec<String>>,
+}
+
+impl Later for Deferred {
+    fn after_response(&self, work: LocalBoxFuture<'static, std::result::Result<(), String>>) {
+        self.work.borrow_mut().push(work);
+    }
+}
+
+struct Lossless;
+
+impl WebpCodec for Lossless {
+    fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
+        Box::pin(async { Ok(Rc::new(LosslessWebp) as Rc<dyn WebpEncoder>) })
+    }
+}
+
+/// One isolate: a bucket (originals, and variants under the prefix), a cache, the gate.
+pub struct World {
+    pub store: Rc<MemoryStore>,
+    pub cache: MemoryCache,
+    pub later: Deferred,
+    pub gate: Gate,
+    pub config: Result<Config>,
+    pub log: Log,
+    epoch: Instant,
+    answered: Cell<u64>,
+}
+
+impl World {
+    /// Every store call takes `latency_ms` (virtual: tests run on tokio's paused clock).
+    pub fn new(latency_ms: u64, config: Config) -> World {
+        let epoch = Instant::now();
+        let log = Log::default();
+        World {
+            store: Rc::new(MemoryStore::new(latency_ms, log.clone(), epoch)),
+            cache: MemoryCache::default(),
+            later: Deferred::default(),
+            gate: Gate::default(),
+            config: Ok(config),
+            log,
+            epoch,
+            answered: Cell::new(0),
+        }
+    }
+
+    pub fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) {
+        self.store.insert(key, bytes, Some(content_type), HashMap::new());
+    }
+
+    pub async fn get(&self, url: &str) -> (Response, Trace) {
+        self.send(request(url)).await
+    }
+
+    /// Serves one request as the adapter would: the reply becomes a response, a copy goes into
+    /// the cache when the reply asks, then the work after the response runs.
+    pub async fn send(&self, req: Request) -> (Response, Trace) {
+        let mut trace = Trace::default();
+        let ports = Ports {
+            originals: &*self.store,
+            variants: self.store.clone(),
+            cache: &self.cache,
+            clock: &PausedClock(self.epoch),
+            later: &self.later,
+            webp: &Lossless,
+            gate: &self.gate,
+        };
+        let reply = serve(&req, &self.config, &ports, &mut trace).await;
+        let response = self.respond(reply).await;
+        self.answered.set(self.now());
+        let work: Vec<_> = self.later.work.borrow_mut().drain(..).collect();
+        for w in work {
+            if let Err(message) = w.await {
+                self.later.failures.borrow_mut().push(message);
+            }
+        }
+        (response, trace)
+    }
+
+    async fn respond(&self, reply: Reply<MemoryBody, Response>) -> Response {
+        let Reply { status, headers, body, cache_as, head_only } = reply;
+        let own: Vec<(String, String)> = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+        let mut response = match body {
+            Body::Cached(mut cached) => {
+                for (name, value) in own {
+                    cached.headers.retain(|(n, _)| *n != name);
+                    cached.headers.push((name, value));
+                }
+                cached
+            }
+            Body::Bytes(bytes) => Response { status, headers: own, body: bytes },
+            Body::Stored(stored) => Response { status, headers: own, body: self.store.read(stored).await.unwrap() },
+            Body::Empty => Response { status, headers: own, body: Vec::new() },
+        };
+        if let Some(key) = cache_as {
+            self.cache.0.borrow_mut().insert(key, response.clone());
+        }
+        if head_only {
+            response.body.clear();
+        }
+        response
+    }
+
+    /// The store calls made since the world began (or since the last `clear_log`).
+    pub fn calls(&self) -> Vec<(u64, String)> {
+        self.log.borrow().clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.log.borrow_mut().clear();
+    }
+
+    /// When the last response was ready (before the work after it), in [`World::now`]'s time.
+    pub fn answered(&self) -> u64 {
+        self.answered.get()
+    }
+
+    /// Milliseconds of virtual time since the world began.
+    pub fn now(&self) -> u64 {
+        ms(self.epoch)
+    }
+}
+
+/// A GET of `url` (path and query) from a client that sends no special headers.
+pub fn request(url: &str) -> Request {
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (url.to_string(), None),
+    };
+    Request { method: Method::Get, origin: "https://images.example".into(), path, query, ..Request::default() }
+}
