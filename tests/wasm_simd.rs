@@ -23,16 +23,18 @@ fn our_divide_alpha_is_right_in_wasm() {
     }
 }
 
-/// Not an assertion: reports whether the toolchain still miscompiles fir's SIMD path, so the
-/// workaround can be dropped once it does not.
+/// The upstream behaviour the workaround exists for: with this toolchain, fir's own SIMD
+/// divide-alpha still gets the crafted pixel wrong. This fails the day a toolchain or fir release
+/// fixes it, which is the day `pipeline::resize::divide_alpha` can go back to fir's own call.
 #[wasm_bindgen_test]
-fn canary_fir_simd_divide_alpha() {
+fn fir_simd_divide_alpha_is_still_miscompiled() {
     let mut img = crafted();
     MulDiv::new().divide_alpha_inplace(&mut img).unwrap();
     let p = img.to_rgba8().get_pixel(0, 0).0;
-    if p == [255, 255, 255, 1] {
-        console_log!("fir's SIMD divide-alpha is correct with this toolchain: the scalar workaround can go");
-    } else {
-        console_log!("fir's SIMD divide-alpha still miscompiled: {p:?} (the scalar workaround is needed)");
-    }
+    console_log!("fir's SIMD divide-alpha gives {p:?} for [1, 128, 255, 1]");
+    assert_ne!(
+        p,
+        [255, 255, 255, 1],
+        "fir's SIMD divide-alpha is correct with this toolchain: drop the scalar workaround in pipeline::resize"
+    );
 }

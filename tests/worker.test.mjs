@@ -2,7 +2,6 @@
 // Cache API hits, persisted variants, HEAD, and clean 4xx for bad input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32 } from 'node:zlib';
 import {
   startWorker, openSeeded, closeChecked, fetchImage, putOriginal, listKeys, eventually, sha256,
   tempDir, readFileSync, path, SAMPLES, webpChunks,
@@ -109,7 +108,16 @@ test('EXIF orientation is applied: a sideways-stored portrait comes out upright'
   const { size, body } = await fetchImage(mf, '/portrait.jpg?w=300');
   assert.deepEqual([size.width, size.height], [300, 450]);
   assert.equal(size.orientation, undefined, 'metadata is stripped');
-  assert.ok(body.length > 0);
+  // Stored with the sky on the left (make-samples): turned clockwise, the sky is on top. A turn
+  // the wrong way would put it at the bottom, a missed turn on the left.
+  const { default: sharp } = await import('sharp');
+  const { data, info } = await sharp(Buffer.from(body)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const at = (x, y) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+  const sky = ([r, g, b]) => b > 200 && b > r + 80 && b > g + 40;
+  for (const x of [10, 150, 290]) {
+    assert.ok(sky(at(x, 20)), `sky at the top (x=${x}): ${at(x, 20)}`);
+    assert.ok(!sky(at(x, 430)), `ground at the bottom (x=${x}): ${at(x, 430)}`);
+  }
 });
 
 test('alpha PNG stays PNG with alpha; JPEG and WebP on request', async () => {
@@ -201,27 +209,14 @@ test('corrupt and truncated images are 422, unknown formats 415', async () => {
 });
 
 test('a decompression bomb is refused with 413 before decoding', async () => {
-  await upload('bad/bomb.png', pngHeaderOnly(65536, 65536));
+  // A header that claims 65536×65536 RGBA (make-samples writes it: src/fixtures.rs).
+  await upload('bad/bomb.png', readFileSync(path.join(SAMPLES, 'bomb.png')));
   const started = Date.now();
   const { status, text } = await fetchImage(mf, '/bad/bomb.png?w=100');
   assert.equal(status, 413, text());
   assert.match(text(), /budget/);
   assert.ok(Date.now() - started < 2000);
 });
-
-/** A PNG whose header claims `w`×`h` RGBA, followed by an empty IDAT: tiny file, huge image. */
-function pngHeaderOnly(w, h) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; ihdr[9] = 6; // 8-bit RGBA
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
-}
 
 test('a persisted variant of a replaced original is not served: the miss overwrites it under its key', async () => {
   await upload('swap.png', readFileSync(path.join(SAMPLES, 'alpha.png')));
