@@ -4,7 +4,8 @@
 //! hit, a persisted variant and a resize each wait for one store round trip. A body that turns
 //! out unneeded is dropped unread, which cancels it.
 
-use super::ports::{Cache, Meta, Ports, Store, Stored};
+use super::ports::{Cache, Meta, Store, Stored};
+use super::Ports;
 use crate::error::Result;
 use crate::http::range::Ranged;
 use futures_util::future::join;

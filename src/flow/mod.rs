@@ -35,7 +35,22 @@ use crate::error::{Error, Result};
 use crate::http::reply::Reply;
 use crate::trace::Trace;
 use crate::{http, policy, url};
-use ports::{Cache, Meta, Ports, Store};
+use ports::{Cache, Clock, Later, Meta, Store, WebpCodec};
+use std::rc::Rc;
+
+/// Everything the flow reaches outside itself.
+pub struct Ports<'a, S: Store, C: Cache> {
+    pub originals: &'a S,
+    /// Persisted variants (the originals' bucket under the variant prefix, or a second one). An
+    /// `Rc`, since the write goes on after the response.
+    pub variants: Rc<S>,
+    pub cache: &'a C,
+    pub clock: &'a dyn Clock,
+    pub later: &'a dyn Later,
+    pub webp: &'a dyn WebpCodec,
+    /// This isolate's originals in flight.
+    pub gate: &'a gate::Gate,
+}
 
 /// The parts of an HTTP request the flow reads.
 #[derive(Debug, Clone, Default)]

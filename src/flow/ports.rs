@@ -81,17 +81,3 @@ pub trait Later {
 pub trait WebpCodec {
     fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>>;
 }
-
-/// Everything the flow reaches outside itself.
-pub struct Ports<'a, S: Store, C: Cache> {
-    pub originals: &'a S,
-    /// Persisted variants (the originals' bucket under the variant prefix, or a second one). An
-    /// `Rc`, since the write goes on after the response.
-    pub variants: Rc<S>,
-    pub cache: &'a C,
-    pub clock: &'a dyn Clock,
-    pub later: &'a dyn Later,
-    pub webp: &'a dyn WebpCodec,
-    /// This isolate's originals in flight.
-    pub gate: &'a super::gate::Gate,
-}

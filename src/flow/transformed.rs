@@ -2,7 +2,8 @@
 //! of: 304, a fresh cache hit, a fresh persisted variant, or a resize now.
 
 use super::lookup::{self, Keys};
-use super::ports::{Cache, Meta, Ports, Store, Stored};
+use super::ports::{Cache, Meta, Store, Stored};
+use super::Ports;
 use super::{variant, ReplyOf, Request};
 use crate::config::Config;
 use crate::error::{Error, Result};

@@ -6,7 +6,8 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flow::gate::Gate;
-use crate::flow::ports::{Cache, Clock, Later, Meta, Ports, PutMeta, Store, Stored, WebpCodec};
+use crate::flow::ports::{Cache, Clock, Later, Meta, PutMeta, Store, Stored, WebpCodec};
+use crate::flow::Ports;
 use crate::flow::{serve, Method, Request};
 use crate::http::range::Ranged;
 use crate::http::reply::{Body, Reply};
