@@ -44,7 +44,7 @@ async function measure(dir, c, round) {
       const r = await fetchImage(mf, c.url(key, width));
       const elapsed = performance.now() - t0;
       if (r.status !== 200) throw new Error(`${dir} ${c.label}: ${r.status} ${r.text()}`);
-      const t = r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g).map((m) => Number(m.split('dur=')[1]));
+      const t = (r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g) ?? []).map((m) => Number(m.split('dur=')[1]));
       if (i > 0) {
         // The first warms the instance up.
         times.push(t.reduce((a, b) => a + b, 0));

@@ -59,30 +59,64 @@ test('a 304 for a transform never requested: R2 metadata alone decides, nothing 
   assert.equal(full.res.headers.get('etag'), etag);
 });
 
-test('replacing an original shows the new picture at once: new ETag, no purge', async () => {
-  await putOriginal(mf, 'swap/colour.png', await solid('#ff0000'));
-  const red = await fetchImage(mf, '/swap/colour.png?w=32');
-  assert.deepEqual(await centre(red.body), [255, 0, 0]);
-  await new Promise((r) => setTimeout(r, 300)); // let the cache fill
-  assert.equal((await fetchImage(mf, '/swap/colour.png?w=32')).res.headers.get('x-cache'), 'HIT');
+test('with MAX_STALE_S=0, replacing an original shows the new picture at once: new ETag, no purge', async () => {
+  const { mf, expected } = await openSeeded({ vars: { MAX_STALE_S: '0' } });
+  try {
+    await putOriginal(mf, 'swap/colour.png', await solid('#ff0000'));
+    const red = await fetchImage(mf, '/swap/colour.png?w=32');
+    assert.deepEqual(await centre(red.body), [255, 0, 0]);
+    await new Promise((r) => setTimeout(r, 300)); // let the cache fill
+    assert.equal((await fetchImage(mf, '/swap/colour.png?w=32')).res.headers.get('x-cache'), 'HIT');
 
-  const blue = await solid('#0000ff');
-  await putOriginal(mf, 'swap/colour.png', blue);
-  expectedOriginals['swap/colour.png'] = sha256(blue);
-  const after = await fetchImage(mf, '/swap/colour.png?w=32');
-  assert.equal(after.res.headers.get('x-cache'), 'MISS');
-  assert.notEqual(after.res.headers.get('etag'), red.res.headers.get('etag'));
-  assert.deepEqual(await centre(after.body), [0, 0, 255]);
-  // The cache key names the URL's transform, not the version: the stale red entry was refused
-  // above, and the blue one has replaced it.
-  await new Promise((r) => setTimeout(r, 300));
-  const again = await fetchImage(mf, '/swap/colour.png?w=32');
-  assert.equal(again.res.headers.get('x-cache'), 'HIT');
-  assert.equal(again.res.headers.get('etag'), after.res.headers.get('etag'));
-  assert.deepEqual(await centre(again.body), [0, 0, 255]);
-  // The old ETag no longer validates.
-  const old = await fetchImage(mf, '/swap/colour.png?w=32', { headers: { 'if-none-match': red.res.headers.get('etag') } });
-  assert.equal(old.status, 200);
+    const blue = await solid('#0000ff');
+    await putOriginal(mf, 'swap/colour.png', blue);
+    expected['swap/colour.png'] = sha256(blue);
+    const after = await fetchImage(mf, '/swap/colour.png?w=32');
+    assert.equal(after.res.headers.get('x-cache'), 'MISS');
+    assert.notEqual(after.res.headers.get('etag'), red.res.headers.get('etag'));
+    assert.deepEqual(await centre(after.body), [0, 0, 255]);
+    // The cache key names the URL's transform, not the version: the stale red entry was refused
+    // above, and the blue one has replaced it.
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await fetchImage(mf, '/swap/colour.png?w=32');
+    assert.equal(again.res.headers.get('x-cache'), 'HIT');
+    assert.equal(again.res.headers.get('etag'), after.res.headers.get('etag'));
+    assert.deepEqual(await centre(again.body), [0, 0, 255]);
+    // The old ETag no longer validates.
+    const old = await fetchImage(mf, '/swap/colour.png?w=32', { headers: { 'if-none-match': red.res.headers.get('etag') } });
+    assert.equal(old.status, 200);
+  } finally {
+    await closeChecked(mf, expected);
+  }
+});
+
+
+test('within MAX_STALE_S a replaced original is served from the cache without R2; after it, the next request is still at once and the one after shows the new picture', async () => {
+  const { mf, expected } = await openSeeded({ vars: { MAX_STALE_S: '1' } });
+  try {
+    await putOriginal(mf, 'swap/window.png', await solid('#ff0000'));
+    const red = await fetchImage(mf, '/swap/window.png?w=32');
+    assert.equal(red.res.headers.get('x-cache'), 'MISS');
+    await eventually(async () => (await fetchImage(mf, '/swap/window.png?w=32')).res.headers.get('x-cache') === 'HIT');
+    const blue = await solid('#0000ff');
+    await putOriginal(mf, 'swap/window.png', blue);
+    expected['swap/window.png'] = sha256(blue);
+    // Within the window: the red copy, as the contract allows.
+    const within = await fetchImage(mf, '/swap/window.png?w=32');
+    assert.deepEqual([within.res.headers.get('x-cache'), await centre(within.body)], ['HIT', [255, 0, 0]]);
+    // After it: the red copy once more, at once, while the original is checked; then blue.
+    await new Promise((r) => setTimeout(r, 1100));
+    const checking = await fetchImage(mf, '/swap/window.png?w=32');
+    assert.deepEqual([checking.res.headers.get('x-cache'), await centre(checking.body)], ['HIT', [255, 0, 0]]);
+    const shown = await eventually(async () => {
+      const r = await fetchImage(mf, '/swap/window.png?w=32');
+      return r.res.headers.get('x-cache') === 'MISS' && r;
+    });
+    assert.deepEqual(await centre(shown.body), [0, 0, 255]);
+    assert.notEqual(shown.res.headers.get('etag'), red.res.headers.get('etag'));
+  } finally {
+    await closeChecked(mf, expected);
+  }
 });
 
 test('errors are cached by kind: 404 briefly, 4xx for ERROR_TTL, others never', async () => {

@@ -219,6 +219,24 @@ test("a path-grammar URL looks up the literal file and the grammar's original at
   });
 });
 
+test('a cache hit asks R2 nothing while the data centre remembers the original (MAX_STALE_S)', async () => {
+  await withWorker({ r2LatencyMs: 50 }, async (mf) => {
+    const url = '/photo.jpg?w=134';
+    const miss = await fetchImage(mf, url);
+    assert.equal(miss.res.headers.get('x-cache'), 'MISS');
+    await eventually(async () => (await fetchImage(mf, url)).res.headers.get('x-cache') === 'HIT');
+    mf.logs.length = 0;
+    const hit = await fetchImage(mf, url);
+    assert.equal(hit.res.headers.get('x-cache'), 'HIT');
+    assert.deepEqual(r2Calls(mf), [], 'no R2 call (its time is in BENCHMARKS.md)');
+    // Its 304 likewise.
+    mf.logs.length = 0;
+    const same = await fetchImage(mf, url, { headers: { 'if-none-match': hit.res.headers.get('etag') } });
+    assert.equal(same.status, 304);
+    assert.deepEqual(r2Calls(mf), []);
+  });
+});
+
 test('a conditional GET of an original waits for one R2 call, 304 or 200; a range needs the size first', async () => {
   await withWorker({ r2LatencyMs: 50 }, async (mf) => {
     const etag = (await fetchImage(mf, '/photo.jpg')).res.headers.get('etag');

@@ -92,6 +92,9 @@ pub struct HttpSettings {
     pub on_error_original: bool,
     /// `DEBUG_HEADERS=true`: every response reports the isolate's wasm memory in `x-memory`.
     pub debug_headers: bool,
+    /// `MAX_STALE_S`: how long a data centre trusts what R2 last said about an original, so
+    /// that cache hits need not ask R2 (`flow::freshness`); 0 checks on every request.
+    pub max_stale_s: u32,
 }
 
 /// The URL grammars, each of which can be switched off with `GRAMMARS`.
@@ -193,6 +196,7 @@ impl Default for HttpSettings {
             auto_avif: false,
             on_error_original: false,
             debug_headers: false,
+            max_stale_s: 60,
         }
     }
 }

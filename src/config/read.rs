@@ -110,6 +110,9 @@ impl Config {
                 _ => return Err(config_error("ON_ERROR", "error or original")),
             };
         }
+        if let Some(v) = get("MAX_STALE_S") {
+            http.max_stale_s = parse_in("MAX_STALE_S", &v, 0, 86_400)? as u32;
+        }
         if let Some(v) = get("DEBUG_HEADERS") {
             http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
         }

@@ -10,6 +10,7 @@ pub mod webp;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
 use crate::flow::ports::{Clock, Later, WebpCodec};
 use crate::flow::Ports;
@@ -29,13 +30,14 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let reply = match (R2::originals(&env), R2::variants(&env)) {
         (Ok(originals), Ok(variants)) => {
             let ports = Ports {
-                originals: &originals,
+                originals: Rc::new(originals),
                 variants: Rc::new(variants),
-                cache: &cache::CacheApi,
+                cache: Rc::new(cache::CacheApi),
                 clock: &WorkerClock,
                 later: &WaitUntil(&ctx),
                 webp: &webp::LibWebpCodec,
                 gate: gate(),
+                checks: CHECKS.with(Rc::clone),
             };
             flow::serve(&request, &config, &ports, &mut trace).await
         }
@@ -86,6 +88,8 @@ fn request(req: &Request) -> flow::Request {
 thread_local! {
     /// This isolate's originals in flight (one wasm instance per isolate, one thread).
     static GATE: &'static Gate = Box::leak(Box::default());
+    /// This isolate's checks of originals under way.
+    static CHECKS: Rc<Checks> = Rc::default();
 }
 
 fn gate() -> &'static Gate {

@@ -1,27 +1,17 @@
-//! Step 7: one wave of lookups. The original's metadata (no body) and the cached copy go out at
-//! once and, as soon as the cache has missed, the persisted variant and the original itself. None
-//! of their keys needs the original's version (each copy is checked against it afterwards), so a
-//! hit, a persisted variant and a resize each wait for one store round trip. A body that turns
-//! out unneeded is dropped unread, which cancels it.
+//! Step 7: the lookups, local first. This data centre's cache answers at once with the variant's
+//! cached copy and what R2 last said about the original (remembered for `MAX_STALE_S`). R2 is
+//! then asked, in one wave, only for what is still unknown: the original's metadata, and the
+//! persisted variant and the original's body unless a cached copy may do. None of their keys
+//! needs the original's version (each copy is checked against it afterwards), so every outcome
+//! waits for at most one R2 round trip. A body that turns out unneeded is dropped unread, which
+//! cancels it.
 
 use super::ports::{Cache, Meta, Store, Stored};
 use super::Ports;
 use crate::error::Result;
 use crate::http::range::Ranged;
+use crate::trace::Trace;
 use futures_util::future::join;
-
-/// The persisted variant and the original, each with a body that may go unread.
-pub(super) struct Bodies<B> {
-    pub variant: Result<Option<Stored<B>>>,
-    pub source: Result<Option<Stored<B>>>,
-}
-
-pub(super) struct Found<B, E> {
-    pub original: Result<Option<Meta>>,
-    pub cached: Result<Option<E>>,
-    /// `None` when the cache answered (they were not asked for).
-    pub bodies: Option<Bodies<B>>,
-}
 
 /// Where to look for one transform of one original.
 pub(super) struct Keys<'k> {
@@ -29,33 +19,66 @@ pub(super) struct Keys<'k> {
     /// `None` when the variant's key would be too long for the store.
     pub variant: Option<&'k str>,
     pub cache: &'k str,
+    /// Where the original's metadata is remembered.
+    pub checked: &'k str,
 }
 
-/// The wave. `known` is the original's metadata when step 4 already read it.
+/// What this data centre's cache holds.
+pub(super) struct Local<E> {
+    pub entry: Option<E>,
+    pub remembered: Option<Meta>,
+}
+
+/// 7a. Both lookups at once. They only spare work: a failing one is a miss, noted in the trace.
+pub(super) async fn local<S: Store, C: Cache>(
+    ports: &Ports<'_, S, C>,
+    keys: &Keys<'_>,
+    remembers: bool,
+    trace: &mut Trace,
+) -> Local<C::Entry> {
+    let remembered = async {
+        match remembers {
+            true => ports.cache.remembered(keys.checked).await,
+            false => Ok(None),
+        }
+    };
+    let (entry, remembered) = join(ports.cache.lookup(keys.cache), remembered).await;
+    let mut missed = |what: &str, e: crate::error::Error| trace.warnings.push(format!("{what} failed, asking R2 instead: {e}"));
+    let entry = entry.unwrap_or_else(|e| {
+        missed("cache lookup", e);
+        None
+    });
+    let remembered = remembered.unwrap_or_else(|e| {
+        missed("reading the original's remembered metadata", e);
+        None
+    });
+    Local { entry, remembered }
+}
+
+/// The persisted variant and the original, each with a body that may go unread.
+pub(super) struct Bodies<B> {
+    pub variant: Result<Option<Stored<B>>>,
+    pub source: Result<Option<Stored<B>>>,
+}
+
+/// 7b. The original's metadata and, with `with_bodies` (not when a cached copy may answer), the
+/// bodies, at once.
 pub(super) async fn wave<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     keys: &Keys<'_>,
-    known: Option<Option<Meta>>,
-) -> Found<S::Body, C::Entry> {
-    let metadata = async {
-        match known {
-            Some(original) => Ok(original),
-            None => ports.originals.head(keys.original).await,
+    with_bodies: bool,
+) -> (Result<Option<Meta>>, Option<Bodies<S::Body>>) {
+    let metadata = ports.originals.head(keys.original);
+    let stored = async {
+        match with_bodies {
+            true => Some(bodies(ports, keys).await),
+            false => None,
         }
     };
-    let stored = async {
-        let cached = ports.cache.lookup(keys.cache).await;
-        let bodies = match cached {
-            Ok(Some(_)) => None,
-            _ => Some(bodies(ports, keys).await),
-        };
-        (cached, bodies)
-    };
-    let (original, (cached, bodies)) = join(metadata, stored).await;
-    Found { original, cached, bodies }
+    join(metadata, stored).await
 }
 
-/// The persisted variant and the original's body, at once. Also asked alone when the cached copy
+/// The persisted variant and the original's body, at once. Also asked alone when a cached copy
 /// turned out stale.
 pub(super) async fn bodies<S: Store, C: Cache>(ports: &Ports<'_, S, C>, keys: &Keys<'_>) -> Bodies<S::Body> {
     let variant = async {

@@ -20,6 +20,8 @@
 //!
 //! [`pipeline`]: crate::pipeline
 
+mod answer;
+pub mod freshness;
 pub mod gate;
 mod lookup;
 mod original;
@@ -39,17 +41,20 @@ use ports::{Cache, Clock, Later, Meta, Store, WebpCodec};
 use std::rc::Rc;
 
 /// Everything the flow reaches outside itself.
+/// The stores and the cache are `Rc`s, since some work goes on after the response (persisting
+/// a variant, checking an original).
 pub struct Ports<'a, S: Store, C: Cache> {
-    pub originals: &'a S,
-    /// Persisted variants (the originals' bucket under the variant prefix, or a second one). An
-    /// `Rc`, since the write goes on after the response.
+    pub originals: Rc<S>,
+    /// Persisted variants (the originals' bucket under the variant prefix, or a second one).
     pub variants: Rc<S>,
-    pub cache: &'a C,
+    pub cache: Rc<C>,
     pub clock: &'a dyn Clock,
     pub later: &'a dyn Later,
     pub webp: &'a dyn WebpCodec,
     /// This isolate's originals in flight.
     pub gate: &'a gate::Gate,
+    /// This isolate's checks of originals under way.
+    pub checks: Rc<freshness::Checks>,
 }
 
 /// The parts of an HTTP request the flow reads.
@@ -81,7 +86,7 @@ pub type ReplyOf<S, C> = Reply<<S as Store>::Body, <C as Cache>::Entry>;
 
 /// Answers one request. Errors of any kind become a short reply here: a 4xx for anything the
 /// client or its image caused, a 5xx only for the store's failures and our own.
-pub async fn serve<S: Store + 'static, C: Cache>(
+pub async fn serve<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
     config: &Result<Config>,
     ports: &Ports<'_, S, C>,
@@ -107,7 +112,7 @@ pub async fn serve<S: Store + 'static, C: Cache>(
 
 /// The answer when the ports themselves cannot be made (a missing store binding): the
 /// operator's error, never cached.
-pub fn serve_error<S: Store, C: Cache>(req: &Request, e: &Error, trace: &mut Trace) -> ReplyOf<S, C> {
+pub fn serve_error<S: Store, C: Cache + 'static>(req: &Request, e: &Error, trace: &mut Trace) -> ReplyOf<S, C> {
     trace.error = Some(e.message());
     let reply = Reply::error(e, "no-store");
     if req.method == Method::Head {
@@ -117,7 +122,7 @@ pub fn serve_error<S: Store, C: Cache>(req: &Request, e: &Error, trace: &mut Tra
     }
 }
 
-async fn handle<S: Store + 'static, C: Cache>(
+async fn handle<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
     config: &Config,
     ports: &Ports<'_, S, C>,
@@ -144,19 +149,19 @@ async fn handle<S: Store + 'static, C: Cache>(
     policy::check_signature(&parsed.signature, transforms, config, (ports.clock.now_ms() / 1000.0) as u64)?;
 
     // 4.
-    let (request, known) = choose(parsed, ports.originals).await?;
+    let (request, known) = choose(parsed, &*ports.originals).await?;
     trace.key = Some(request.key.clone());
 
     // 5.
     if request.transform.is_identity() {
-        return original::original::<S, C>(req, config, ports.originals, &request.key, None).await;
+        return original::original::<S, C>(req, config, &*ports.originals, &request.key, None).await;
     }
 
     // 6–12.
     let key = request.key.clone();
     match transformed::transformed(req, config, ports, request, known, trace).await {
         Err(Error::Unsupported(why)) if config.http.on_error_original => {
-            original::original::<S, C>(req, config, ports.originals, &key, Some(&why)).await
+            original::original::<S, C>(req, config, &*ports.originals, &key, Some(&why)).await
         }
         other => other,
     }

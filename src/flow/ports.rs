@@ -52,8 +52,10 @@ pub trait Store {
     async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta) -> Result<()>;
 }
 
-/// A response cache (the Cache API). Filling it is the adapter's part: a [`Reply`] names the
-/// key in `cache_as`, and the adapter stores a copy once the response is on its way.
+/// A response cache in this data centre (the Cache API). Filling it with responses is the
+/// adapter's part: a [`Reply`] names the key in `cache_as`, and the adapter stores a copy once the
+/// response is on its way. It also remembers what R2 said about an original, for a while, so
+/// that a cache hit need not ask R2 again (`MAX_STALE_S`).
 ///
 /// [`Reply`]: crate::http::reply::Reply
 #[allow(async_fn_in_trait)]
@@ -62,7 +64,14 @@ pub trait Cache {
     type Entry;
 
     async fn lookup(&self, key: &str) -> Result<Option<Self::Entry>>;
-    fn etag(&self, entry: &Self::Entry) -> Option<String>;
+    /// One of a cached response's headers (`etag`, `last-modified`).
+    fn header(&self, entry: &Self::Entry, name: &str) -> Option<String>;
+    /// An original's metadata remembered under `key`, while it has not expired.
+    async fn remembered(&self, key: &str) -> Result<Option<Meta>>;
+    /// Remembers `meta` under `key` for `ttl_s` seconds.
+    async fn remember(&self, key: &str, meta: &Meta, ttl_s: u32) -> Result<()>;
+    /// Drops whatever is under `key` (a stale response, or remembered metadata).
+    async fn forget(&self, key: &str) -> Result<()>;
 }
 
 /// Time, owned by the platform (deployed Workers advance it only across I/O).

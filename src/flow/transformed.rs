@@ -1,48 +1,23 @@
-//! Steps 6–12: a transform of an existing original. Policy, one wave of lookups, then the first
-//! of: 304, a fresh cache hit, a fresh persisted variant, or a resize now.
+//! Steps 6–12: a transform of an existing original. Policy, the lookups (this data centre's
+//! cache first, then R2 for what it did not answer), then the first of: 304, a fresh cache hit,
+//! a fresh persisted variant, or a resize now.
 
+use super::answer::Answer;
+use super::freshness::{self, Served as ServedCopy};
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
-use super::Ports;
-use super::{variant, ReplyOf, Request};
+use super::{variant, Ports, ReplyOf, Request};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::conditional::{http_date, not_modified};
-use crate::http::reply::{Body, ImageHeaders, Reply, Served};
+use crate::http::conditional::{not_modified, parse_http_date};
+use crate::http::reply::{Body, Reply, Served};
 use crate::pipeline::{self, encode::LosslessWebp, encode::WebpEncoder};
 use crate::trace::Trace;
 use crate::transform::{Accepts, Format, Transform};
 use crate::url::ImageRequest;
 use crate::{http, policy};
 
-/// What every answer for this transform of this version of the original shares.
-struct Answer<'a> {
-    config: &'a Config,
-    content_type: &'static str,
-    etag: String,
-    last_modified: String,
-    disposition: String,
-    vary_accept: bool,
-}
-
-impl Answer<'_> {
-    fn headers(&self, content_length: u64, served: Served, server_timing: String) -> ImageHeaders<'_> {
-        ImageHeaders {
-            content_type: self.content_type,
-            content_length,
-            cache_control: &self.config.http.cache_control,
-            etag: &self.etag,
-            last_modified: &self.last_modified,
-            disposition: &self.disposition,
-            served: Some(served),
-            server_timing: Some(server_timing),
-            vary_accept: self.vary_accept,
-            ranges: None,
-        }
-    }
-}
-
-pub(super) async fn transformed<S: Store + 'static, C: Cache>(
+pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
     config: &Config,
     ports: &Ports<'_, S, C>,
@@ -56,55 +31,87 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache>(
     policy::check_request(&request, config)?;
     let ImageRequest { key, transform } = request;
 
-    // 7. Both keys name the transform as the URL asked for it (and the client's class when the
-    // format is negotiated), so neither needs the original's version.
+    // 7. The keys name the transform as the URL asked for it (and the client's class when the
+    // format is negotiated), so none needs the original's version.
     let accepts = Accepts::from_header(req.accept.as_deref(), config.http.auto_avif);
     let negotiated = http::negotiated_class(&transform, accepts);
     let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
+    let checked_key = http::checked_key(&req.origin, &key);
     let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
-    let keys = Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key };
+    let keys = Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key };
+    let window = config.http.max_stale_s;
     let asking = clock.now_ms();
-    let found = lookup::wave(ports, &keys, known).await;
-    let looked_up = clock.now_ms();
-    let original = found.original?.ok_or(Error::NotFound)?;
-    let stored_type = original.content_type.as_deref();
-    let source_format = Format::of_original(stored_type, &key).ok_or_else(|| Format::unknown_original(stored_type, &key))?;
-    let resolved = transform.resolved(source_format, config.pipeline.output_defaults(), accepts);
-    trace.transform = Some(resolved.canonical());
-    let output_format = resolved.output_format().unwrap_or(source_format);
-    let answer = Answer {
-        config,
-        content_type: output_format.content_type(),
-        etag: http::variant_etag(&original.etag, &resolved),
-        last_modified: http_date(original.uploaded_ms),
-        disposition: http::content_disposition(&key, Some(output_format.name())),
-        vary_accept: negotiated.is_some(),
+    let local = lookup::local(ports, &keys, window > 0, trace).await;
+    let remembered = local.remembered.is_some();
+    let known = known.or(local.remembered.map(Some));
+
+    // 7a. A cached copy whose original this data centre has not checked within the window:
+    // served at once (or its 304), the original checked after the response.
+    if let (None, true, Some(entry)) = (&known, window > 0, local.entry.as_ref()) {
+        let etag = ports.cache.header(entry, "etag");
+        let last_modified = ports.cache.header(entry, "last-modified").unwrap_or_default();
+        let served = ServedCopy {
+            original_key: key.clone(),
+            checked_key: checked_key.clone(),
+            cache_key: cache_key.clone(),
+            etag: etag.clone(),
+            transform: transform.clone(),
+            accepts,
+        };
+        freshness::check_later(ports.later, ports.originals.clone(), ports.cache.clone(), ports.checks.clone(), config, served);
+        let timing = http::server_timing_stored("cache", clock.now_ms() - asking, clock.now_ms() - started);
+        let entry = local.entry.expect("matched above");
+        let uploaded = parse_http_date(&last_modified).unwrap_or(0);
+        return Ok(match etag.filter(|e| not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), e, uploaded)) {
+            Some(etag) => Reply::not_modified(&etag, &last_modified, &config.http.cache_control, negotiated.is_some()),
+            None => Reply::cached(entry, Served::Hit, timing),
+        });
+    }
+
+    // 7b. R2, for what the cache did not answer. With the original's metadata known, 304 and a hit
+    // are decided before any body is asked for; without it, the bodies go with the `head` (unless
+    // a cached copy may do), so a miss waits for one round trip.
+    let (original, bodies) = match known {
+        Some(original) => (Ok(original), None),
+        None => lookup::wave(ports, &keys, local.entry.is_none()).await,
     };
+    let looked_up = clock.now_ms();
+    let mut original = original?.ok_or(Error::NotFound)?;
+    let mut from_r2 = !remembered;
+    let mut answer = Answer::new(config, &key, &transform, accepts, &original)?;
+    trace.transform = Some(answer.resolved.canonical());
 
     // 8. Without reading or decoding anything (the bodies asked for are dropped unread).
     if not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), &answer.etag, original.uploaded_ms) {
+        remember(ports, window, from_r2, &checked_key, &original);
         return Ok(Reply::not_modified(&answer.etag, &answer.last_modified, &config.http.cache_control, answer.vary_accept));
     }
 
-    // 9. A stale copy is a miss, and the miss's reply replaces it. The cache only spares work:
-    // when it cannot be read, resize.
-    let cached = found.cached.unwrap_or_else(|e| {
-        trace.warnings.push(format!("cache lookup failed, resizing instead: {e}"));
-        None
-    });
-    if let Some(hit) = cached {
-        if http::fresh_hit(ports.cache.etag(&hit).as_deref(), &answer.etag) {
+    // 9. A stale copy is a miss, and the miss's reply replaces it.
+    if let Some(hit) = local.entry {
+        if http::fresh_hit(ports.cache.header(&hit, "etag").as_deref(), &answer.etag) {
+            remember(ports, window, from_r2, &checked_key, &original);
             let timing = http::server_timing_stored("cache", looked_up - asking, clock.now_ms() - started);
             return Ok(Reply::cached(hit, Served::Hit, timing));
         }
     }
 
-    // 10. Likewise for the persisted variant (a stale cached copy left both unasked).
-    let bodies = match found.bodies {
+    // 10. The original's own metadata, read with its body, is the freshest: if the original was
+    // replaced since it was remembered, answer for the new version.
+    let bodies = match bodies {
         Some(bodies) => bodies,
         None => lookup::bodies(ports, &keys).await,
     };
     let waited_ms = clock.now_ms() - asking;
+    let source = bodies.source?.ok_or(Error::NotFound)?;
+    if source.meta.etag != original.etag {
+        original = source.meta.clone();
+        from_r2 = true;
+        answer = Answer::new(config, &key, &transform, accepts, &original)?;
+        trace.transform = Some(answer.resolved.canonical());
+    }
+    remember(ports, window, from_r2, &checked_key, &original);
+    // The persisted variants only spare work: when they cannot be read, resize instead.
     let stored_variant = bodies.variant.unwrap_or_else(|e| {
         trace.warnings.push(format!("reading the persisted variant failed, resizing instead: {e}"));
         None
@@ -115,10 +122,9 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache>(
         reply.cache_as = Some(cache_key);
         return Ok(reply);
     }
-    let source = bodies.source?.ok_or(Error::NotFound)?;
 
     // 11.
-    let (output, read_ms) = resize(ports, config, original.size, source, &resolved, trace).await?;
+    let (output, read_ms) = resize(ports, config, original.size, source, &answer.resolved, trace).await?;
 
     // 12. The cache is filled by the adapter once the response is on its way; the variant is
     // written after it too.
@@ -137,6 +143,14 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache>(
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
     }
     Ok(reply)
+}
+
+/// What R2 just said about the original is remembered for the window (never what the cache
+/// remembered: that would stretch the window without a check).
+fn remember<S: Store, C: Cache + 'static>(ports: &Ports<'_, S, C>, window: u32, from_r2: bool, checked_key: &str, original: &Meta) {
+    if window > 0 && from_r2 {
+        freshness::remember_later(ports.later, ports.cache.clone(), checked_key.into(), original.clone(), window);
+    }
 }
 
 /// Step 11: once this isolate has room for one more original of `size` bytes in memory (else

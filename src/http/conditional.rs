@@ -9,6 +9,12 @@ pub fn http_date(millis: u64) -> String {
     httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(millis))
 }
 
+/// An HTTP date as milliseconds since the epoch (a cached response's `Last-Modified`).
+pub fn parse_http_date(date: &str) -> Option<u64> {
+    let t = httpdate::parse_http_date(date.trim()).ok()?;
+    Some(t.duration_since(UNIX_EPOCH).ok()?.as_millis() as u64)
+}
+
 /// True when the client's copy is current, so the answer is 304. `If-None-Match` wins when
 /// present (then `If-Modified-Since` is ignored, as the RFC says).
 pub fn not_modified(if_none_match: Option<&str>, if_modified_since: Option<&str>, etag: &str, last_modified_millis: u64) -> bool {

@@ -55,6 +55,13 @@ pub fn cache_key(origin: &str, key: &str, transform: &Transform, negotiated: Opt
     format!("{origin}/{path}?t={}{class}", transform.canonical())
 }
 
+/// The Cache API key under which a data centre remembers what R2 last said about an original
+/// (`MAX_STALE_S`). Never a response's key: those all have `?t=`.
+pub fn checked_key(origin: &str, key: &str) -> String {
+    let path = percent_encoding::utf8_percent_encode(key, PATH).to_string();
+    format!("{origin}/{path}?checked")
+}
+
 /// Whether a cached response or persisted variant is the one we would make now: its ETag names
 /// the original's version, the resolved transform and the pipeline version (`variant_etag`).
 /// A `W/` prefix is ignored: a proxy may weaken an ETag when it re-encodes the body.
@@ -116,8 +123,14 @@ pub fn content_type_for_key(key: &str) -> &'static str {
 
 /// The `Server-Timing` header value for a transformed response.
 /// `r2` is the wait for R2 (metadata, variant lookup, reading the original), `total` the whole
-/// request in the worker, all in milliseconds.
+/// request in the worker, all in milliseconds. Deployed Workers advance their clock only across
+/// I/O (a Spectre mitigation, Cloudflare's "Performance and timers"), so there the pipeline's
+/// steps all read 0 and `total` counts the waits only: the steps are then left out rather than
+/// reported as 0. Locally (`wrangler dev`, Miniflare, benches) the clock runs and they are sent.
 pub fn server_timing(t: &crate::pipeline::Timings, r2: f64, total: f64) -> String {
+    if t.decode + t.resize + t.encode <= 0.0 {
+        return format!("r2;dur={r2:.1}, total;dur={total:.1}");
+    }
     format!("r2;dur={r2:.1}, decode;dur={:.1}, resize;dur={:.1}, encode;dur={:.1}, total;dur={total:.1}", t.decode, t.resize, t.encode)
 }
 
@@ -202,6 +215,14 @@ mod tests {
         for status in [403, 405, 500, 502, 503] {
             assert_eq!(error_cache_control(status, 60, 300), "no-store");
         }
+    }
+
+    #[test]
+    fn server_timing_leaves_out_steps_a_frozen_clock_cannot_measure() {
+        use crate::pipeline::Timings;
+        let ran = Timings { decode: 12.0, resize: 3.0, encode: 4.5 };
+        assert_eq!(server_timing(&ran, 20.0, 45.0), "r2;dur=20.0, decode;dur=12.0, resize;dur=3.0, encode;dur=4.5, total;dur=45.0");
+        assert_eq!(server_timing(&Timings::default(), 20.0, 21.0), "r2;dur=20.0, total;dur=21.0", "deployed: the clock stood still");
     }
 
     #[test]

@@ -2,16 +2,16 @@
 //! image, which file a URL names, negotiation, and the plain errors.
 
 use super::memory::{request, UNIX_START_MS};
-use super::{ops, photo, size, world};
+use super::{checking_every_time, ops, photo, size, world};
 use crate::config::{Config, HttpSettings, Limits, PipelineSettings};
 use crate::fixtures;
 use crate::flow::Method;
 
-/// A replaced original is never answered from an older copy: the cache and the persisted
-/// variant are refused by ETag, and the miss overwrites the variant under its key.
+/// With `MAX_STALE_S=0`, a replaced original is never answered from an older copy: the cache and
+/// the persisted variant are refused by ETag, and the miss overwrites the variant under its key.
 #[tokio::test(start_paused = true)]
 async fn a_replaced_original_refuses_stale_copies_and_overwrites_the_variant() {
-    let w = world(Config::default());
+    let w = world(checking_every_time());
     let (old, _) = w.get("/alpha.png?w=60").await;
     assert_eq!(size(&old.body), (60, 40));
     let key = "_variants/alpha.png/w=60";
@@ -27,7 +27,7 @@ async fn a_replaced_original_refuses_stale_copies_and_overwrites_the_variant() {
     assert_eq!(variant.custom.get("source-etag"), Some(&w.store.meta("alpha.png").unwrap().etag));
 
     // A fresh cache on the same bucket: now the variant is fresh again.
-    w.cache.0.borrow_mut().clear();
+    w.cache.evict();
     let (again, _) = w.get("/alpha.png?w=60").await;
     assert_eq!((again.header("x-cache"), again.body == new.body), (Some("VARIANT"), true));
 }
@@ -45,7 +45,7 @@ async fn failing_variants_and_cache_still_give_the_image() {
 
     w.store.heal();
     w.get("/photo.jpg?w=120").await;
-    w.cache.0.borrow_mut().clear();
+    w.cache.evict();
     w.store.fail("get", "_variants/");
     let (res, trace) = w.get("/photo.jpg?w=120").await;
     assert_eq!((res.status, res.header("x-cache"), size(&res.body)), (200, Some("MISS"), (120, 80)));
@@ -118,7 +118,7 @@ async fn negotiation_keys_the_cache_by_client_class() {
     assert_eq!((webp.header("vary"), legacy.header("x-cache")), (Some("Accept"), Some("MISS")));
     let (again, _) = w.send(accepting(Some("image/avif,image/webp"))).await;
     assert_eq!((again.header("x-cache"), again.header("content-type")), (Some("HIT"), Some("image/webp")));
-    assert_eq!(w.cache.0.borrow().len(), 2);
+    assert_eq!(w.cache.responses.borrow().len(), 2);
 }
 
 #[tokio::test(start_paused = true)]

@@ -88,6 +88,11 @@ impl MemoryStore {
         self.failing.borrow_mut().clear();
     }
 
+    /// Deletes an object, as a client of the bucket would.
+    pub fn remove(&self, key: &str) {
+        self.objects.borrow_mut().remove(key);
+    }
+
     pub fn meta(&self, key: &str) -> Option<Meta> {
         self.objects.borrow().get(key).map(|(m, _)| m.clone())
     }
@@ -147,29 +152,61 @@ impl Response {
     }
 }
 
+/// This data centre's cache: responses, and originals' metadata that expires.
 #[derive(Default)]
-pub struct MemoryCache(pub RefCell<HashMap<String, Response>>, pub Cell<bool>);
+pub struct MemoryCache {
+    pub responses: RefCell<HashMap<String, Response>>,
+    remembered: RefCell<HashMap<String, (Meta, Instant)>>,
+    failing: Cell<bool>,
+}
 
 impl MemoryCache {
     /// From now on, lookups fail.
     pub fn fail(&self) {
-        self.1.set(true);
+        self.failing.set(true);
+    }
+
+    /// Forgets every response, as an eviction or another data centre would.
+    pub fn evict(&self) {
+        self.responses.borrow_mut().clear();
+    }
+
+    fn check(&self) -> Result<()> {
+        match self.failing.get() {
+            true => Err(Error::Upstream("injected cache failure".into())),
+            false => Ok(()),
+        }
     }
 }
 
+/// The cache is in the same data centre: no latency.
 impl Cache for MemoryCache {
     type Entry = Response;
 
-    /// The cache is in the same data centre: no latency.
     async fn lookup(&self, key: &str) -> Result<Option<Response>> {
-        if self.1.get() {
-            return Err(Error::Upstream("injected cache failure".into()));
-        }
-        Ok(self.0.borrow().get(key).cloned())
+        self.check()?;
+        Ok(self.responses.borrow().get(key).cloned())
     }
 
-    fn etag(&self, entry: &Response) -> Option<String> {
-        entry.header("etag").map(String::from)
+    fn header(&self, entry: &Response, name: &str) -> Option<String> {
+        entry.header(name).map(String::from)
+    }
+
+    async fn remembered(&self, key: &str) -> Result<Option<Meta>> {
+        self.check()?;
+        Ok(self.remembered.borrow().get(key).filter(|(_, until)| Instant::now() < *until).map(|(m, _)| m.clone()))
+    }
+
+    async fn remember(&self, key: &str, meta: &Meta, ttl_s: u32) -> Result<()> {
+        let until = Instant::now() + Duration::from_secs(ttl_s as u64);
+        self.remembered.borrow_mut().insert(key.into(), (meta.clone(), until));
+        Ok(())
+    }
+
+    async fn forget(&self, key: &str) -> Result<()> {
+        self.responses.borrow_mut().remove(key);
+        self.remembered.borrow_mut().remove(key);
+        Ok(())
     }
 }
 
@@ -219,7 +256,8 @@ impl WebpCodec for Lossless {
 /// One isolate: a bucket (originals, and variants under the prefix), a cache, the gate.
 pub struct World {
     pub store: Rc<MemoryStore>,
-    pub cache: MemoryCache,
+    pub cache: Rc<MemoryCache>,
+    checks: Rc<crate::flow::freshness::Checks>,
     pub later: Deferred,
     pub gate: Gate,
     pub config: Result<Config>,
@@ -235,7 +273,8 @@ impl World {
         let log = Log::default();
         World {
             store: Rc::new(MemoryStore::new(latency_ms, log.clone(), epoch)),
-            cache: MemoryCache::default(),
+            cache: Rc::default(),
+            checks: Rc::default(),
             later: Deferred::default(),
             gate: Gate::default(),
             config: Ok(config),
@@ -258,13 +297,14 @@ impl World {
     pub async fn send(&self, req: Request) -> (Response, Trace) {
         let mut trace = Trace::default();
         let ports = Ports {
-            originals: &*self.store,
+            originals: self.store.clone(),
             variants: self.store.clone(),
-            cache: &self.cache,
+            cache: self.cache.clone(),
             clock: &PausedClock(self.epoch),
             later: &self.later,
             webp: &Lossless,
             gate: &self.gate,
+            checks: self.checks.clone(),
         };
         let reply = serve(&req, &self.config, &ports, &mut trace).await;
         let response = self.respond(reply).await;
@@ -294,7 +334,7 @@ impl World {
             Body::Empty => Response { status, headers: own, body: Vec::new() },
         };
         if let Some(key) = cache_as {
-            self.cache.0.borrow_mut().insert(key, response.clone());
+            self.cache.responses.borrow_mut().insert(key, response.clone());
         }
         if head_only {
             response.body.clear();

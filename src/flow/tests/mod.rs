@@ -6,6 +6,7 @@
 mod answers;
 mod memory;
 mod round_trips;
+mod staleness;
 
 use crate::config::Config;
 use crate::fixtures;
@@ -21,6 +22,13 @@ fn world(config: Config) -> World {
     w.put("alpha.png", fixtures::png(&fixtures::alpha_disc(300, 200)), "image/png");
     w.clear_log();
     w
+}
+
+/// `MAX_STALE_S=0`: every request asks R2 for the original's version.
+fn checking_every_time() -> Config {
+    let mut config = Config::default();
+    config.http.max_stale_s = 0;
+    config
 }
 
 fn photo() -> Vec<u8> {

@@ -1,7 +1,7 @@
 //! How many store round trips each outcome waits for, and which bodies are read or cancelled.
 
 use super::memory::request;
-use super::{ops, size, world, LATENCY};
+use super::{checking_every_time, ops, size, world, LATENCY};
 use crate::config::Config;
 
 /// Everything a miss needs is asked for at once: the original's metadata, the persisted variant
@@ -29,7 +29,7 @@ async fn a_miss_waits_for_one_round_trip() {
 async fn a_persisted_variant_waits_for_one_round_trip_and_cancels_the_original() {
     let w = world(Config::default());
     let (first, _) = w.get("/photo.jpg?w=300").await;
-    w.cache.0.borrow_mut().clear();
+    w.cache.evict();
     w.clear_log();
     let before = w.now();
     let (res, _) = w.get("/photo.jpg?w=300").await;
@@ -44,29 +44,33 @@ async fn a_persisted_variant_waits_for_one_round_trip_and_cancels_the_original()
     assert!(!calls.iter().any(|c| c.starts_with("put")), "nothing is written again: {calls:?}");
 }
 
-/// A cache hit waits for the original's metadata only (its version decides freshness), and
-/// asks for no body.
+/// A cache hit asks R2 nothing while the data centre remembers the original (`MAX_STALE_S`);
+/// with `MAX_STALE_S=0` it waits for the original's metadata (its version decides freshness).
+/// Neither reads a body.
 #[tokio::test(start_paused = true)]
-async fn a_cache_hit_waits_for_one_head_and_reads_no_body() {
-    let w = world(Config::default());
-    let (first, _) = w.get("/photo.jpg?w=300").await;
-    w.clear_log();
-    let before = w.now();
-    let (hit, _) = w.get("/photo.jpg?w=300").await;
-    assert_eq!((hit.status, hit.header("x-cache")), (200, Some("HIT")));
-    assert_eq!(hit.body, first.body);
-    assert!(hit.header("server-timing").is_some_and(|t| t.starts_with("cache;dur=")), "{:?}", hit.header("server-timing"));
-    assert_eq!(w.answered() - before, LATENCY);
-    assert_eq!(ops(&w.calls()), ["head photo.jpg"]);
+async fn a_cache_hit_asks_r2_nothing_within_the_window_and_one_head_without_it() {
+    for (config, calls) in [(Config::default(), vec![]), (checking_every_time(), vec!["head photo.jpg"])] {
+        let w = world(config);
+        let (first, _) = w.get("/photo.jpg?w=300").await;
+        w.clear_log();
+        let before = w.now();
+        let (hit, _) = w.get("/photo.jpg?w=300").await;
+        assert_eq!((hit.status, hit.header("x-cache")), (200, Some("HIT")));
+        assert_eq!(hit.body, first.body);
+        assert!(hit.header("server-timing").is_some_and(|t| t.starts_with("cache;dur=")), "{:?}", hit.header("server-timing"));
+        assert_eq!(w.answered() - before, LATENCY * calls.len() as u64);
+        assert_eq!(ops(&w.calls()), calls);
+    }
 }
 
-/// 304 is decided from metadata alone: the bodies asked for early are cancelled, never read.
+/// 304 is decided from metadata alone: the bodies asked for early (with the `head`, when every
+/// request checks the original) are cancelled, never read.
 #[tokio::test(start_paused = true)]
 async fn not_modified_reads_no_body() {
-    let w = world(Config::default());
+    let w = world(checking_every_time());
     let (first, _) = w.get("/photo.jpg?w=300").await;
     let etag = first.header("etag").unwrap().to_string();
-    w.cache.0.borrow_mut().clear();
+    w.cache.evict();
     w.clear_log();
     let mut req = request("/photo.jpg?w=300");
     req.if_none_match = Some(etag.clone());

@@ -1,0 +1,55 @@
+//! What every answer for one transform of one version of an original shares: the resolved
+//! transform, its type, ETag and validators, decided from the original's metadata alone.
+
+use super::ports::Meta;
+use crate::config::Config;
+use crate::error::Result;
+use crate::http;
+use crate::http::conditional::http_date;
+use crate::http::reply::{ImageHeaders, Served};
+use crate::transform::{Accepts, Format, Transform};
+
+pub(super) struct Answer<'a> {
+    config: &'a Config,
+    /// What will be produced: the transform with the format, quality and animation filled in.
+    pub resolved: Transform,
+    pub content_type: &'static str,
+    pub etag: String,
+    pub last_modified: String,
+    pub disposition: String,
+    pub vary_accept: bool,
+}
+
+impl<'a> Answer<'a> {
+    /// A 415 when the original's format is not known from its metadata.
+    pub fn new(config: &'a Config, key: &str, transform: &Transform, accepts: Accepts, original: &Meta) -> Result<Answer<'a>> {
+        let stored_type = original.content_type.as_deref();
+        let source_format = Format::of_original(stored_type, key).ok_or_else(|| Format::unknown_original(stored_type, key))?;
+        let resolved = transform.resolved(source_format, config.pipeline.output_defaults(), accepts);
+        let output_format = resolved.output_format().unwrap_or(source_format);
+        Ok(Answer {
+            config,
+            content_type: output_format.content_type(),
+            etag: http::variant_etag(&original.etag, &resolved),
+            last_modified: http_date(original.uploaded_ms),
+            disposition: http::content_disposition(key, Some(output_format.name())),
+            vary_accept: http::negotiated_class(transform, accepts).is_some(),
+            resolved,
+        })
+    }
+
+    pub fn headers(&self, content_length: u64, served: Served, server_timing: String) -> ImageHeaders<'_> {
+        ImageHeaders {
+            content_type: self.content_type,
+            content_length,
+            cache_control: &self.config.http.cache_control,
+            etag: &self.etag,
+            last_modified: &self.last_modified,
+            disposition: &self.disposition,
+            served: Some(served),
+            server_timing: Some(server_timing),
+            vary_accept: self.vary_accept,
+            ranges: None,
+        }
+    }
+}
