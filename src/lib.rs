@@ -23,6 +23,7 @@ pub mod flow;
 pub mod http;
 pub mod pipeline;
 pub mod policy;
+pub mod svg;
 pub mod trace;
 pub mod transform;
 pub mod url;

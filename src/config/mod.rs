@@ -95,6 +95,8 @@ pub struct HttpSettings {
     /// `MAX_STALE_S`: how long a data centre trusts what R2 last said about an original, so
     /// that cache hits need not ask R2 (`flow::freshness`); 0 checks on every request.
     pub max_stale_s: u32,
+    /// `SVG`: SVG originals are served sanitised, or refused.
+    pub svg: crate::svg::Mode,
 }
 
 /// The URL grammars, each of which can be switched off with `GRAMMARS`.
@@ -197,6 +199,7 @@ impl Default for HttpSettings {
             on_error_original: false,
             debug_headers: false,
             max_stale_s: 60,
+            svg: crate::svg::Mode::Sanitize,
         }
     }
 }

@@ -113,6 +113,13 @@ impl Config {
         if let Some(v) = get("MAX_STALE_S") {
             http.max_stale_s = parse_in("MAX_STALE_S", &v, 0, 86_400)? as u32;
         }
+        if let Some(v) = get("SVG") {
+            http.svg = match v.trim() {
+                "sanitize" => crate::svg::Mode::Sanitize,
+                "refuse" => crate::svg::Mode::Refuse,
+                _ => return Err(config_error("SVG", "sanitize or refuse")),
+            };
+        }
         if let Some(v) = get("DEBUG_HEADERS") {
             http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
         }

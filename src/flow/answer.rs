@@ -50,6 +50,7 @@ impl<'a> Answer<'a> {
             server_timing: Some(server_timing),
             vary_accept: self.vary_accept,
             ranges: None,
+            content_security_policy: None,
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Step 5: the original as stored, streamed from the store (one byte range on request),
-//! answered 304 when the client's copy is current.
+//! answered 304 when the client's copy is current. An SVG original is a document that could run
+//! scripts on our origin: it is served sanitised (whole, under its own ETag), or refused.
 
-use super::ports::Store;
+use super::ports::{Meta, Store};
 use super::{ReplyOf, Request};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::conditional::{http_date, not_modified};
 use crate::http::range::{self, Ranged};
 use crate::http::reply::{Body, ImageHeaders, Reply};
-use crate::http::{content_disposition, content_type_for_key};
+use crate::http::{content_disposition, content_type_for_key, derived_etag};
+use crate::svg;
 
 /// `warning` says why it was not transformed (`ON_ERROR=original`).
 pub(super) async fn original<S: Store, C: super::ports::Cache>(
@@ -25,45 +27,85 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
             .then(|| Reply::not_modified(etag, &http_date(uploaded), cache_control, false))
     };
     // A range needs the size first (one `head`). Anything else is one `get`: validators are checked
-    // on the object it returns, and a 304 drops the body unread.
+    // on the object it returns, and a 304 drops the body unread. An SVG is sent whole.
     let mut ranged = Ranged::Whole;
     if req.range.is_some() {
         let head = originals.head(key).await?.ok_or(Error::NotFound)?;
-        if let Some(reply) = current(&head.http_etag, head.uploaded_ms) {
+        let svg = svg_served(&head, key, config)?;
+        if let Some(reply) = current(&etag_of(&head, svg), head.uploaded_ms) {
             return Ok(reply);
         }
-        ranged = range::parse(req.range.as_deref(), head.size);
+        if !svg {
+            ranged = range::parse(req.range.as_deref(), head.size);
+        }
         if ranged == Ranged::Unsatisfiable {
             return Ok(Reply::unsatisfiable(range::content_range(ranged, head.size)));
         }
     }
     let stored = originals.get(key, ranged).await?.ok_or(Error::NotFound)?;
     let meta = &stored.meta;
+    let svg = svg_served(meta, key, config)?;
+    let etag = etag_of(meta, svg);
     if req.range.is_none() {
-        if let Some(reply) = current(&meta.http_etag, meta.uploaded_ms) {
+        if let Some(reply) = current(&etag, meta.uploaded_ms) {
             return Ok(reply);
         }
     }
-    let content_type = meta.content_type.clone().unwrap_or_else(|| content_type_for_key(key).into());
-    let (length, content_range) = match ranged {
-        Ranged::Part { length, .. } => (length, Some(range::content_range(ranged, meta.size))),
-        _ => (meta.size, None),
-    };
-    let headers = ImageHeaders {
-        content_type: &content_type,
-        content_length: length,
+    let (last_modified, disposition) = (http_date(meta.uploaded_ms), content_disposition(key, None));
+    let mut headers = ImageHeaders {
+        content_type: "",
+        content_length: meta.size,
         cache_control,
-        etag: &meta.http_etag,
-        last_modified: &http_date(meta.uploaded_ms),
-        disposition: &content_disposition(key, None),
+        etag: &etag,
+        last_modified: &last_modified,
+        disposition: &disposition,
         served: None,
         server_timing: None,
         vary_accept: false,
-        ranges: Some(content_range),
+        ranges: None,
+        content_security_policy: Some(svg::CONTENT_SECURITY_POLICY),
     };
+    if svg {
+        if meta.size > svg::MAX_BYTES {
+            return Err(Error::TooLarge(format!("SVG originals are served up to {} MB", svg::MAX_BYTES >> 20)));
+        }
+        let clean = svg::sanitize(&originals.read(stored.body).await?)?;
+        headers.content_type = "image/svg+xml";
+        headers.content_length = clean.len() as u64;
+        return Ok(Reply::image(Body::Bytes(clean), headers));
+    }
+    let content_type = meta.content_type.clone().unwrap_or_else(|| content_type_for_key(key).into());
+    headers.content_type = &content_type;
+    headers.ranges = Some(match ranged {
+        Ranged::Part { length, .. } => {
+            headers.content_length = length;
+            Some(range::content_range(ranged, meta.size))
+        }
+        _ => None,
+    });
     let reply = Reply::image(Body::Stored(stored.body), headers);
     Ok(match warning {
         Some(why) => reply.with_header("x-resize-error", why),
         None => reply,
     })
+}
+
+/// Whether this original is an SVG to sanitise; a 415 when SVGs are refused here.
+fn svg_served(meta: &Meta, key: &str, config: &Config) -> Result<bool> {
+    if !svg::is_svg(meta.content_type.as_deref(), key) {
+        return Ok(false);
+    }
+    match config.http.svg {
+        svg::Mode::Sanitize => Ok(true),
+        svg::Mode::Refuse => Err(Error::Unsupported("SVG originals are not served here".into())),
+    }
+}
+
+/// A sanitised SVG is not the stored bytes, so it has an ETag of its own.
+fn etag_of(meta: &Meta, svg: bool) -> String {
+    if svg {
+        derived_etag(&meta.etag, "svg-hush")
+    } else {
+        meta.http_etag.clone()
+    }
 }

@@ -17,10 +17,16 @@ pub const PIPELINE_VERSION: &str = "1";
 /// The strong ETag of a transformed response: the original's R2 etag, the resolved transform
 /// and the pipeline version. Computable without reading or decoding the image.
 pub fn variant_etag(source_etag: &str, resolved: &Transform) -> String {
+    derived_etag(source_etag, &resolved.canonical())
+}
+
+/// The strong ETag of bytes made from an original by `how` (a canonical transform, or
+/// `svg-hush` for a sanitised SVG): changes with the original, with `how` and with the pipeline.
+pub fn derived_etag(source_etag: &str, how: &str) -> String {
     let digest = Sha256::new()
         .chain_update(source_etag.as_bytes())
         .chain_update(b"\n")
-        .chain_update(resolved.canonical().as_bytes())
+        .chain_update(how.as_bytes())
         .chain_update(b"\n")
         .chain_update(PIPELINE_VERSION.as_bytes())
         .finalize();

@@ -62,6 +62,8 @@ pub struct ImageHeaders<'a> {
     pub vary_accept: bool,
     /// Originals: `Accept-Ranges`, and `Content-Range` for a 206.
     pub ranges: Option<Option<String>>,
+    /// Originals (anything served as uploaded, SVG above all): a policy that lets nothing in it run.
+    pub content_security_policy: Option<&'a str>,
 }
 
 impl<S, C> Reply<S, C> {
@@ -81,6 +83,9 @@ impl<S, C> Reply<S, C> {
         }
         if let Some(t) = h.server_timing {
             headers.push(("server-timing", t));
+        }
+        if let Some(csp) = h.content_security_policy {
+            headers.push(("content-security-policy", csp.into()));
         }
         let mut status = 200;
         if let Some(range) = h.ranges {
@@ -183,6 +188,7 @@ mod tests {
             server_timing: Some("total;dur=1.0".into()),
             vary_accept: true,
             ranges,
+            content_security_policy: None,
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod answers;
 mod memory;
+mod originals;
 mod round_trips;
 mod staleness;
 
