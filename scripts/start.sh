@@ -7,6 +7,13 @@ bash scripts/setup.sh
 source scripts/env.sh
 bash scripts/samples.sh target/samples
 
+# A local-only upload token (`npm run upload`, the PUT/DELETE API), made once and kept in .dev.vars,
+# which wrangler dev reads and git ignores.
+if ! grep -qs '^UPLOAD_TOKEN=' .dev.vars; then
+  echo "UPLOAD_TOKEN=\"local-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')\"" >> .dev.vars
+fi
+UPLOAD_TOKEN=$(sed -n 's/^UPLOAD_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' .dev.vars)
+
 echo "== seeding local R2 bucket 'images'"
 for f in target/samples/*; do
   case "$f" in
@@ -28,4 +35,8 @@ cat <<'URLS'
    http://127.0.0.1:8787/alpha.png?w=400&format=jpeg flattened onto white
    http://127.0.0.1:8787/photo.jpg                   the original, streamed as stored
 URLS
+cat <<UPLOAD
+== upload (token in .dev.vars, local only): npm run upload -- cat.jpg shop/cat.jpg
+   curl -X PUT --data-binary @cat.jpg -H "Authorization: Bearer $UPLOAD_TOKEN" http://127.0.0.1:8787/shop/cat.jpg
+UPLOAD
 exec npx wrangler dev --ip 127.0.0.1 --port 8787

@@ -9,12 +9,16 @@ use std::fmt;
 pub enum Error {
     /// 400: a malformed or out-of-range option, or an invalid key.
     BadRequest(String),
-    /// 403: a missing, wrong or expired signature.
+    /// 401: an upload without `Authorization: Bearer …`.
+    Unauthorized(String),
+    /// 403: a missing, wrong or expired signature; a wrong upload token.
     Forbidden(String),
     /// 404: no original under that key.
     NotFound,
-    /// 405: anything but GET and HEAD.
+    /// 405: anything but GET and HEAD (and PUT and DELETE when uploads are on).
     MethodNotAllowed,
+    /// 412: an upload's `If-Match` / `If-None-Match` does not hold.
+    PreconditionFailed(String),
     /// 413: the image would not fit the memory or size budget.
     TooLarge(String),
     /// 415: a format (or extension) we do not decode or encode.
@@ -35,9 +39,11 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::BadRequest(_) => 400,
+            Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
             Error::NotFound => 404,
             Error::MethodNotAllowed => 405,
+            Error::PreconditionFailed(_) => 412,
             Error::TooLarge(_) => 413,
             Error::Unsupported(_) => 415,
             Error::Undecodable(_) => 422,
@@ -51,9 +57,11 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::BadRequest(m) => format!("bad request: {m}"),
+            Error::Unauthorized(m) => format!("unauthorized: {m}"),
             Error::Forbidden(m) => format!("forbidden: {m}"),
             Error::NotFound => "not found".into(),
             Error::MethodNotAllowed => "method not allowed: use GET or HEAD".into(),
+            Error::PreconditionFailed(m) => format!("precondition failed: {m}"),
             Error::TooLarge(m) => format!("image too large: {m}"),
             Error::Unsupported(m) => format!("unsupported format: {m}"),
             Error::Undecodable(m) => format!("cannot decode image: {m}"),

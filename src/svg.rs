@@ -33,6 +33,15 @@ pub fn is_svg(content_type: Option<&str>, key: &str) -> bool {
     }
 }
 
+/// Whether bytes look like an SVG document: XML or a comment or whitespace first, then an `<svg`
+/// element early on (for uploads, which are typed by their bytes).
+pub fn looks_like_svg(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let Ok(text) = std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()])) else { return false };
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    text.starts_with('<') && text.contains("<svg")
+}
+
 /// The document with everything abusable removed. Not well-formed XML, an external DTD or entity,
 /// or entities nested deeper than 3 (billion laughs) are a 422: such a file is never served.
 pub fn sanitize(svg: &[u8]) -> Result<Vec<u8>> {
@@ -89,5 +98,12 @@ mod tests {
         assert!(is_svg(Some("application/octet-stream"), "a.svg"));
         assert!(!is_svg(Some("image/png"), "a.svg"), "the stored type wins: served as a PNG, it cannot run");
         assert!(!is_svg(None, "a.svgz"));
+    }
+
+    #[test]
+    fn svg_bytes_are_recognised() {
+        assert!(looks_like_svg(b"\xef\xbb\xbf <?xml version='1.0'?>\n<!-- x --><svg xmlns='http://www.w3.org/2000/svg'/>"));
+        assert!(!looks_like_svg(b"hello <svg"));
+        assert!(!looks_like_svg(b"\x89PNG\r\n"));
     }
 }

@@ -35,7 +35,7 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
     ],
     compatibilityDate: workerOptions.compatibilityDate,
-    bindings: { ...workerOptions.bindings, ...vars },
+    bindings: { ...withoutDevVars(workerOptions.bindings), ...vars },
     r2Buckets: buckets,
   };
   // The worker's console output is kept on `mf.logs` (tests read the JSON log lines); only
@@ -68,6 +68,18 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
   await mf.ready;
   mf.logs = logs;
   return mf;
+}
+
+/**
+ * wrangler.toml's bindings without what a developer's .dev.vars adds (wrangler merges it in):
+ * the tests see the project's configuration and their own `vars`, never local secrets such as
+ * the UPLOAD_TOKEN `npm start` writes.
+ */
+function withoutDevVars(bindings) {
+  const file = path.join(ROOT, '.dev.vars');
+  if (!existsSync(file)) return bindings;
+  const local = readFileSync(file, 'utf8').split('\n').map((l) => /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1]).filter(Boolean);
+  return Object.fromEntries(Object.entries(bindings).filter(([name]) => !local.includes(name)));
 }
 
 const R2_WORKER = 'r2-wrapper';

@@ -15,6 +15,29 @@ pub struct Config {
     pub policy: PolicySettings,
     pub pipeline: PipelineSettings,
     pub http: HttpSettings,
+    pub upload: UploadSettings,
+}
+
+/// `PUT` and `DELETE` of originals (`flow::upload`): off until `UPLOAD_TOKEN` is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UploadSettings {
+    /// The bearer token uploads must carry (a secret).
+    pub token: Option<String>,
+    /// Largest upload, in bytes (`UPLOAD_MAX_MB`).
+    pub max_bytes: u64,
+}
+
+impl Default for UploadSettings {
+    fn default() -> Self {
+        UploadSettings { token: None, max_bytes: 20 << 20 }
+    }
+}
+
+impl std::fmt::Debug for UploadSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        write!(f, "UploadSettings {{ token: {}, max_bytes: {} }}", self.token.is_some(), self.max_bytes)
+    }
 }
 
 /// What the URL grammars read.

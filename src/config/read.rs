@@ -120,6 +120,15 @@ impl Config {
                 _ => return Err(config_error("SVG", "sanitize or refuse")),
             };
         }
+        if let Some(token) = get("UPLOAD_TOKEN").filter(|t| !t.is_empty()) {
+            if token.len() < 16 {
+                return Err(config_error("UPLOAD_TOKEN", "at least 16 characters"));
+            }
+            c.upload.token = Some(token);
+        }
+        if let Some(v) = get("UPLOAD_MAX_MB") {
+            c.upload.max_bytes = parse_in("UPLOAD_MAX_MB", &v, 1, 100)? << 20;
+        }
         if let Some(v) = get("DEBUG_HEADERS") {
             http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
         }

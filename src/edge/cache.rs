@@ -14,6 +14,7 @@ const ETAG: &str = "x-original-etag";
 const SIZE: &str = "x-original-size";
 const UPLOADED: &str = "x-original-uploaded";
 const TYPE: &str = "x-original-type";
+const ABSENT: &str = "x-original-absent";
 
 impl Cache for CacheApi {
     type Entry = Response;
@@ -26,29 +27,37 @@ impl Cache for CacheApi {
         entry.headers().get(name).ok().flatten()
     }
 
-    async fn remembered(&self, key: &str) -> Result<Option<Meta>> {
+    async fn remembered(&self, key: &str) -> Result<Option<Option<Meta>>> {
         let Some(marker) = worker::Cache::default().get(key, false).await.map_err(upstream)? else { return Ok(None) };
         let header = |name: &str| marker.headers().get(name).ok().flatten();
+        if header(ABSENT).is_some() {
+            return Ok(Some(None));
+        }
         let (Some(etag), Some(size), Some(uploaded)) = (header(ETAG), header(SIZE), header(UPLOADED)) else { return Ok(None) };
-        Ok(Some(Meta {
+        Ok(Some(Some(Meta {
             size: size.parse().unwrap_or(0),
             http_etag: format!("\"{etag}\""),
             etag,
             uploaded_ms: uploaded.parse().unwrap_or(0),
             content_type: header(TYPE),
             custom: Default::default(),
-        }))
+        })))
     }
 
-    async fn remember(&self, key: &str, meta: &Meta, ttl_s: u32) -> Result<()> {
+    async fn remember(&self, key: &str, meta: Option<&Meta>, ttl_s: u32) -> Result<()> {
         let headers = Headers::new();
         let set = |name: &str, value: &str| headers.set(name, value).map_err(upstream);
         set("cache-control", &format!("max-age={ttl_s}"))?;
-        set(ETAG, &meta.etag)?;
-        set(SIZE, &meta.size.to_string())?;
-        set(UPLOADED, &meta.uploaded_ms.to_string())?;
-        if let Some(content_type) = &meta.content_type {
-            set(TYPE, content_type)?;
+        match meta {
+            None => set(ABSENT, "1")?,
+            Some(meta) => {
+                set(ETAG, &meta.etag)?;
+                set(SIZE, &meta.size.to_string())?;
+                set(UPLOADED, &meta.uploaded_ms.to_string())?;
+                if let Some(content_type) = &meta.content_type {
+                    set(TYPE, content_type)?;
+                }
+            }
         }
         let marker = Response::builder().with_status(200).with_headers(headers).empty();
         worker::Cache::default().put(key, marker).await.map_err(upstream)

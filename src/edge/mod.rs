@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
-use crate::flow::ports::{Clock, Later, WebpCodec};
+use crate::flow::ports::{Clock, Later, RequestBody, WebpCodec};
 use crate::flow::Ports;
 use crate::flow::{self, Method};
 use crate::pipeline::encode::WebpEncoder;
@@ -27,6 +27,9 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let mut trace = Trace::default();
     let config = config(&env);
     let request = request(&req);
+    let method = req.method();
+    let url = req.url().ok();
+    let body = Body(std::cell::RefCell::new(Some(req)));
     let reply = match (R2::originals(&env), R2::variants(&env)) {
         (Ok(originals), Ok(variants)) => {
             let ports = Ports {
@@ -39,10 +42,11 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 gate: gate(),
                 checks: CHECKS.with(Rc::clone),
             };
-            flow::serve(&request, &config, &ports, &mut trace).await
+            flow::serve(&request, &body, &config, &ports, &mut trace).await
         }
         (Err(e), _) | (_, Err(e)) => flow::serve_error::<R2, cache::CacheApi>(&request, &e, &mut trace),
     };
+    body.drain_unread(request.content_length).await;
     let mut response = respond::response(reply, &ctx).unwrap_or_else(|e| {
         trace.error = Some(e.message());
         Response::error(e.message(), e.status()).unwrap_or_else(|_| Response::empty().expect("an empty response"))
@@ -54,7 +58,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     for warning in &trace.warnings {
         worker::console_error!("{warning}");
     }
-    log(&req, &response, &trace, now_ms() - started);
+    log(method, url, &response, &trace, now_ms() - started);
     Ok(response)
 }
 
@@ -71,6 +75,8 @@ fn request(req: &Request) -> flow::Request {
     let method = match req.method() {
         worker::Method::Get => Method::Get,
         worker::Method::Head => Method::Head,
+        worker::Method::Put => Method::Put,
+        worker::Method::Delete => Method::Delete,
         _ => Method::Other,
     };
     flow::Request {
@@ -82,6 +88,42 @@ fn request(req: &Request) -> flow::Request {
         if_none_match: header("if-none-match"),
         if_modified_since: header("if-modified-since"),
         range: header("range"),
+        authorization: header("authorization"),
+        if_match: header("if-match"),
+        content_length: header("content-length").and_then(|v| v.trim().parse().ok()),
+    }
+}
+
+/// The request's body, read only by an upload (once).
+struct Body(std::cell::RefCell<Option<Request>>);
+
+/// A body of at most this size that the flow left unread (an upload refused before reading it:
+/// 401, 403, 412 …) is read and dropped before answering, so that the client, still sending,
+/// gets the answer instead of a reset connection. A larger one is not read for nothing.
+const DRAIN_MAX_BYTES: u64 = 1 << 20;
+
+impl Body {
+    async fn drain_unread(&self, content_length: Option<u64>) {
+        if content_length.is_some_and(|n| n > 0 && n <= DRAIN_MAX_BYTES) {
+            let request = self.0.borrow_mut().take();
+            if let Some(mut request) = request {
+                let _ = request.bytes().await;
+            }
+        }
+    }
+}
+
+impl RequestBody for Body {
+    fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
+        let request = self.0.borrow_mut().take();
+        Box::pin(async move {
+            let mut request = request.ok_or_else(|| Error::Internal("the request body was read twice".into()))?;
+            let bytes = request.bytes().await.map_err(|e| Error::bad_request(format!("the body could not be read: {e}")))?;
+            if bytes.len() as u64 > max {
+                return Err(Error::TooLarge(format!("uploads are limited to {} MB (UPLOAD_MAX_MB)", max >> 20)));
+            }
+            Ok(bytes)
+        })
     }
 }
 
@@ -139,14 +181,12 @@ fn memory_report() -> String {
 }
 
 /// The request's one JSON log line (`wrangler tail`, Workers Logs).
-fn log(req: &Request, resp: &Response, trace: &Trace, total_ms: f64) {
+fn log(method: worker::Method, url: Option<worker::Url>, resp: &Response, trace: &Trace, total_ms: f64) {
     let header = |name: &str| resp.headers().get(name).ok().flatten();
-    let url = req.url().ok();
     let path = url.as_ref().map(|u| match u.query() {
         Some(q) => format!("{}?{q}", u.path()),
         None => u.path().to_string(),
     });
-    let method = req.method();
     let outcome = Outcome {
         method: method.as_ref(),
         path: path.as_deref().unwrap_or(""),

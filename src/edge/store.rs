@@ -4,10 +4,10 @@
 
 use super::upstream;
 use crate::error::{Error, Result};
-use crate::flow::ports::{Meta, PutMeta, Store, Stored};
+use crate::flow::ports::{Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::http::range::Ranged;
 use std::collections::HashMap;
-use worker::{Bucket, Env, HttpMetadata, Object, Range, ResponseBody};
+use worker::{Bucket, Conditional, Env, HttpMetadata, Object, Range, ResponseBody};
 
 pub const ORIGINALS: &str = "IMAGES";
 pub const VARIANTS: &str = "VARIANTS";
@@ -49,7 +49,7 @@ fn no_body() -> Error {
     Error::Upstream("R2 returned an object without a body".into())
 }
 
-fn meta(object: &Object) -> Meta {
+fn meta_of(object: &Object) -> Meta {
     Meta {
         size: object.size(),
         etag: object.etag(),
@@ -64,7 +64,7 @@ impl Store for R2 {
     type Body = R2Body;
 
     async fn head(&self, key: &str) -> Result<Option<Meta>> {
-        Ok(self.0.head(key).await.map_err(upstream)?.as_ref().map(meta))
+        Ok(self.0.head(key).await.map_err(upstream)?.as_ref().map(meta_of))
     }
 
     async fn get(&self, key: &str, range: Ranged) -> Result<Option<Stored<R2Body>>> {
@@ -74,7 +74,7 @@ impl Store for R2 {
             _ => request,
         };
         let object = request.execute().await.map_err(upstream)?;
-        Ok(object.map(|o| Stored { meta: meta(&o), body: R2Body(Some(o)) }))
+        Ok(object.map(|o| Stored { meta: meta_of(&o), body: R2Body(Some(o)) }))
     }
 
     async fn read(&self, mut body: R2Body) -> Result<Vec<u8>> {
@@ -82,15 +82,44 @@ impl Store for R2 {
         object.body().ok_or_else(no_body)?.bytes().await.map_err(upstream)
     }
 
-    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta) -> Result<()> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>> {
         let custom: HashMap<String, String> = meta.custom.into_iter().collect();
-        self.0
+        let request = self
+            .0
             .put(key, bytes)
             .http_metadata(HttpMetadata { content_type: Some(meta.content_type), ..Default::default() })
-            .custom_metadata(custom)
-            .execute()
-            .await
-            .map_err(upstream)?;
+            .custom_metadata(custom);
+        let request = match only_if {
+            OnlyIf::Always => request,
+            OnlyIf::Absent => request.only_if(Conditional { etag_does_not_match: Some("*".into()), ..Default::default() }),
+            OnlyIf::Present => request.only_if(Conditional { etag_matches: Some("*".into()), ..Default::default() }),
+            OnlyIf::EtagIs(etag) => request.only_if(Conditional { etag_matches: Some(etag), ..Default::default() }),
+        };
+        Ok(request.execute().await.map_err(upstream)?.as_ref().map(meta_of))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut request = self.0.list().prefix(prefix);
+            if let Some(c) = cursor.take() {
+                request = request.cursor(c);
+            }
+            let page = request.execute().await.map_err(upstream)?;
+            keys.extend(page.objects().iter().map(Object::key));
+            match (page.truncated(), page.cursor()) {
+                (true, Some(next)) => cursor = Some(next),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    async fn delete(&self, keys: Vec<String>) -> Result<()> {
+        // R2 deletes at most 1,000 keys a call.
+        for batch in keys.chunks(1000) {
+            self.0.delete_multiple(batch.to_vec()).await.map_err(upstream)?;
+        }
         Ok(())
     }
 }

@@ -24,9 +24,9 @@ use std::rc::Rc;
 pub struct Checks(RefCell<HashSet<String>>);
 
 /// After the response: remember what R2 just said about an original.
-pub(super) fn remember_later<C: Cache + 'static>(later: &dyn Later, cache: Rc<C>, checked_key: String, meta: Meta, window_s: u32) {
+pub(super) fn remember_later<C: Cache + 'static>(later: &dyn Later, cache: Rc<C>, checked_key: String, meta: Option<Meta>, window_s: u32) {
     later.after_response(Box::pin(async move {
-        cache.remember(&checked_key, &meta, window_s).await.map_err(|e| format!("remembering {checked_key} failed: {e}"))
+        cache.remember(&checked_key, meta.as_ref(), window_s).await.map_err(|e| format!("remembering {checked_key} failed: {e}"))
     }));
 }
 
@@ -65,9 +65,9 @@ pub(super) fn check_later<S: Store + 'static, C: Cache + 'static>(
 async fn check<S: Store, C: Cache>(originals: &S, cache: &C, config: &Config, served: &Served) -> crate::error::Result<()> {
     let Some(meta) = originals.head(&served.original_key).await? else {
         cache.forget(&served.cache_key).await?;
-        return cache.forget(&served.checked_key).await;
+        return cache.remember(&served.checked_key, None, config.http.max_stale_s).await;
     };
-    cache.remember(&served.checked_key, &meta, config.http.max_stale_s).await?;
+    cache.remember(&served.checked_key, Some(&meta), config.http.max_stale_s).await?;
     let current = Answer::new(config, &served.original_key, &served.transform, served.accepts, &meta).ok().map(|a| a.etag);
     let fresh = match (&served.etag, current) {
         (Some(etag), Some(current)) => crate::http::fresh_hit(Some(etag), &current),

@@ -26,7 +26,8 @@ pub(super) struct Keys<'k> {
 /// What this data centre's cache holds.
 pub(super) struct Local<E> {
     pub entry: Option<E>,
-    pub remembered: Option<Meta>,
+    /// `Some(None)`: remembered as absent.
+    pub remembered: Option<Option<Meta>>,
 }
 
 /// 7a. Both lookups at once. They only spare work: a failing one is a miss, noted in the trace.

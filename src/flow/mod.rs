@@ -2,7 +2,7 @@
 //! (`edge/`) only turns the runtime's request into a [`Request`] and the [`Reply`] back into a
 //! response. The steps, in order:
 //!
-//! 1. method: only GET and HEAD exist (nothing a client sends can write an original)
+//! 1. method: GET and HEAD; PUT and DELETE of originals only with `UPLOAD_TOKEN` ([`upload`])
 //! 2. route and URL: `/_health`, else a grammar gives the original's key and one transform
 //! 3. signature, before anything is read
 //! 4. which file: a file really named like a path-grammar URL wins ([`choose`])
@@ -27,6 +27,7 @@ mod lookup;
 mod original;
 pub mod ports;
 mod transformed;
+mod upload;
 mod variant;
 
 #[cfg(test)]
@@ -37,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::http::reply::Reply;
 use crate::trace::Trace;
 use crate::{http, policy, url};
-use ports::{Cache, Clock, Later, Meta, Store, WebpCodec};
+use ports::{Cache, Clock, Later, Meta, RequestBody, Store, WebpCodec};
 use std::rc::Rc;
 
 /// Everything the flow reaches outside itself.
@@ -70,6 +71,10 @@ pub struct Request {
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
     pub range: Option<String>,
+    /// Uploads: `Authorization`, `If-Match` and `Content-Length`.
+    pub authorization: Option<String>,
+    pub if_match: Option<String>,
+    pub content_length: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +82,9 @@ pub enum Method {
     #[default]
     Get,
     Head,
+    /// Uploads, when `UPLOAD_TOKEN` is set (else 405).
+    Put,
+    Delete,
     /// Anything else: refused with 405.
     Other,
 }
@@ -88,12 +96,13 @@ pub type ReplyOf<S, C> = Reply<<S as Store>::Body, <C as Cache>::Entry>;
 /// client or its image caused, a 5xx only for the store's failures and our own.
 pub async fn serve<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
+    body: &dyn RequestBody,
     config: &Result<Config>,
     ports: &Ports<'_, S, C>,
     trace: &mut Trace,
 ) -> ReplyOf<S, C> {
     let reply = match config {
-        Ok(config) => handle(req, config, ports, trace).await.unwrap_or_else(|e| {
+        Ok(config) => handle(req, body, config, ports, trace).await.unwrap_or_else(|e| {
             trace.error = Some(e.message());
             let http = &config.http;
             Reply::error(&e, &http::error_cache_control(e.status(), http.not_found_ttl, http.error_ttl))
@@ -124,13 +133,16 @@ pub fn serve_error<S: Store, C: Cache + 'static>(req: &Request, e: &Error, trace
 
 async fn handle<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
+    body: &dyn RequestBody,
     config: &Config,
     ports: &Ports<'_, S, C>,
     trace: &mut Trace,
 ) -> Result<ReplyOf<S, C>> {
-    // 1.
-    if req.method == Method::Other {
-        return Err(Error::MethodNotAllowed);
+    // 1. (PUT and DELETE only with the upload token.)
+    match req.method {
+        Method::Get | Method::Head => {}
+        Method::Put | Method::Delete => return upload::handle(req, body, config, ports).await,
+        Method::Other => return Err(Error::MethodNotAllowed),
     }
 
     // 2.

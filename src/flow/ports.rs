@@ -30,6 +30,19 @@ pub struct Stored<B> {
     pub body: B,
 }
 
+/// When a write may happen (R2's `onlyIf`, checked atomically by the store).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum OnlyIf {
+    #[default]
+    Always,
+    /// `If-None-Match: *`: only if nothing is stored under the key.
+    Absent,
+    /// `If-Match: *`: only if something is stored under the key.
+    Present,
+    /// `If-Match`: only if the stored object has this etag (unquoted).
+    EtagIs(String),
+}
+
 /// What a write records beside the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutMeta {
@@ -49,7 +62,11 @@ pub trait Store {
     async fn get(&self, key: &str, range: Ranged) -> Result<Option<Stored<Self::Body>>>;
     /// The whole body, copied once into wasm memory.
     async fn read(&self, body: Self::Body) -> Result<Vec<u8>>;
-    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta) -> Result<()>;
+    /// Writes the object whole or not at all; `None` when `only_if` did not hold (nothing written).
+    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>>;
+    /// Every key that starts with `prefix`.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    async fn delete(&self, keys: Vec<String>) -> Result<()>;
 }
 
 /// A response cache in this data centre (the Cache API). Filling it with responses is the
@@ -66,10 +83,11 @@ pub trait Cache {
     async fn lookup(&self, key: &str) -> Result<Option<Self::Entry>>;
     /// One of a cached response's headers (`etag`, `last-modified`).
     fn header(&self, entry: &Self::Entry, name: &str) -> Option<String>;
-    /// An original's metadata remembered under `key`, while it has not expired.
-    async fn remembered(&self, key: &str) -> Result<Option<Meta>>;
-    /// Remembers `meta` under `key` for `ttl_s` seconds.
-    async fn remember(&self, key: &str, meta: &Meta, ttl_s: u32) -> Result<()>;
+    /// What is remembered of an original under `key`, while it has not expired: `Some(None)`
+    /// when it is remembered as absent (deleted).
+    async fn remembered(&self, key: &str) -> Result<Option<Option<Meta>>>;
+    /// Remembers `meta` (`None`: the original is absent) under `key` for `ttl_s` seconds.
+    async fn remember(&self, key: &str, meta: Option<&Meta>, ttl_s: u32) -> Result<()>;
     /// Drops whatever is under `key` (a stale response, or remembered metadata).
     async fn forget(&self, key: &str) -> Result<()>;
 }
@@ -84,6 +102,12 @@ pub trait Clock {
 /// when it fails, so the platform logs the failure.
 pub trait Later {
     fn after_response(&self, work: LocalBoxFuture<'static, std::result::Result<(), String>>);
+}
+
+/// The body of a request that carries one (an upload).
+pub trait RequestBody {
+    /// The whole body; a 413 past `max` bytes.
+    fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>>;
 }
 
 /// The lossy WebP encoder, made ready on first use (libwebp is instantiated once per isolate).

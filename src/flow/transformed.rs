@@ -43,7 +43,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let asking = clock.now_ms();
     let local = lookup::local(ports, &keys, window > 0, trace).await;
     let remembered = local.remembered.is_some();
-    let known = known.or(local.remembered.map(Some));
+    let known = known.or(local.remembered);
 
     // 7a. A cached copy whose original this data centre has not checked within the window:
     // served at once (or its 304), the original checked after the response.
@@ -149,7 +149,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
 /// remembered: that would stretch the window without a check).
 fn remember<S: Store, C: Cache + 'static>(ports: &Ports<'_, S, C>, window: u32, from_r2: bool, checked_key: &str, original: &Meta) {
     if window > 0 && from_r2 {
-        freshness::remember_later(ports.later, ports.cache.clone(), checked_key.into(), original.clone(), window);
+        freshness::remember_later(ports.later, ports.cache.clone(), checked_key.into(), Some(original.clone()), window);
     }
 }
 

@@ -2,7 +2,7 @@
 //! response. A variant only spares work, so neither a failing read nor a failing write ever
 //! costs the client its image.
 
-use super::ports::{Later, Meta, PutMeta, Store};
+use super::ports::{Later, Meta, OnlyIf, PutMeta, Store};
 use std::rc::Rc;
 
 /// The custom metadata field that holds a variant's ETag ([`crate::http::variant_etag`]): a read
@@ -27,6 +27,6 @@ pub(super) fn put_meta(content_type: &str, etag: &str, source_key: &str, source_
 /// key). A failure is only logged: the next miss writes it again.
 pub(super) fn persist_later<S: Store + 'static>(later: &dyn Later, variants: Rc<S>, key: String, bytes: Vec<u8>, meta: PutMeta) {
     later.after_response(Box::pin(async move {
-        variants.put(&key, bytes, meta).await.map_err(|e| format!("persisting variant {key} failed: {e}"))
+        variants.put(&key, bytes, meta, OnlyIf::Always).await.map(drop).map_err(|e| format!("persisting variant {key} failed: {e}"))
     }));
 }

@@ -124,6 +124,9 @@ impl<S, C> Reply<S, C> {
         if *e == Error::MethodNotAllowed {
             headers.push(("allow", "GET, HEAD".into()));
         }
+        if e.status() == 401 {
+            headers.push(("www-authenticate", "Bearer".into()));
+        }
         if e.status() == 503 {
             headers.push(("retry-after", "1".into()));
         }

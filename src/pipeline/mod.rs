@@ -134,6 +134,20 @@ pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSe
     run(source, &resolved, settings, &Host { clock: &clock, webp: &encode::LosslessWebp })
 }
 
+/// Whether `source` is an image this pipeline can transform: probed, admitted and decoded as for
+/// an 8 px thumbnail (JPEG shrinks on load to 1/8, so a large photo costs little), nothing
+/// encoded. The same 413, 415 or 422 a transform would meet; the format and size when it can.
+pub fn verify(source: &[u8], settings: &PipelineSettings) -> Result<probe::Probe> {
+    let probe = probe::probe(source)?;
+    let thumbnail =
+        Transform { width: Some(8), ..Default::default() }.resolved(probe.format, settings.output_defaults(), Accepts::default());
+    let shape = Shape::new(&probe, &thumbnail, &settings.limits);
+    let format = thumbnail.output_format().unwrap_or(probe.format);
+    let admitted = admit::still(&probe, source.len(), &shape, format, &settings.limits)?;
+    decode::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget)?;
+    Ok(probe)
+}
+
 /// What happens to decoded pixels, decided from the header before decoding: the same for a
 /// still image and for every frame of an animation. Regions are in stored coordinates:
 /// orientation is applied to the small output only.

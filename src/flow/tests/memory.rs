@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flow::gate::Gate;
-use crate::flow::ports::{Cache, Clock, Later, Meta, PutMeta, Store, Stored, WebpCodec};
+use crate::flow::ports::{Cache, Clock, Later, Meta, OnlyIf, PutMeta, RequestBody, Store, Stored, WebpCodec};
 use crate::flow::Ports;
 use crate::flow::{serve, Method, Request};
 use crate::http::range::Ranged;
@@ -131,9 +131,34 @@ impl Store for MemoryStore {
         Ok(body.bytes.take().unwrap_or_default())
     }
 
-    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta) -> Result<()> {
+    async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>> {
         self.call("put", key).await?;
+        let current = self.meta(key);
+        let holds = match &only_if {
+            OnlyIf::Always => true,
+            OnlyIf::Absent => current.is_none(),
+            OnlyIf::Present => current.is_some(),
+            OnlyIf::EtagIs(etag) => current.is_some_and(|m| &m.etag == etag),
+        };
+        if !holds {
+            return Ok(None);
+        }
         self.insert(key, bytes, Some(&meta.content_type), meta.custom.into_iter().collect());
+        Ok(self.meta(key))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        self.call("list", prefix).await?;
+        let mut keys: Vec<String> = self.objects.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn delete(&self, keys: Vec<String>) -> Result<()> {
+        self.call("delete", &keys.join(" ")).await?;
+        for key in keys {
+            self.objects.borrow_mut().remove(&key);
+        }
         Ok(())
     }
 }
@@ -156,7 +181,7 @@ impl Response {
 #[derive(Default)]
 pub struct MemoryCache {
     pub responses: RefCell<HashMap<String, Response>>,
-    remembered: RefCell<HashMap<String, (Meta, Instant)>>,
+    remembered: RefCell<HashMap<String, (Option<Meta>, Instant)>>,
     failing: Cell<bool>,
 }
 
@@ -192,14 +217,14 @@ impl Cache for MemoryCache {
         entry.header(name).map(String::from)
     }
 
-    async fn remembered(&self, key: &str) -> Result<Option<Meta>> {
+    async fn remembered(&self, key: &str) -> Result<Option<Option<Meta>>> {
         self.check()?;
         Ok(self.remembered.borrow().get(key).filter(|(_, until)| Instant::now() < *until).map(|(m, _)| m.clone()))
     }
 
-    async fn remember(&self, key: &str, meta: &Meta, ttl_s: u32) -> Result<()> {
+    async fn remember(&self, key: &str, meta: Option<&Meta>, ttl_s: u32) -> Result<()> {
         let until = Instant::now() + Duration::from_secs(ttl_s as u64);
-        self.remembered.borrow_mut().insert(key.into(), (meta.clone(), until));
+        self.remembered.borrow_mut().insert(key.into(), (meta.cloned(), until));
         Ok(())
     }
 
@@ -292,9 +317,14 @@ impl World {
         self.send(request(url)).await
     }
 
+    pub async fn send(&self, req: Request) -> (Response, Trace) {
+        self.send_body(req, Vec::new()).await
+    }
+
     /// Serves one request as the adapter would: the reply becomes a response, a copy goes into
     /// the cache when the reply asks, then the work after the response runs.
-    pub async fn send(&self, req: Request) -> (Response, Trace) {
+    pub async fn send_body(&self, req: Request, body: Vec<u8>) -> (Response, Trace) {
+        let body = Uploading(RefCell::new(Some(body)));
         let mut trace = Trace::default();
         let ports = Ports {
             originals: self.store.clone(),
@@ -306,7 +336,7 @@ impl World {
             gate: &self.gate,
             checks: self.checks.clone(),
         };
-        let reply = serve(&req, &self.config, &ports, &mut trace).await;
+        let reply = serve(&req, &body, &self.config, &ports, &mut trace).await;
         let response = self.respond(reply).await;
         self.answered.set(self.now());
         let work: Vec<_> = self.later.work.borrow_mut().drain(..).collect();
@@ -359,6 +389,21 @@ impl World {
     /// Milliseconds of virtual time since the world began.
     pub fn now(&self) -> u64 {
         ms(self.epoch)
+    }
+}
+
+/// A request's body, read once.
+struct Uploading(RefCell<Option<Vec<u8>>>);
+
+impl RequestBody for Uploading {
+    fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
+        let body = self.0.borrow_mut().take().unwrap_or_default();
+        Box::pin(async move {
+            match body.len() as u64 > max {
+                true => Err(Error::TooLarge(format!("over {max} bytes"))),
+                false => Ok(body),
+            }
+        })
     }
 }
 

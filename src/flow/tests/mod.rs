@@ -8,6 +8,7 @@ mod memory;
 mod originals;
 mod round_trips;
 mod staleness;
+mod uploads;
 
 use crate::config::Config;
 use crate::fixtures;
