@@ -47,33 +47,22 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
 
     // 7a. A cached copy whose original this data centre has not checked within the window:
     // served at once (or its 304), the original checked after the response.
-    if let (None, true, Some(entry)) = (&known, window > 0, local.entry.as_ref()) {
-        let etag = ports.cache.header(entry, "etag");
-        let last_modified = ports.cache.header(entry, "last-modified").unwrap_or_default();
-        let served = ServedCopy {
-            original_key: key.clone(),
-            checked_key: checked_key.clone(),
-            cache_key: cache_key.clone(),
-            etag: etag.clone(),
-            transform: transform.clone(),
-            accepts,
-        };
-        freshness::check_later(ports.later, ports.originals.clone(), ports.cache.clone(), ports.checks.clone(), config, served);
-        let timing = http::server_timing_stored("cache", clock.now_ms() - asking, clock.now_ms() - started);
-        let entry = local.entry.expect("matched above");
-        let uploaded = parse_http_date(&last_modified).unwrap_or(0);
-        return Ok(match etag.filter(|e| not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), e, uploaded)) {
-            Some(etag) => Reply::not_modified(&etag, &last_modified, &config.http.cache_control, negotiated.is_some()),
-            None => Reply::cached(entry, Served::Hit, timing),
-        });
-    }
+    let cached = match (known.is_none() && window > 0, local.entry) {
+        (true, Some(entry)) => {
+            let served =
+                ServedCopy { original_key: key, checked_key, cache_key, etag: ports.cache.header(&entry, "etag"), transform, accepts };
+            let timing = http::server_timing_stored("cache", clock.now_ms() - asking, clock.now_ms() - started);
+            return Ok(serve_while_checking(req, config, ports, entry, served, negotiated.is_some(), timing));
+        }
+        (_, entry) => entry,
+    };
 
     // 7b. R2, for what the cache did not answer. With the original's metadata known, 304 and a hit
     // are decided before any body is asked for; without it, the bodies go with the `head` (unless
     // a cached copy may do), so a miss waits for one round trip.
     let (original, bodies) = match known {
         Some(original) => (Ok(original), None),
-        None => lookup::wave(ports, &keys, local.entry.is_none()).await,
+        None => lookup::wave(ports, &keys, cached.is_none()).await,
     };
     let looked_up = clock.now_ms();
     let mut original = original?.ok_or(Error::NotFound)?;
@@ -88,7 +77,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     }
 
     // 9. A stale copy is a miss, and the miss's reply replaces it.
-    if let Some(hit) = local.entry {
+    if let Some(hit) = cached {
         if http::fresh_hit(ports.cache.header(&hit, "etag").as_deref(), &answer.etag) {
             remember(ports, window, from_r2, &checked_key, &original);
             let timing = http::server_timing_stored("cache", looked_up - asking, clock.now_ms() - started);
@@ -143,6 +132,26 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
     }
     Ok(reply)
+}
+
+/// Step 7a's answer: the cached copy (or its 304) now; the check after the response.
+fn serve_while_checking<S: Store + 'static, C: Cache + 'static>(
+    req: &Request,
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    entry: C::Entry,
+    served: ServedCopy,
+    vary_accept: bool,
+    timing: String,
+) -> ReplyOf<S, C> {
+    let last_modified = ports.cache.header(&entry, "last-modified").unwrap_or_default();
+    let uploaded = parse_http_date(&last_modified).unwrap_or(0);
+    let current = served.etag.clone().filter(|e| not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), e, uploaded));
+    freshness::check_later(ports.later, ports.originals.clone(), ports.cache.clone(), ports.checks.clone(), config, served);
+    match current {
+        Some(etag) => Reply::not_modified(&etag, &last_modified, &config.http.cache_control, vary_accept),
+        None => Reply::cached(entry, Served::Hit, timing),
+    }
 }
 
 /// What R2 just said about the original is remembered for the window (never what the cache

@@ -1,7 +1,8 @@
 //! What the flow answers: freshness of stored copies, failures that must not cost the client its
 //! image, which file a URL names, negotiation, and the plain errors.
 
-use super::memory::{request, UNIX_START_MS};
+use super::memory::UNIX_START_MS;
+use super::world::request;
 use super::{checking_every_time, ops, photo, size, world};
 use crate::config::{Config, HttpSettings, Limits, PipelineSettings};
 use crate::fixtures;

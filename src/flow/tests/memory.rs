@@ -1,18 +1,12 @@
 //! The flow's ports in memory, for native tests: a store that records every call with the
-//! (virtual) time it started, delays each by a fixed latency and fails on demand; a cache; a
-//! clock on tokio's paused time; and a harness that plays the adapter's part (fills the cache
-//! from `cache_as`, runs the work after the response).
+//! (virtual) time it started, delays each by a fixed latency and fails on demand; a cache whose
+//! remembered metadata expires on the same clock; a clock on tokio's paused time. The harness
+//! that plays the adapter's part is `world.rs`.
 
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::flow::gate::Gate;
-use crate::flow::ports::{Cache, Clock, Later, Meta, OnlyIf, PutMeta, RequestBody, Store, Stored, WebpCodec};
-use crate::flow::Ports;
-use crate::flow::{serve, Method, Request};
+use crate::flow::ports::{Cache, Clock, Later, Meta, OnlyIf, PutMeta, Store, Stored, WebpCodec};
 use crate::http::range::Ranged;
-use crate::http::reply::{Body, Reply};
 use crate::pipeline::encode::{LosslessWebp, WebpEncoder};
-use crate::trace::Trace;
 use futures_util::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -48,12 +42,12 @@ impl Drop for MemoryBody {
     }
 }
 
-fn ms(epoch: Instant) -> u64 {
+pub fn ms(epoch: Instant) -> u64 {
     epoch.elapsed().as_millis() as u64
 }
 
 impl MemoryStore {
-    fn new(latency_ms: u64, log: Log, epoch: Instant) -> MemoryStore {
+    pub fn new(latency_ms: u64, log: Log, epoch: Instant) -> MemoryStore {
         MemoryStore {
             objects: RefCell::default(),
             latency: Duration::from_millis(latency_ms),
@@ -239,7 +233,7 @@ impl Cache for MemoryCache {
 pub const UNIX_START_MS: f64 = 1_777_197_600_000.0;
 
 /// Tokio's paused clock: only sleeps advance it, as only I/O advances a deployed Worker's clock.
-pub struct PausedClock(Instant);
+pub struct PausedClock(pub Instant);
 
 impl PausedClock {
     pub fn new() -> PausedClock {
@@ -260,7 +254,7 @@ impl Clock for PausedClock {
 /// Work after the response, run by the harness once the reply is turned into a response.
 #[derive(Default)]
 pub struct Deferred {
-    work: RefCell<Vec<LocalBoxFuture<'static, std::result::Result<(), String>>>>,
+    pub work: RefCell<Vec<LocalBoxFuture<'static, std::result::Result<(), String>>>>,
     pub failures: RefCell<Vec<String>>,
 }
 
@@ -270,148 +264,10 @@ impl Later for Deferred {
     }
 }
 
-struct Lossless;
+pub struct Lossless;
 
 impl WebpCodec for Lossless {
     fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
         Box::pin(async { Ok(Rc::new(LosslessWebp) as Rc<dyn WebpEncoder>) })
     }
-}
-
-/// One isolate: a bucket (originals, and variants under the prefix), a cache, the gate.
-pub struct World {
-    pub store: Rc<MemoryStore>,
-    pub cache: Rc<MemoryCache>,
-    checks: Rc<crate::flow::freshness::Checks>,
-    pub later: Deferred,
-    pub gate: Gate,
-    pub config: Result<Config>,
-    pub log: Log,
-    epoch: Instant,
-    answered: Cell<u64>,
-}
-
-impl World {
-    /// Every store call takes `latency_ms` (virtual: tests run on tokio's paused clock).
-    pub fn new(latency_ms: u64, config: Config) -> World {
-        let epoch = Instant::now();
-        let log = Log::default();
-        World {
-            store: Rc::new(MemoryStore::new(latency_ms, log.clone(), epoch)),
-            cache: Rc::default(),
-            checks: Rc::default(),
-            later: Deferred::default(),
-            gate: Gate::default(),
-            config: Ok(config),
-            log,
-            epoch,
-            answered: Cell::new(0),
-        }
-    }
-
-    pub fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) {
-        self.store.insert(key, bytes, Some(content_type), HashMap::new());
-    }
-
-    pub async fn get(&self, url: &str) -> (Response, Trace) {
-        self.send(request(url)).await
-    }
-
-    pub async fn send(&self, req: Request) -> (Response, Trace) {
-        self.send_body(req, Vec::new()).await
-    }
-
-    /// Serves one request as the adapter would: the reply becomes a response, a copy goes into
-    /// the cache when the reply asks, then the work after the response runs.
-    pub async fn send_body(&self, req: Request, body: Vec<u8>) -> (Response, Trace) {
-        let body = Uploading(RefCell::new(Some(body)));
-        let mut trace = Trace::default();
-        let ports = Ports {
-            originals: self.store.clone(),
-            variants: self.store.clone(),
-            cache: self.cache.clone(),
-            clock: &PausedClock(self.epoch),
-            later: &self.later,
-            webp: &Lossless,
-            gate: &self.gate,
-            checks: self.checks.clone(),
-        };
-        let reply = serve(&req, &body, &self.config, &ports, &mut trace).await;
-        let response = self.respond(reply).await;
-        self.answered.set(self.now());
-        let work: Vec<_> = self.later.work.borrow_mut().drain(..).collect();
-        for w in work {
-            if let Err(message) = w.await {
-                self.later.failures.borrow_mut().push(message);
-            }
-        }
-        (response, trace)
-    }
-
-    async fn respond(&self, reply: Reply<MemoryBody, Response>) -> Response {
-        let Reply { status, headers, body, cache_as, head_only } = reply;
-        let own: Vec<(String, String)> = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
-        let mut response = match body {
-            Body::Cached(mut cached) => {
-                for (name, value) in own {
-                    cached.headers.retain(|(n, _)| *n != name);
-                    cached.headers.push((name, value));
-                }
-                cached
-            }
-            Body::Bytes(bytes) => Response { status, headers: own, body: bytes },
-            Body::Stored(stored) => Response { status, headers: own, body: self.store.read(stored).await.unwrap() },
-            Body::Empty => Response { status, headers: own, body: Vec::new() },
-        };
-        if let Some(key) = cache_as {
-            self.cache.responses.borrow_mut().insert(key, response.clone());
-        }
-        if head_only {
-            response.body.clear();
-        }
-        response
-    }
-
-    /// The store calls made since the world began (or since the last `clear_log`).
-    pub fn calls(&self) -> Vec<(u64, String)> {
-        self.log.borrow().clone()
-    }
-
-    pub fn clear_log(&self) {
-        self.log.borrow_mut().clear();
-    }
-
-    /// When the last response was ready (before the work after it), in [`World::now`]'s time.
-    pub fn answered(&self) -> u64 {
-        self.answered.get()
-    }
-
-    /// Milliseconds of virtual time since the world began.
-    pub fn now(&self) -> u64 {
-        ms(self.epoch)
-    }
-}
-
-/// A request's body, read once.
-struct Uploading(RefCell<Option<Vec<u8>>>);
-
-impl RequestBody for Uploading {
-    fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
-        let body = self.0.borrow_mut().take().unwrap_or_default();
-        Box::pin(async move {
-            match body.len() as u64 > max {
-                true => Err(Error::TooLarge(format!("over {max} bytes"))),
-                false => Ok(body),
-            }
-        })
-    }
-}
-
-/// A GET of `url` (path and query) from a client that sends no special headers.
-pub fn request(url: &str) -> Request {
-    let (path, query) = match url.split_once('?') {
-        Some((p, q)) => (p.to_string(), Some(q.to_string())),
-        None => (url.to_string(), None),
-    };
-    Request { method: Method::Get, origin: "https://images.example".into(), path, query, ..Request::default() }
 }

@@ -9,10 +9,11 @@ mod originals;
 mod round_trips;
 mod staleness;
 mod uploads;
+mod world;
 
 use crate::config::Config;
 use crate::fixtures;
-use memory::World;
+use world::World;
 
 /// R2 as a distant bucket would answer: every call takes this long.
 const LATENCY: u64 = 20;

@@ -1,7 +1,7 @@
 //! Originals as stored, and SVG originals, which are documents: served sanitised, under a
 //! policy that lets nothing run, with an ETag of their own, or refused.
 
-use super::memory::request;
+use super::world::request;
 use super::{ops, world};
 use crate::config::Config;
 

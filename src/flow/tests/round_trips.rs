@@ -1,6 +1,6 @@
 //! How many store round trips each outcome waits for, and which bodies are read or cancelled.
 
-use super::memory::request;
+use super::world::request;
 use super::{checking_every_time, ops, size, world, LATENCY};
 use crate::config::Config;
 

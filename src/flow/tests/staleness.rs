@@ -2,7 +2,7 @@
 //! check a data centre answers hits and 304s without R2; after it, a hit is served at once and the
 //! original checked after the response; a replaced original then shows on the next request.
 
-use super::memory::request;
+use super::world::request;
 use super::{ops, size, world};
 use crate::config::Config;
 use crate::fixtures;

@@ -1,7 +1,7 @@
 //! `PUT` and `DELETE` of originals: the token, the preconditions, images only, nothing lost,
 //! and this data centre seeing the new version at once.
 
-use super::memory::{request, World};
+use super::world::{request, World};
 use super::{photo, size, world};
 use crate::config::Config;
 use crate::fixtures;
