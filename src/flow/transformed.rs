@@ -42,7 +42,9 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let window = config.http.max_stale_s;
     let asking = clock.now_ms();
     let local = lookup::local(ports, &keys, window > 0, trace).await;
-    let remembered = local.remembered.is_some();
+    // What R2 says now (step 4 read it, or the wave below will) is remembered after the
+    // response; what the cache remembered is not, or the window would stretch without a check.
+    let mut from_r2 = known.is_some() || local.remembered.is_none();
     let known = known.or(local.remembered);
 
     // 7a. A cached copy whose original this data centre has not checked within the window:
@@ -66,7 +68,6 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     };
     let looked_up = clock.now_ms();
     let mut original = original?.ok_or(Error::NotFound)?;
-    let mut from_r2 = !remembered;
     let mut answer = Answer::new(config, &key, &transform, accepts, &original)?;
     trace.transform = Some(answer.resolved.canonical());
 

@@ -97,3 +97,16 @@ async fn not_modified_within_the_window_asks_r2_nothing() {
     let (res, _) = w.send(req).await;
     assert_eq!((res.status, w.answered()), (304, before));
 }
+
+/// A path-grammar URL reads the original's metadata from R2 in step 4: what it finds replaces
+/// what the data centre remembered, so the other URLs of that original see the new version too.
+#[tokio::test(start_paused = true)]
+async fn metadata_read_by_a_path_grammar_url_replaces_what_was_remembered() {
+    let w = world(Config::default());
+    w.get("/alpha.png?w=40").await;
+    w.put("alpha.png", fixtures::grey16_png(90, 90), "image/png");
+    let (path, _) = w.get("/alpha-30x30.png").await;
+    assert_eq!((path.header("x-cache"), size(&path.body)), (Some("MISS"), (30, 30)));
+    let (query, _) = w.get("/alpha.png?w=40").await;
+    assert_eq!((query.header("x-cache"), size(&query.body)), (Some("MISS"), (40, 40)), "the new version at once");
+}
