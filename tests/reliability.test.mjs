@@ -202,7 +202,8 @@ test('a miss asks R2 for the metadata, the persisted variant and the original at
 });
 
 test("a path-grammar URL looks up the literal file and the grammar's original at once", async () => {
-  await withWorker({ r2LatencyMs: 50 }, async (mf) => {
+  // Checking the original on every request (MAX_STALE_S=0), so the hit's R2 calls show too.
+  await withWorker({ r2LatencyMs: 50, vars: { MAX_STALE_S: '0' } }, async (mf) => {
     const url = '/photo-200x150.jpg';
     const miss = await fetchImage(mf, url);
     assert.equal(miss.status, 200, miss.text());
@@ -233,6 +234,13 @@ test('a cache hit asks R2 nothing while the data centre remembers the original (
     mf.logs.length = 0;
     const same = await fetchImage(mf, url, { headers: { 'if-none-match': hit.res.headers.get('etag') } });
     assert.equal(same.status, 304);
+    assert.deepEqual(r2Calls(mf), []);
+    // And a path-grammar URL's: whether a file really has that name is remembered too.
+    const named = '/photo-134x100.jpg';
+    await fetchImage(mf, named);
+    await eventually(async () => (await fetchImage(mf, named)).res.headers.get('x-cache') === 'HIT');
+    mf.logs.length = 0;
+    assert.equal((await fetchImage(mf, named)).res.headers.get('x-cache'), 'HIT');
     assert.deepEqual(r2Calls(mf), []);
   });
 });

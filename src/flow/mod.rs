@@ -38,6 +38,7 @@ use crate::error::{Error, Result};
 use crate::http::reply::Reply;
 use crate::trace::Trace;
 use crate::{http, policy, url};
+use futures_util::future::join;
 use ports::{Cache, Clock, Later, Meta, RequestBody, Store, WebpCodec};
 use std::rc::Rc;
 
@@ -105,7 +106,11 @@ pub async fn serve<S: Store + 'static, C: Cache + 'static>(
         Ok(config) => handle(req, body, config, ports, trace).await.unwrap_or_else(|e| {
             trace.error = Some(e.message());
             let http = &config.http;
-            Reply::error(&e, &http::error_cache_control(e.status(), http.not_found_ttl, http.error_ttl))
+            let reply = Reply::error(&e, &http::error_cache_control(e.status(), http.not_found_ttl, http.error_ttl));
+            match e == Error::MethodNotAllowed && config.upload.token.is_some() {
+                true => reply.with_header("allow", "GET, HEAD, PUT, DELETE"),
+                false => reply,
+            }
         }),
         Err(e) => {
             trace.error = Some(e.message());
@@ -161,7 +166,7 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     policy::check_signature(&parsed.signature, transforms, config, (ports.clock.now_ms() / 1000.0) as u64)?;
 
     // 4.
-    let (request, known) = choose(parsed, &*ports.originals).await?;
+    let (request, known) = choose(req, config, parsed, ports).await?;
     trace.key = Some(request.key.clone());
 
     // 5.
@@ -180,14 +185,39 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
 }
 
 /// Step 4: a file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the
-/// grammar's reading. Both names are looked up at once, so such a URL waits for one round trip
-/// here; the grammar's original's metadata is handed on (`Some`) so step 7 does not ask again.
-async fn choose<S: Store>(parsed: url::Parsed, originals: &S) -> Result<(url::ImageRequest, Option<Option<Meta>>)> {
+/// grammar's reading. What this data centre remembers of both names (`MAX_STALE_S`) decides at
+/// once; else both names are looked up in R2 at the same time (one round trip), the answers are
+/// remembered, and the grammar's original's metadata is handed on (`Some`) so step 7 does not
+/// ask again.
+async fn choose<S: Store + 'static, C: Cache + 'static>(
+    req: &Request,
+    config: &Config,
+    parsed: url::Parsed,
+    ports: &Ports<'_, S, C>,
+) -> Result<(url::ImageRequest, Option<Option<Meta>>)> {
     let Some(literal) = parsed.literal else {
         return Ok((parsed.request, None));
     };
-    let (as_named, as_parsed) = futures_util::future::join(originals.head(&literal.key), originals.head(&parsed.request.key)).await;
-    if as_named?.is_some() {
+    let window = config.http.max_stale_s;
+    let (named_key, parsed_key) = (http::checked_key(&req.origin, &literal.key), http::checked_key(&req.origin, &parsed.request.key));
+    if window > 0 {
+        let cache = &ports.cache;
+        if let (Ok(named), Ok(original)) = join(cache.remembered(&named_key), cache.remembered(&parsed_key)).await {
+            match (named, original) {
+                (Some(Some(_)), _) => return Ok((literal, None)),
+                // Step 7 finds the original's remembered metadata itself (and knows it came from
+                // the cache, so it does not stretch the window).
+                (Some(None), Some(_)) => return Ok((parsed.request, None)),
+                _ => {}
+            }
+        }
+    }
+    let (as_named, as_parsed) = join(ports.originals.head(&literal.key), ports.originals.head(&parsed.request.key)).await;
+    let as_named = as_named?;
+    if window > 0 {
+        freshness::remember_later(ports.later, ports.cache.clone(), named_key, as_named.clone(), window);
+    }
+    if as_named.is_some() {
         Ok((literal, None))
     } else {
         Ok((parsed.request, Some(as_parsed?)))

@@ -110,3 +110,23 @@ async fn metadata_read_by_a_path_grammar_url_replaces_what_was_remembered() {
     let (query, _) = w.get("/alpha.png?w=40").await;
     assert_eq!((query.header("x-cache"), size(&query.body)), (Some("MISS"), (40, 40)), "the new version at once");
 }
+
+/// Whether a file really has a path-grammar URL's name is remembered like an original: the hit
+/// asks R2 nothing, and a file put under that name directly in R2 wins once the window is over.
+#[tokio::test(start_paused = true)]
+async fn a_path_grammar_hit_asks_r2_nothing_within_the_window() {
+    let w = world(Config::default());
+    let (first, _) = w.get("/photo-200x200.jpg").await;
+    assert_eq!((first.header("x-cache"), size(&first.body)), (Some("MISS"), (200, 200)));
+    w.clear_log();
+    let (hit, _) = w.get("/photo-200x200.jpg").await;
+    assert_eq!(hit.header("x-cache"), Some("HIT"));
+    assert!(w.calls().is_empty(), "{:?}", w.calls());
+
+    let literal = fixtures::png(&fixtures::alpha_disc(30, 20));
+    w.put("photo-200x200.jpg", literal.clone(), "image/png");
+    assert_eq!(w.get("/photo-200x200.jpg").await.0.header("x-cache"), Some("HIT"), "within the window");
+    advance(Duration::from_secs(61)).await;
+    let (named, _) = w.get("/photo-200x200.jpg").await;
+    assert_eq!((named.body == literal, named.header("x-cache")), (true, None), "the real file, as stored");
+}

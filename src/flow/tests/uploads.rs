@@ -48,7 +48,8 @@ async fn an_upload_stores_the_image_typed_by_its_bytes_and_answers_what_it_is() 
 #[tokio::test(start_paused = true)]
 async fn without_a_token_configured_uploads_are_405_and_with_one_the_token_decides() {
     let off = world(Config::default());
-    assert_eq!(off.send_body(put("a.png"), photo()).await.0.status, 405);
+    let (res, _) = off.send_body(put("a.png"), photo()).await;
+    assert_eq!((res.status, res.header("allow")), (405, Some("GET, HEAD")));
     let w = world(uploads_on());
     let mut anonymous = put("a.png");
     anonymous.authorization = None;
@@ -57,6 +58,8 @@ async fn without_a_token_configured_uploads_are_405_and_with_one_the_token_decid
     let mut wrong = put("a.png");
     wrong.authorization = Some("Bearer a-local-upload-tokeN".into());
     assert_eq!(w.send_body(wrong, photo()).await.0.status, 403);
+    let (post, _) = w.send(Request { method: Method::Other, ..request("/photo.jpg") }).await;
+    assert_eq!((post.status, post.header("allow")), (405, Some("GET, HEAD, PUT, DELETE")));
     let mut wrong = delete("photo.jpg");
     wrong.authorization = Some("Bearer nope".into());
     assert_eq!(w.send(wrong).await.0.status, 403);
