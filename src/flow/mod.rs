@@ -112,27 +112,23 @@ pub async fn serve<S: Store + 'static, C: Cache + 'static>(
                 false => reply,
             }
         }),
-        Err(e) => {
-            trace.error = Some(e.message());
-            Reply::error(e, "no-store")
-        }
+        Err(e) => return serve_error::<S, C>(req, e, trace),
     };
-    if req.method == Method::Head {
-        reply.without_body()
-    } else {
-        reply
-    }
+    for_method(req, reply)
 }
 
-/// The answer when the ports themselves cannot be made (a missing store binding): the
-/// operator's error, never cached.
+/// The answer when the configuration is invalid or the ports cannot be made (a missing store
+/// binding): the operator's error, never cached.
 pub fn serve_error<S: Store, C: Cache + 'static>(req: &Request, e: &Error, trace: &mut Trace) -> ReplyOf<S, C> {
     trace.error = Some(e.message());
-    let reply = Reply::error(e, "no-store");
-    if req.method == Method::Head {
-        reply.without_body()
-    } else {
-        reply
+    for_method(req, Reply::error(e, "no-store"))
+}
+
+/// HEAD answers with GET's status and headers, and no body.
+fn for_method<S, C>(req: &Request, reply: Reply<S, C>) -> Reply<S, C> {
+    match req.method {
+        Method::Head => reply.without_body(),
+        _ => reply,
     }
 }
 

@@ -72,7 +72,7 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
         let clean = svg::sanitize(&originals.read(stored.body).await?)?;
         headers.content_type = "image/svg+xml";
         headers.content_length = clean.len() as u64;
-        return Ok(Reply::image(Body::Bytes(clean), headers));
+        return Ok(warned(Reply::image(Body::Bytes(clean), headers), warning));
     }
     let content_type = meta.content_type.clone().unwrap_or_else(|| content_type_for_key(key).into());
     headers.content_type = &content_type;
@@ -83,11 +83,15 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
         }
         _ => None,
     });
-    let reply = Reply::image(Body::Stored(stored.body), headers);
-    Ok(match warning {
+    Ok(warned(Reply::image(Body::Stored(stored.body), headers), warning))
+}
+
+/// With `ON_ERROR=original`, why the original was served instead of the transform.
+fn warned<S, C>(reply: Reply<S, C>, warning: Option<&str>) -> Reply<S, C> {
+    match warning {
         Some(why) => reply.with_header("x-resize-error", why),
         None => reply,
-    })
+    }
 }
 
 /// Whether this original is an SVG to sanitise; a 415 when SVGs are refused here.

@@ -67,3 +67,16 @@ async fn svg_refused_when_configured_and_every_original_carries_the_policy() {
     assert!(photo.header("content-security-policy").is_some());
     assert_eq!(photo.header("etag"), Some(w.store.meta("photo.jpg").unwrap().http_etag.as_str()), "raster originals keep R2's ETag");
 }
+
+/// With `ON_ERROR=original`, a transform of an SVG falls back to the sanitised SVG, saying why.
+#[tokio::test(start_paused = true)]
+async fn the_fallback_for_an_svg_is_the_sanitised_svg_with_the_reason() {
+    let mut config = Config::default();
+    config.http.on_error_original = true;
+    let w = world(config);
+    w.put("icons/hostile.svg", HOSTILE.into(), "image/svg+xml");
+    let (res, _) = w.get("/icons/hostile.svg?w=100").await;
+    assert_eq!((res.status, res.header("content-type")), (200, Some("image/svg+xml")));
+    assert!(!String::from_utf8_lossy(&res.body).contains("<script"));
+    assert!(res.header("x-resize-error").is_some_and(|m| m.contains("can be transformed")), "{:?}", res.header("x-resize-error"));
+}

@@ -62,7 +62,11 @@ impl World {
 
     /// Serves one request as the adapter would: the reply becomes a response, a copy goes into
     /// the cache when the reply asks, then the work after the response runs.
-    pub async fn send_body(&self, req: Request, body: Vec<u8>) -> (Response, Trace) {
+    /// A body's `Content-Length` is sent as clients do, unless the request gives its own.
+    pub async fn send_body(&self, mut req: Request, body: Vec<u8>) -> (Response, Trace) {
+        if req.content_length.is_none() && !body.is_empty() {
+            req.content_length = Some(body.len() as u64);
+        }
         let body = Uploading(RefCell::new(Some(body)));
         let mut trace = Trace::default();
         let ports = Ports {
