@@ -17,8 +17,6 @@ pub enum Error {
     NotFound,
     /// 405: anything but GET and HEAD (and PUT and DELETE when uploads are on).
     MethodNotAllowed,
-    /// 411: an upload without `Content-Length` (its size must be known before it is read).
-    LengthRequired,
     /// 412: an upload's `If-Match` / `If-None-Match` does not hold.
     PreconditionFailed(String),
     /// 413: the image would not fit the memory or size budget.
@@ -45,7 +43,6 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::NotFound => 404,
             Error::MethodNotAllowed => 405,
-            Error::LengthRequired => 411,
             Error::PreconditionFailed(_) => 412,
             Error::TooLarge(_) => 413,
             Error::Unsupported(_) => 415,
@@ -64,7 +61,6 @@ impl Error {
             Error::Forbidden(m) => format!("forbidden: {m}"),
             Error::NotFound => "not found".into(),
             Error::MethodNotAllowed => "method not allowed: use GET or HEAD".into(),
-            Error::LengthRequired => "length required: uploads need a Content-Length".into(),
             Error::PreconditionFailed(m) => format!("precondition failed: {m}"),
             Error::TooLarge(m) => format!("image too large: {m}"),
             Error::Unsupported(m) => format!("unsupported format: {m}"),

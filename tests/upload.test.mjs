@@ -95,3 +95,16 @@ test('without UPLOAD_TOKEN, PUT and DELETE are 405', async () => {
     await plain.dispose();
   }
 });
+
+test('a body over UPLOAD_MAX_MB is refused while it is read, without a Content-Length too', async () => {
+  const small = await startWorker({ vars: { UPLOAD_TOKEN: TOKEN, UPLOAD_MAX_MB: '1' } });
+  try {
+    // Miniflare's dispatch hands the worker no Content-Length: the cap applies as it reads.
+    const body = Buffer.alloc((1 << 20) + 4096, 0xff);
+    const r = await fetchImage(small, '/over.png', { method: 'PUT', body, headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(r.status, 413, r.text());
+    assert.equal((await fetchImage(small, '/over.png')).status, 404, 'nothing stored');
+  } finally {
+    await small.dispose();
+  }
+});

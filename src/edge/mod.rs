@@ -18,6 +18,7 @@ use crate::flow::{self, Method};
 use crate::pipeline::encode::WebpEncoder;
 use crate::trace::{Outcome, Trace};
 use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
 use std::rc::Rc;
 use worker::{Context, Env, Request, Response};
 
@@ -118,9 +119,16 @@ impl RequestBody for Body {
         let request = self.0.borrow_mut().take();
         Box::pin(async move {
             let mut request = request.ok_or_else(|| Error::Internal("the request body was read twice".into()))?;
-            let bytes = request.bytes().await.map_err(|e| Error::bad_request(format!("the body could not be read: {e}")))?;
-            if bytes.len() as u64 > max {
-                return Err(Error::TooLarge(format!("uploads are limited to {} MB (UPLOAD_MAX_MB)", max >> 20)));
+            let unreadable = |e: worker::Error| Error::bad_request(format!("the body could not be read: {e}"));
+            // Read as a stream and stopped past `max`: a body of unknown length (chunked) never
+            // takes more than that of the isolate's memory.
+            let mut stream = request.stream().map_err(unreadable)?;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                bytes.extend_from_slice(&chunk.map_err(unreadable)?);
+                if bytes.len() as u64 > max {
+                    return Err(Error::TooLarge(format!("uploads are limited to {} MB (UPLOAD_MAX_MB)", max >> 20)));
+                }
             }
             Ok(bytes)
         })

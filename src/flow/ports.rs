@@ -106,7 +106,7 @@ pub trait Later {
 
 /// The body of a request that carries one (an upload).
 pub trait RequestBody {
-    /// The whole body; a 413 past `max` bytes.
+    /// The whole body; a 413 as soon as more than `max` bytes have come (never read whole first).
     fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>>;
 }
 

@@ -58,15 +58,14 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
     }
 
     let only_if = precondition(req)?;
-    // The size is known before anything is read: a body of unknown length would be read whole
-    // first, and a large one could exhaust the isolate's memory for every request in it.
-    let length = req.content_length.ok_or(Error::LengthRequired)?;
     let max = config.upload.max_bytes;
-    if length > max {
+    if req.content_length.is_some_and(|n| n > max) {
         return Err(too_large(max));
     }
     // The upload sits in memory while it is checked: it takes its share of the isolate's budget.
-    let slot = ports.gate.take(length, &config.pipeline.limits, ports.clock).await?;
+    // A body of unknown length (chunked) counts as the largest allowed, and reading it stops
+    // past that (`RequestBody::read`), so it never holds more.
+    let slot = ports.gate.take(req.content_length.unwrap_or(max), &config.pipeline.limits, ports.clock).await?;
     let bytes = body.read(max).await?;
     let kind = Kind::of(&bytes, config)?;
     let size = bytes.len() as u64;
