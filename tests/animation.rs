@@ -105,8 +105,8 @@ fn anim_on_a_still_gif_gives_a_still_gif() {
 #[test]
 fn anim_is_in_the_canonical_form_only_where_it_can_matter() {
     assert_eq!(anim(60).resolved(Format::Gif, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,f=gif,anim");
-    assert_eq!(anim(60).resolved(Format::Webp, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=80,f=webp,anim");
-    assert_eq!(anim(60).resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=80,f=jpeg");
+    assert_eq!(anim(60).resolved(Format::Webp, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=85,f=webp,anim");
+    assert_eq!(anim(60).resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=85,f=jpeg");
     let auto = Transform { format: Some(FormatChoice::Auto), ..anim(60) };
     let webp = Accepts { webp: true, avif: false };
     assert_eq!(auto.resolved(Format::Gif, Defaults::STANDARD, webp).output_format(), Some(Format::Gif));

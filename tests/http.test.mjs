@@ -46,7 +46,7 @@ test('a 304 for a transform never requested: R2 metadata alone decides, nothing 
   // The documented ETag: sha256(original's R2 etag, canonical transform, pipeline version).
   const { createHash } = await import('node:crypto');
   const r2 = await (await mf.getR2Bucket('IMAGES')).head('progressive.jpg');
-  const canonical = 'w=123,q=80,f=jpeg';
+  const canonical = 'w=123,q=85,f=jpeg';
   const etag = `"${createHash('sha256').update(`${r2.etag}\n${canonical}\n1`).digest('hex').slice(0, 32)}"`;
   const r = await fetchImage(mf, '/progressive.jpg?width=123', { headers: { 'if-none-match': etag } });
   assert.equal(r.status, 304);
@@ -170,7 +170,7 @@ test('one JSON log line per request, with the key, transform, cache status, byte
   assert.equal(entry.status, 200);
   assert.equal(entry.cache, 'MISS');
   assert.equal(entry.key, 'photo.jpg');
-  assert.equal(entry.transform, 'w=77,q=80,f=jpeg');
+  assert.equal(entry.transform, 'w=77,q=85,f=jpeg');
   assert.equal(entry.bytes_out, r.body.length);
   assert.equal(entry.bytes_in, readFileSync(path.join(SAMPLES, 'photo.jpg')).length);
   assert.equal(typeof entry.timings.decode, 'number');

@@ -187,7 +187,7 @@ fn shrink_on_load_is_indistinguishable_from_a_full_decode() {
 fn jpeg_progressive_setting_writes_progressive_scans_and_names_the_variant() {
     let settings = PipelineSettings { progressive_jpeg: true, ..PipelineSettings::default() };
     let t = width(300).resolved(Format::Jpeg, settings.output_defaults(), Accepts::default());
-    assert_eq!(t.canonical(), "w=300,q=80,f=jpeg,progressive");
+    assert_eq!(t.canonical(), "w=300,q=85,f=jpeg,progressive");
     let out = pipeline::transform_bytes(jpeg(600, 400, jpeg_encoder::SamplingFactor::R_4_2_0), &width(300), &settings).unwrap();
     let sof2 = out.bytes.windows(2).any(|w| w == [0xFF, 0xC2]);
     assert!(sof2, "a progressive frame header (SOF2)");

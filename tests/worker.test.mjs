@@ -149,6 +149,11 @@ test('animated GIF: a still poster by default, every frame with anim=true', asyn
   // The same spelling in the Cloudflare grammar is the same variant.
   const cf = await fetchImage(mf, '/cdn-cgi/image/width=200,anim=true/animated.gif');
   assert.equal(cf.res.headers.get('etag'), anim.res.headers.get('etag'));
+  // Cloudflare's path keeps animations unless told anim=false, as Cloudflare does.
+  const cfDefault = await fetchImage(mf, '/cdn-cgi/image/width=200/animated.gif');
+  assert.equal(cfDefault.res.headers.get('etag'), anim.res.headers.get('etag'));
+  const cfStill = await fetchImage(mf, '/cdn-cgi/image/width=200,anim=false/animated.gif');
+  assert.equal(cfStill.res.headers.get('etag'), poster.res.headers.get('etag'));
   const tooMany = await fetchImage(mf, '/animated.gif?w=200&anim=maybe');
   assert.equal(tooMany.status, 400);
 });

@@ -7,7 +7,7 @@
 
 mod read;
 
-use crate::transform::{Defaults, SizeSpec};
+use crate::transform::{Defaults, QualityDefaults, SizeSpec};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
@@ -68,8 +68,9 @@ pub struct PolicySettings {
 /// What the pipeline reads: encoder defaults and its limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineSettings {
-    /// Encoder quality when the URL gives none (1..=100).
-    pub default_quality: u8,
+    /// Encoder quality per lossy format when the URL gives none (1..=100): `DEFAULT_QUALITY`
+    /// sets all three, `QUALITY_JPEG`, `QUALITY_WEBP` and `QUALITY_AVIF` one each.
+    pub quality: QualityDefaults,
     /// `JPEG_PROGRESSIVE`: write progressive JPEGs (measured 4–15% larger with jpeg-encoder).
     pub progressive_jpeg: bool,
     /// rav1e speed for AVIF (1 slowest … 10 fastest).
@@ -192,7 +193,7 @@ impl Default for UrlSettings {
 
 impl Default for PipelineSettings {
     fn default() -> Self {
-        PipelineSettings { default_quality: 80, progressive_jpeg: false, avif_speed: 10, limits: Limits::default() }
+        PipelineSettings { quality: QualityDefaults::STANDARD, progressive_jpeg: false, avif_speed: 10, limits: Limits::default() }
     }
 }
 
@@ -230,7 +231,7 @@ impl Default for HttpSettings {
 impl PipelineSettings {
     /// What fills in the output options a URL leaves open.
     pub fn output_defaults(&self) -> Defaults {
-        Defaults { quality: self.default_quality, progressive_jpeg: self.progressive_jpeg }
+        Defaults { quality: self.quality, progressive_jpeg: self.progressive_jpeg }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{Config, Grammars, Signing, SizePolicy};
 use crate::error::{Error, Result};
-use crate::transform::SizeSpec;
+use crate::transform::{QualityDefaults, SizeSpec};
 
 impl Config {
     /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).
@@ -28,7 +28,16 @@ impl Config {
             http.error_ttl = parse_in("ERROR_TTL", &v, 0, 31_536_000)? as u32;
         }
         if let Some(v) = get("DEFAULT_QUALITY") {
-            pipeline.default_quality = parse_in("DEFAULT_QUALITY", &v, 1, 100)? as u8;
+            pipeline.quality = QualityDefaults::all(parse_in("DEFAULT_QUALITY", &v, 1, 100)? as u8);
+        }
+        for (name, slot) in [
+            ("QUALITY_JPEG", &mut pipeline.quality.jpeg),
+            ("QUALITY_WEBP", &mut pipeline.quality.webp),
+            ("QUALITY_AVIF", &mut pipeline.quality.avif),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = parse_in(name, &v, 1, 100)? as u8;
+            }
         }
         if let Some(v) = get("JPEG_PROGRESSIVE") {
             pipeline.progressive_jpeg = boolean("JPEG_PROGRESSIVE", &v)?;
@@ -214,7 +223,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.url.variant_prefix, "derived/");
         assert_eq!(c.http.cache_control, "public, max-age=60");
-        assert_eq!((c.pipeline.default_quality, c.url.max_width, c.url.max_height), (70, 2000, 1000));
+        assert_eq!((c.pipeline.quality, c.url.max_width, c.url.max_height), (QualityDefaults::all(70), 2000, 1000));
         assert_eq!((c.pipeline.limits.max_width, c.pipeline.limits.max_height), (2000, 1000), "one maximum for URLs and outputs");
         assert_eq!(c.pipeline.limits.memory_budget, 48 * 1024 * 1024);
     }

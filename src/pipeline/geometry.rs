@@ -83,7 +83,7 @@ pub fn plan(src_w: u32, src_h: u32, t: &Transform, max_w: u32, max_h: u32) -> Pl
                 // Never enlarge: cut the box down to the source, then crop it out unscaled.
                 let (w, h) = (bw.min(src_w), bh.min(src_h));
                 let source = window(sw, sh, w as f64, h as f64, t.gravity);
-                Plan { width: w, height: h, source, canvas: None, auto_crop: t.gravity == Gravity::Auto && (w < src_w || h < src_h) }
+                Plan { width: w, height: h, source, canvas: None, auto_crop: t.gravity.from_pixels() && (w < src_w || h < src_h) }
             }
         }
         Fit::Pad if both => {
@@ -119,7 +119,7 @@ fn inside(sw: f64, sh: f64, bw: u32, bh: u32, enlarge: bool, whole: Rect) -> Pla
 fn cover(sw: f64, sh: f64, bw: u32, bh: u32, gravity: Gravity) -> Plan {
     let scale = (bw as f64 / sw).max(bh as f64 / sh);
     let (cw, ch) = ((bw as f64 / scale).min(sw), (bh as f64 / scale).min(sh));
-    let auto_crop = gravity == Gravity::Auto && (cw < sw || ch < sh);
+    let auto_crop = gravity.from_pixels() && (cw < sw || ch < sh);
     Plan { width: bw, height: bh, source: window(sw, sh, cw, ch, gravity), canvas: None, auto_crop }
 }
 

@@ -4,10 +4,12 @@
 //! 2. [`geometry`]  decide the output size, source region and canvas ([`Shape`])
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
 //! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain
+//!    then for `trim=border`, [`trim`] finds the frame in the pixels and the geometry is redone
 //! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
 //!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
-//!    [`colour`] (to sRGB), [`pad`] (`fit=pad`)
-//! 6. [`encode`]    write JPEG / PNG / WebP / AVIF without metadata
+//!    [`colour`] (to sRGB), [`adjust`] (brightness, saturation, contrast, gamma, blur, sharpen),
+//!    [`pad`] (`fit=pad`), [`border`]
+//! 6. [`encode`]    write JPEG / PNG / WebP / AVIF, with the EXIF `metadata` keeps (JPEG)
 //!
 //! [`animate`] runs steps 4–5 frame by frame for `anim=true` on an animated GIF.
 //! Adding a step is one file and one line in `run` or in [`PIXEL_STEPS`].
@@ -15,8 +17,10 @@
 //! It is synchronous and owns its buffers, so the flow runs it with no `.await` inside and
 //! every buffer is freed as soon as its step is over.
 
+pub mod adjust;
 pub mod admit;
 pub mod animate;
+pub mod border;
 pub mod colour;
 pub mod decode;
 pub mod encode;
@@ -28,10 +32,11 @@ pub mod palette;
 pub mod probe;
 pub mod resize;
 pub mod saliency;
+pub mod trim;
 
 use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
-use crate::transform::{Accepts, Format, Transform};
+use crate::transform::{Accepts, Adjust, Border, Format, Transform, Trim};
 use geometry::{Canvas, Rect};
 use image::metadata::Orientation;
 use image::DynamicImage;
@@ -73,7 +78,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     let limits = &settings.limits;
 
     let probe = probe::probe(&source)?;
-    let shape = Shape::new(&probe, transform, limits);
+    let mut shape = Shape::new(&probe, transform, limits)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         return animate::run(source, &probe, frames, &shape, limits, clock);
     }
@@ -81,12 +86,16 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     let t0 = clock();
     let decoded = decode::decode(&source, &probe, admitted.decode_size, limits.memory_budget)?;
     drop(source);
+    if let Some(Trim::Border { color, tolerance, keep }) = transform.trim {
+        // Decoded at full size (see `Shape::needed`): the frame is found, then the geometry redone.
+        let kept = trim::border(&decoded.image, color, tolerance, keep);
+        shape = Shape::build(&probe, transform, limits, Some(kept))?;
+    }
     let t1 = clock();
     let img = shape.apply(Pixels { img: decoded.image, region: None, icc: decoded.icc })?;
     let t2 = clock();
-    let quality = transform.quality.unwrap_or(settings.default_quality);
     let encoding = encode::Settings {
-        quality,
+        quality: transform.encoder_quality().unwrap_or(85),
         background: shape.background,
         webp: host.webp,
         avif_speed: settings.avif_speed,
@@ -115,8 +124,15 @@ pub type Step = fn(Pixels, &Shape) -> Result<Pixels>;
 
 /// The steps on decoded pixels, in the order they run, for a still image and for every frame
 /// of an animation.
-pub const PIXEL_STEPS: &[(&str, Step)] =
-    &[("region", saliency::step), ("resize", resize::step), ("orient", orient::step), ("colour", colour::step), ("pad", pad::step)];
+pub const PIXEL_STEPS: &[(&str, Step)] = &[
+    ("region", saliency::step),
+    ("resize", resize::step),
+    ("orient", orient::step),
+    ("colour", colour::step),
+    ("adjust", adjust::step),
+    ("pad", pad::step),
+    ("border", border::step),
+];
 
 /// One call from encoded bytes to encoded bytes, for tests, benches and the fuzzer: the
 /// source format is sniffed, `asked` is resolved with `settings`' defaults for a client that
@@ -141,7 +157,7 @@ pub fn verify(source: &[u8], settings: &PipelineSettings) -> Result<probe::Probe
     let probe = probe::probe(source)?;
     let thumbnail =
         Transform { width: Some(8), ..Default::default() }.resolved(probe.format, settings.output_defaults(), Accepts::default());
-    let shape = Shape::new(&probe, &thumbnail, &settings.limits);
+    let shape = Shape::new(&probe, &thumbnail, &settings.limits)?;
     let format = thumbnail.output_format().unwrap_or(probe.format);
     let admitted = admit::still(&probe, source.len(), &shape, format, &settings.limits)?;
     decode::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget)?;
@@ -163,25 +179,57 @@ pub struct Shape {
     canvas: Option<Canvas>,
     output: (u32, u32),
     background: [u8; 4],
+    adjust: Adjust,
+    border: Option<Border>,
+    /// `trim=border` is still to be found in the pixels: decode everything.
+    find_border: bool,
 }
 
 impl Shape {
-    pub fn new(probe: &probe::Probe, transform: &Transform, limits: &Limits) -> Shape {
+    pub fn new(probe: &probe::Probe, transform: &Transform, limits: &Limits) -> Result<Shape> {
+        Shape::build(probe, transform, limits, None)
+    }
+
+    /// `found`: the region a `trim=border` kept, in stored pixels, once it is known.
+    pub fn build(probe: &probe::Probe, transform: &Transform, limits: &Limits, found: Option<Rect>) -> Result<Shape> {
+        let stored = (probe.width as f64, probe.height as f64);
+        // Trims count on the upright image (EXIF orientation applied), before rotate and flip.
+        let (upright_w, upright_h) = probe.oriented_size();
+        let asked = match &transform.trim {
+            Some(t) => trim::edges(t, upright_w, upright_h)?.map(|r| orient::to_stored(r, probe.orientation, stored.0, stored.1)),
+            None => None,
+        };
+        let kept = found.or(asked).unwrap_or(Rect { left: 0.0, top: 0.0, width: stored.0, height: stored.1 });
         let orientation = transform.orientation_after(probe.orientation);
         let turned = probe::swaps_axes(orientation);
-        let shown = if turned { (probe.height, probe.width) } else { (probe.width, probe.height) };
+        let (kept_w, kept_h) = (kept.width.round() as u32, kept.height.round() as u32);
+        let shown = if turned { (kept_h, kept_w) } else { (kept_w, kept_h) };
         let plan = geometry::plan(shown.0, shown.1, transform, limits.max_width, limits.max_height);
-        let stored = (probe.width as f64, probe.height as f64);
-        Shape {
-            region: orient::to_stored(plan.source, orientation, stored.0, stored.1),
+        let inside = orient::to_stored(plan.source, orientation, kept.width, kept.height);
+        let border = transform.border;
+        let (w, h) = plan.output_size();
+        let output = border.map_or((w, h), |b| (w + b.left + b.right, h + b.top + b.bottom));
+        Ok(Shape {
+            region: Rect { left: kept.left + inside.left, top: kept.top + inside.top, ..inside },
             stored,
             out: if turned { (plan.height, plan.width) } else { (plan.width, plan.height) },
             orientation,
             auto_crop: plan.auto_crop,
             canvas: plan.canvas,
-            output: plan.output_size(),
+            output,
             background: transform.background_or_white(),
-        }
+            adjust: transform.adjust,
+            border,
+            find_border: found.is_none() && matches!(transform.trim, Some(Trim::Border { .. })),
+        })
+    }
+
+    /// How many output-sized RGBA copies the effects hold at once (0 without effects).
+    pub fn effect_copies(&self) -> u32 {
+        let blur = if self.adjust.blur > 0 { 3 } else { 0 };
+        let sharpen = if self.adjust.sharpen.0 > 0 { 6 } else { 0 };
+        let frame = if self.border.is_some() { 2 } else { 0 };
+        blur.max(sharpen).max(frame)
     }
 
     /// The size of the encoded image.
@@ -191,6 +239,9 @@ impl Shape {
 
     /// The smallest full-image size that still has enough pixels for the output (shrink-on-load).
     pub fn needed(&self) -> (f64, f64) {
+        if self.find_border {
+            return self.stored;
+        }
         (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height)
     }
 

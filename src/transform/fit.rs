@@ -62,6 +62,9 @@ pub enum Gravity {
     BottomRight,
     /// The most detailed region, chosen from the pixels (see `pipeline::saliency`).
     Auto,
+    /// Cloudflare's face detection. No face detector fits the worker (see the README), so this
+    /// crops as `Auto` does, and the response says so (`x-gravity: face→auto`).
+    Face,
     /// A focal point, in thousandths of the width and height (0..=1000).
     Focal {
         x: u16,
@@ -84,6 +87,7 @@ impl Gravity {
             ("bottom-left", Gravity::BottomLeft),
             ("bottom-right", Gravity::BottomRight),
             ("auto", Gravity::Auto),
+            ("face", Gravity::Face),
         ],
     };
 
@@ -107,6 +111,11 @@ impl Gravity {
         }
     }
 
+    /// Whether the pixels choose the crop window (`auto`, and `face`, which falls back to it).
+    pub fn from_pixels(self) -> bool {
+        matches!(self, Gravity::Auto | Gravity::Face)
+    }
+
     /// Where the crop window sits along each axis, 0 (start) ..= 1 (end), as a focal point.
     /// `None` for `Auto`, which the pixels decide.
     pub fn focus(self) -> Option<(f64, f64)> {
@@ -120,7 +129,7 @@ impl Gravity {
             Gravity::TopRight => (1.0, 0.0),
             Gravity::BottomLeft => (0.0, 1.0),
             Gravity::BottomRight => (1.0, 1.0),
-            Gravity::Auto => return None,
+            Gravity::Auto | Gravity::Face => return None,
             Gravity::Focal { x, y } => (x as f64 / 1000.0, y as f64 / 1000.0),
         })
     }
@@ -170,6 +179,7 @@ mod tests {
             Gravity::BottomLeft,
             Gravity::BottomRight,
             Gravity::Auto,
+            Gravity::Face,
         ];
         for g in all {
             assert_eq!(Gravity::parse(&g.name()), Some(g));

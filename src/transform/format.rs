@@ -76,11 +76,13 @@ impl Format {
     }
 }
 
-/// The `format=` option: a fixed format, or `auto` (negotiated from the request's `Accept`).
+/// The `format=` option: a fixed format, `auto` (negotiated from the request's `Accept`), or
+/// `json` (Cloudflare's information answer instead of an image).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormatChoice {
     Auto,
     Is(Format),
+    Json,
 }
 
 impl FormatChoice {
@@ -92,6 +94,7 @@ impl FormatChoice {
             ("png", FormatChoice::Is(Format::Png)),
             ("webp", FormatChoice::Is(Format::Webp)),
             ("avif", FormatChoice::Is(Format::Avif)),
+            ("json", FormatChoice::Json),
         ],
     };
 
@@ -102,6 +105,7 @@ impl FormatChoice {
     pub fn name(self) -> &'static str {
         match self {
             FormatChoice::Auto => "auto",
+            FormatChoice::Json => "json",
             FormatChoice::Is(f) => f.name(),
         }
     }
@@ -166,7 +170,7 @@ mod tests {
         for f in [Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp, Format::Avif] {
             assert!(f.content_type().ends_with(f.name()), "{f:?}");
         }
-        assert_eq!(FormatChoice::NAMES.list(), "auto, jpeg, png, webp, avif");
+        assert_eq!(FormatChoice::NAMES.list(), "auto, jpeg, png, webp, avif, json");
         assert_eq!(FormatChoice::parse("jpg"), Some(FormatChoice::Is(Format::Jpeg)));
     }
 }

@@ -8,14 +8,17 @@
 //! | `format.rs`      | `Format`, `FormatChoice`, `Accepts` (negotiation)            |
 //! | `orientation.rs` | `Turn`, `Flip`, the orientation algebra                      |
 //! | `size.rs`        | `SizePreset` (`?size=L`), `SizeSpec` (`WxH`, `Nw`, `Nh`)     |
+//! | `effects.rs`     | adjustments, blur/sharpen, trim, border, metadata, quality   |
 //! | `names.rs`       | the one name table each option enum parses and prints with   |
 
+mod effects;
 mod fit;
 mod format;
 mod names;
 mod orientation;
 mod size;
 
+pub use effects::{Adjust, Border, Factor, Level, Metadata, Quality, Trim, BORDER_TOLERANCE};
 pub use fit::{Fit, Gravity};
 pub use format::{Accepts, Format, FormatChoice};
 pub use names::Names;
@@ -30,18 +33,41 @@ use std::fmt;
 pub struct Transform {
     /// Output box in pixels, with `dpr` already multiplied in.
     pub width: Option<u32>,
+    /// `width=auto`: the width comes from the client's hints (`Sec-CH-Width`, `Width`), filled
+    /// in by [`Transform::with_hints`] before anything is looked up.
+    pub auto_width: bool,
     pub height: Option<u32>,
     pub size: Option<SizePreset>,
     pub fit: Fit,
     pub gravity: Gravity,
-    pub quality: Option<u8>,
+    /// A number or a perceptual level; [`Transform::resolved`] turns it into the encoder's number.
+    pub quality: Option<Quality>,
+    /// `slow-connection-quality`: replaces `quality` when the client's hints say the connection
+    /// is slow (resolved by [`Transform::with_hints`]).
+    pub slow_quality: Option<Quality>,
     pub format: Option<FormatChoice>,
+    /// `format=baseline-jpeg`: never progressive, whatever `JPEG_PROGRESSIVE` says.
+    pub baseline: bool,
+    /// `compression=fast`: the quickest format to encode (JPEG, or PNG for sources that may
+    /// have transparency) instead of WebP or AVIF.
+    pub fast: bool,
     /// RGBA; for `pad` and for transparency flattened into JPEG. White when not given.
     pub background: Option<[u8; 4]>,
     /// Applied after EXIF orientation, before sizing: `width`/`height` refer to the turned image.
     pub turn: Turn,
+    /// Cut off the upright source before anything else (`trim`).
+    pub trim: Option<Trim>,
+    /// Colour adjustments, blur and sharpen, on the resized pixels.
+    pub adjust: Adjust,
+    /// A frame around the output (`border`).
+    pub border: Option<Border>,
+    /// Which EXIF a JPEG output keeps.
+    pub metadata: Metadata,
     /// `anim=true`: keep every frame of an animated GIF (GIF out). Off: the first frame, a poster.
     pub anim: bool,
+    /// `onerror=redirect`: when the transform fails, answer with the original's bytes. Not part
+    /// of the canonical form: it changes only what an error answers.
+    pub on_error: bool,
     /// Progressive JPEG output: not a URL option but `JPEG_PROGRESSIVE`, filled in by `resolved`
     /// so that changing the setting names new variants.
     pub progressive: bool,
@@ -50,12 +76,40 @@ pub struct Transform {
 /// What the configuration decides when the URL does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Defaults {
-    pub quality: u8,
+    /// The encoder quality for each lossy output when the URL gives none: one number means
+    /// different things to each encoder (`QUALITY_JPEG`, `QUALITY_WEBP`, `QUALITY_AVIF`).
+    pub quality: QualityDefaults,
     pub progressive_jpeg: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QualityDefaults {
+    pub jpeg: u8,
+    pub webp: u8,
+    pub avif: u8,
+}
+
+impl QualityDefaults {
+    /// Cloudflare's default of 85 for JPEG and WebP; AVIF at 70 gives about the same look at
+    /// rav1e's scale (imgproxy and Next.js also give AVIF a lower number).
+    pub const STANDARD: QualityDefaults = QualityDefaults { jpeg: 85, webp: 85, avif: 70 };
+
+    pub fn all(q: u8) -> QualityDefaults {
+        QualityDefaults { jpeg: q, webp: q, avif: q }
+    }
+
+    pub fn for_format(self, format: Format) -> Option<u8> {
+        match format {
+            Format::Jpeg => Some(self.jpeg),
+            Format::Webp => Some(self.webp),
+            Format::Avif => Some(self.avif),
+            _ => None,
+        }
+    }
+}
+
 impl Defaults {
-    pub const STANDARD: Defaults = Defaults { quality: 80, progressive_jpeg: false };
+    pub const STANDARD: Defaults = Defaults { quality: QualityDefaults::STANDARD, progressive_jpeg: false };
 }
 
 pub const WHITE: [u8; 4] = [255, 255, 255, 255];
@@ -63,7 +117,7 @@ pub const WHITE: [u8; 4] = [255, 255, 255, 255];
 impl Transform {
     /// True when the transform asks for nothing, so the original is served as it is.
     pub fn is_identity(&self) -> bool {
-        *self == Transform::default()
+        *self == Transform { on_error: self.on_error, ..Transform::default() }
     }
 
     /// Drops options that cannot change the output, so they cannot fragment the cache.
@@ -74,6 +128,13 @@ impl Transform {
         if self.background == Some(WHITE) {
             self.background = None;
         }
+        self.adjust = self.adjust.normalized();
+        if self.trim.is_some_and(|t| t.is_nothing()) {
+            self.trim = None;
+        }
+        if self.border.is_some_and(|b| b.is_nothing()) {
+            self.border = None;
+        }
         self
     }
 
@@ -83,19 +144,32 @@ impl Transform {
         // Only GIF and WebP can be animated; elsewhere `anim` changes nothing.
         let anim = self.anim && matches!(source, Format::Gif | Format::Webp);
         let format = match self.format {
+            // Quickest to encode: JPEG, or PNG where the source may have transparency.
+            _ if self.fast && !anim => match source {
+                Format::Png | Format::Gif | Format::Webp => Format::Png,
+                _ => Format::Jpeg,
+            },
             Some(FormatChoice::Is(f)) => f,
             // An animation is kept as GIF: there is no animated WebP or AVIF encoder here.
             _ if anim && source == Format::Gif => Format::Gif,
-            Some(FormatChoice::Auto) => accepts.negotiate(source),
+            Some(FormatChoice::Auto) | Some(FormatChoice::Json) => accepts.negotiate(source),
             None => source.default_output(),
         };
-        let quality = match format {
-            Format::Jpeg | Format::Webp | Format::Avif => Some(self.quality.unwrap_or(defaults.quality)),
-            // Lossless outputs ignore quality: keep it out of the key so it cannot fragment the cache.
+        let quality = self.quality.map(|q| q.for_format(format)).or(defaults.quality.for_format(format));
+        // Lossless outputs ignore quality: keep it out of the key so it cannot fragment the cache.
+        let quality = quality.filter(|_| defaults.quality.for_format(format).is_some()).map(Quality::Fixed);
+        let progressive = format == Format::Jpeg && defaults.progressive_jpeg && !self.baseline;
+        let baseline = format == Format::Jpeg && self.baseline;
+        let metadata = if format == Format::Jpeg { self.metadata } else { Metadata::default() };
+        Transform { format: Some(FormatChoice::Is(format)), quality, anim, progressive, baseline, fast: false, metadata, ..self.clone() }
+    }
+
+    /// The encoder quality of a resolved transform, for lossy outputs.
+    pub fn encoder_quality(&self) -> Option<u8> {
+        match self.quality {
+            Some(Quality::Fixed(q)) => Some(q),
             _ => None,
-        };
-        let progressive = format == Format::Jpeg && defaults.progressive_jpeg;
-        Transform { format: Some(FormatChoice::Is(format)), quality, anim, progressive, ..self.clone() }
+        }
     }
 
     /// The concrete output format of a resolved transform.
@@ -117,27 +191,39 @@ impl Transform {
     }
 
     /// The canonical serialisation: fixed order, short names, defaults dropped.
-    /// Safe inside a URL query or an R2 key (only `[A-Za-z0-9=,.-]`).
+    /// Safe inside a URL query or an R2 key (only `[A-Za-z0-9=,._-]`).
     pub fn canonical(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
-        let mut push = |part: Option<String>| parts.extend(part);
-        push(self.width.map(|w| format!("w={w}")));
-        push(self.height.map(|h| format!("h={h}")));
-        push(self.size.map(|s| format!("size={}", s.name())));
-        push((self.fit != Fit::default()).then(|| format!("fit={}", self.fit.name())));
-        push((self.gravity != Gravity::default()).then(|| format!("g={}", self.gravity.name())));
-        push(self.quality.map(|q| format!("q={q}")));
-        push(self.format.map(|f| format!("f={}", f.name())));
-        push(self.background.map(|[r, g, b, a]| {
-            let alpha = if a == 255 { String::new() } else { format!("{a:02x}") };
-            format!("bg={r:02x}{g:02x}{b:02x}{alpha}")
-        }));
-        push((self.turn.quarters != 0).then(|| format!("r={}", self.turn.quarters as u32 * 90)));
-        push((self.turn.flip != Flip::None).then(|| format!("flip={}", self.turn.flip.name())));
-        push(self.anim.then(|| "anim".into()));
-        push(self.progressive.then(|| "progressive".into()));
+        let p = &mut parts;
+        p.extend(self.width.map(|w| format!("w={w}")));
+        p.extend(self.auto_width.then(|| "w=auto".into()));
+        p.extend(self.height.map(|h| format!("h={h}")));
+        p.extend(self.size.map(|s| format!("size={}", s.name())));
+        p.extend((self.fit != Fit::default()).then(|| format!("fit={}", self.fit.name())));
+        p.extend((self.gravity != Gravity::default()).then(|| format!("g={}", self.gravity.name())));
+        p.extend(self.quality.map(|q| format!("q={}", q.name())));
+        p.extend(self.slow_quality.map(|q| format!("scq={}", q.name())));
+        let baseline = self.baseline && self.format == Some(FormatChoice::Is(Format::Jpeg));
+        p.extend(self.format.map(|f| if baseline { "f=baseline-jpeg".into() } else { format!("f={}", f.name()) }));
+        p.extend(self.fast.then(|| "compression=fast".into()));
+        p.extend(self.background.map(|c| format!("bg={}", hex(c))));
+        p.extend((self.turn.quarters != 0).then(|| format!("r={}", self.turn.quarters as u32 * 90)));
+        p.extend((self.turn.flip != Flip::None).then(|| format!("flip={}", self.turn.flip.name())));
+        p.extend(self.trim.map(|t| format!("trim={}", t.name())));
+        self.adjust.canonical(p);
+        p.extend(self.border.map(|b| format!("border={}", b.name())));
+        let metadata = Metadata::NAMES.name(self.metadata).unwrap_or("none");
+        p.extend((self.metadata != Metadata::default()).then(|| format!("meta={metadata}")));
+        p.extend(self.anim.then(|| "anim".into()));
+        p.extend(self.progressive.then(|| "progressive".into()));
         parts.join(",")
     }
+}
+
+/// A colour as hex digits, alpha only when not opaque (`ff0000`, `00000080`).
+pub fn hex([r, g, b, a]: [u8; 4]) -> String {
+    let alpha = if a == 255 { String::new() } else { format!("{a:02x}") };
+    format!("{r:02x}{g:02x}{b:02x}{alpha}")
 }
 
 impl fmt::Display for Transform {
@@ -157,13 +243,12 @@ mod tests {
             height: Some(300),
             fit: Fit::Cover,
             gravity: Gravity::Focal { x: 250, y: 750 },
-            quality: Some(75),
+            quality: Some(Quality::Fixed(75)),
             format: Some(FormatChoice::Is(Format::Webp)),
             background: Some([255, 0, 0, 128]),
             turn: Turn { quarters: 1, flip: Flip::Horizontal },
-            size: None,
             anim: true,
-            progressive: false,
+            ..Default::default()
         };
         assert_eq!(t.canonical(), "w=400,h=300,fit=cover,g=0.25x0.75,q=75,f=webp,bg=ff000080,r=90,flip=h,anim");
         assert_eq!(Transform::default().canonical(), "");
@@ -175,10 +260,10 @@ mod tests {
     fn resolution_fills_format_and_quality_from_source_config_and_client() {
         let t = Transform { width: Some(100), ..Default::default() };
         let none = Accepts::default();
-        assert_eq!(t.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "w=100,q=80,f=jpeg");
+        assert_eq!(t.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "w=100,q=85,f=jpeg");
         assert_eq!(t.resolved(Format::Png, Defaults::STANDARD, none).canonical(), "w=100,f=png");
         assert_eq!(t.resolved(Format::Gif, Defaults::STANDARD, none).canonical(), "w=100,f=png");
-        let q = Transform { quality: Some(50), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
+        let q = Transform { quality: Some(Quality::Fixed(50)), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
         assert_eq!(q.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "f=png", "quality is meaningless for PNG");
         let auto = Transform { format: Some(FormatChoice::Auto), ..Default::default() };
         let webp = Accepts { webp: true, avif: false };

@@ -103,8 +103,8 @@ mod tests {
                 "w=800,h=600,fit=cover,q=75,f=webp",
             ),
             ("/shop/cat.jpg?w=400&h=300&q=75&f=webp&g=top&fit=crop", "shop/cat.jpg", "w=400,h=300,fit=crop,g=top,q=75,f=webp"),
-            ("/cdn-cgi/image/width=400,fit=cover,format=auto/shop/cat.jpg", "shop/cat.jpg", "w=400,fit=cover,f=auto"),
-            ("/cdn-cgi/image/w=100,background=%23ff0000,fit=pad/a/b.png", "a/b.png", "w=100,fit=pad,bg=ff0000"),
+            ("/cdn-cgi/image/width=400,fit=cover,format=auto/shop/cat.jpg", "shop/cat.jpg", "w=400,fit=cover,f=auto,anim"),
+            ("/cdn-cgi/image/w=100,background=%23ff0000,fit=pad/a/b.png", "a/b.png", "w=100,fit=pad,bg=ff0000,anim"),
             ("/shop/cat-200x200.jpg", "shop/cat.jpg", "w=200,h=200,fit=cover"),
             ("/shop/cat-640w.jpg", "shop/cat.jpg", "w=640"),
             ("/shop/cat-480h.jpg", "shop/cat.jpg", "h=480"),
@@ -130,7 +130,7 @@ mod tests {
     #[test]
     fn equivalent_urls_share_one_canonical_form() {
         let groups: &[&[&str]] = &[
-            &["/c.jpg?w=100&q=80", "/c.jpg?quality=80&width=100", "/cdn-cgi/image/q=80,width=100/c.jpg"],
+            &["/c.jpg?w=100&q=80", "/c.jpg?quality=80&width=100", "/cdn-cgi/image/q=80,width=100,anim=false/c.jpg"],
             &["/c-640w.jpg", "/c.jpg?w=640", "/c.jpg?width=320&dpr=2", "/640w/c.jpg", "/c-md.jpg"],
             &["/c-200x200.jpg", "/c.jpg?w=200&h=200&fit=cover", "/200x200/c.jpg", "/c.jpg?w=200&h=200&fit=cover&gravity=center"],
             &["/c.jpg?w=10&g=top", "/c.jpg?w=10", "/c.jpg?w=10&background=white"],

@@ -5,15 +5,21 @@
 
 use crate::config::UrlSettings;
 use crate::error::{Error, Result};
-use crate::transform::{Fit, Flip, Format, FormatChoice, Gravity, Names, SizePreset, SizeSpec, Transform};
+use crate::transform::{
+    Border, Factor, Fit, Flip, Format, FormatChoice, Gravity, Metadata, Names, Quality, SizePreset, SizeSpec, Transform, Trim,
+    BORDER_TOLERANCE,
+};
 
-/// Bounds the work spent on hostile URLs (thousands of parameters).
-pub const MAX_OPTIONS: usize = 16;
+/// Bounds the work spent on hostile URLs (thousands of parameters); the whole vocabulary fits.
+pub const MAX_OPTIONS: usize = 32;
+
+/// The largest trim in pixels (a side of the largest source we would decode).
+const MAX_TRIM: u32 = 65_535;
 
 /// Which option families a grammar accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct Vocabulary {
-    /// width, height, fit, gravity, quality, format, dpr, background, rotate, flip, anim.
+    /// Cloudflare's options: width, height, fit, gravity, quality, format, … (see [`Opt`]).
     pub transform: bool,
     /// size, to_webp (the orientation-aware preset query).
     pub presets: bool,
@@ -26,14 +32,38 @@ enum Opt {
     Width,
     Height,
     Quality,
+    SlowQuality,
     Format,
     Gravity,
+    Zoom,
     Fit,
     Dpr,
     Background,
     Rotate,
     Flip,
     Anim,
+    Blur,
+    Sharpen,
+    Brightness,
+    Contrast,
+    Gamma,
+    Saturation,
+    Trim,
+    TrimTop,
+    TrimRight,
+    TrimBottom,
+    TrimLeft,
+    TrimWidth,
+    TrimHeight,
+    TrimColor,
+    TrimTolerance,
+    TrimKeep,
+    Border,
+    Metadata,
+    OnError,
+    Compression,
+    Segment,
+    Upscale,
     Size,
     ToWebp,
 }
@@ -48,8 +78,12 @@ impl Opt {
             ("fit", Opt::Fit),
             ("gravity", Opt::Gravity),
             ("g", Opt::Gravity),
+            ("zoom", Opt::Zoom),
+            ("face-zoom", Opt::Zoom),
             ("quality", Opt::Quality),
             ("q", Opt::Quality),
+            ("slow-connection-quality", Opt::SlowQuality),
+            ("scq", Opt::SlowQuality),
             ("format", Opt::Format),
             ("f", Opt::Format),
             ("dpr", Opt::Dpr),
@@ -57,6 +91,31 @@ impl Opt {
             ("rotate", Opt::Rotate),
             ("flip", Opt::Flip),
             ("anim", Opt::Anim),
+            ("blur", Opt::Blur),
+            ("sharpen", Opt::Sharpen),
+            ("brightness", Opt::Brightness),
+            ("contrast", Opt::Contrast),
+            ("gamma", Opt::Gamma),
+            ("saturation", Opt::Saturation),
+            ("trim", Opt::Trim),
+            ("trim.top", Opt::TrimTop),
+            ("trim.right", Opt::TrimRight),
+            ("trim.bottom", Opt::TrimBottom),
+            ("trim.left", Opt::TrimLeft),
+            ("trim.width", Opt::TrimWidth),
+            ("trim.height", Opt::TrimHeight),
+            ("trim.border.color", Opt::TrimColor),
+            ("trim.color", Opt::TrimColor),
+            ("trim.border.tolerance", Opt::TrimTolerance),
+            ("trim.tolerance", Opt::TrimTolerance),
+            ("trim.border.keep", Opt::TrimKeep),
+            ("trim.keep", Opt::TrimKeep),
+            ("border", Opt::Border),
+            ("metadata", Opt::Metadata),
+            ("onerror", Opt::OnError),
+            ("compression", Opt::Compression),
+            ("segment", Opt::Segment),
+            ("upscale", Opt::Upscale),
             ("size", Opt::Size),
             ("to_webp", Opt::ToWebp),
         ],
@@ -86,11 +145,26 @@ impl Opt {
     }
 }
 
+/// The pieces of `trim`, checked together in [`Builder::finish`].
+#[derive(Debug, Default)]
+struct TrimParts {
+    /// `trim=top;right;bottom;left` and `trim.top` … `trim.left`.
+    sides: [Option<u32>; 4],
+    width: Option<u32>,
+    height: Option<u32>,
+    border: bool,
+    color: Option<[u8; 4]>,
+    tolerance: Option<u8>,
+    keep: Option<u32>,
+}
+
 /// Collects options, then checks them as a whole in [`Builder::finish`].
 pub struct Builder<'c> {
     settings: &'c UrlSettings,
     t: Transform,
     dpr: Option<f64>,
+    trim: TrimParts,
+    border: Option<Border>,
     seen: Vec<Opt>,
     /// The size came from the path (`cat-200x200.jpg`); the options may not set it again.
     size_from_path: bool,
@@ -98,7 +172,22 @@ pub struct Builder<'c> {
 
 impl<'c> Builder<'c> {
     pub fn new(settings: &'c UrlSettings) -> Self {
-        Builder { settings, t: Transform::default(), dpr: None, seen: Vec::new(), size_from_path: false }
+        Builder {
+            settings,
+            t: Transform::default(),
+            dpr: None,
+            trim: TrimParts::default(),
+            border: None,
+            seen: Vec::new(),
+            size_from_path: false,
+        }
+    }
+
+    /// Cloudflare's `/cdn-cgi/image/` path, whose `anim` is on unless the URL says `anim=false`.
+    pub fn cloudflare(settings: &'c UrlSettings) -> Self {
+        let mut b = Builder::new(settings);
+        b.t.anim = true;
+        b
     }
 
     /// Starts from a size given by a path grammar.
@@ -124,21 +213,74 @@ impl<'c> Builder<'c> {
         }
         let s = self.settings;
         let t = &mut self.t;
+        let trim = &mut self.trim;
         match option {
+            Opt::Width if value == "auto" => t.auto_width = true,
             Opt::Width => t.width = Some(whole(label, value, 1, s.max_width)?),
             Opt::Height => t.height = Some(whole(label, value, 1, s.max_height)?),
-            Opt::Quality => t.quality = Some(whole(label, value, 1, 100)? as u8),
+            Opt::Quality => t.quality = Some(quality(label, value)?),
+            Opt::SlowQuality => t.slow_quality = Some(quality(label, value)?),
             Opt::Fit => t.fit = Fit::parse(value).ok_or_else(|| one_of(label, &Fit::NAMES.list()))?,
             Opt::Gravity => t.gravity = Gravity::parse(value).ok_or_else(|| one_of(label, &Gravity::expected()))?,
-            Opt::Format => t.format = Some(FormatChoice::parse(value).ok_or_else(|| one_of(label, &FormatChoice::NAMES.list()))?),
+            // Only meaningful with face detection, which falls back to `auto` here: checked, then unused.
+            Opt::Zoom => drop(factor(label, value, 1.0)?),
+            Opt::Format if value == "baseline-jpeg" => {
+                t.format = Some(FormatChoice::Is(Format::Jpeg));
+                t.baseline = true;
+            }
+            Opt::Format => {
+                let names = format!("{}, baseline-jpeg", FormatChoice::NAMES.list());
+                t.format = Some(FormatChoice::parse(value).ok_or_else(|| one_of(label, &names))?);
+            }
             Opt::Dpr => self.dpr = Some(dpr(value)?),
-            Opt::Background => t.background = Some(colour(value)?),
+            Opt::Background => t.background = Some(colour(label, value)?),
             Opt::Rotate => {
                 let degrees = whole(label, value, 0, 270).ok().filter(|d| d % 90 == 0).ok_or_else(|| one_of(label, "0, 90, 180, 270"))?;
                 t.turn.quarters = (degrees / 90) as u8;
             }
             Opt::Flip => t.turn.flip = Flip::parse(value).ok_or_else(|| one_of(label, "h, v, hv"))?,
             Opt::Anim => t.anim = flag(label, value)?,
+            Opt::Blur => t.adjust.blur = whole(label, value, 0, 250)? as u8,
+            Opt::Sharpen => t.adjust.sharpen = factor(label, value, 10.0)?,
+            Opt::Brightness => t.adjust.brightness = factor(label, value, 10.0)?,
+            Opt::Contrast => t.adjust.contrast = factor(label, value, 10.0)?,
+            Opt::Gamma => t.adjust.gamma = factor(label, value, 10.0)?,
+            Opt::Saturation => t.adjust.saturation = factor(label, value, 10.0)?,
+            Opt::Trim if value == "border" => trim.border = true,
+            Opt::Trim => {
+                let sides: Vec<&str> = value.split(';').collect();
+                if sides.len() != 4 {
+                    return Err(Error::bad_request("trim must be border or four numbers top;right;bottom;left"));
+                }
+                for (slot, side) in trim.sides.iter_mut().zip(sides) {
+                    *slot = Some(whole(label, side, 0, MAX_TRIM)?);
+                }
+            }
+            Opt::TrimTop => set_side(&mut trim.sides[0], label, value)?,
+            Opt::TrimRight => set_side(&mut trim.sides[1], label, value)?,
+            Opt::TrimBottom => set_side(&mut trim.sides[2], label, value)?,
+            Opt::TrimLeft => set_side(&mut trim.sides[3], label, value)?,
+            Opt::TrimWidth => trim.width = Some(whole(label, value, 1, MAX_TRIM)?),
+            Opt::TrimHeight => trim.height = Some(whole(label, value, 1, MAX_TRIM)?),
+            Opt::TrimColor => trim.color = Some(colour(label, value)?),
+            Opt::TrimTolerance => trim.tolerance = Some(whole(label, value, 0, 255)? as u8),
+            Opt::TrimKeep => trim.keep = Some(whole(label, value, 0, MAX_TRIM)?),
+            Opt::Border => self.border = Some(border(value)?),
+            Opt::Metadata => t.metadata = Metadata::NAMES.parse(value).ok_or_else(|| one_of(label, &Metadata::NAMES.list()))?,
+            Opt::OnError => match value {
+                "redirect" => t.on_error = true,
+                _ => return Err(one_of(label, "redirect")),
+            },
+            Opt::Compression => match value {
+                "fast" => t.fast = true,
+                _ => return Err(one_of(label, "fast")),
+            },
+            Opt::Segment => return Err(not_here(label, value, "needs a segmentation model (Cloudflare runs BiRefNet on Workers AI)")),
+            Opt::Upscale => match value {
+                "interpolate" => {}
+                "generate" => return Err(not_here(label, value, "needs an upscaling model (Cloudflare runs ESRGAN on a GPU)")),
+                _ => return Err(one_of(label, "interpolate, generate")),
+            },
             Opt::Size => t.size = Some(SizePreset::parse(value).ok_or_else(|| one_of(label, &SizePreset::NAMES.list()))?),
             Opt::ToWebp => match value {
                 "1" | "true" => {
@@ -157,10 +299,11 @@ impl<'c> Builder<'c> {
         Ok(())
     }
 
-    /// Checks the options together, folds `dpr` into the box and drops what changes nothing.
+    /// Checks the options together, folds `dpr` into the box, the trim and the border, and
+    /// drops what changes nothing.
     pub fn finish(self) -> Result<Transform> {
         let mut t = self.t;
-        if t.size.is_some() && (t.width.is_some() || t.height.is_some()) {
+        if t.size.is_some() && (t.width.is_some() || t.height.is_some() || t.auto_width) {
             return Err(Error::bad_request("size= cannot be combined with width or height"));
         }
         // Sizes from the path (`cat-99999x99999.jpg`) are held to the same maximum as options.
@@ -168,9 +311,15 @@ impl<'c> Builder<'c> {
         if t.width.is_some_and(|w| w > max_w) || t.height.is_some_and(|h| h > max_h) {
             return Err(Error::bad_request(format!("the size is over the maximum of {max_w}×{max_h}")));
         }
-        if let Some(dpr) = self.dpr {
+        let dpr = self.dpr.unwrap_or(1.0);
+        if self.dpr.is_some() {
             t.width = scaled("width", t.width, dpr, max_w)?;
             t.height = scaled("height", t.height, dpr, max_h)?;
+        }
+        t.trim = self.trim.finish(dpr)?;
+        if let Some(b) = self.border {
+            let px = |v: u32| (v as f64 * dpr).round() as u32;
+            t.border = Some(Border { top: px(b.top), right: px(b.right), bottom: px(b.bottom), left: px(b.left), ..b });
         }
         // `AUTO_FORMAT`: a transform that names no format negotiates one. Plain originals stay originals.
         if self.settings.auto_format && t.format.is_none() && !t.is_identity() {
@@ -178,6 +327,70 @@ impl<'c> Builder<'c> {
         }
         Ok(t.normalized())
     }
+}
+
+impl TrimParts {
+    fn finish(self, dpr: f64) -> Result<Option<Trim>> {
+        let px = |v: u32| (v as f64 * dpr).round() as u32;
+        let any_edge = self.sides.iter().any(Option::is_some) || self.width.is_some() || self.height.is_some();
+        let any_border = self.color.is_some() || self.tolerance.is_some() || self.keep.is_some();
+        if self.border {
+            if any_edge {
+                return Err(Error::bad_request("trim=border cannot be combined with trims in pixels"));
+            }
+            let (tolerance, keep) = (self.tolerance.unwrap_or(BORDER_TOLERANCE), px(self.keep.unwrap_or(0)));
+            return Ok(Some(Trim::Border { color: self.color, tolerance, keep }));
+        }
+        if any_border {
+            return Err(Error::bad_request("trim.border.color, .tolerance and .keep need trim=border"));
+        }
+        if !any_edge {
+            return Ok(None);
+        }
+        let [top, right, bottom, left] = self.sides.map(|s| px(s.unwrap_or(0)));
+        Ok(Some(Trim::Edges { top, right, bottom, left, width: self.width.map(px), height: self.height.map(px) }))
+    }
+}
+
+fn set_side(slot: &mut Option<u32>, label: &str, value: &str) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::bad_request(format!("{label} conflicts with trim=top;right;bottom;left")));
+    }
+    *slot = Some(whole(label, value, 0, MAX_TRIM)?);
+    Ok(())
+}
+
+/// `border=color;width` or `border=color;top;right;bottom;left` (`,` also separates, as in
+/// `border=red,10`). Cloudflare offers `border` to Workers only; this is its URL form here.
+/// The widths are read from the right, so a colour may hold commas (`rgb(0,0,0);4`).
+fn border(value: &str) -> Result<Border> {
+    let usage = || Error::bad_request("border must be color;width or color;top;right;bottom;left, widths 0 to 100");
+    let (mut rest, mut widths) = (value, Vec::new());
+    while widths.len() < 4 {
+        let Some((head, tail)) = rest.rsplit_once([';', ',']) else { break };
+        let Ok(w) = whole("border", tail, 0, 100) else { break };
+        widths.push(w);
+        rest = head;
+    }
+    let [top, right, bottom, left] = match widths[..] {
+        [w] => [w; 4],
+        [l, b, r, t] => [t, r, b, l],
+        _ => return Err(usage()),
+    };
+    Ok(Border { color: colour("border", rest)?, top, right, bottom, left })
+}
+
+fn not_here(option: &str, value: &str, why: &str) -> Error {
+    Error::bad_request(format!("{option}={value} is not supported here: it {why}"))
+}
+
+fn quality(option: &str, value: &str) -> Result<Quality> {
+    Quality::parse(value)
+        .ok_or_else(|| Error::bad_request(format!("{option} must be a whole number from 1 to 100, or one of {}", Quality::LEVELS.list())))
+}
+
+fn factor(option: &str, value: &str, max: f64) -> Result<Factor> {
+    Factor::parse(value, max).ok_or_else(|| Error::bad_request(format!("{option} must be a number from 0 to {max}")))
 }
 
 fn unknown(name: &str, v: Vocabulary) -> Error {
@@ -230,15 +443,15 @@ fn scaled(option: &str, side: Option<u32>, dpr: f64, max: u32) -> Result<Option<
 
 /// A CSS colour (`red`, `#ff0000`, `rgb(255 0 0 / 50%)`, …), or bare hex digits (`ff0000`),
 /// since `#` must be escaped in URLs.
-fn colour(value: &str) -> Result<[u8; 4]> {
+fn colour(option: &str, value: &str) -> Result<[u8; 4]> {
     let bare_hex = matches!(value.len(), 3 | 4 | 6 | 8) && value.bytes().all(|b| b.is_ascii_hexdigit());
     let css = if bare_hex { format!("#{value}") } else { value.to_string() };
     if value.len() > 64 {
-        return Err(Error::bad_request("background is too long"));
+        return Err(Error::bad_request(format!("{option} is too long")));
     }
     csscolorparser::parse(&css)
         .map(|c| c.to_rgba8())
-        .map_err(|_| Error::bad_request("background must be a CSS colour, e.g. white, ff0000 or rgb(0 0 0 / 50%)"))
+        .map_err(|_| Error::bad_request(format!("{option} must be a CSS colour, e.g. white, ff0000 or rgb(0 0 0 / 50%)")))
 }
 
 #[cfg(test)]
@@ -277,6 +490,53 @@ mod tests {
     }
 
     #[test]
+    fn cloudflares_whole_vocabulary_parses_into_the_canonical_form() {
+        let t = build(&[
+            ("blur", "10"),
+            ("sharpen", "1.5"),
+            ("brightness", "1.2"),
+            ("contrast", "0.8"),
+            ("gamma", "2"),
+            ("saturation", "0"),
+            ("metadata", "keep"),
+            ("quality", "medium-low"),
+            ("scq", "low"),
+            ("compression", "fast"),
+            ("w", "auto"),
+        ])
+        .unwrap();
+        assert_eq!(t.canonical(), "w=auto,q=medium-low,scq=low,compression=fast,blur=10,sharpen=1.5,bri=1.2,con=0.8,gam=2,sat=0,meta=keep");
+        let neutral =
+            build(&[("brightness", "1"), ("contrast", "0"), ("gamma", "1.0"), ("saturation", "1"), ("sharpen", "0"), ("blur", "0")]);
+        assert_eq!(neutral.unwrap().canonical(), "", "neutral adjustments and Cloudflare's ignored 0 change nothing");
+        assert_eq!(build(&[("metadata", "copyright")]).unwrap().canonical(), "", "copyright is the default");
+        assert_eq!(build(&[("format", "baseline-jpeg")]).unwrap().canonical(), "f=baseline-jpeg");
+        assert_eq!(build(&[("format", "json")]).unwrap().canonical(), "f=json");
+        assert_eq!(
+            build(&[("gravity", "face"), ("zoom", "0.5"), ("fit", "cover"), ("w", "5"), ("h", "5")]).unwrap().canonical(),
+            "w=5,h=5,fit=cover,g=face"
+        );
+        assert_eq!(build(&[("upscale", "interpolate")]).unwrap().canonical(), "", "bicubic-or-better is what we do anyway");
+        let onerror = build(&[("onerror", "redirect"), ("w", "5")]).unwrap();
+        assert!(onerror.on_error);
+        assert_eq!(onerror.canonical(), "w=5", "onerror changes only what an error answers");
+    }
+
+    #[test]
+    fn trims_and_borders_take_dpr_into_account() {
+        assert_eq!(build(&[("trim", "1;2;3;4"), ("dpr", "2")]).unwrap().canonical(), "trim=2_4_6_8");
+        assert_eq!(build(&[("trim.left", "5"), ("trim.width", "100")]).unwrap().canonical(), "trim=0_0_0_5_w100");
+        assert_eq!(build(&[("trim", "0;0;0;0")]).unwrap().canonical(), "", "a trim of nothing");
+        assert_eq!(build(&[("trim", "border")]).unwrap().canonical(), "trim=border");
+        let full =
+            build(&[("trim", "border"), ("trim.border.color", "white"), ("trim.border.tolerance", "200"), ("trim.border.keep", "3")]);
+        assert_eq!(full.unwrap().canonical(), "trim=border_ffffff_t200_k3");
+        assert_eq!(build(&[("border", "red;4"), ("dpr", "1.5")]).unwrap().canonical(), "border=ff0000_6_6_6_6");
+        assert_eq!(build(&[("border", "rgb(0,0,255),1,2,3,4")]).unwrap().canonical(), "border=0000ff_1_2_3_4");
+        assert_eq!(build(&[("border", "red;0")]).unwrap().canonical(), "", "a border of nothing");
+    }
+
+    #[test]
     fn dpr_is_folded_into_the_box_and_checked_against_the_maximum() {
         assert_eq!(build(&[("w", "400"), ("dpr", "2")]).unwrap().canonical(), build(&[("w", "800")]).unwrap().canonical());
         assert_eq!(build(&[("w", "101"), ("h", "50"), ("dpr", "1.5")]).unwrap().canonical(), "w=152,h=75");
@@ -303,7 +563,29 @@ mod tests {
             (&[("background", "notacolour")], "background"),
             (&[("size", "XXL")], "size"),
             (&[("to_webp", "yes")], "to_webp"),
-            (&[("blur", "3")], "blur"),
+            (&[("blur", "251")], "blur"),
+            (&[("sharpen", "10.5")], "sharpen"),
+            (&[("brightness", "-1")], "brightness"),
+            (&[("saturation", "x")], "saturation"),
+            (&[("trim", "1;2;3")], "trim"),
+            (&[("trim", "border"), ("trim.left", "3")], "trim=border"),
+            (&[("trim.border.keep", "3")], "trim=border"),
+            (&[("trim", "1;2;3;4"), ("trim.top", "3")], "trim.top"),
+            (&[("trim.border.tolerance", "256"), ("trim", "border")], "trim.border.tolerance"),
+            (&[("border", "red")], "border"),
+            (&[("border", "red;1;2")], "border"),
+            (&[("border", "nocolour;4")], "border"),
+            (&[("metadata", "all")], "metadata"),
+            (&[("onerror", "retry")], "onerror"),
+            (&[("compression", "slow")], "compression"),
+            (&[("quality", "best")], "quality"),
+            (&[("scq", "0")], "slow-connection-quality"),
+            (&[("zoom", "2")], "zoom"),
+            (&[("segment", "foreground")], "not supported here"),
+            (&[("upscale", "generate")], "not supported here"),
+            (&[("upscale", "x")], "upscale"),
+            (&[("width", "auto"), ("size", "L")], "size"),
+            (&[("frobnicate", "1")], "frobnicate"),
             (&[("w", "1"), ("width", "2")], "width"),
             (&[("size", "L"), ("w", "100")], "size"),
             (&[("to_webp", "1"), ("format", "png")], "to_webp"),

@@ -1,0 +1,144 @@
+//! Cloudflare's effects end to end on the host: each one's defining property checked on the
+//! decoded output (greyscale has R = G = B, trim removes exactly the frame, blur lowers
+//! high-frequency energy, …).
+
+use edge_image_resizer::config::PipelineSettings;
+use edge_image_resizer::fixtures;
+use edge_image_resizer::pipeline;
+use edge_image_resizer::transform::{Adjust, Border, Factor, Format, FormatChoice, Transform, Trim, BORDER_TOLERANCE};
+use image::{Rgb, RgbImage, RgbaImage};
+
+fn png_of(img: &RgbImage) -> Vec<u8> {
+    fixtures::png(&image::DynamicImage::ImageRgb8(img.clone()).to_rgba8())
+}
+
+fn run(src: Vec<u8>, t: Transform) -> RgbaImage {
+    let t = Transform { format: Some(FormatChoice::Is(Format::Png)), ..t };
+    let out = pipeline::transform_bytes(src, &t, &PipelineSettings::default()).unwrap();
+    image::load_from_memory(&out.bytes).unwrap().to_rgba8()
+}
+
+fn adjusted(a: Adjust) -> Transform {
+    Transform { width: Some(120), adjust: a, ..Default::default() }
+}
+
+fn photo() -> Vec<u8> {
+    png_of(&fixtures::photo(240, 160, 7))
+}
+
+fn mean(img: &RgbaImage, c: usize) -> f64 {
+    img.pixels().map(|p| p[c] as f64).sum::<f64>() / (img.width() * img.height()) as f64
+}
+
+/// Sum of absolute differences between horizontal neighbours: edges and texture.
+fn energy(img: &RgbaImage) -> f64 {
+    let mut e = 0.0;
+    for y in 0..img.height() {
+        for x in 1..img.width() {
+            e += (img.get_pixel(x, y)[1] as f64 - img.get_pixel(x - 1, y)[1] as f64).abs();
+        }
+    }
+    e
+}
+
+fn spread(img: &RgbaImage) -> f64 {
+    let m = mean(img, 1);
+    img.pixels().map(|p| (p[1] as f64 - m).powi(2)).sum::<f64>().sqrt()
+}
+
+#[test]
+fn saturation_zero_is_exactly_grey_and_two_is_more_colourful() {
+    let grey = run(photo(), adjusted(Adjust { saturation: Factor(0), ..Default::default() }));
+    assert!(grey.pixels().all(|p| p[0] == p[1] && p[1] == p[2]), "R = G = B everywhere");
+    let plain = run(photo(), adjusted(Adjust::default()));
+    let vivid = run(photo(), adjusted(Adjust { saturation: Factor(200), ..Default::default() }));
+    let chroma = |img: &RgbaImage| img.pixels().map(|p| (p[0] as i32 - p[2] as i32).abs() as f64).sum::<f64>();
+    assert!(chroma(&vivid) > chroma(&plain) * 1.3, "{} vs {}", chroma(&vivid), chroma(&plain));
+}
+
+#[test]
+fn brightness_contrast_and_gamma_move_the_tones_the_documented_way() {
+    let plain = run(photo(), adjusted(Adjust::default()));
+    let bright = run(photo(), adjusted(Adjust { brightness: Factor(150), ..Default::default() }));
+    let dark = run(photo(), adjusted(Adjust { brightness: Factor(50), ..Default::default() }));
+    assert!(mean(&bright, 1) > mean(&plain, 1) + 10.0 && mean(&dark, 1) < mean(&plain, 1) - 10.0);
+    let flat = run(photo(), adjusted(Adjust { contrast: Factor(50), ..Default::default() }));
+    let punchy = run(photo(), adjusted(Adjust { contrast: Factor(200), ..Default::default() }));
+    assert!(spread(&flat) < spread(&plain) * 0.7 && spread(&punchy) > spread(&plain) * 1.3);
+    // Gamma above 1 darkens the midtones (Cloudflare's current documentation), below 1 lightens.
+    let g2 = run(photo(), adjusted(Adjust { gamma: Factor(200), ..Default::default() }));
+    let g05 = run(photo(), adjusted(Adjust { gamma: Factor(50), ..Default::default() }));
+    assert!(mean(&g2, 1) < mean(&plain, 1) - 10.0 && mean(&g05, 1) > mean(&plain, 1) + 10.0);
+}
+
+#[test]
+fn blur_lowers_and_sharpen_raises_high_frequency_energy() {
+    let src = png_of(&fixtures::textured(240, 160));
+    let plain = run(src.clone(), adjusted(Adjust::default()));
+    let blurred = run(src.clone(), adjusted(Adjust { blur: 10, ..Default::default() }));
+    let sharpened = run(src.clone(), adjusted(Adjust { sharpen: Factor(300), ..Default::default() }));
+    assert!(energy(&blurred) < energy(&plain) * 0.5, "{} vs {}", energy(&blurred), energy(&plain));
+    assert!(energy(&sharpened) > energy(&plain) * 1.2, "{} vs {}", energy(&sharpened), energy(&plain));
+    // The largest radius on a small image is still an image of the right size.
+    let most = run(src, Transform { width: Some(20), adjust: Adjust { blur: 250, ..Default::default() }, ..Default::default() });
+    assert_eq!(most.dimensions(), (20, 13));
+}
+
+/// A photo inside a white frame of 30 px left/right and 20 px top/bottom.
+fn framed() -> (RgbImage, RgbImage) {
+    let inner = fixtures::photo(200, 120, 3);
+    let mut outer = RgbImage::from_pixel(260, 160, Rgb([255, 255, 255]));
+    image::imageops::replace(&mut outer, &inner, 30, 20);
+    (outer, inner)
+}
+
+#[test]
+fn trim_border_removes_exactly_the_frame() {
+    let (outer, inner) = framed();
+    let t = Transform { trim: Some(Trim::Border { color: None, tolerance: BORDER_TOLERANCE, keep: 0 }), ..Default::default() };
+    let out = run(png_of(&outer), t);
+    assert_eq!(out.dimensions(), (200, 120));
+    assert_eq!(out.get_pixel(0, 0).0[..3], inner.get_pixel(0, 0).0);
+    assert_eq!(out.get_pixel(199, 119).0[..3], inner.get_pixel(199, 119).0);
+    let keep = Transform { trim: Some(Trim::Border { color: None, tolerance: BORDER_TOLERANCE, keep: 5 }), ..Default::default() };
+    assert_eq!(run(png_of(&outer), keep).dimensions(), (210, 130));
+    // Then resized as asked: the trimmed 200×120 scaled to 100 wide.
+    let resized = Transform {
+        width: Some(100),
+        ..Transform { trim: Some(Trim::Border { color: None, tolerance: 245, keep: 0 }), ..Default::default() }
+    };
+    assert_eq!(run(png_of(&outer), resized).dimensions(), (100, 60));
+}
+
+#[test]
+fn trim_in_pixels_counts_on_the_upright_image_before_rotate() {
+    let (outer, inner) = framed();
+    let t =
+        Transform { trim: Some(Trim::Edges { top: 20, right: 30, bottom: 20, left: 30, width: None, height: None }), ..Default::default() };
+    let out = run(png_of(&outer), t);
+    assert_eq!(out.dimensions(), (200, 120));
+    assert_eq!(out.get_pixel(5, 5).0[..3], inner.get_pixel(5, 5).0);
+    // The same frame in a JPEG stored sideways (EXIF 6): the trim still names the upright sides.
+    let sideways = image::imageops::rotate270(&outer);
+    let jpeg = fixtures::jpeg(&sideways, false, Some(6));
+    let t = Transform {
+        trim: Some(Trim::Edges { top: 20, right: 30, bottom: 20, left: 30, width: None, height: None }),
+        turn: edge_image_resizer::transform::Turn { quarters: 1, flip: edge_image_resizer::transform::Flip::None },
+        ..Default::default()
+    };
+    let out = run(jpeg, t);
+    assert_eq!(out.dimensions(), (120, 200), "trimmed upright to 200×120, then turned");
+    let corner = out.get_pixel(2, 2).0;
+    assert!(corner[..3].iter().any(|&c| c < 235), "no white frame left: {corner:?}");
+}
+
+#[test]
+fn border_frames_the_resized_image() {
+    let b = Border { color: [255, 0, 0, 255], top: 4, right: 6, bottom: 4, left: 6 };
+    let out = run(photo(), Transform { width: Some(120), border: Some(b), ..Default::default() });
+    assert_eq!(out.dimensions(), (132, 88));
+    assert_eq!(out.get_pixel(0, 0).0, [255, 0, 0, 255]);
+    assert_eq!(out.get_pixel(131, 87).0, [255, 0, 0, 255]);
+    assert_eq!(out.get_pixel(5, 40).0, [255, 0, 0, 255]);
+    assert_ne!(out.get_pixel(6, 40).0, [255, 0, 0, 255]);
+}
