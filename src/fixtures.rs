@@ -155,14 +155,47 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 /// A minimal little-endian TIFF header with one IFD entry: Orientation (0x0112), SHORT, 1 value.
 fn exif_orientation(o: u16) -> Vec<u8> {
+    exif(o, &[])
+}
+
+/// What a camera writes, in short: the orientation, and an artist and a copyright line.
+pub const ARTIST: &str = "Edge Image Resizer samples";
+pub const COPYRIGHT: &str = "(c) 2026 the edge image resizer authors, CC0";
+
+/// A little-endian EXIF block (TIFF structure) with the orientation tag and ASCII tags
+/// (`0x013B` artist, `0x8298` copyright, …) in IFD0.
+pub fn exif(orientation: u16, strings: &[(u16, &str)]) -> Vec<u8> {
+    let count = 1 + strings.len();
+    let mut data_at = 8 + 2 + 12 * count + 4;
     let mut t = b"II*\0".to_vec();
     t.extend_from_slice(&8u32.to_le_bytes()); // offset of IFD0
-    t.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    t.extend_from_slice(&(count as u16).to_le_bytes());
     t.extend_from_slice(&0x0112u16.to_le_bytes());
     t.extend_from_slice(&3u16.to_le_bytes()); // SHORT
     t.extend_from_slice(&1u32.to_le_bytes()); // count
-    t.extend_from_slice(&o.to_le_bytes());
+    t.extend_from_slice(&orientation.to_le_bytes());
     t.extend_from_slice(&[0, 0]); // value padding
+    let mut data = Vec::new();
+    for (tag, text) in strings {
+        let value = [text.as_bytes(), b"\0"].concat();
+        t.extend_from_slice(&tag.to_le_bytes());
+        t.extend_from_slice(&2u16.to_le_bytes()); // ASCII
+        t.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        t.extend_from_slice(&(data_at as u32).to_le_bytes());
+        data_at += value.len();
+        data.extend(value);
+    }
     t.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    t.extend(data);
     t
+}
+
+/// A JPEG like [`jpeg`]'s with the given EXIF block.
+pub fn jpeg_with_exif(img: &RgbImage, exif: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = Encoder::new(&mut out, 88);
+    enc.set_sampling_factor(SamplingFactor::R_4_2_0);
+    enc.add_exif_metadata(exif).expect("a valid EXIF block");
+    enc.encode(img.as_raw(), img.width() as u16, img.height() as u16, ColorType::Rgb).expect("a valid image");
+    out
 }

@@ -142,3 +142,32 @@ fn border_frames_the_resized_image() {
     assert_eq!(out.get_pixel(5, 40).0, [255, 0, 0, 255]);
     assert_ne!(out.get_pixel(6, 40).0, [255, 0, 0, 255]);
 }
+
+/// The EXIF (TIFF structure) of a JPEG, from its APP1 segment.
+fn exif_of(jpeg: &[u8]) -> Option<Vec<u8>> {
+    let mut d = jpeg_decoder::Decoder::new(jpeg);
+    d.read_info().unwrap();
+    d.exif_data().map(<[u8]>::to_vec)
+}
+
+#[test]
+fn metadata_keeps_copyright_by_default_all_with_keep_and_nothing_with_none() {
+    use edge_image_resizer::pipeline::metadata::ascii_tag;
+    let camera = fixtures::exif(6, &[(0x013B, fixtures::ARTIST), (0x8298, fixtures::COPYRIGHT)]);
+    let src = fixtures::jpeg_with_exif(&fixtures::portrait_stored_sideways(300, 200), &camera);
+    let jpeg = |metadata| {
+        let t = Transform { width: Some(100), format: Some(FormatChoice::Is(Format::Jpeg)), metadata, ..Default::default() };
+        let out = pipeline::transform_bytes(src.clone(), &t, &PipelineSettings::default()).unwrap();
+        assert_eq!((out.width, out.height), (100, 150), "turned upright once");
+        exif_of(&out.bytes)
+    };
+    let copyright = jpeg(edge_image_resizer::transform::Metadata::Copyright).expect("an EXIF block");
+    assert_eq!(ascii_tag(&copyright, 0x8298).as_deref(), Some(fixtures::COPYRIGHT));
+    assert_eq!(ascii_tag(&copyright, 0x013B).as_deref(), Some(fixtures::ARTIST));
+    let orientation = |tiff: &[u8]| image::metadata::Orientation::from_exif_chunk(tiff).map(|o| o.to_exif());
+    assert_eq!(orientation(&copyright), None, "no orientation tag: the pixels are upright");
+    let kept = jpeg(edge_image_resizer::transform::Metadata::Keep).expect("an EXIF block");
+    assert_eq!(orientation(&kept), Some(1), "never turned twice");
+    assert_eq!(ascii_tag(&kept, 0x8298).as_deref(), Some(fixtures::COPYRIGHT));
+    assert_eq!(jpeg(edge_image_resizer::transform::Metadata::None), None);
+}

@@ -3,14 +3,17 @@
 //!
 //! - `photo.jpg`     4000×3000 photo-like JPEG (smooth light, texture, sharp edges, noise)
 //! - `alpha.png`     1200×800 RGBA PNG: a soft-edged disc on full transparency
-//! - `portrait.jpg`  stored 1800×1200 with EXIF orientation 6, so it displays as 1200×1800
+//! - `portrait.jpg`  stored 1800×1200 with EXIF orientation 6, so it displays as 1200×1800,
+//!   and an artist and a copyright line, as a camera writes them
 //! - `progressive.jpg` 2400×1600 progressive JPEG
 //! - `grey.png`      640×480 16-bit greyscale PNG
 //! - `big.jpg`, `big-progressive.jpg`  6000×4000 (24 MP), baseline and progressive
 //! - `animated.gif`  400×300, 12 frames
 //! - `bomb.png`      a header that claims 65536×65536 (tests only; `npm start` does not seed it)
 
-use edge_image_resizer::fixtures::{alpha_disc, bouncing_ball, grey16_png, jpeg, photo, png, png_bomb, portrait_stored_sideways};
+use edge_image_resizer::fixtures::{
+    alpha_disc, bouncing_ball, exif, grey16_png, jpeg, jpeg_with_exif, photo, png, png_bomb, portrait_stored_sideways, ARTIST, COPYRIGHT,
+};
 use std::path::Path;
 
 fn main() {
@@ -26,7 +29,8 @@ fn main() {
     write("big-progressive.jpg", jpeg(&big, true, None));
     drop(big);
     // Stored landscape, shown portrait: orientation 6 means "rotate 90° clockwise to display".
-    write("portrait.jpg", jpeg(&portrait_stored_sideways(1800, 1200), false, Some(6)));
+    let camera = exif(6, &[(0x013B, ARTIST), (0x8298, COPYRIGHT)]);
+    write("portrait.jpg", jpeg_with_exif(&portrait_stored_sideways(1800, 1200), &camera));
     write("alpha.png", png(&alpha_disc(1200, 800)));
     write("grey.png", grey16_png(640, 480));
     write("animated.gif", bouncing_ball(400, 300, 12));

@@ -27,12 +27,14 @@ impl<'a> Answer<'a> {
         let source_format = Format::of_original(stored_type, key).ok_or_else(|| Format::unknown_original(stored_type, key))?;
         let resolved = transform.resolved(source_format, config.pipeline.output_defaults(), accepts);
         let output_format = resolved.output_format().unwrap_or(source_format);
+        let (content_type, extension) =
+            if resolved.is_info() { ("application/json", "json") } else { (output_format.content_type(), output_format.name()) };
         Ok(Answer {
             config,
-            content_type: output_format.content_type(),
+            content_type,
             etag: http::variant_etag(&original.etag, &resolved),
             last_modified: http_date(original.uploaded_ms),
-            disposition: http::content_disposition(key, Some(output_format.name())),
+            disposition: http::content_disposition(key, Some(extension)),
             vary_accept: http::negotiated_class(transform, accepts).is_some(),
             resolved,
         })

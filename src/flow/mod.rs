@@ -171,10 +171,14 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     }
 
     // 6–12.
+    // `onerror=redirect` (or `ON_ERROR=original` for every request): when the original exists
+    // but cannot be transformed, its own bytes on the same URL, with the reason in a header.
     let key = request.key.clone();
+    let fallback = request.transform.on_error || config.http.on_error_original;
     match transformed::transformed(req, config, ports, request, known, trace).await {
-        Err(Error::Unsupported(why)) if config.http.on_error_original => {
-            original::original::<S, C>(req, config, &*ports.originals, &key, Some(&why)).await
+        Err(e @ (Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))) if fallback => {
+            trace.warnings.push(format!("served the original instead: {}", e.message()));
+            original::original::<S, C>(req, config, &*ports.originals, &key, Some(&e.message())).await
         }
         other => other,
     }

@@ -86,10 +86,24 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
     Ok(warned(Reply::image(Body::Stored(stored.body), headers), warning))
 }
 
-/// With `ON_ERROR=original`, why the original was served instead of the transform.
+/// With `onerror=redirect` or `ON_ERROR=original`, why the original was served instead of the transform.
 fn warned<S, C>(reply: Reply<S, C>, warning: Option<&str>) -> Reply<S, C> {
     match warning {
-        Some(why) => reply.with_header("x-resize-error", why),
+        // Header values are ASCII: "4096×4096" becomes "4096x4096".
+        Some(why) => reply.with_header(
+            "x-resize-error",
+            why.chars()
+                .map(|c| {
+                    if c == '×' {
+                        'x'
+                    } else if c.is_ascii() && !c.is_ascii_control() {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
+                .collect::<String>(),
+        ),
         None => reply,
     }
 }

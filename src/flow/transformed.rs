@@ -114,6 +114,13 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     }
 
     // 11.
+    if answer.resolved.is_info() {
+        let (info, read_ms) = describe(ports, config, &original, source, &answer.resolved).await?;
+        let timing = http::server_timing_stored("r2", waited_ms + read_ms, clock.now_ms() - started);
+        let mut reply = Reply::image(Body::Bytes(info.clone()), answer.headers(info.len() as u64, Served::Miss, timing));
+        reply.cache_as = Some(cache_key);
+        return Ok(reply);
+    }
     let (output, read_ms) = resize(ports, config, original.size, source, &answer.resolved, trace).await?;
 
     // 12. The cache is filled by the adapter once the response is on its way; the variant is
@@ -161,6 +168,25 @@ fn remember<S: Store, C: Cache + 'static>(ports: &Ports<'_, S, C>, window: u32, 
     if window > 0 && from_r2 {
         freshness::remember_later(ports.later, ports.cache.clone(), checked_key.into(), Some(original.clone()), window);
     }
+}
+
+/// Step 11 for `format=json`: the original read (within the isolate's memory gate) and described
+/// from its header; also how long reading took.
+async fn describe<S: Store, C: Cache>(
+    ports: &Ports<'_, S, C>,
+    config: &Config,
+    original: &Meta,
+    source: Stored<S::Body>,
+    resolved: &Transform,
+) -> Result<(Vec<u8>, f64)> {
+    let clock = ports.clock;
+    let slot = ports.gate.take(original.size, &config.pipeline.limits, clock).await?;
+    let reading = clock.now_ms();
+    let bytes = ports.originals.read(source.body).await?;
+    let read_ms = clock.now_ms() - reading;
+    let info = pipeline::info::describe(&bytes, resolved, &original.etag, &config.pipeline.limits)?;
+    drop(slot);
+    Ok((serde_json::to_vec(&info).map_err(|e| Error::Internal(e.to_string()))?, read_ms))
 }
 
 /// Step 11: once this isolate has room for one more original of `size` bytes in memory (else

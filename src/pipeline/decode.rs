@@ -11,20 +11,22 @@ use crate::transform::Format;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 
-/// Decoded pixels, and the ICC profile they are in (`None`: sRGB, or already converted).
+/// Decoded pixels, the ICC profile they are in (`None`: sRGB, or already converted), and a
+/// JPEG's EXIF (the TIFF structure), for `metadata`.
 pub struct Decoded {
     pub image: DynamicImage,
     pub icc: Option<Vec<u8>>,
+    pub exif: Option<Vec<u8>>,
 }
 
 /// Decodes the stored pixels. For JPEG, `at_least` asks for a DCT-scaled decode no smaller than
 /// that size (stored coordinates); other formats always decode at full size.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
-    let Decoded { image, icc } = match probe.format {
+    let Decoded { image, icc, exif } = match probe.format {
         Format::Jpeg => decode_jpeg(bytes, at_least)?,
         other => decode_with_image(bytes, other, max_alloc)?,
     };
-    Ok(Decoded { image: to_8bit(image), icc })
+    Ok(Decoded { image: to_8bit(image), icc, exif })
 }
 
 fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<Decoded> {
@@ -36,21 +38,22 @@ fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<Decoded> {
     let pixels = d.decode().map_err(bad)?;
     let format = d.info().ok_or_else(|| Error::Undecodable("JPEG has no frame".into()))?.pixel_format;
     let icc = d.icc_profile();
+    let exif = d.exif_data().map(<[u8]>::to_vec);
     let (w, h) = (w as u32, h as u32);
     let short = || Error::Undecodable("JPEG pixel data is shorter than its header says".into());
     use jpeg_decoder::PixelFormat as P;
     Ok(match format {
-        P::L8 => Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?), icc: None },
-        P::RGB24 => Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?), icc },
+        P::L8 => Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?), icc: None, exif },
+        P::RGB24 => Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?), icc, exif },
         P::L16 => {
             // Big-endian 16-bit samples: keep the high byte.
             let grey: Vec<u8> = pixels.chunks_exact(2).map(|s| s[0]).collect();
-            Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, grey).ok_or_else(short)?), icc: None }
+            Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, grey).ok_or_else(short)?), icc: None, exif }
         }
         // CMYK has to become RGB before resizing, so its profile is applied here.
         P::CMYK32 => {
             let rgb = colour::cmyk_to_srgb(&pixels, icc.as_deref());
-            Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(short)?), icc: None }
+            Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(short)?), icc: None, exif }
         }
     })
 }
@@ -63,7 +66,8 @@ fn decode_with_image(bytes: &[u8], format: Format, max_alloc: u64) -> Result<Dec
     reader.limits(limits);
     let mut decoder = reader.into_decoder()?;
     let icc = decoder.icc_profile().ok().flatten();
-    Ok(Decoded { image: DynamicImage::from_decoder(decoder)?, icc })
+    let exif = decoder.exif_metadata().ok().flatten();
+    Ok(Decoded { image: DynamicImage::from_decoder(decoder)?, icc, exif })
 }
 
 /// Reduces 16-bit and float images to the 8-bit layouts the resizer and encoders use.

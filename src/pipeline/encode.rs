@@ -38,13 +38,15 @@ pub struct Settings<'a> {
     pub avif_speed: u8,
     /// Progressive JPEG (several scans) instead of baseline.
     pub progressive: bool,
+    /// The APP1 (EXIF) segment a JPEG carries (`metadata`), see [`super::metadata`].
+    pub exif: Option<Vec<u8>>,
 }
 
 /// Encodes `img`. Metadata is never written.
 pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Vec<u8>> {
     let (quality, background, webp) = (s.quality, s.background, s.webp);
     match format {
-        Format::Jpeg => encode_jpeg(img, quality, background, s.progressive),
+        Format::Jpeg => encode_jpeg(img, quality, background, s.progressive, s.exif.as_deref()),
         Format::Png => encode_png(img),
         Format::Webp => match img {
             DynamicImage::ImageRgba8(rgba) => webp.encode_rgba(rgba.as_raw(), img.width(), img.height(), quality),
@@ -106,13 +108,16 @@ fn encode_png(img: &DynamicImage) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4], progressive: bool) -> Result<Vec<u8>> {
+fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4], progressive: bool, exif: Option<&[u8]>) -> Result<Vec<u8>> {
     let (w, h) = (dim(img.width())?, dim(img.height())?);
     let mut out = Vec::new();
     let mut enc = Encoder::new(&mut out, quality.clamp(1, 100));
     enc.set_sampling_factor(SamplingFactor::R_4_2_0);
     enc.set_optimized_huffman_tables(true);
     enc.set_progressive(progressive);
+    if let Some(app1) = exif {
+        enc.add_app_segment(1, app1.to_vec()).map_err(failed)?;
+    }
     match flatten(img, background) {
         Flat::Grey(g) => enc.encode(g.as_raw(), w, h, ColorType::Luma),
         Flat::Rgb(c) => enc.encode(c.as_raw(), w, h, ColorType::Rgb),
@@ -172,7 +177,7 @@ mod tests {
     use image::{Rgba, RgbaImage};
 
     fn settings(quality: u8) -> Settings<'static> {
-        Settings { quality, background: crate::transform::WHITE, webp: &LosslessWebp, avif_speed: 10, progressive: false }
+        Settings { quality, background: crate::transform::WHITE, webp: &LosslessWebp, avif_speed: 10, progressive: false, exif: None }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!    [`pad`] (`fit=pad`), [`border`]
 //! 6. [`encode`]    write JPEG / PNG / WebP / AVIF, with the EXIF `metadata` keeps (JPEG)
 //!
+//! [`info`] answers `format=json` from steps 1–2 alone.
 //! [`animate`] runs steps 4–5 frame by frame for `anim=true` on an animated GIF.
 //! Adding a step is one file and one line in `run` or in [`PIXEL_STEPS`].
 //!
@@ -25,6 +26,8 @@ pub mod colour;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
+pub mod info;
+pub mod metadata;
 
 pub mod orient;
 pub mod pad;
@@ -36,7 +39,7 @@ pub mod trim;
 
 use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
-use crate::transform::{Accepts, Adjust, Border, Format, Transform, Trim};
+use crate::transform::{Accepts, Adjust, Border, Format, Gravity, Transform, Trim};
 use geometry::{Canvas, Rect};
 use image::metadata::Orientation;
 use image::DynamicImage;
@@ -91,6 +94,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
         let kept = trim::border(&decoded.image, color, tolerance, keep);
         shape = Shape::build(&probe, transform, limits, Some(kept))?;
     }
+    let exif = if format == Format::Jpeg { metadata::app1(decoded.exif.as_deref(), transform.metadata) } else { None };
     let t1 = clock();
     let img = shape.apply(Pixels { img: decoded.image, region: None, icc: decoded.icc })?;
     let t2 = clock();
@@ -100,13 +104,16 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
         webp: host.webp,
         avif_speed: settings.avif_speed,
         progressive: transform.progressive,
+        exif,
     };
     let bytes = encode::encode(&img, format, &encoding)?;
     let t3 = clock();
 
     let (width, height) = (img.width(), img.height());
     let timings = Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 };
-    Ok(Output { bytes, format, width, height, timings, estimated_peak: admitted.estimated_peak, note: None })
+    // No face detector fits the worker (README): `gravity=face` crops as `auto` does, and says so.
+    let note = (transform.gravity == Gravity::Face).then(|| "gravity=face: no face detector here, cropped as gravity=auto".to_string());
+    Ok(Output { bytes, format, width, height, timings, estimated_peak: admitted.estimated_peak, note })
 }
 
 /// Decoded pixels on their way through [`PIXEL_STEPS`].

@@ -143,6 +143,10 @@ impl Transform {
     pub fn resolved(&self, source: Format, defaults: Defaults, accepts: Accepts) -> Transform {
         // Only GIF and WebP can be animated; elsewhere `anim` changes nothing.
         let anim = self.anim && matches!(source, Format::Gif | Format::Webp);
+        if self.format == Some(FormatChoice::Json) {
+            // An answer about the image, not an image: nothing to encode, nothing negotiated.
+            return Transform { quality: None, anim, fast: false, baseline: false, progressive: false, ..self.clone() };
+        }
         let format = match self.format {
             // Quickest to encode: JPEG, or PNG where the source may have transparency.
             _ if self.fast && !anim => match source {
@@ -170,6 +174,11 @@ impl Transform {
             Some(Quality::Fixed(q)) => Some(q),
             _ => None,
         }
+    }
+
+    /// `format=json`: an answer about the image instead of the image.
+    pub fn is_info(&self) -> bool {
+        self.format == Some(FormatChoice::Json)
     }
 
     /// The concrete output format of a resolved transform.
