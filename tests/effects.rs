@@ -171,3 +171,14 @@ fn metadata_keeps_copyright_by_default_all_with_keep_and_nothing_with_none() {
     assert_eq!(ascii_tag(&kept, 0x8298).as_deref(), Some(fixtures::COPYRIGHT));
     assert_eq!(jpeg(edge_image_resizer::transform::Metadata::None), None);
 }
+
+#[test]
+fn baseline_jpeg_is_never_progressive() {
+    let settings = PipelineSettings { progressive_jpeg: true, ..PipelineSettings::default() };
+    let sof = |baseline| {
+        let t = Transform { width: Some(64), format: Some(FormatChoice::Is(Format::Jpeg)), baseline, ..Default::default() };
+        let out = pipeline::transform_bytes(photo(), &t, &settings).unwrap();
+        out.bytes.windows(2).find(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2)).map(|w| w[1])
+    };
+    assert_eq!((sof(false), sof(true)), (Some(0xC2), Some(0xC0)));
+}

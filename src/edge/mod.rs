@@ -92,6 +92,7 @@ fn request(req: &Request) -> flow::Request {
         authorization: header("authorization"),
         if_match: header("if-match"),
         content_length: header("content-length").and_then(|v| v.trim().parse().ok()),
+        hints: crate::http::hints::Hints::read(header),
     }
 }
 

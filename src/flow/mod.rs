@@ -76,6 +76,8 @@ pub struct Request {
     pub authorization: Option<String>,
     pub if_match: Option<String>,
     pub content_length: Option<u64>,
+    /// Client hints, for `width=auto` and `slow-connection-quality`.
+    pub hints: http::hints::Hints,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -155,7 +157,12 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     if config.http.debug_headers && req.path == "/_debug/panic" {
         panic!("deliberate panic from /_debug/panic");
     }
-    let parsed = url::parse(&req.path, req.query.as_deref(), &config.url)?;
+    let mut parsed = url::parse(&req.path, req.query.as_deref(), &config.url)?;
+    // What client hints decide is written into the transform now, so the keys name it.
+    let hints_read = http::hints::apply(&mut parsed.request.transform, &req.hints, config.url.max_width);
+    if let Some(literal) = parsed.literal.as_mut() {
+        http::hints::apply(&mut literal.transform, &req.hints, config.url.max_width);
+    }
 
     // 3.
     let transforms = !parsed.request.transform.is_identity();
@@ -175,13 +182,25 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     // but cannot be transformed, its own bytes on the same URL, with the reason in a header.
     let key = request.key.clone();
     let fallback = request.transform.on_error || config.http.on_error_original;
-    match transformed::transformed(req, config, ports, request, known, trace).await {
+    let negotiated = request.transform.format == Some(crate::transform::FormatChoice::Auto);
+    let reply = transformed::transformed(req, config, ports, request, known, trace).await.map(|r| varied(r, negotiated, &hints_read));
+    match reply {
         Err(e @ (Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))) if fallback => {
             trace.warnings.push(format!("served the original instead: {}", e.message()));
             original::original::<S, C>(req, config, &*ports.originals, &key, Some(&e.message())).await
         }
         other => other,
     }
+}
+
+/// A transform that read client hints varies on them (with `Accept` when negotiated, the same
+/// value a cached copy carries), and asks for them again (`Accept-CH`).
+fn varied<B, E>(reply: Reply<B, E>, negotiated: bool, hints_read: &[&str]) -> Reply<B, E> {
+    if hints_read.is_empty() || !matches!(reply.status, 200 | 206 | 304) {
+        return reply;
+    }
+    let vary: Vec<&str> = negotiated.then_some("Accept").into_iter().chain(hints_read.iter().copied()).collect();
+    reply.with_header("vary", vary.join(", ")).with_header("accept-ch", hints_read.join(", "))
 }
 
 /// Step 4: a file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the

@@ -2,6 +2,7 @@
 //! requests, ranges, and how long errors may be cached.
 
 pub mod conditional;
+pub mod hints;
 pub mod range;
 pub mod reply;
 

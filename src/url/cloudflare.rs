@@ -23,7 +23,7 @@ pub fn parse(rest: &str, query: &[(String, String)], settings: &UrlSettings) -> 
     }
     let query_vocabulary = Vocabulary { transform: settings.grammars.query, presets: settings.grammars.size };
     let transform = super::query::apply(query, b, query_vocabulary)?;
-    Ok(ImageRequest { key: decode_key(&format!("/{key_path}"), settings)?, transform })
+    Ok(ImageRequest::new(decode_key(&format!("/{key_path}"), settings)?, transform))
 }
 
 /// Splits `width=400,background=rgb(0,0,0),border=red,4` into options: a comma starts a new

@@ -23,7 +23,7 @@ mod suffix;
 
 use crate::config::UrlSettings;
 use crate::error::Result;
-use crate::transform::Transform;
+use crate::transform::{Format, Transform};
 use options::{Builder, Vocabulary};
 
 pub use key::decode_key;
@@ -35,6 +35,18 @@ pub struct ImageRequest {
     /// The original's R2 key (percent-decoded, validated).
     pub key: String,
     pub transform: Transform,
+}
+
+impl ImageRequest {
+    /// `anim` cannot matter for a key whose extension names a format that is never animated
+    /// (`.jpg`, `.png`): dropped there, so Cloudflare's path (animations kept by default) and
+    /// the other grammars name one variant for such originals.
+    pub fn new(key: String, mut transform: Transform) -> ImageRequest {
+        if Format::of_extension(&key).is_some_and(|f| !matches!(f, Format::Gif | Format::Webp)) {
+            transform.anim = false;
+        }
+        ImageRequest { key, transform }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +72,7 @@ pub fn parse(path: &str, query: Option<&str>, settings: &UrlSettings) -> Result<
     }
 
     let key = decode_key(path, settings)?;
-    let literal = ImageRequest { transform: query::apply(&pairs, Builder::new(settings), vocabulary)?, key };
+    let literal = ImageRequest::new(key, query::apply(&pairs, Builder::new(settings), vocabulary)?);
     let path_size = None
         .or_else(|| grammars.segment.then(|| segment::parse(&literal.key)).flatten())
         .or_else(|| grammars.suffix.then(|| suffix::parse_size(&literal.key)).flatten())
@@ -69,7 +81,7 @@ pub fn parse(path: &str, query: Option<&str>, settings: &UrlSettings) -> Result<
         return Ok(Parsed { request: literal, literal: None, signature });
     };
     match query::apply(&pairs, Builder::with_path_size(settings, size), vocabulary) {
-        Ok(transform) => Ok(Parsed { request: ImageRequest { key: original, transform }, literal: Some(literal), signature }),
+        Ok(transform) => Ok(Parsed { request: ImageRequest::new(original, transform), literal: Some(literal), signature }),
         // The query contradicts the path's size (`cat-200x200.jpg?w=50`): only the literal reading stands.
         Err(_) => Ok(Parsed { request: literal, literal: None, signature }),
     }
@@ -103,8 +115,8 @@ mod tests {
                 "w=800,h=600,fit=cover,q=75,f=webp",
             ),
             ("/shop/cat.jpg?w=400&h=300&q=75&f=webp&g=top&fit=crop", "shop/cat.jpg", "w=400,h=300,fit=crop,g=top,q=75,f=webp"),
-            ("/cdn-cgi/image/width=400,fit=cover,format=auto/shop/cat.jpg", "shop/cat.jpg", "w=400,fit=cover,f=auto,anim"),
-            ("/cdn-cgi/image/w=100,background=%23ff0000,fit=pad/a/b.png", "a/b.png", "w=100,fit=pad,bg=ff0000,anim"),
+            ("/cdn-cgi/image/width=400,fit=cover,format=auto/shop/cat.jpg", "shop/cat.jpg", "w=400,fit=cover,f=auto"),
+            ("/cdn-cgi/image/w=100,background=%23ff0000,fit=pad/a/b.png", "a/b.png", "w=100,fit=pad,bg=ff0000"),
             ("/shop/cat-200x200.jpg", "shop/cat.jpg", "w=200,h=200,fit=cover"),
             ("/shop/cat-640w.jpg", "shop/cat.jpg", "w=640"),
             ("/shop/cat-480h.jpg", "shop/cat.jpg", "h=480"),
@@ -130,7 +142,7 @@ mod tests {
     #[test]
     fn equivalent_urls_share_one_canonical_form() {
         let groups: &[&[&str]] = &[
-            &["/c.jpg?w=100&q=80", "/c.jpg?quality=80&width=100", "/cdn-cgi/image/q=80,width=100,anim=false/c.jpg"],
+            &["/c.jpg?w=100&q=80", "/c.jpg?quality=80&width=100", "/cdn-cgi/image/q=80,width=100/c.jpg", "/c.jpg?w=100&q=80&anim=true"],
             &["/c-640w.jpg", "/c.jpg?w=640", "/c.jpg?width=320&dpr=2", "/640w/c.jpg", "/c-md.jpg"],
             &["/c-200x200.jpg", "/c.jpg?w=200&h=200&fit=cover", "/200x200/c.jpg", "/c.jpg?w=200&h=200&fit=cover&gravity=center"],
             &["/c.jpg?w=10&g=top", "/c.jpg?w=10", "/c.jpg?w=10&background=white"],
