@@ -13,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT } from '../tests/helpers.mjs';
 import { benchDistantHits } from './bench_hits.mjs';
+import { benchEffects } from './bench_effects.mjs';
+import { ssim } from './ssim.mjs';
 
 const WARMUP = 2;
 const RUNS = 15;
@@ -81,30 +83,6 @@ async function timeIt(fn) {
 async function luma(sharp, encoded) {
   const { data, info } = await sharp(encoded).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
-}
-
-/** Mean SSIM of two equal-size luma images over 8×8 windows (step 4), the usual constants. */
-function ssim(a, b) {
-  if (a.width !== b.width || a.height !== b.height) return undefined;
-  const [c1, c2] = [(0.01 * 255) ** 2, (0.03 * 255) ** 2];
-  let sum = 0;
-  let n = 0;
-  for (let y = 0; y + 8 <= a.height; y += 4) {
-    for (let x = 0; x + 8 <= a.width; x += 4) {
-      let [ma, mb, va, vb, cov] = [0, 0, 0, 0, 0];
-      for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) { const k = (y + j) * a.width + x + i; ma += a.data[k]; mb += b.data[k]; }
-      ma /= 64; mb /= 64;
-      for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) {
-        const k = (y + j) * a.width + x + i;
-        const [da, db] = [a.data[k] - ma, b.data[k] - mb];
-        va += da * da; vb += db * db; cov += da * db;
-      }
-      [va, vb, cov] = [va / 63, vb / 63, cov / 63];
-      sum += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
-      n++;
-    }
-  }
-  return sum / n;
 }
 
 /** SSIM of a lossy output against the same resize, losslessly encoded (PNG): the encoder's loss alone. */
@@ -208,6 +186,8 @@ for (const [i, c] of cases.entries()) {
 
 const distantHits = await benchDistantHits();
 console.log(`\n${distantHits}`);
+const effects = await benchEffects(sharp);
+console.log(`\n${effects}`);
 
 const wasm = path.join(ROOT, 'build', 'index_bg.wasm');
 const gzip = (f) => Number(execFileSync('bash', ['-c', `gzip -9c '${f}' | wc -c`]).toString().trim());
@@ -262,6 +242,16 @@ for: medians of 41 hits end to end, the four workers alternating request by requ
 (\`scripts/bench_hits.mjs\`). Goal: a hit within 1.2× of the same hit with no R2 latency.
 
 ${distantHits}
+
+### Cloudflare's effects against sharp
+
+Each effect of the \`/cdn-cgi/image\` vocabulary next to sharp's nearest operation
+(\`scripts/bench_effects.mjs\`). SSIM compares the effects alone (sharp's operation applied to our
+own plain resize, R, G and B channels); the goal is 0.98, or a written reason where the two
+libraries define the effect differently. The times are each side's whole decode + resize + effect
++ PNG encode.
+
+${effects}
 `;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 const levers = existsSync(out) ? readFileSync(out, 'utf8').split('\n## Levers')[1] : undefined;

@@ -292,7 +292,11 @@ test('ON_ERROR=original serves an untransformable original as stored, with the r
       assert.match(r.res.headers.get('x-resize-error'), /AVIF|can be transformed/, url);
       assert.equal(r.res.headers.get('cache-control'), 'public, max-age=300');
     }
-    assert.equal((await fetchImage(lenient, '/broken.jpg?w=100')).status, 422, 'damaged files are still errors');
+    // Like onerror=redirect on every URL: a damaged file is its stored bytes too, with the reason.
+    const broken = await fetchImage(lenient, '/broken.jpg?w=100');
+    assert.equal(broken.status, 200);
+    assert.equal(new TextDecoder().decode(broken.body), 'not an image');
+    assert.match(broken.res.headers.get('x-resize-error'), /decode|type/);
     assert.equal((await fetchImage(lenient, '/missing.avif?w=100')).status, 404);
   } finally {
     await lenient.dispose();

@@ -16,7 +16,8 @@
 //! 11. resize now, once the isolate has room ([`gate`]), with the [`pipeline`]
 //! 12. answer; the cache and the persisted variant are filled after the response ([`variant`])
 //!
-//! With `ON_ERROR=original`, an original whose format we cannot transform is served as stored.
+//! With `onerror=redirect` or `ON_ERROR=original`, an original that cannot be transformed (415,
+//! 422, 413) is served as stored; client hints are written into the transform after step 2.
 //!
 //! [`pipeline`]: crate::pipeline
 
