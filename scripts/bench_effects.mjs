@@ -61,8 +61,8 @@ export async function benchEffects(sharp) {
         }
       }
       const peerOnOurs = peerOp ? await peerOp(sharp(plain.body)).png().toBuffer() : null;
-      const ssim = peerOnOurs ? ssim(await raw(ourPng), await raw(peerOnOurs), 3) : undefined;
-      rows.push({ option, ours, why, ssim, ours_ms: median(oursMs), peer_ms: peerMs.length ? median(peerMs) : undefined });
+      const score = peerOnOurs ? ssim(await raw(ourPng), await raw(peerOnOurs), 3) : undefined;
+      rows.push({ option, ours, why, ssim: score, ours_ms: median(oursMs), peer_ms: peerMs.length ? median(peerMs) : undefined });
     }
   } finally {
     await mf.dispose();
