@@ -203,3 +203,60 @@ describe('format=baseline-jpeg with JPEG_PROGRESSIVE', () => {
     assert.deepEqual([sof(progressive), sof(baseline)], [0xc2, 0xc0]);
   });
 });
+
+describe('draw: overlays from OVERLAYS', () => {
+  let mf;
+  const overlays = {
+    logo: { key: 'brand/logo.png', width: 40, bottom: 10, right: 10 },
+    mark: { key: 'brand/mark.png', repeat: true, opacity: 0.5, default_for: ['shop/'] },
+  };
+  const solid = (w, h, [r, g, b]) => sharp({ create: { width: w, height: h, channels: 4, background: { r, g, b, alpha: 1 } } }).png().toBuffer();
+  before(async () => {
+    // MAX_STALE_S=0: a replaced logo shows on the next request (otherwise within the window).
+    mf = await startWorker({ vars: { OVERLAYS: JSON.stringify(overlays), MAX_STALE_S: '0' } });
+    await seedSamples(mf);
+    await putOriginal(mf, 'grey.jpg', await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080' } }).jpeg().toBuffer());
+    await putOriginal(mf, 'shop/grey.jpg', await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080' } }).jpeg().toBuffer());
+    await putOriginal(mf, 'brand/logo.png', await solid(80, 40, [255, 0, 0]));
+    await putOriginal(mf, 'brand/mark.png', await solid(10, 10, [0, 0, 255]));
+  });
+  after(() => mf.dispose());
+
+  const pixel = async (body, x, y) => {
+    const { data, width } = await pixels(body);
+    return [...data.slice((y * width + x) * 3, (y * width + x) * 3 + 3)];
+  };
+  const near = (got, want) => got.every((v, i) => Math.abs(v - want[i]) <= 12);
+
+  test('draw=logo puts the logo where its edges say; replacing it refreshes the variant without a purge', async () => {
+    const first = await ok(mf, '/cdn-cgi/image/width=200,draw=logo,format=png/grey.jpg');
+    assert.deepEqual([first.size.width, first.size.height], [200, 150]);
+    // 40×20 logo, its bottom-right corner 10 px from the image's: x 150…189, y 120…139.
+    assert.ok(near(await pixel(first.body, 170, 130), [255, 0, 0]), 'logo pixels');
+    assert.ok(near(await pixel(first.body, 140, 130), [128, 128, 128]), 'left of the logo');
+    assert.ok(near(await pixel(first.body, 195, 145), [128, 128, 128]), 'inside the offset');
+    await putOriginal(mf, 'brand/logo.png', await solid(80, 40, [0, 255, 0]));
+    const second = await ok(mf, '/cdn-cgi/image/width=200,draw=logo,format=png/grey.jpg');
+    assert.notEqual(second.res.headers.get('etag'), first.res.headers.get('etag'));
+    assert.equal(second.res.headers.get('x-cache'), 'MISS');
+    assert.ok(near(await pixel(second.body, 170, 130), [0, 255, 0]), 'the new logo');
+  });
+
+  test("a prefix's default overlay is on every image under it, plain URLs included", async () => {
+    const plain = await ok(mf, '/shop/grey.jpg?format=png');
+    const [r, g, b] = await pixel(plain.body, 200, 150);
+    assert.ok(b > r + 40 && b > g + 40, `half-transparent blue tiles over grey: ${[r, g, b]}`);
+    const original = await ok(mf, '/shop/grey.jpg');
+    assert.equal(original.res.headers.get('content-type'), 'image/jpeg');
+    const [r2, , b2] = await pixel(original.body, 5, 5);
+    assert.ok(b2 > r2 + 40, 'no URL gets the original without the watermark');
+    const elsewhere = await ok(mf, '/grey.jpg?format=png&w=100');
+    assert.ok(near(await pixel(elsewhere.body, 50, 37), [128, 128, 128]), 'not outside the prefix');
+  });
+
+  test('draw must name a configured overlay', async () => {
+    const r = await fetchImage(mf, '/grey.jpg?w=100&draw=nope');
+    assert.equal(r.status, 400);
+    assert.match(new TextDecoder().decode(r.body), /logo, mark/);
+  });
+});

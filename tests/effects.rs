@@ -182,3 +182,31 @@ fn baseline_jpeg_is_never_progressive() {
     };
     assert_eq!((sof(false), sof(true)), (Some(0xC2), Some(0xC0)));
 }
+
+#[test]
+fn overlays_are_drawn_where_their_edges_say_with_their_opacity() {
+    use edge_image_resizer::config::parse_overlays;
+    let grey = fixtures::png(&RgbaImage::from_pixel(300, 200, image::Rgba([128, 128, 128, 255])));
+    let logo = fixtures::png(&RgbaImage::from_pixel(40, 20, image::Rgba([255, 0, 0, 255])));
+    let specs = parse_overlays(
+        r#"{"logo": {"key": "logo.png", "width": 20, "bottom": 5, "right": 5},
+            "veil": {"key": "logo.png", "opacity": 0.5, "top": 0, "left": 0, "rotate": 90}}"#,
+    )
+    .unwrap();
+    let overlays: Vec<_> = specs.into_iter().map(|o| (o, logo.clone())).collect();
+    let t = Transform { width: Some(150), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
+    let t = t.resolved(Format::Png, PipelineSettings::default().output_defaults(), Default::default());
+    let host = pipeline::Host { clock: &|| 0.0, webp: &pipeline::encode::LosslessWebp, overlays: &overlays };
+    let out = pipeline::run(grey, &t, &PipelineSettings::default(), &host).unwrap();
+    let img = image::load_from_memory(&out.bytes).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), (150, 100));
+    // The logo fitted to 20×10, its bottom-right corner 5 px from the image's.
+    assert_eq!(img.get_pixel(150 - 6, 100 - 6).0, [255, 0, 0, 255]);
+    assert_eq!(img.get_pixel(150 - 25, 100 - 15).0, [255, 0, 0, 255]);
+    assert_eq!(img.get_pixel(150 - 4, 100 - 4).0, [128, 128, 128, 255], "outside the offset");
+    assert_eq!(img.get_pixel(150 - 27, 100 - 6).0, [128, 128, 128, 255], "left of the logo");
+    // The veil: turned to 20×40 at the top-left corner, half transparent.
+    let veil = img.get_pixel(10, 30).0;
+    assert!((veil[0] as i32 - 192).abs() <= 2 && (veil[1] as i32 - 64).abs() <= 2, "{veil:?}");
+    assert_eq!(img.get_pixel(25, 10).0, [128, 128, 128, 255], "the veil is 20 wide once turned");
+}

@@ -5,7 +5,10 @@
 //! its grammars and limits, `policy` sizes, extensions and signing keys, `pipeline` its budgets
 //! and encoder defaults (never a signing key), the flow its HTTP settings.
 
+mod overlays;
 mod read;
+
+pub use overlays::{parse as parse_overlays, Overlay, Repeat};
 
 use crate::transform::{Defaults, QualityDefaults, SizeSpec};
 
@@ -16,6 +19,15 @@ pub struct Config {
     pub pipeline: PipelineSettings,
     pub http: HttpSettings,
     pub upload: UploadSettings,
+    /// `OVERLAYS`: the overlays a URL may draw (`draw=name`) or that every image under a key
+    /// prefix gets.
+    pub overlays: Vec<Overlay>,
+}
+
+impl Config {
+    pub fn overlay(&self, name: &str) -> Option<&Overlay> {
+        self.overlays.iter().find(|o| o.name == name)
+    }
 }
 
 /// `PUT` and `DELETE` of originals (`flow::upload`): off until `UPLOAD_TOKEN` is set.
@@ -53,6 +65,8 @@ pub struct UrlSettings {
     pub auto_format: bool,
     /// R2 key prefix of persisted variants: never addressable by a URL.
     pub variant_prefix: String,
+    /// The names `draw=` may give (`OVERLAYS`).
+    pub overlay_names: Vec<String>,
 }
 
 /// What a URL may ask for, beyond what it can say (`policy`).
@@ -187,6 +201,7 @@ impl Default for UrlSettings {
             presets: read::parse_presets(DEFAULT_PRESETS).expect("valid defaults"),
             auto_format: false,
             variant_prefix: DEFAULT_VARIANT_PREFIX.into(),
+            overlay_names: Vec::new(),
         }
     }
 }

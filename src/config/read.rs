@@ -10,6 +10,10 @@ impl Config {
     /// A variable that is set but invalid is an error, so a typo does not silently fall back.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config> {
         let mut c = Config::default();
+        if let Some(v) = get("OVERLAYS").filter(|v| !v.trim().is_empty()) {
+            c.overlays = super::overlays::parse(&v)?;
+            c.url.overlay_names = c.overlays.iter().map(|o| o.name.clone()).collect();
+        }
         let (url, policy, pipeline, http) = (&mut c.url, &mut c.policy, &mut c.pipeline, &mut c.http);
         let limits = &mut pipeline.limits;
         if let Some(v) = get("VARIANT_PREFIX") {

@@ -26,6 +26,7 @@ pub mod freshness;
 pub mod gate;
 mod lookup;
 mod original;
+mod overlays;
 pub mod ports;
 mod transformed;
 mod upload;
@@ -169,9 +170,10 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     let transforms = !parsed.request.transform.is_identity();
     policy::check_signature(&parsed.signature, transforms, config, (ports.clock.now_ms() / 1000.0) as u64)?;
 
-    // 4.
-    let (request, known) = choose(req, config, parsed, ports).await?;
+    // 4. (`OVERLAYS`' defaults for the key chosen: a watermark no URL can leave out.)
+    let (mut request, known) = choose(req, config, parsed, ports).await?;
     trace.key = Some(request.key.clone());
+    overlays::add_defaults(config, &request.key, &mut request.transform);
 
     // 5.
     if request.transform.is_identity() {

@@ -29,7 +29,8 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let started = clock.now_ms();
     // 6.
     policy::check_request(&request, config)?;
-    let ImageRequest { key, transform } = request;
+    let ImageRequest { key, mut transform } = request;
+    super::overlays::versions(req, config, ports, &mut transform).await?;
 
     // 7. The keys name the transform as the URL asked for it (and the client's class when the
     // format is negotiated), so none needs the original's version.
@@ -212,8 +213,9 @@ async fn resize<S: Store, C: Cache>(
         Some(encoder) => encoder.as_ref(),
         None => &LosslessWebp,
     };
+    let overlays = super::overlays::read(config, ports, resolved).await?;
     let now = || clock.now_ms();
-    let output = pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp })?;
+    let output = pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp, overlays: &overlays })?;
     drop(slot);
     trace.timings = Some(output.timings);
     Ok((output, read_ms))

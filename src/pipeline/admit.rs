@@ -99,9 +99,10 @@ pub fn still(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits
     if format == Format::Avif {
         admit_avif(output, limits.avif_max_side)?;
     }
-    // Blur, sharpen and the border work on copies of the output (sharpen's Gaussian in floats).
-    let effects = INSTANCE_BYTES + (output.0 as u64 * output.1 as u64 * 4 * shape.effect_copies() as u64);
-    let estimated_peak = estimate(p, source_len, decode_size, output, format).max(effects);
+    // Blur, sharpen, overlays and the border work on copies of the output (sharpen's Gaussian in
+    // floats); prepared overlays are held from before decoding to the end.
+    let effects = INSTANCE_BYTES + output.0 as u64 * output.1 as u64 * 4 * shape.effect_copies() as u64;
+    let estimated_peak = estimate(p, source_len, decode_size, output, format).max(effects) + shape.overlay_bytes();
     admit(estimated_peak, limits.memory_budget)?;
     if format == Format::Webp {
         admit_webp(output, shape.has_alpha(p.channels), limits.webp_memory_budget)?;

@@ -8,7 +8,7 @@
 //! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
 //!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
 //!    [`colour`] (to sRGB), [`adjust`] (brightness, saturation, contrast, gamma, blur, sharpen),
-//!    [`pad`] (`fit=pad`), [`border`]
+//!    [`pad`] (`fit=pad`), [`draw`] (overlays, prepared before decoding), [`border`]
 //! 6. [`encode`]    write JPEG / PNG / WebP / AVIF, with the EXIF `metadata` keeps (JPEG)
 //!
 //! [`info`] answers `format=json` from steps 1–2 alone.
@@ -24,6 +24,7 @@ pub mod animate;
 pub mod border;
 pub mod colour;
 pub mod decode;
+pub mod draw;
 pub mod encode;
 pub mod geometry;
 pub mod info;
@@ -72,6 +73,8 @@ pub struct Host<'a> {
     /// Milliseconds.
     pub clock: &'a dyn Fn() -> f64,
     pub webp: &'a dyn encode::WebpEncoder,
+    /// The overlays the transform draws (`transform.draw`, in order), with their images' bytes.
+    pub overlays: &'a [(crate::config::Overlay, Vec<u8>)],
 }
 
 /// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
@@ -82,6 +85,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
 
     let probe = probe::probe(&source)?;
     let mut shape = Shape::new(&probe, transform, limits)?;
+    shape.prepare_overlays(host.overlays, limits)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         return animate::run(source, &probe, frames, &shape, limits, clock);
     }
@@ -93,6 +97,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
         // Decoded at full size (see `Shape::needed`): the frame is found, then the geometry redone.
         let kept = trim::border(&decoded.image, color, tolerance, keep);
         shape = Shape::build(&probe, transform, limits, Some(kept))?;
+        shape.prepare_overlays(host.overlays, limits)?;
     }
     let exif = if format == Format::Jpeg { metadata::app1(decoded.exif.as_deref(), transform.metadata) } else { None };
     let t1 = clock();
@@ -138,6 +143,7 @@ pub const PIXEL_STEPS: &[(&str, Step)] = &[
     ("colour", colour::step),
     ("adjust", adjust::step),
     ("pad", pad::step),
+    ("draw", draw::step),
     ("border", border::step),
 ];
 
@@ -154,7 +160,7 @@ pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSe
     };
     #[cfg(target_arch = "wasm32")]
     let clock = || 0.0;
-    run(source, &resolved, settings, &Host { clock: &clock, webp: &encode::LosslessWebp })
+    run(source, &resolved, settings, &Host { clock: &clock, webp: &encode::LosslessWebp, overlays: &[] })
 }
 
 /// Whether `source` is an image this pipeline can transform: probed, admitted and decoded as for
@@ -190,6 +196,8 @@ pub struct Shape {
     border: Option<Border>,
     /// `trim=border` is still to be found in the pixels: decode everything.
     find_border: bool,
+    /// Overlays ready to draw ([`Shape::prepare_overlays`]).
+    overlays: Vec<draw::Placed>,
 }
 
 impl Shape {
@@ -228,14 +236,32 @@ impl Shape {
             adjust: transform.adjust,
             border,
             find_border: found.is_none() && matches!(transform.trim, Some(Trim::Border { .. })),
+            overlays: Vec::new(),
         })
+    }
+
+    /// Decodes and places the overlays for this output (before the source is decoded, so
+    /// admission counts them).
+    pub fn prepare_overlays(&mut self, overlays: &[(crate::config::Overlay, Vec<u8>)], limits: &Limits) -> Result<()> {
+        let canvas = match self.border {
+            Some(b) => (self.output.0 - b.left - b.right, self.output.1 - b.top - b.bottom),
+            None => self.output,
+        };
+        self.overlays =
+            overlays.iter().map(|(spec, bytes)| draw::prepare(spec, bytes, canvas, limits.memory_budget)).collect::<Result<_>>()?;
+        Ok(())
+    }
+
+    /// Bytes the prepared overlays hold.
+    pub fn overlay_bytes(&self) -> u64 {
+        self.overlays.iter().map(draw::Placed::bytes).sum()
     }
 
     /// How many output-sized RGBA copies the effects hold at once (0 without effects).
     pub fn effect_copies(&self) -> u32 {
         let blur = if self.adjust.blur > 0 { 3 } else { 0 };
         let sharpen = if self.adjust.sharpen.0 > 0 { 6 } else { 0 };
-        let frame = if self.border.is_some() { 2 } else { 0 };
+        let frame = if self.border.is_some() || !self.overlays.is_empty() { 2 } else { 0 };
         blur.max(sharpen).max(frame)
     }
 

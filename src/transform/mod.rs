@@ -61,6 +61,8 @@ pub struct Transform {
     pub adjust: Adjust,
     /// A frame around the output (`border`).
     pub border: Option<Border>,
+    /// Overlays drawn on the output, in order (`draw=name`, and `OVERLAYS`' defaults).
+    pub draw: Vec<Drawn>,
     /// Which EXIF a JPEG output keeps.
     pub metadata: Metadata,
     /// `anim=true`: keep every frame of an animated GIF (GIF out). Off: the first frame, a poster.
@@ -71,6 +73,15 @@ pub struct Transform {
     /// Progressive JPEG output: not a URL option but `JPEG_PROGRESSIVE`, filled in by `resolved`
     /// so that changing the setting names new variants.
     pub progressive: bool,
+}
+
+/// One overlay of `OVERLAYS`, and the version of its image once the flow has looked it up (the
+/// first 16 hex digits of its R2 etag): part of the canonical form, so a replaced logo names new
+/// variants and a new ETag, with no purge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawn {
+    pub name: String,
+    pub version: Option<String>,
 }
 
 /// What the configuration decides when the URL does not.
@@ -221,6 +232,12 @@ impl Transform {
         p.extend(self.trim.map(|t| format!("trim={}", t.name())));
         self.adjust.canonical(p);
         p.extend(self.border.map(|b| format!("border={}", b.name())));
+        for d in &self.draw {
+            p.push(match &d.version {
+                Some(v) => format!("draw={}.{v}", d.name),
+                None => format!("draw={}", d.name),
+            });
+        }
         let metadata = Metadata::NAMES.name(self.metadata).unwrap_or("none");
         p.extend((self.metadata != Metadata::default()).then(|| format!("meta={metadata}")));
         p.extend(self.anim.then(|| "anim".into()));

@@ -6,7 +6,7 @@
 use crate::config::UrlSettings;
 use crate::error::{Error, Result};
 use crate::transform::{
-    Border, Factor, Fit, Flip, Format, FormatChoice, Gravity, Metadata, Names, Quality, SizePreset, SizeSpec, Transform, Trim,
+    Border, Drawn, Factor, Fit, Flip, Format, FormatChoice, Gravity, Metadata, Names, Quality, SizePreset, SizeSpec, Transform, Trim,
     BORDER_TOLERANCE,
 };
 
@@ -59,6 +59,7 @@ enum Opt {
     TrimTolerance,
     TrimKeep,
     Border,
+    Draw,
     Metadata,
     OnError,
     Compression,
@@ -111,6 +112,7 @@ impl Opt {
             ("trim.border.keep", Opt::TrimKeep),
             ("trim.keep", Opt::TrimKeep),
             ("border", Opt::Border),
+            ("draw", Opt::Draw),
             ("metadata", Opt::Metadata),
             ("onerror", Opt::OnError),
             ("compression", Opt::Compression),
@@ -266,6 +268,18 @@ impl<'c> Builder<'c> {
             Opt::TrimTolerance => trim.tolerance = Some(whole(label, value, 0, 255)? as u8),
             Opt::TrimKeep => trim.keep = Some(whole(label, value, 0, MAX_TRIM)?),
             Opt::Border => self.border = Some(border(value)?),
+            Opt::Draw => {
+                for name in value.split(';') {
+                    if !s.overlay_names.iter().any(|n| n == name) {
+                        let names =
+                            if s.overlay_names.is_empty() { "none are configured (OVERLAYS)".into() } else { s.overlay_names.join(", ") };
+                        return Err(Error::bad_request(format!("draw must name overlays from OVERLAYS: {names}")));
+                    }
+                    if !t.draw.iter().any(|d| d.name == name) {
+                        t.draw.push(Drawn { name: name.to_string(), version: None });
+                    }
+                }
+            }
             Opt::Metadata => t.metadata = Metadata::NAMES.parse(value).ok_or_else(|| one_of(label, &Metadata::NAMES.list()))?,
             Opt::OnError => match value {
                 "redirect" => t.on_error = true,

@@ -1,0 +1,178 @@
+//! `OVERLAYS`: named overlays (Cloudflare's `draw`, which Cloudflare offers to Workers only), as
+//! JSON in the configuration so a URL can only choose among what the operator allowed:
+//!
+//! ```json
+//! {"logo": {"key": "brand/logo.png", "width": 120, "bottom": 10, "right": 10, "opacity": 0.8},
+//!  "mark": {"key": "brand/mark.png", "repeat": true, "opacity": 0.2, "default_for": ["shop/"]}}
+//! ```
+//!
+//! A URL asks for one with `draw=logo`; `default_for` draws it on every image whose key starts
+//! with one of those prefixes, whatever the URL says (marketplace watermarks).
+
+use crate::error::{Error, Result};
+use crate::transform::{Fit, Gravity};
+use serde::Deserialize;
+
+/// One overlay, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlay {
+    pub name: String,
+    /// The R2 key of the image drawn.
+    pub key: String,
+    /// Its box in output pixels (`fit` and `gravity` as for the main image); its own size when
+    /// neither is given.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fit: Fit,
+    pub gravity: Gravity,
+    /// 0 (invisible) ..= 1.
+    pub opacity: f32,
+    pub repeat: Repeat,
+    /// Offsets from the edges; an axis without one is centred.
+    pub left: Option<u32>,
+    pub right: Option<u32>,
+    pub top: Option<u32>,
+    pub bottom: Option<u32>,
+    pub background: Option<[u8; 4]>,
+    /// Quarter turns clockwise.
+    pub quarters: u8,
+    /// Key prefixes whose every image gets this overlay.
+    pub default_for: Vec<String>,
+}
+
+/// `repeat`: tiled over the whole image, along one line, or drawn once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    Once,
+    Both,
+    X,
+    Y,
+}
+
+/// The JSON form, as written by the operator.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    key: String,
+    width: Option<u32>,
+    height: Option<u32>,
+    fit: Option<String>,
+    gravity: Option<String>,
+    opacity: Option<f32>,
+    repeat: Option<serde_json::Value>,
+    left: Option<u32>,
+    right: Option<u32>,
+    top: Option<u32>,
+    bottom: Option<u32>,
+    background: Option<String>,
+    rotate: Option<u32>,
+    #[serde(default)]
+    default_for: Vec<String>,
+}
+
+/// Parses `OVERLAYS`; every mistake names the overlay and the field.
+pub fn parse(json: &str) -> Result<Vec<Overlay>> {
+    let specs: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| bad("OVERLAYS", &format!("a JSON object of overlays ({e})")))?;
+    specs.into_iter().map(|(name, value)| check(name, value)).collect()
+}
+
+fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
+    let at = format!("OVERLAYS.{name}");
+    if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(bad(&at, "named with 1 to 32 of a-z, 0-9 and -"));
+    }
+    let s: Spec = serde_json::from_value(value).map_err(|e| bad(&at, &format!("an overlay ({e})")))?;
+    if s.key.is_empty() || s.key.starts_with('/') {
+        return Err(bad(&format!("{at}.key"), "an R2 key"));
+    }
+    if s.left.is_some() && s.right.is_some() || s.top.is_some() && s.bottom.is_some() {
+        return Err(bad(&at, "at most one of left and right, and of top and bottom (Cloudflare's rule)"));
+    }
+    let fit = match s.fit.as_deref() {
+        None => Fit::Contain,
+        Some(f) => Fit::parse(f).ok_or_else(|| bad(&format!("{at}.fit"), &Fit::NAMES.list()))?,
+    };
+    let gravity = match s.gravity.as_deref() {
+        None => Gravity::Center,
+        Some(g) => Gravity::parse(g).ok_or_else(|| bad(&format!("{at}.gravity"), &Gravity::expected()))?,
+    };
+    let opacity = s.opacity.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&opacity) {
+        return Err(bad(&format!("{at}.opacity"), "a number from 0 to 1"));
+    }
+    let repeat = match s.repeat {
+        None | Some(serde_json::Value::Bool(false)) => Repeat::Once,
+        Some(serde_json::Value::Bool(true)) => Repeat::Both,
+        Some(serde_json::Value::String(axis)) if axis == "x" => Repeat::X,
+        Some(serde_json::Value::String(axis)) if axis == "y" => Repeat::Y,
+        Some(_) => return Err(bad(&format!("{at}.repeat"), "true, false, \"x\" or \"y\"")),
+    };
+    let quarters = match s.rotate.unwrap_or(0) {
+        d @ (0 | 90 | 180 | 270) => (d / 90) as u8,
+        _ => return Err(bad(&format!("{at}.rotate"), "0, 90, 180 or 270")),
+    };
+    let background = match s.background.as_deref() {
+        None => None,
+        Some(c) => Some(csscolorparser::parse(c).map(|c| c.to_rgba8()).map_err(|_| bad(&format!("{at}.background"), "a CSS colour"))?),
+    };
+    let side = |v: Option<u32>, field: &str| match v {
+        Some(0) | Some(4097..) => Err(bad(&format!("{at}.{field}"), "1 to 4096 pixels")),
+        v => Ok(v),
+    };
+    Ok(Overlay {
+        width: side(s.width, "width")?,
+        height: side(s.height, "height")?,
+        name,
+        key: s.key,
+        fit,
+        gravity,
+        opacity,
+        repeat,
+        left: s.left,
+        right: s.right,
+        top: s.top,
+        bottom: s.bottom,
+        background,
+        quarters,
+        default_for: s.default_for,
+    })
+}
+
+fn bad(name: &str, expected: &str) -> Error {
+    Error::Misconfigured(format!("configuration variable {name} must be {expected}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cloudflares_draw_fields() {
+        let o = parse(r#"{"logo": {"key": "brand/logo.png", "width": 100, "height": 50, "bottom": 5, "right": 5, "opacity": 0.8, "rotate": 90, "repeat": "x", "background": "white", "default_for": ["shop/"]}}"#).unwrap();
+        let logo = &o[0];
+        assert_eq!((logo.name.as_str(), logo.key.as_str(), logo.width, logo.height), ("logo", "brand/logo.png", Some(100), Some(50)));
+        assert_eq!((logo.bottom, logo.right, logo.top, logo.left), (Some(5), Some(5), None, None));
+        assert_eq!((logo.opacity, logo.quarters, logo.repeat, logo.fit), (0.8, 1, Repeat::X, Fit::Contain));
+        assert_eq!((logo.background, logo.default_for.clone()), (Some([255, 255, 255, 255]), vec!["shop/".to_string()]));
+    }
+
+    #[test]
+    fn refuses_what_cloudflare_refuses_naming_the_field() {
+        for (json, named) in [
+            (r#"{"a": {"key": "x.png", "left": 1, "right": 2}}"#, "OVERLAYS.a"),
+            (r#"{"a": {"key": "x.png", "opacity": 2}}"#, "opacity"),
+            (r#"{"a": {"key": "x.png", "rotate": 45}}"#, "rotate"),
+            (r#"{"a": {"key": "x.png", "repeat": "z"}}"#, "repeat"),
+            (r#"{"a": {"key": "x.png", "fit": "fill"}}"#, "fit"),
+            (r#"{"a": {"key": "x.png", "url": "https://x"}}"#, "OVERLAYS.a"),
+            (r#"{"A b": {"key": "x.png"}}"#, "OVERLAYS.A b"),
+            (r#"{"a": {"key": ""}}"#, "key"),
+            (r#"[1]"#, "OVERLAYS"),
+        ] {
+            let e = parse(json).unwrap_err();
+            assert_eq!(e.status(), 500, "{json}");
+            assert!(e.message().contains(named), "{json}: {e}");
+        }
+    }
+}

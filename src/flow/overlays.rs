@@ -1,0 +1,75 @@
+//! `draw`: the overlays of `OVERLAYS` a transform draws. Before anything is looked up, each
+//! overlay's version (its R2 etag) is written into the transform, so the cache key, the
+//! persisted variant and the ETag change when the logo is replaced: every variant refreshes
+//! without a purge. The version is what this data centre remembers within `MAX_STALE_S`, else
+//! R2's answer, then remembered like an original's. A miss reads the overlay images with the
+//! original.
+
+use super::freshness;
+use super::ports::{Cache, Store};
+use super::{Ports, Request};
+use crate::config::{Config, Overlay};
+use crate::error::{Error, Result};
+use crate::http;
+use crate::http::range::Ranged;
+use crate::transform::{Drawn, Transform};
+
+/// `OVERLAYS`' defaults for `key`: drawn first, whatever the URL asked.
+pub(super) fn add_defaults(config: &Config, key: &str, transform: &mut Transform) {
+    let defaults = config.overlays.iter().filter(|o| o.default_for.iter().any(|prefix| key.starts_with(prefix.as_str())));
+    let mut draw: Vec<Drawn> = defaults.map(|o| Drawn { name: o.name.clone(), version: None }).collect();
+    draw.extend(transform.draw.drain(..).filter(|d| !draw.iter().any(|x| x.name == d.name)).collect::<Vec<_>>());
+    transform.draw = draw;
+}
+
+/// Fills in each overlay's version.
+pub(super) async fn versions<S: Store + 'static, C: Cache + 'static>(
+    req: &Request,
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    transform: &mut Transform,
+) -> Result<()> {
+    let window = config.http.max_stale_s;
+    for drawn in &mut transform.draw {
+        let overlay = find(config, &drawn.name)?;
+        let checked = http::checked_key(&req.origin, &overlay.key);
+        let remembered = if window > 0 { ports.cache.remembered(&checked).await.ok().flatten() } else { None };
+        let meta = match remembered {
+            Some(meta) => meta,
+            None => {
+                let meta = ports.originals.head(&overlay.key).await?;
+                if window > 0 {
+                    freshness::remember_later(ports.later, ports.cache.clone(), checked, meta.clone(), window);
+                }
+                meta
+            }
+        };
+        let meta = meta.ok_or_else(|| missing(overlay))?;
+        drawn.version = Some(meta.etag.trim_matches('"').chars().filter(char::is_ascii_alphanumeric).take(16).collect());
+    }
+    Ok(())
+}
+
+/// The overlays' specifications and images, for the pipeline.
+pub(super) async fn read<S: Store, C: Cache>(
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    transform: &Transform,
+) -> Result<Vec<(Overlay, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for drawn in &transform.draw {
+        let overlay = find(config, &drawn.name)?;
+        let stored = ports.originals.get(&overlay.key, Ranged::Whole).await?.ok_or_else(|| missing(overlay))?;
+        out.push((overlay.clone(), ports.originals.read(stored.body).await?));
+    }
+    Ok(out)
+}
+
+fn find<'c>(config: &'c Config, name: &str) -> Result<&'c Overlay> {
+    config.overlay(name).ok_or_else(|| Error::Misconfigured(format!("overlay '{name}' is not in OVERLAYS")))
+}
+
+/// The operator's mistake, not the client's: a 500 that says what to fix.
+fn missing(overlay: &Overlay) -> Error {
+    Error::Misconfigured(format!("overlay '{}' draws {}, which is not in the bucket", overlay.name, overlay.key))
+}

@@ -1,0 +1,142 @@
+//! `draw`: overlays (logos, watermarks) composited onto the output, as Cloudflare's `draw`
+//! option does: each overlay fitted into its own box (`width`, `height`, `fit`, `gravity`),
+//! turned, laid on its `background`, faded by `opacity`, then placed by its edge offsets
+//! (centred on an axis without one) or tiled (`repeat`). Overlays are prepared once, before the
+//! source is decoded, and drawn on every frame of an animation alike.
+
+use super::{decode, geometry, orient, pad, probe, resize, Pixels, Shape};
+use crate::config::{Overlay, Repeat};
+use crate::error::{Error, Result};
+use crate::transform::Transform;
+use image::{imageops, DynamicImage, Rgba, RgbaImage};
+
+/// The largest overlay image decoded: a logo or a watermark tile, not a photo.
+pub const MAX_OVERLAY_PIXELS: u64 = 4_000_000;
+
+/// At most this many tiles are drawn for `repeat` (a 1-pixel tile would otherwise be a million).
+const MAX_TILES: usize = 4096;
+
+/// An overlay ready to draw: its pixels and where they go on the canvas.
+pub struct Placed {
+    img: RgbaImage,
+    at: Vec<(i64, i64)>,
+}
+
+impl Placed {
+    /// Bytes held while the image is made.
+    pub fn bytes(&self) -> u64 {
+        self.img.as_raw().len() as u64
+    }
+}
+
+/// Decodes and shapes `bytes` as `spec` says, for a `canvas`-sized output.
+pub fn prepare(spec: &Overlay, bytes: &[u8], canvas: (u32, u32), memory_budget: u64) -> Result<Placed> {
+    let p = probe::probe(bytes)?;
+    if p.width as u64 * p.height as u64 > MAX_OVERLAY_PIXELS {
+        return Err(Error::TooLarge(format!(
+            "overlay '{}' is {}×{}, over {} MP",
+            spec.name,
+            p.width,
+            p.height,
+            MAX_OVERLAY_PIXELS / 1_000_000
+        )));
+    }
+    let mut img = decode::decode(bytes, &p, (p.width, p.height), memory_budget)?.image;
+    orient::apply(&mut img, p.orientation);
+    if spec.width.is_some() || spec.height.is_some() {
+        let boxed = Transform { width: spec.width, height: spec.height, fit: spec.fit, gravity: spec.gravity, ..Default::default() };
+        let plan = geometry::plan(img.width(), img.height(), &boxed, 4096, 4096);
+        img = resize::resize(DynamicImage::ImageRgba8(img.into_rgba8()), plan.source, plan.width, plan.height)?;
+        if let Some(c) = plan.canvas {
+            img = pad::pad(img, c, [0, 0, 0, 0]);
+        }
+    }
+    let mut rgba = match spec.quarters {
+        1 => imageops::rotate90(&img.to_rgba8()),
+        2 => imageops::rotate180(&img.to_rgba8()),
+        3 => imageops::rotate270(&img.to_rgba8()),
+        _ => img.into_rgba8(),
+    };
+    if let Some(bg) = spec.background {
+        let mut under = RgbaImage::from_pixel(rgba.width(), rgba.height(), Rgba(bg));
+        imageops::overlay(&mut under, &rgba, 0, 0);
+        rgba = under;
+    }
+    if spec.opacity < 1.0 {
+        for px in rgba.pixels_mut() {
+            px[3] = (px[3] as f32 * spec.opacity).round() as u8;
+        }
+    }
+    let at = positions(spec, (rgba.width(), rgba.height()), canvas);
+    Ok(Placed { img: rgba, at })
+}
+
+/// Where the overlay's top-left corner goes: by the edge offsets (centred on an axis without
+/// one), then repeated along the axes `repeat` names to cover the canvas.
+pub fn positions(spec: &Overlay, size: (u32, u32), canvas: (u32, u32)) -> Vec<(i64, i64)> {
+    let (ow, oh) = (size.0.max(1) as i64, size.1.max(1) as i64);
+    let (cw, ch) = (canvas.0 as i64, canvas.1 as i64);
+    let place = |near: Option<u32>, far: Option<u32>, o: i64, c: i64| match (near, far) {
+        (Some(n), _) => n as i64,
+        (None, Some(f)) => c - o - f as i64,
+        (None, None) => (c - o) / 2,
+    };
+    let (x0, y0) = (place(spec.left, spec.right, ow, cw), place(spec.top, spec.bottom, oh, ch));
+    // Every start along an axis, from before the canvas's edge to past its end.
+    let along = |start: i64, o: i64, c: i64| {
+        let first = start - (start + o - 1).div_euclid(o) * o;
+        (0..).map(move |i| first + i * o).take_while(move |&p| p < c)
+    };
+    let (xs, ys): (Vec<i64>, Vec<i64>) = match spec.repeat {
+        Repeat::Once => (vec![x0], vec![y0]),
+        Repeat::X => (along(x0, ow, cw).collect(), vec![y0]),
+        Repeat::Y => (vec![x0], along(y0, oh, ch).collect()),
+        Repeat::Both => (along(x0, ow, cw).collect(), along(y0, oh, ch).collect()),
+    };
+    ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).take(MAX_TILES).collect()
+}
+
+/// Pixel step: every overlay, in order, on the image (before `border`).
+pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
+    if shape.overlays.is_empty() {
+        return Ok(p);
+    }
+    let opaque = !p.img.color().has_alpha();
+    let mut canvas = p.img.into_rgba8();
+    for placed in &shape.overlays {
+        for &(x, y) in &placed.at {
+            imageops::overlay(&mut canvas, &placed.img, x, y);
+        }
+    }
+    p.img = if opaque { DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).into_rgb8()) } else { DynamicImage::ImageRgba8(canvas) };
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> Overlay {
+        crate::config::parse_overlays(&format!(r#"{{"o": {json}}}"#)).unwrap().remove(0)
+    }
+
+    #[test]
+    fn edges_place_the_overlay_and_no_edge_centres_it() {
+        let at = |json: &str| positions(&spec(json), (20, 10), (100, 50));
+        assert_eq!(at(r#"{"key": "k"}"#), [(40, 20)]);
+        assert_eq!(at(r#"{"key": "k", "bottom": 5, "right": 5}"#), [(75, 35)]);
+        assert_eq!(at(r#"{"key": "k", "top": 0, "left": 3}"#), [(3, 0)]);
+    }
+
+    #[test]
+    fn repeat_covers_the_canvas_from_the_placed_tile() {
+        let tiles = positions(&spec(r#"{"key": "k", "repeat": true}"#), (30, 20), (100, 50));
+        // Centred at (35, 15): columns at -25, 5, 35, 65, 95 and rows at -5, 15, 35.
+        assert_eq!(tiles.len(), 15);
+        assert!(tiles.contains(&(-25, -5)) && tiles.contains(&(95, 35)));
+        let row = positions(&spec(r#"{"key": "k", "repeat": "x", "top": 0}"#), (30, 20), (100, 50));
+        assert_eq!(row.iter().map(|t| t.1).collect::<Vec<_>>(), [0; 5]);
+        let tiny = positions(&spec(r#"{"key": "k", "repeat": true}"#), (1, 1), (4096, 4096));
+        assert_eq!(tiny.len(), MAX_TILES);
+    }
+}
