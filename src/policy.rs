@@ -44,6 +44,23 @@ pub fn sign(message: &str, key: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
 }
 
+/// The width a client hint asks for (`width=auto`), as the size policy allows it: with an
+/// allow-list or presets only, the smallest allowed width-only size at least as wide (else the
+/// widest), so `width=auto` works there too and hints cannot multiply variants.
+pub fn hinted_width(width: u32, config: &Config) -> u32 {
+    let presets = config.url.presets.iter().map(|(_, s)| *s);
+    let allowed: Vec<u32> = match config.policy.size_policy {
+        SizePolicy::Any => return width,
+        SizePolicy::AllowList => config.policy.allowed_sizes.iter().copied().chain(presets).collect::<Vec<_>>(),
+        SizePolicy::Presets => presets.collect(),
+    }
+    .into_iter()
+    .filter(|s| s.height.is_none() && !s.cover)
+    .filter_map(|s| s.width)
+    .collect();
+    allowed.iter().copied().filter(|&w| w >= width).min().or(allowed.iter().copied().max()).unwrap_or(width)
+}
+
 /// Size policy and allowed extensions for the request that will be served.
 pub fn check_request(request: &ImageRequest, config: &Config) -> Result<()> {
     let t = &request.transform;
@@ -182,6 +199,9 @@ mod tests {
         assert!(ok("/img-lg.jpg", &presets).is_ok());
         assert!(ok("/img.jpg?w=1280", &presets).is_ok(), "the same canonical size as a preset");
         assert_eq!(ok("/img.jpg?w=1000", &presets).unwrap_err().status(), 400);
+        // `width=auto`: a hinted width snaps to an allowed one, so the request passes the policy.
+        assert_eq!((hinted_width(500, &allow), hinted_width(300, &allow), hinted_width(5000, &allow)), (640, 320, 1920));
+        assert_eq!((hinted_width(700, &presets), hinted_width(700, &Config::default())), (1280, 700));
     }
 
     #[test]

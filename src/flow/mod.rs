@@ -161,9 +161,10 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     }
     let mut parsed = url::parse(&req.path, req.query.as_deref(), &config.url)?;
     // What client hints decide is written into the transform now, so the keys name it.
-    let hints_read = http::hints::apply(&mut parsed.request.transform, &req.hints, config.url.max_width);
+    let allowed = |w| policy::hinted_width(w, config);
+    let hints_read = http::hints::apply(&mut parsed.request.transform, &req.hints, config.url.max_width, allowed);
     if let Some(literal) = parsed.literal.as_mut() {
-        http::hints::apply(&mut literal.transform, &req.hints, config.url.max_width);
+        http::hints::apply(&mut literal.transform, &req.hints, config.url.max_width, allowed);
     }
 
     // 3.
