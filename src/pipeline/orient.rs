@@ -9,7 +9,7 @@ use image::metadata::Orientation;
 use image::DynamicImage;
 
 /// Turns a resized image upright (no-op for orientation 1).
-/// Pixel step: the small result turned upright (EXIF orientation, then rotate and flip).
+/// Pixel step: the small result turned upright (EXIF orientation, then flip and rotate).
 pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
     apply(&mut p.img, shape.orientation);
     Ok(p)

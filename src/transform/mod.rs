@@ -204,7 +204,7 @@ impl Transform {
         self.background.unwrap_or(WHITE)
     }
 
-    /// EXIF orientation, then the requested rotation, then the requested flip, as one of the
+    /// EXIF orientation, then the requested flip, then the requested rotation, as one of the
     /// eight orientations.
     pub fn orientation_after(&self, exif: Orientation) -> Orientation {
         self.turn.after(exif)

@@ -1,5 +1,6 @@
-//! The orientation algebra: EXIF orientation, then the URL's rotation and flip, composed into
-//! one of the eight orientations (they form a group, so any sequence is one of them).
+//! The orientation algebra: EXIF orientation, then the URL's flip, then its rotation (Cloudflare's
+//! order: "flip is performed before rotation"), composed into one of the eight orientations
+//! (they form a group, so any sequence is one of them).
 
 use super::names::Names;
 use image::metadata::Orientation;
@@ -34,7 +35,7 @@ impl Flip {
 }
 
 impl Turn {
-    /// `exif`, then this turn, then its flip.
+    /// `exif`, then the flip, then the turn.
     pub fn after(self, exif: Orientation) -> Orientation {
         let rotate = from_turn(self.quarters, false);
         let flip = match self.flip {
@@ -43,7 +44,7 @@ impl Turn {
             Flip::Vertical => Orientation::FlipVertical,
             Flip::Both => Orientation::Rotate180,
         };
-        compose(compose(exif, rotate), flip)
+        compose(compose(exif, flip), rotate)
     }
 }
 
@@ -106,6 +107,14 @@ mod tests {
     #[test]
     fn a_quarter_turn_is_exif_6_and_flips_parse_back() {
         assert_eq!(Turn { quarters: 1, flip: Flip::None }.after(Orientation::NoTransforms), Orientation::Rotate90);
+        // `flip=h,rotate=90`: mirrored first, then turned (Cloudflare's order), not the reverse.
+        let src = image::RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8, y as u8, 0]));
+        let mut stepwise = DynamicImage::ImageRgb8(src.clone());
+        stepwise.apply_orientation(Orientation::FlipHorizontal);
+        stepwise.apply_orientation(Orientation::Rotate90);
+        let mut at_once = DynamicImage::ImageRgb8(src);
+        at_once.apply_orientation(Turn { quarters: 1, flip: Flip::Horizontal }.after(Orientation::NoTransforms));
+        assert_eq!(stepwise, at_once);
         assert_eq!(Orientation::from_exif(6), Some(Orientation::Rotate90));
         for f in [Flip::Horizontal, Flip::Vertical, Flip::Both] {
             assert_eq!(Flip::parse(f.name()), Some(f));
