@@ -210,3 +210,19 @@ fn overlays_are_drawn_where_their_edges_say_with_their_opacity() {
     assert!((veil[0] as i32 - 192).abs() <= 2 && (veil[1] as i32 - 64).abs() <= 2, "{veil:?}");
     assert_eq!(img.get_pixel(25, 10).0, [128, 128, 128, 255], "the veil is 20 wide once turned");
 }
+
+#[test]
+fn a_quality_on_png_gives_png8_far_smaller_and_close() {
+    use edge_image_resizer::transform::Quality;
+    let png = |quality| {
+        let t = Transform { width: Some(200), format: Some(FormatChoice::Is(Format::Png)), quality, ..Default::default() };
+        pipeline::transform_bytes(photo(), &t, &PipelineSettings::default()).unwrap().bytes
+    };
+    let (full, png8) = (png(None), png(Some(Quality::Fixed(90))));
+    assert!(png8.len() * 2 < full.len(), "{} vs {}", png8.len(), full.len());
+    let decoder = png::Decoder::new(std::io::Cursor::new(png8.clone()));
+    assert_eq!(decoder.read_info().unwrap().info().color_type, png::ColorType::Indexed);
+    let (a, b) = (image::load_from_memory(&full).unwrap().to_rgb8(), image::load_from_memory(&png8).unwrap().to_rgb8());
+    let mean = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (*x as i32 - *y as i32).abs() as f64).sum::<f64>() / a.as_raw().len() as f64;
+    assert!(mean < 6.0, "mean difference {mean}");
+}

@@ -40,6 +40,8 @@ pub struct Settings<'a> {
     pub progressive: bool,
     /// The APP1 (EXIF) segment a JPEG carries (`metadata`), see [`super::metadata`].
     pub exif: Option<Vec<u8>>,
+    /// PNG: the quality the URL named, which allows PNG8 (256 colours, [`super::palette`]).
+    pub png8: Option<u8>,
 }
 
 /// Encodes `img`. Metadata is never written.
@@ -47,7 +49,7 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
     let (quality, background, webp) = (s.quality, s.background, s.webp);
     match format {
         Format::Jpeg => encode_jpeg(img, quality, background, s.progressive, s.exif.as_deref()),
-        Format::Png => encode_png(img),
+        Format::Png => encode_png(img, s.png8),
         Format::Webp => match img {
             DynamicImage::ImageRgba8(rgba) => webp.encode_rgba(rgba.as_raw(), img.width(), img.height(), quality),
             other => webp.encode_rgba(other.to_rgba8().as_raw(), img.width(), img.height(), quality),
@@ -79,11 +81,13 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
     }
 }
 
-/// PNG with fast compression: indexed when there are at most 256 colours ([`palette`]), else
-/// in the image's own layout.
-fn encode_png(img: &DynamicImage) -> Result<Vec<u8>> {
+/// PNG with fast compression: indexed when there are at most 256 colours ([`palette`]), or
+/// reduced to 256 when the URL names a quality (`png8`, Cloudflare's PNG8); else in the image's
+/// own layout.
+fn encode_png(img: &DynamicImage, png8: Option<u8>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    let Some(indexed) = super::palette::index(img) else {
+    let indexed = super::palette::index(img).or_else(|| png8.map(|q| super::palette::quantized(img, q)));
+    let Some(indexed) = indexed else {
         PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
             .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
             .map_err(failed)?;
@@ -177,7 +181,15 @@ mod tests {
     use image::{Rgba, RgbaImage};
 
     fn settings(quality: u8) -> Settings<'static> {
-        Settings { quality, background: crate::transform::WHITE, webp: &LosslessWebp, avif_speed: 10, progressive: false, exif: None }
+        Settings {
+            quality,
+            background: crate::transform::WHITE,
+            webp: &LosslessWebp,
+            avif_speed: 10,
+            progressive: false,
+            exif: None,
+            png8: None,
+        }
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
         avif_speed: settings.avif_speed,
         progressive: transform.progressive,
         exif,
+        png8: if format == Format::Png { transform.encoder_quality() } else { None },
     };
     let bytes = encode::encode(&img, format, &encoding)?;
     let t3 = clock();

@@ -1,6 +1,8 @@
 //! Palette PNG: an output with at most 256 distinct colours (logos, flat graphics, screenshots,
 //! pixel art at whole-number scales) is written as an indexed PNG at the smallest bit depth, the
 //! same pixels losslessly, in a fraction of the bytes of RGBA. Photos stop counting at colour 257.
+//! With an explicit `quality` (Cloudflare's PNG8), any image is reduced to 256 colours with
+//! NeuQuant ([`quantized`]), alpha included: lossy, and far smaller than RGBA.
 
 use image::DynamicImage;
 use std::collections::HashMap;
@@ -57,6 +59,25 @@ pub fn index(img: &DynamicImage) -> Option<Indexed> {
     Some(Indexed { palette, alpha, bit_depth, rows: pack(&indices, img.width() as usize, bit_depth) })
 }
 
+/// PNG8: the image reduced by NeuQuant (the GIF encoder's quantiser) to a palette whose size
+/// follows `quality`, as pngquant's does: 100 keeps 256 colours, 50 about 128, 10 about 27.
+/// NeuQuant learns from every pixel of a small image and from one in up to 10 of a large one.
+pub fn quantized(img: &DynamicImage, quality: u8) -> Indexed {
+    let rgba = img.to_rgba8();
+    let colours = 2 + quality.clamp(1, 100) as usize * 254 / 100;
+    let sample = (rgba.as_raw().len() / 4 / 250_000).clamp(1, 10) as i32;
+    let nq = color_quant::NeuQuant::new(sample, colours, rgba.as_raw());
+    let map = nq.color_map_rgba();
+    let indices: Vec<u8> = rgba.as_raw().chunks_exact(4).map(|p| nq.index_of(p) as u8).collect();
+    let opaque = map.chunks_exact(4).all(|c| c[3] == 255);
+    Indexed {
+        palette: map.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect(),
+        alpha: if opaque { Vec::new() } else { map.chunks_exact(4).map(|c| c[3]).collect() },
+        bit_depth: 8,
+        rows: indices,
+    }
+}
+
 /// Packs each row's indices, most significant bits first, each row starting on a byte.
 fn pack(indices: &[u8], width: usize, bits: u8) -> Vec<u8> {
     if bits == 8 {
@@ -103,6 +124,19 @@ mod tests {
         assert_eq!(i.rows, vec![0b00_01_10_11]);
         let ramp = DynamicImage::ImageLuma8(image::GrayImage::from_fn(256, 1, |x, _| image::Luma([x as u8])));
         assert!(index(&ramp).is_none(), "256 grey levels stay plain grey");
+    }
+
+    #[test]
+    fn png8_keeps_the_look_in_256_colours() {
+        let img =
+            DynamicImage::ImageRgba8(RgbaImage::from_fn(64, 64, |x, y| Rgba([x as u8 * 4, y as u8 * 4, 90, if x < 8 { 0 } else { 255 }])));
+        let q = quantized(&img, 80);
+        assert_eq!((q.palette.len(), q.alpha.len(), q.rows.len()), (205 * 3, 205, 64 * 64));
+        let colour = |i: u8| [q.palette[i as usize * 3], q.palette[i as usize * 3 + 1], q.palette[i as usize * 3 + 2], q.alpha[i as usize]];
+        let (a, b) = (colour(q.rows[20 * 64 + 40]), [160u8, 80, 90, 255]);
+        assert!(a.iter().zip(b).all(|(x, y)| (*x as i32 - y as i32).abs() <= 12), "{a:?} for {b:?}");
+        assert_eq!(colour(q.rows[3])[3], 0, "transparent stays transparent");
+        assert_eq!(quantized(&img, 10).alpha.len(), 27, "a lower quality, fewer colours");
     }
 
     #[test]

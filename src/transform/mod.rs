@@ -170,9 +170,16 @@ impl Transform {
             Some(FormatChoice::Auto) | Some(FormatChoice::Json) => accepts.negotiate(source),
             None => source.default_output(),
         };
-        let quality = self.quality.map(|q| q.for_format(format)).or(defaults.quality.for_format(format));
-        // Lossless outputs ignore quality: keep it out of the key so it cannot fragment the cache.
-        let quality = quality.filter(|_| defaults.quality.for_format(format).is_some()).map(Quality::Fixed);
+        // Lossy outputs always have a quality; PNG only when the URL names one (PNG8, as on
+        // Cloudflare); other lossless outputs ignore it, kept out of the key so it cannot fragment
+        // the cache.
+        let quality = match (self.quality, defaults.quality.for_format(format)) {
+            (Some(q), Some(_)) => Some(q.for_format(format)),
+            (Some(q), None) if format == Format::Png => Some(q.for_format(format)),
+            (None, Some(default)) => Some(default),
+            _ => None,
+        }
+        .map(Quality::Fixed);
         let progressive = format == Format::Jpeg && defaults.progressive_jpeg && !self.baseline;
         let baseline = format == Format::Jpeg && self.baseline;
         let metadata = if format == Format::Jpeg { self.metadata } else { Metadata::default() };
@@ -290,7 +297,8 @@ mod tests {
         assert_eq!(t.resolved(Format::Png, Defaults::STANDARD, none).canonical(), "w=100,f=png");
         assert_eq!(t.resolved(Format::Gif, Defaults::STANDARD, none).canonical(), "w=100,f=png");
         let q = Transform { quality: Some(Quality::Fixed(50)), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
-        assert_eq!(q.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "f=png", "quality is meaningless for PNG");
+        assert_eq!(q.resolved(Format::Jpeg, Defaults::STANDARD, none).canonical(), "q=50,f=png", "PNG8 when a quality is named");
+        assert_eq!(t.resolved(Format::Png, Defaults::STANDARD, none).canonical(), "w=100,f=png", "plain PNG without");
         let auto = Transform { format: Some(FormatChoice::Auto), ..Default::default() };
         let webp = Accepts { webp: true, avif: false };
         let avif = Accepts::from_header(Some("image/avif,image/webp,*/*"), true);
