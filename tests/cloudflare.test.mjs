@@ -124,6 +124,23 @@ describe('Cloudflare options', () => {
     assert.equal(again.res.headers.get('etag'), r.res.headers.get('etag'));
   });
 
+  test('format=blurhash: a placeholder string and a data URI of the output, cached like a variant', async () => {
+    const r = await ok(mf, '/cdn-cgi/image/width=400,format=blurhash/photo.jpg');
+    assert.equal(r.res.headers.get('content-type'), 'application/json');
+    const p = JSON.parse(new TextDecoder().decode(r.body));
+    assert.deepEqual([p.width, p.height, p.blurhash.length], [32, 24, 28]);
+    const tiny = await sharp(Buffer.from(p.data_uri.replace('data:image/png;base64,', ''), 'base64')).stats();
+    const real = await sharp(readFileSync(path.join(SAMPLES, 'photo.jpg'))).stats();
+    for (const c of [0, 1, 2]) assert.ok(Math.abs(tiny.channels[c].mean - real.channels[c].mean) < 15, `channel ${c}`);
+    const tall = JSON.parse(new TextDecoder().decode((await ok(mf, '/portrait.jpg?format=blurhash')).body));
+    assert.deepEqual([tall.width, tall.height], [21, 32], 'upright, as displayed');
+    const hit = await eventually(async () => {
+      const x = await fetchImage(mf, '/cdn-cgi/image/width=400,format=blurhash/photo.jpg');
+      return x.res.headers.get('x-cache') === 'HIT' && x;
+    });
+    assert.equal(new TextDecoder().decode(hit.body), new TextDecoder().decode(r.body));
+  });
+
   test('onerror=redirect: the original on the same URL when the transform cannot be done', async () => {
     const plain = await fetchImage(mf, '/damaged.jpg?w=100');
     assert.equal(plain.status, 422);

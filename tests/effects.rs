@@ -226,3 +226,32 @@ fn a_quality_on_png_gives_png8_far_smaller_and_close() {
     let mean = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (*x as i32 - *y as i32).abs() as f64).sum::<f64>() / a.as_raw().len() as f64;
     assert!(mean < 6.0, "mean difference {mean}");
 }
+
+#[test]
+fn blurhash_placeholders_have_the_output_aspect_and_its_colours() {
+    use base64::Engine;
+    let src = photo();
+    let settings = PipelineSettings::default();
+    let asked = Transform { format: Some(FormatChoice::BlurHash), ..Default::default() };
+    let p = pipeline::placeholder::make(src.clone(), &asked, &settings).unwrap();
+    assert_eq!((p.width, p.height, p.blurhash.len()), (32, 21, 28), "240×160 → 32×21, 4×3 components");
+    let png = base64::engine::general_purpose::STANDARD.decode(p.data_uri.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
+    let tiny = image::load_from_memory(&png).unwrap().to_rgba8();
+    assert_eq!(tiny.dimensions(), (32, 21));
+    let full = run(src.clone(), Transform::default());
+    for c in 0..3 {
+        assert!((mean(&tiny, c) - mean(&full, c)).abs() < 12.0, "channel {c}: {} vs {}", mean(&tiny, c), mean(&full, c));
+    }
+    // The options shape it: a square crop, then greyscale.
+    let square = Transform {
+        width: Some(100),
+        height: Some(100),
+        fit: edge_image_resizer::transform::Fit::Cover,
+        adjust: Adjust { saturation: Factor(0), ..Default::default() },
+        ..asked
+    };
+    let p = pipeline::placeholder::make(src, &square, &settings).unwrap();
+    assert_eq!((p.width, p.height), (32, 32));
+    let png = base64::engine::general_purpose::STANDARD.decode(p.data_uri.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
+    assert!(image::load_from_memory(&png).unwrap().to_rgb8().pixels().all(|px| (px[0] as i32 - px[2] as i32).abs() <= 3), "grey");
+}

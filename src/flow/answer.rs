@@ -27,8 +27,11 @@ impl<'a> Answer<'a> {
         let source_format = Format::of_original(stored_type, key).ok_or_else(|| Format::unknown_original(stored_type, key))?;
         let resolved = transform.resolved(source_format, config.pipeline.output_defaults(), accepts);
         let output_format = resolved.output_format().unwrap_or(source_format);
-        let (content_type, extension) =
-            if resolved.is_info() { ("application/json", "json") } else { (output_format.content_type(), output_format.name()) };
+        let (content_type, extension) = if resolved.is_info() || resolved.is_placeholder() {
+            ("application/json", "json")
+        } else {
+            (output_format.content_type(), output_format.name())
+        };
         Ok(Answer {
             config,
             content_type,

@@ -115,7 +115,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     }
 
     // 11.
-    if answer.resolved.is_info() {
+    if answer.resolved.is_info() || answer.resolved.is_placeholder() {
         let (info, read_ms) = describe(ports, config, &original, source, &answer.resolved).await?;
         let timing = http::server_timing_stored("r2", waited_ms + read_ms, clock.now_ms() - started);
         let mut reply = Reply::image(Body::Bytes(info.clone()), answer.headers(info.len() as u64, Served::Miss, timing));
@@ -171,8 +171,8 @@ fn remember<S: Store, C: Cache + 'static>(ports: &Ports<'_, S, C>, window: u32, 
     }
 }
 
-/// Step 11 for `format=json`: the original read (within the isolate's memory gate) and described
-/// from its header; also how long reading took.
+/// Step 11 for `format=json` (described from the header) and `format=blurhash` (a small render):
+/// the original read within the isolate's memory gate; also how long reading took.
 async fn describe<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
@@ -185,9 +185,13 @@ async fn describe<S: Store, C: Cache>(
     let reading = clock.now_ms();
     let bytes = ports.originals.read(source.body).await?;
     let read_ms = clock.now_ms() - reading;
-    let info = pipeline::info::describe(&bytes, resolved, &original.etag, &config.pipeline.limits)?;
+    let json = if resolved.is_placeholder() {
+        serde_json::to_vec(&pipeline::placeholder::make(bytes, resolved, &config.pipeline)?)
+    } else {
+        serde_json::to_vec(&pipeline::info::describe(&bytes, resolved, &original.etag, &config.pipeline.limits)?)
+    };
     drop(slot);
-    Ok((serde_json::to_vec(&info).map_err(|e| Error::Internal(e.to_string()))?, read_ms))
+    Ok((json.map_err(|e| Error::Internal(e.to_string()))?, read_ms))
 }
 
 /// Step 11: once this isolate has room for one more original of `size` bytes in memory (else

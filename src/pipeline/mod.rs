@@ -11,7 +11,8 @@
 //!    [`pad`] (`fit=pad`), [`draw`] (overlays, prepared before decoding), [`border`]
 //! 6. [`encode`]    write JPEG / PNG / WebP / AVIF, with the EXIF `metadata` keeps (JPEG)
 //!
-//! [`info`] answers `format=json` from steps 1–2 alone.
+//! [`info`] answers `format=json` from steps 1–2 alone; [`placeholder`] `format=blurhash` from a
+//! small [`render`] (steps 1–5, no encode).
 //! [`animate`] runs steps 4–5 frame by frame for `anim=true` on an animated GIF.
 //! Adding a step is one file and one line in `run` or in [`PIXEL_STEPS`].
 //!
@@ -33,6 +34,7 @@ pub mod metadata;
 pub mod orient;
 pub mod pad;
 pub mod palette;
+pub mod placeholder;
 pub mod probe;
 pub mod resize;
 pub mod saliency;
@@ -120,6 +122,21 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     // No face detector fits the worker (README): `gravity=face` crops as `auto` does, and says so.
     let note = (transform.gravity == Gravity::Face).then(|| "gravity=face: no face detector here, cropped as gravity=auto".to_string());
     Ok(Output { bytes, format, width, height, timings, estimated_peak: admitted.estimated_peak, note })
+}
+
+/// Steps 1–5 for a still image, without encoding: the pixels `transform` makes (its format is
+/// not read). For small outputs such as placeholders; overlays are not drawn.
+pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings) -> Result<DynamicImage> {
+    let limits = &settings.limits;
+    let probe = probe::probe(&source)?;
+    let mut shape = Shape::new(&probe, transform, limits)?;
+    let admitted = admit::still(&probe, source.len(), &shape, Format::Png, limits)?;
+    let decoded = decode::decode(&source, &probe, admitted.decode_size, limits.memory_budget)?;
+    drop(source);
+    if let Some(Trim::Border { color, tolerance, keep }) = transform.trim {
+        shape = Shape::build(&probe, transform, limits, Some(trim::border(&decoded.image, color, tolerance, keep)))?;
+    }
+    shape.apply(Pixels { img: decoded.image, region: None, icc: decoded.icc })
 }
 
 /// Decoded pixels on their way through [`PIXEL_STEPS`].

@@ -83,6 +83,8 @@ pub enum FormatChoice {
     Auto,
     Is(Format),
     Json,
+    /// `format=blurhash`: a placeholder for lazy loading (ours; Netlify's `fm=blurhash`).
+    BlurHash,
 }
 
 impl FormatChoice {
@@ -95,6 +97,7 @@ impl FormatChoice {
             ("webp", FormatChoice::Is(Format::Webp)),
             ("avif", FormatChoice::Is(Format::Avif)),
             ("json", FormatChoice::Json),
+            ("blurhash", FormatChoice::BlurHash),
         ],
     };
 
@@ -106,6 +109,7 @@ impl FormatChoice {
         match self {
             FormatChoice::Auto => "auto",
             FormatChoice::Json => "json",
+            FormatChoice::BlurHash => "blurhash",
             FormatChoice::Is(f) => f.name(),
         }
     }
@@ -170,7 +174,7 @@ mod tests {
         for f in [Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp, Format::Avif] {
             assert!(f.content_type().ends_with(f.name()), "{f:?}");
         }
-        assert_eq!(FormatChoice::NAMES.list(), "auto, jpeg, png, webp, avif, json");
+        assert_eq!(FormatChoice::NAMES.list(), "auto, jpeg, png, webp, avif, json, blurhash");
         assert_eq!(FormatChoice::parse("jpg"), Some(FormatChoice::Is(Format::Jpeg)));
     }
 }

@@ -154,7 +154,7 @@ impl Transform {
     pub fn resolved(&self, source: Format, defaults: Defaults, accepts: Accepts) -> Transform {
         // Only GIF and WebP can be animated; elsewhere `anim` changes nothing.
         let anim = self.anim && matches!(source, Format::Gif | Format::Webp);
-        if self.format == Some(FormatChoice::Json) {
+        if self.is_info() || self.is_placeholder() {
             // An answer about the image, not an image: nothing to encode, nothing negotiated.
             return Transform { quality: None, anim, fast: false, baseline: false, progressive: false, ..self.clone() };
         }
@@ -167,7 +167,7 @@ impl Transform {
             Some(FormatChoice::Is(f)) => f,
             // An animation is kept as GIF: there is no animated WebP or AVIF encoder here.
             _ if anim && source == Format::Gif => Format::Gif,
-            Some(FormatChoice::Auto) | Some(FormatChoice::Json) => accepts.negotiate(source),
+            Some(FormatChoice::Auto | FormatChoice::Json | FormatChoice::BlurHash) => accepts.negotiate(source),
             None => source.default_output(),
         };
         // Lossy outputs always have a quality; PNG only when the URL names one (PNG8, as on
@@ -197,6 +197,11 @@ impl Transform {
     /// `format=json`: an answer about the image instead of the image.
     pub fn is_info(&self) -> bool {
         self.format == Some(FormatChoice::Json)
+    }
+
+    /// `format=blurhash`: a placeholder of the image as these options would make it.
+    pub fn is_placeholder(&self) -> bool {
+        self.format == Some(FormatChoice::BlurHash)
     }
 
     /// The concrete output format of a resolved transform.
