@@ -21,3 +21,6 @@ bash scripts/samples.sh target/samples
 echo "== miniflare tests"
 # The timeout turns a hung request into a failure instead of a hung CI run.
 node --test --test-timeout=900000 tests/
+
+echo "== deploy dry run (packaging, after the tests: it rebuilds the worker)"
+node scripts/deploy_check.mjs
