@@ -20,6 +20,8 @@ for f in target/samples/*; do
     *bomb*) continue ;; # a decompression bomb for the tests
     *.jpg) type=image/jpeg ;;
     *.png) type=image/png ;;
+    *.gif) type=image/gif ;;
+    *.svg) type=image/svg+xml ;;
     *) continue ;;
   esac
   npx wrangler r2 object put "images/$(basename "$f")" --file "$f" --content-type "$type" --local >/dev/null

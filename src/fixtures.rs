@@ -199,3 +199,23 @@ pub fn jpeg_with_exif(img: &RgbImage, exif: &[u8]) -> Vec<u8> {
     enc.encode(img.as_raw(), img.width() as u16, img.height() as u16, ColorType::Rgb).expect("a valid image");
     out
 }
+
+/// A 320×200 SVG logo that exercises what costs the renderer memory and time: a gradient, a
+/// group with opacity (a layer), a drop shadow (a filter), a pattern fill and a dashed stroke.
+pub fn logo_svg() -> String {
+    r##"<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200" viewBox="0 0 320 200">
+  <defs>
+    <linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#2b6cb0"/><stop offset="1" stop-color="#90cdf4"/></linearGradient>
+    <pattern id="dots" width="12" height="12" patternUnits="userSpaceOnUse"><circle cx="6" cy="6" r="2.5" fill="#f6e05e"/></pattern>
+    <filter id="shadow" x="-20%" y="-20%" width="140%" height="140%"><feGaussianBlur in="SourceAlpha" stdDeviation="4"/><feOffset dx="4" dy="6"/><feComposite in="SourceGraphic" operator="over"/></filter>
+  </defs>
+  <rect width="320" height="200" rx="24" fill="url(#sky)"/>
+  <g opacity="0.85" filter="url(#shadow)">
+    <path d="M40 160 L110 60 L150 120 L190 80 L280 160 Z" fill="#2d3748"/>
+    <path d="M110 60 L128 86 L96 86 Z" fill="#fff"/>
+  </g>
+  <circle cx="250" cy="55" r="26" fill="url(#dots)" stroke="#f6e05e" stroke-width="3"/>
+  <rect x="12" y="12" width="296" height="176" rx="18" fill="none" stroke="#fff" stroke-width="2" stroke-dasharray="8 6"/>
+</svg>"##
+        .to_string()
+}

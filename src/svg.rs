@@ -1,8 +1,9 @@
 //! SVG originals. An SVG is a document, not just a picture: served as stored from our origin, its
 //! scripts, event handlers and `javascript:` links would run there. So an SVG original is served
 //! sanitised (`svg-hush`, Cloudflare's allow-list filter: only SVG elements and attributes, URLs
-//! same-origin only, CSS filtered) under a Content-Security-Policy that forbids scripts, or
-//! refused (`SVG=refuse`).
+//! same-origin only, CSS filtered) under a Content-Security-Policy that forbids scripts, drawn
+//! as a PNG (`SVG=rasterize`), or refused (`SVG=refuse`). Transforms draw it
+//! (`pipeline::vector`).
 
 use crate::error::{Error, Result};
 
@@ -15,13 +16,17 @@ pub const MAX_BYTES: u64 = 4 << 20;
 /// which pictures use, still apply.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
 
-/// What to do with SVG originals (`SVG`).
+/// What to do with SVG originals (`SVG`). Transforms of them (`?w=`) are drawn to pixels in
+/// every mode but `Refuse`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Serve them sanitised.
     #[default]
     Sanitize,
-    /// Answer 415.
+    /// Never serve the document: a plain URL of a `.svg` key is the picture as a PNG at its own
+    /// size (any other key with an SVG type is still served sanitised).
+    Rasterize,
+    /// Answer 415, to plain URLs and transforms alike.
     Refuse,
 }
 

@@ -9,10 +9,12 @@
 //! - `grey.png`      640×480 16-bit greyscale PNG
 //! - `big.jpg`, `big-progressive.jpg`  6000×4000 (24 MP), baseline and progressive
 //! - `animated.gif`  400×300, 12 frames
+//! - `logo.svg`      320×200 SVG: gradient, layer with opacity, drop shadow, pattern, dashes
 //! - `bomb.png`      a header that claims 65536×65536 (tests only; `npm start` does not seed it)
 
 use edge_image_resizer::fixtures::{
-    alpha_disc, bouncing_ball, exif, grey16_png, jpeg, jpeg_with_exif, photo, png, png_bomb, portrait_stored_sideways, ARTIST, COPYRIGHT,
+    alpha_disc, bouncing_ball, exif, grey16_png, jpeg, jpeg_with_exif, logo_svg, photo, png, png_bomb, portrait_stored_sideways, ARTIST,
+    COPYRIGHT,
 };
 use std::path::Path;
 
@@ -34,6 +36,7 @@ fn main() {
     write("alpha.png", png(&alpha_disc(1200, 800)));
     write("grey.png", grey16_png(640, 480));
     write("animated.gif", bouncing_ball(400, 300, 12));
+    write("logo.svg", logo_svg().into_bytes());
     write("bomb.png", png_bomb(65536, 65536));
     println!("samples written to {}", dir.display());
 }

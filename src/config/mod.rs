@@ -189,7 +189,7 @@ impl std::fmt::Debug for Signing {
 }
 
 const DEFAULT_PRESETS: &str = "sm=320,md=640,lg=1280,xl=1920";
-const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp";
+const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp svg";
 const DEFAULT_VARIANT_PREFIX: &str = "_variants/";
 
 impl Default for UrlSettings {

@@ -129,8 +129,9 @@ impl Config {
         if let Some(v) = get("SVG") {
             http.svg = match v.trim() {
                 "sanitize" => crate::svg::Mode::Sanitize,
+                "rasterize" => crate::svg::Mode::Rasterize,
                 "refuse" => crate::svg::Mode::Refuse,
-                _ => return Err(config_error("SVG", "sanitize or refuse")),
+                _ => return Err(config_error("SVG", "sanitize, rasterize or refuse")),
             };
         }
         if let Some(token) = get("UPLOAD_TOKEN").filter(|t| !t.is_empty()) {

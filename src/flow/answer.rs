@@ -25,6 +25,9 @@ impl<'a> Answer<'a> {
     pub fn new(config: &'a Config, key: &str, transform: &Transform, accepts: Accepts, original: &Meta) -> Result<Answer<'a>> {
         let stored_type = original.content_type.as_deref();
         let source_format = Format::of_original(stored_type, key).ok_or_else(|| Format::unknown_original(stored_type, key))?;
+        if source_format == Format::Svg && config.http.svg == crate::svg::Mode::Refuse {
+            return Err(crate::error::Error::Unsupported("SVG originals are not served here".into()));
+        }
         let resolved = transform.resolved(source_format, config.pipeline.output_defaults(), accepts);
         let output_format = resolved.output_format().unwrap_or(source_format);
         let (content_type, extension) = if resolved.is_info() || resolved.is_placeholder() {

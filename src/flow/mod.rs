@@ -176,7 +176,10 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     trace.key = Some(request.key.clone());
     overlays::add_defaults(config, &request.key, &mut request.transform);
 
-    // 5.
+    // 5. (With `SVG=rasterize`, a `.svg` key is never served as a document: drawn as a PNG.)
+    if request.transform.is_identity() && config.http.svg == crate::svg::Mode::Rasterize && crate::svg::is_svg(None, &request.key) {
+        request.transform.format = Some(crate::transform::FormatChoice::Is(crate::transform::Format::Png));
+    }
     if request.transform.is_identity() {
         return original::original::<S, C>(req, config, &*ports.originals, &request.key, None).await;
     }

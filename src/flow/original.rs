@@ -114,7 +114,7 @@ fn svg_served(meta: &Meta, key: &str, config: &Config) -> Result<bool> {
         return Ok(false);
     }
     match config.http.svg {
-        svg::Mode::Sanitize => Ok(true),
+        svg::Mode::Sanitize | svg::Mode::Rasterize => Ok(true),
         svg::Mode::Refuse => Err(Error::Unsupported("SVG originals are not served here".into())),
     }
 }

@@ -15,10 +15,15 @@ use crate::transform::Format;
 const JPEG_SCALES: [u32; 3] = [2, 4, 8];
 
 /// The size to decode at (stored coordinates). For JPEG, the smallest DCT scale whose output is
-/// at least `needed` on both axes (shrink-on-load), then Lanczos3 finishes; other formats decode
-/// at full size. (Leaving libvips' factor of two to the resizer instead measured no better at
+/// at least `needed` on both axes (shrink-on-load), then Lanczos3 finishes; an SVG is drawn at
+/// `needed`; other formats decode at full size. (Leaving libvips' factor of two to the resizer instead measured no better at
 /// 1/4 and 1/2, and costs a full decode for outputs between a quarter and half the source.)
 pub fn decode_size(p: &Probe, needed: (f64, f64)) -> (u32, u32) {
+    if p.format == Format::Svg {
+        // Vector: drawn at exactly the size needed (a hair of float error is not a pixel more).
+        let side = |v: f64| ((v - 1e-6).ceil().max(1.0)).min(u32::MAX as f64) as u32;
+        return (side(needed.0), side(needed.1));
+    }
     if p.format != Format::Jpeg {
         return (p.width, p.height);
     }
@@ -50,10 +55,10 @@ pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32,
     let ch = p.channels as u64;
     let source = source_len as u64;
     let decoded_bytes = px(decoded) * ch;
-    // Decoding: the decoder's own sample planes (at the DCT scale), the result, and for
-    // progressive JPEG every DCT coefficient of the full-size image.
+    // Decoding: the decoder's own sample planes (at the DCT scale), the result, and what it holds
+    // at any scale (a progressive JPEG's coefficients, an SVG's embedded images).
     let planes = (p.plane_bytes as f64 * px(decoded) as f64 / px((p.width, p.height)).max(1) as f64) as u64;
-    let decoding = source + planes + decoded_bytes + p.coefficient_bytes;
+    let decoding = source + planes + decoded_bytes + p.held_bytes;
     // Resizing: the decode, the resizer's intermediate (output width × decoded height), the output.
     let output_bytes = px(output) * ch;
     let resizing = decoded_bytes + output.0 as u64 * decoded.1 as u64 * ch + output_bytes;
@@ -162,7 +167,7 @@ mod tests {
             channels: 3,
             progressive,
             // 4:2:0: 1.5 samples a pixel, 2 bytes each.
-            coefficient_bytes: if progressive { w as u64 * h as u64 * 3 } else { 0 },
+            held_bytes: if progressive { w as u64 * h as u64 * 3 } else { 0 },
             plane_bytes: w as u64 * h as u64 * 3 / 2,
         }
     }

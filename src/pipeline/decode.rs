@@ -20,10 +20,12 @@ pub struct Decoded {
 }
 
 /// Decodes the stored pixels. For JPEG, `at_least` asks for a DCT-scaled decode no smaller than
-/// that size (stored coordinates); other formats always decode at full size.
+/// that size (stored coordinates); an SVG is drawn at exactly that size; other formats always
+/// decode at full size.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
     let Decoded { image, icc, exif } = match probe.format {
         Format::Jpeg => decode_jpeg(bytes, at_least)?,
+        Format::Svg => Decoded { image: super::vector::render(bytes, at_least)?, icc: None, exif: None },
         other => decode_with_image(bytes, other, max_alloc)?,
     };
     Ok(Decoded { image: to_8bit(image), icc, exif })

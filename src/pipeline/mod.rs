@@ -3,7 +3,8 @@
 //! 1. [`probe`]     read format, size and orientation from the header only
 //! 2. [`geometry`]  decide the output size, source region and canvas ([`Shape`])
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
-//! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain
+//! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain; an SVG is drawn
+//!    by [`vector`] at the size needed (it is probed by it in step 1 too)
 //!    then for `trim=border`, [`trim`] finds the frame in the pixels and the geometry is redone
 //! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
 //!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
@@ -39,10 +40,11 @@ pub mod probe;
 pub mod resize;
 pub mod saliency;
 pub mod trim;
+pub mod vector;
 
 use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
-use crate::transform::{Accepts, Adjust, Border, Format, Gravity, Transform, Trim};
+use crate::transform::{Accepts, Adjust, Border, Fit, Format, Gravity, Transform, Trim};
 use geometry::{Canvas, Rect};
 use image::metadata::Orientation;
 use image::DynamicImage;
@@ -225,6 +227,17 @@ impl Shape {
 
     /// `found`: the region a `trim=border` kept, in stored pixels, once it is known.
     pub fn build(probe: &probe::Probe, transform: &Transform, limits: &Limits, found: Option<Rect>) -> Result<Shape> {
+        // A vector has no pixel ceiling: "never enlarge" (scale-down, crop) means nothing for it,
+        // so an SVG is drawn at the size asked, as contain and cover would.
+        let vector;
+        let transform = match (probe.format, transform.fit) {
+            (Format::Svg, Fit::ScaleDown | Fit::Crop) => {
+                let fit = if transform.fit == Fit::Crop { Fit::Cover } else { Fit::Contain };
+                vector = Transform { fit, ..transform.clone() };
+                &vector
+            }
+            _ => transform,
+        };
         let stored = (probe.width as f64, probe.height as f64);
         // Trims count on the upright image (EXIF orientation applied), before rotate and flip.
         let (upright_w, upright_h) = probe.oriented_size();

@@ -21,8 +21,9 @@ pub struct Probe {
     pub channels: u8,
     /// Progressive JPEGs buffer every DCT coefficient while decoding.
     pub progressive: bool,
-    /// Bytes of that buffer (2 per coefficient, per component at its own sampling); 0 otherwise.
-    pub coefficient_bytes: u64,
+    /// Bytes the decoder holds whatever the decode scale: a progressive JPEG's coefficients (2 per
+    /// coefficient, per component at its own sampling), an SVG's embedded images; else 0.
+    pub held_bytes: u64,
     /// Bytes of the decoder's own sample planes at full size: per component at its sampling
     /// for JPEG (1.5 a pixel for 4:2:0), the decoded pixels for other formats.
     pub plane_bytes: u64,
@@ -70,15 +71,16 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if starts(b"II*\0") || starts(b"MM\0*") {
         return Err(Error::Unsupported("TIFF input is not supported".into()));
     }
-    if starts(b"<svg") || starts(b"<?xml") {
-        return Err(Error::Unsupported("SVG input is not supported".into()));
+    if crate::svg::looks_like_svg(bytes) {
+        return Ok(Format::Svg);
     }
-    Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF or BMP file".into()))
+    Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF, BMP or SVG file".into()))
 }
 
 pub fn probe(bytes: &[u8]) -> Result<Probe> {
     match sniff(bytes)? {
         Format::Jpeg => probe_jpeg(bytes),
+        Format::Svg => super::vector::probe(bytes),
         Format::Webp => {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)
@@ -95,7 +97,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
     let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
     let sampling = jpeg_sampling(bytes).ok_or_else(|| Error::Undecodable("JPEG frame header is malformed".into()))?;
     let samples = component_samples(info.width as u32, info.height as u32, &sampling);
-    let coefficient_bytes = if progressive { samples * 2 } else { 0 };
+    let held_bytes = if progressive { samples * 2 } else { 0 };
     Ok(Probe {
         format: Format::Jpeg,
         width: info.width as u32,
@@ -107,7 +109,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
             _ => 3,
         },
         progressive,
-        coefficient_bytes,
+        held_bytes,
         plane_bytes: samples,
     })
 }
@@ -193,7 +195,7 @@ fn probe_with_image(bytes: &[u8], format: Format) -> Result<Probe> {
     let color = decoder.color_type();
     let (decoded_bpp, channels) = (color.bytes_per_pixel(), color.channel_count());
     let plane_bytes = width as u64 * height as u64 * decoded_bpp as u64;
-    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false, coefficient_bytes: 0, plane_bytes })
+    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false, held_bytes: 0, plane_bytes })
 }
 
 pub fn image_format(f: Format) -> image::ImageFormat {
@@ -204,6 +206,8 @@ pub fn image_format(f: Format) -> image::ImageFormat {
         Format::Gif => image::ImageFormat::Gif,
         Format::Bmp => image::ImageFormat::Bmp,
         Format::Avif => image::ImageFormat::Avif,
+        // Not reached: SVG is read by `vector`, never by `image`.
+        Format::Svg => image::ImageFormat::Png,
     }
 }
 
@@ -224,11 +228,11 @@ mod tests {
     fn progressive_coefficient_storage_follows_the_chroma_sampling() {
         let p420 = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_2_0, true)).unwrap();
         // Y: 20×10 blocks, Cb and Cr: 10×5 blocks each, 128 bytes a block.
-        assert_eq!(p420.coefficient_bytes, (200 + 50 + 50) * 128);
+        assert_eq!(p420.held_bytes, (200 + 50 + 50) * 128);
         let p444 = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_4_4, true)).unwrap();
-        assert_eq!(p444.coefficient_bytes, 3 * 200 * 128);
+        assert_eq!(p444.held_bytes, 3 * 200 * 128);
         let baseline = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_2_0, false)).unwrap();
-        assert_eq!((baseline.coefficient_bytes, baseline.plane_bytes), (0, (200 + 50 + 50) * 64));
+        assert_eq!((baseline.held_bytes, baseline.plane_bytes), (0, (200 + 50 + 50) * 64));
     }
 
     #[test]
@@ -240,6 +244,8 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"II*\0\x08\0\0\0").unwrap_err().status(), 415);
+        assert_eq!(sniff(b"\xef\xbb\xbf<?xml version='1.0'?>\n<svg/>").unwrap(), Format::Svg);
+        assert_eq!(sniff(b"<?xml version='1.0'?><html/>").unwrap_err().status(), 422);
         assert_eq!(sniff(b"hello world").unwrap_err().status(), 422);
         assert_eq!(sniff(b"").unwrap_err().status(), 422);
     }

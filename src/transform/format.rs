@@ -13,6 +13,8 @@ pub enum Format {
     Bmp,
     /// Output only.
     Avif,
+    /// Input only: rendered to pixels (`pipeline::vector`), never written.
+    Svg,
 }
 
 impl Format {
@@ -25,6 +27,7 @@ impl Format {
         (Format::Gif, "gif", "image/gif", &["gif"]),
         (Format::Bmp, "bmp", "image/bmp", &["bmp"]),
         (Format::Avif, "avif", "image/avif", &[]),
+        (Format::Svg, "svg", "image/svg+xml", &["svg"]),
     ];
 
     fn row(self) -> &'static (Format, &'static str, &'static str, &'static [&'static str]) {
@@ -40,10 +43,10 @@ impl Format {
     }
 
     /// The output format used when the URL names none: the source's own, except for formats we
-    /// do not encode (GIF, BMP), which become PNG so nothing is lost (palette, transparency).
+    /// do not encode (GIF, BMP, SVG), which become PNG so nothing is lost (palette, transparency).
     pub fn default_output(self) -> Format {
         match self {
-            Format::Gif | Format::Bmp => Format::Png,
+            Format::Gif | Format::Bmp | Format::Svg => Format::Png,
             other => other,
         }
     }
@@ -68,9 +71,9 @@ impl Format {
     /// Why an original whose format is not known from its metadata is refused (415).
     pub fn unknown_original(content_type: Option<&str>, key: &str) -> Error {
         let hint = format!("{} {}", content_type.unwrap_or(""), key.rsplit_once('.').map(|(_, e)| e).unwrap_or("")).to_ascii_lowercase();
-        let known = [("avif", "AVIF"), ("heic", "HEIC"), ("heif", "HEIF"), ("tif", "TIFF"), ("svg", "SVG"), ("jxl", "JPEG XL")];
+        let known = [("avif", "AVIF"), ("heic", "HEIC"), ("heif", "HEIF"), ("tif", "TIFF"), ("jxl", "JPEG XL")];
         Error::Unsupported(match known.iter().find(|(needle, _)| hint.contains(needle)) {
-            Some((_, name)) => format!("{name} input is not supported (JPEG, PNG, WebP, GIF and BMP are)"),
+            Some((_, name)) => format!("{name} input is not supported (JPEG, PNG, WebP, GIF, BMP and SVG are)"),
             None => format!("cannot tell the image type of '{key}' from its content type or extension"),
         })
     }
@@ -167,12 +170,15 @@ mod tests {
         assert!(Format::unknown_original(Some("image/avif"), "a.avif").message().contains("AVIF input is not supported"));
         assert!(Format::unknown_original(None, "scan.TIFF").message().contains("TIFF"));
         assert!(Format::unknown_original(None, "blob").message().contains("cannot tell"));
+        assert_eq!(Format::of_original(Some("image/svg+xml"), "logo"), Some(Format::Svg));
+        assert_eq!(Format::of_original(None, "icons/a.SVG"), Some(Format::Svg));
+        assert_eq!(Format::Svg.default_output(), Format::Png);
     }
 
     #[test]
     fn every_format_has_a_name_and_type_and_choices_parse_back() {
-        for f in [Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp, Format::Avif] {
-            assert!(f.content_type().ends_with(f.name()), "{f:?}");
+        for f in [Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp, Format::Avif, Format::Svg] {
+            assert!(f.content_type().trim_end_matches("+xml").ends_with(f.name()), "{f:?}");
         }
         assert_eq!(FormatChoice::NAMES.list(), "auto, jpeg, png, webp, avif, json, blurhash");
         assert_eq!(FormatChoice::parse("jpg"), Some(FormatChoice::Is(Format::Jpeg)));

@@ -68,15 +68,47 @@ async fn svg_refused_when_configured_and_every_original_carries_the_policy() {
     assert_eq!(photo.header("etag"), Some(w.store.meta("photo.jpg").unwrap().http_etag.as_str()), "raster originals keep R2's ETag");
 }
 
-/// With `ON_ERROR=original`, a transform of an SVG falls back to the sanitised SVG, saying why.
+/// With `ON_ERROR=original`, a transform of an SVG that cannot be drawn (here a group whose
+/// layer would take gigabytes) falls back to the sanitised SVG, saying why.
 #[tokio::test(start_paused = true)]
 async fn the_fallback_for_an_svg_is_the_sanitised_svg_with_the_reason() {
     let mut config = Config::default();
     config.http.on_error_original = true;
     let w = world(config);
-    w.put("icons/hostile.svg", HOSTILE.into(), "image/svg+xml");
+    let layered = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" onload="alert(1)"><g opacity=".5"><rect width="40000" height="40000"/></g></svg>"#;
+    w.put("icons/hostile.svg", layered.into(), "image/svg+xml");
     let (res, _) = w.get("/icons/hostile.svg?w=100").await;
     assert_eq!((res.status, res.header("content-type")), (200, Some("image/svg+xml")));
-    assert!(!String::from_utf8_lossy(&res.body).contains("<script"));
-    assert!(res.header("x-resize-error").is_some_and(|m| m.contains("can be transformed")), "{:?}", res.header("x-resize-error"));
+    assert!(!String::from_utf8_lossy(&res.body).contains("onload"));
+    assert!(res.header("x-resize-error").is_some_and(|m| m.contains("MB")), "{:?}", res.header("x-resize-error"));
+}
+
+/// A transform of an SVG is a picture: drawn at the size asked, as a PNG by default (nothing of
+/// the document is sent); `SVG=refuse` refuses it too, `SVG=rasterize` draws plain URLs as well.
+#[tokio::test(start_paused = true)]
+async fn svg_transforms_are_drawn_and_the_modes_decide_plain_urls() {
+    let png_size = |body: &[u8]| {
+        let img = image::load_from_memory_with_format(body, image::ImageFormat::Png).unwrap();
+        (img.width(), img.height(), img.to_rgba8().get_pixel(img.width() / 2, img.height() / 2).0)
+    };
+    let w = world(Config::default());
+    w.put("icons/hostile.svg", HOSTILE.into(), "image/svg+xml");
+    let (res, _) = w.get("/icons/hostile.svg?w=400").await;
+    assert_eq!((res.status, res.header("content-type")), (200, Some("image/png")));
+    assert_eq!(png_size(&res.body), (400, 200, [0x33, 0xaa, 0x77, 255]));
+    assert_eq!(w.get("/icons/hostile.svg").await.0.header("content-type"), Some("image/svg+xml"));
+
+    let mut config = Config::default();
+    config.http.svg = crate::svg::Mode::Rasterize;
+    let w = world(config);
+    w.put("icons/hostile.svg", HOSTILE.into(), "image/svg+xml");
+    let (res, _) = w.get("/icons/hostile.svg").await;
+    assert_eq!((res.status, res.header("content-type")), (200, Some("image/png")));
+    assert_eq!(png_size(&res.body), (200, 100, [0x33, 0xaa, 0x77, 255]));
+
+    let mut config = Config::default();
+    config.http.svg = crate::svg::Mode::Refuse;
+    let w = world(config);
+    w.put("icons/hostile.svg", HOSTILE.into(), "image/svg+xml");
+    assert_eq!(w.get("/icons/hostile.svg?w=100").await.0.status, 415);
 }
