@@ -37,3 +37,10 @@ mod edge;
 async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
     edge::serve(req, env, ctx).await
 }
+
+/// The queue consumer: R2 event notifications for new originals → their eager variants.
+#[cfg(all(target_arch = "wasm32", feature = "edge"))]
+#[worker::event(queue)]
+async fn queue(batch: worker::MessageBatch<flow::eager::R2Event>, env: worker::Env, ctx: worker::Context) -> worker::Result<()> {
+    edge::queue::consume(batch, env, ctx).await
+}

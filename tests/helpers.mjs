@@ -22,7 +22,7 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
  * starts and ends (`{"r2":"start"|"end","op":"get","key":…}` on `mf.logs`).
  * `buildDir` runs another build of the worker (scripts/ab.mjs compares two).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build') } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {} } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
   const main = {
@@ -37,6 +37,8 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     compatibilityDate: workerOptions.compatibilityDate,
     bindings: { ...withoutDevVars(workerOptions.bindings), ...vars },
     r2Buckets: buckets,
+    // `queues`: { queueConsumers, queueProducers } for the eager-variant consumer's tests.
+    ...queues,
   };
   // The worker's console output is kept on `mf.logs` (tests read the JSON log lines); only
   // warnings and errors reach the terminal.

@@ -37,11 +37,15 @@ pub struct UploadSettings {
     pub token: Option<String>,
     /// Largest upload, in bytes (`UPLOAD_MAX_MB`).
     pub max_bytes: u64,
+    /// `EAGER_VARIANTS`: the variants rendered ahead of the first request for every new original
+    /// (R2 event notification → queue → this worker), each as the query a URL would carry
+    /// (`w=640&format=webp`). Checked by the URL grammar when used (`flow::eager`).
+    pub eager_variants: Vec<String>,
 }
 
 impl Default for UploadSettings {
     fn default() -> Self {
-        UploadSettings { token: None, max_bytes: 20 << 20 }
+        UploadSettings { token: None, max_bytes: 20 << 20, eager_variants: Vec::new() }
     }
 }
 

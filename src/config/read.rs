@@ -143,6 +143,12 @@ impl Config {
         if let Some(v) = get("UPLOAD_MAX_MB") {
             c.upload.max_bytes = parse_in("UPLOAD_MAX_MB", &v, 1, 100)? << 20;
         }
+        if let Some(v) = get("EAGER_VARIANTS") {
+            c.upload.eager_variants = list(&v).map(|q| q.trim_start_matches('?').to_string()).collect();
+            if c.upload.eager_variants.len() > MAX_EAGER_VARIANTS {
+                return Err(config_error("EAGER_VARIANTS", "at most 16 variants (one queue message renders them all)"));
+            }
+        }
         if let Some(v) = get("DEBUG_HEADERS") {
             http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
         }
@@ -157,6 +163,9 @@ fn boolean(name: &str, value: &str) -> Result<bool> {
         _ => Err(config_error(name, "true or false")),
     }
 }
+
+/// One queue message renders every eager variant of one original: this bounds its CPU time.
+const MAX_EAGER_VARIANTS: usize = 16;
 
 /// Items separated by commas and/or spaces.
 fn list(v: &str) -> impl Iterator<Item = &str> {

@@ -1,9 +1,11 @@
 //! The adapter: the only code that touches the Workers runtime. It implements the flow's ports
 //! over R2 ([`store`]), the Cache API ([`cache`]), `Date.now()`, `ctx.waitUntil` and libwebp
 //! ([`webp`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
-//! response ([`respond`]). Everything it does is decided by the core.
+//! response ([`respond`]); queue messages go to the eager-variant consumer ([`queue`]).
+//! Everything it does is decided by the core.
 
 pub mod cache;
+pub mod queue;
 pub mod respond;
 pub mod store;
 pub mod webp;

@@ -22,6 +22,7 @@
 //! [`pipeline`]: crate::pipeline
 
 mod answer;
+pub mod eager;
 pub mod freshness;
 pub mod gate;
 mod lookup;

@@ -87,6 +87,14 @@ pub fn parse(path: &str, query: Option<&str>, settings: &UrlSettings) -> Result<
     }
 }
 
+/// The request a query (the query grammar alone, `?` optional) names for an original under `key`:
+/// how `EAGER_VARIANTS` names the variants made ahead of the first request.
+pub fn for_key(key: &str, query: &str, settings: &UrlSettings) -> Result<ImageRequest> {
+    let (pairs, _) = query::split(key, query.trim_start_matches('?'))?;
+    let vocabulary = Vocabulary { transform: true, presets: settings.grammars.size };
+    Ok(ImageRequest::new(key.to_string(), query::apply(&pairs, Builder::new(settings), vocabulary)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

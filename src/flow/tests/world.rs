@@ -91,6 +91,23 @@ impl World {
         (response, trace)
     }
 
+    /// Delivers one queue message (an R2 event notification) to the eager-variant consumer.
+    pub async fn eager(&self, action: &str, key: &str) -> Result<crate::flow::eager::Outcome> {
+        let event = crate::flow::eager::R2Event { action: action.into(), object: crate::flow::eager::R2Object { key: key.into() } };
+        let ports = Ports {
+            originals: self.store.clone(),
+            variants: self.store.clone(),
+            cache: self.cache.clone(),
+            clock: &PausedClock(self.epoch),
+            later: &self.later,
+            webp: &Lossless,
+            gate: &self.gate,
+            checks: self.checks.clone(),
+        };
+        let config = self.config.as_ref().map_err(Clone::clone)?;
+        crate::flow::eager::handle(&event, config, &ports).await
+    }
+
     async fn respond(&self, reply: Reply<MemoryBody, Response>) -> Response {
         let Reply { status, headers, body, cache_as, head_only } = reply;
         let own: Vec<(String, String)> = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();

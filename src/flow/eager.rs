@@ -1,0 +1,151 @@
+//! Eager variants: when an original is created, R2 sends an event notification to a Cloudflare
+//! Queue, and this worker's queue consumer renders `EAGER_VARIANTS` into the persisted-variant
+//! store, so the first visitor of those URLs is served a persisted variant (`x-cache: VARIANT`)
+//! instead of waiting for a resize. One message is one original:
+//!
+//! 1. only objects created (`PutObject`, `CopyObject`, `CompleteMultipartUpload`) outside the
+//!    variant prefix, when `EAGER_VARIANTS` names any;
+//! 2. the original as R2 has it now (a message about a version since replaced renders the
+//!    current one; one since deleted renders nothing);
+//! 3. per variant (`format=auto`: per class of client), its key and ETag as a request would
+//!    make them; one already stored with this ETag is left alone, so a message delivered twice
+//!    does no work twice;
+//! 4. the original read once (through the isolate's memory gate), each missing variant
+//!    rendered by the pipeline and written before the next.
+//!
+//! A variant the original cannot give (415, 422, 413) is reported and skipped: retrying would
+//! not help. A store failure is an error: the queue retries the message, then dead-letters it.
+
+use super::answer::Answer;
+use super::ports::{Cache, Meta, OnlyIf, Store};
+use super::{variant, Ports, Request};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::range::Ranged;
+use crate::pipeline::{self, encode::LosslessWebp, encode::WebpEncoder};
+use crate::transform::{Accepts, Format, FormatChoice, Transform};
+use crate::{http, url};
+use serde::{Deserialize, Serialize};
+
+/// An R2 event notification, as the queue delivers it (fields we do not read are ignored).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct R2Event {
+    pub action: String,
+    pub object: R2Object,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct R2Object {
+    pub key: String,
+}
+
+/// What one message did, for the log line.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub key: String,
+    /// Why nothing was done, when nothing was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<&'static str>,
+    /// Variant keys written.
+    pub rendered: Vec<String>,
+    /// Variant keys already stored for this version of the original.
+    pub fresh: Vec<String>,
+    /// Variants the original cannot give, with the reason.
+    pub refused: Vec<String>,
+}
+
+const CREATED: [&str; 3] = ["PutObject", "CopyObject", "CompleteMultipartUpload"];
+
+/// Handles one message: every eager variant of one original, each stored when this returns.
+pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, config: &Config, ports: &Ports<'_, S, C>) -> Result<Outcome> {
+    let key = event.object.key.clone();
+    let mut outcome = Outcome { key: key.clone(), ..Outcome::default() };
+    // 1.
+    let skip = if !CREATED.contains(&event.action.as_str()) {
+        Some("not an object created")
+    } else if key.starts_with(&config.url.variant_prefix) {
+        Some("a persisted variant")
+    } else if config.upload.eager_variants.is_empty() {
+        Some("EAGER_VARIANTS is empty")
+    } else {
+        None
+    };
+    // 2.
+    let original = match skip {
+        Some(_) => None,
+        None => ports.originals.head(&key).await?,
+    };
+    let Some(original) = original else {
+        outcome.skipped = Some(skip.unwrap_or("the original is gone"));
+        return Ok(outcome);
+    };
+    // 3.
+    let mut missing = Vec::new();
+    for query in &config.upload.eager_variants {
+        let misconfigured = |e: Error| Error::Misconfigured(format!("EAGER_VARIANTS '{query}': {}", e.message()));
+        let mut transform = url::for_key(&key, query, &config.url).map_err(misconfigured)?.transform;
+        // As a request for this key would have it: default overlays, each at its current version
+        // (no request, so no origin: what the data centre remembers is not used, R2 is asked).
+        super::overlays::add_defaults(config, &key, &mut transform);
+        super::overlays::versions(&Request::default(), config, ports, &mut transform).await?;
+        for (transform, accepts) in for_each_class(transform, config) {
+            let negotiated = http::negotiated_class(&transform, accepts);
+            let Some(variant_key) = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated) else { continue };
+            let answer = match Answer::new(config, &key, &transform, accepts, &original) {
+                Ok(answer) => answer,
+                Err(e) => {
+                    outcome.refused.push(format!("{variant_key}: {}", e.message()));
+                    continue;
+                }
+            };
+            let stored = ports.variants.head(&variant_key).await?;
+            if stored.as_ref().is_some_and(|v| http::fresh_hit(variant::etag(v), &answer.etag)) {
+                outcome.fresh.push(variant_key);
+            } else {
+                missing.push((variant_key, answer));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(outcome);
+    }
+    // 4.
+    let slot = ports.gate.take(original.size, &config.pipeline.limits, ports.clock).await?;
+    let source = ports.originals.get(&key, Ranged::Whole).await?.ok_or(Error::NotFound)?;
+    let version: Meta = source.meta.clone();
+    let bytes = ports.originals.read(source.body).await?;
+    for (variant_key, answer) in missing {
+        let webp_wanted = answer.resolved.output_format() == Some(Format::Webp);
+        let libwebp = if webp_wanted { Some(ports.webp.ready().await?) } else { None };
+        let webp: &dyn WebpEncoder = libwebp.as_deref().unwrap_or(&LosslessWebp);
+        let now = || ports.clock.now_ms();
+        let overlays = super::overlays::read(config, ports, &answer.resolved).await?;
+        let host = pipeline::Host { clock: &now, webp, overlays: &overlays };
+        match pipeline::run(bytes.clone(), &answer.resolved, &config.pipeline, &host) {
+            Ok(output) => {
+                let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
+                ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;
+                outcome.rendered.push(variant_key);
+            }
+            Err(e @ (Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))) => {
+                outcome.refused.push(format!("{variant_key}: {}", e.message()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    drop(slot);
+    Ok(outcome)
+}
+
+/// The transform with the client it is made for: `format=auto` is made for every class of
+/// client a request could fall in.
+fn for_each_class(transform: Transform, config: &Config) -> Vec<(Transform, Accepts)> {
+    if transform.format != Some(FormatChoice::Auto) {
+        return vec![(transform, Accepts::default())];
+    }
+    let mut classes = vec![Accepts { webp: false, avif: false }, Accepts { webp: true, avif: false }];
+    if config.http.auto_avif {
+        classes.push(Accepts { webp: true, avif: true });
+    }
+    classes.into_iter().map(|accepts| (transform.clone(), accepts)).collect()
+}

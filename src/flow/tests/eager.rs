@@ -1,0 +1,90 @@
+//! Eager variants: a queue message about a new original leaves its configured variants stored,
+//! so the first request for them is a persisted-variant hit; messages delivered twice, about
+//! other things, or about originals that cannot give a variant do no harm.
+
+use super::world::request;
+use super::{photo, world};
+use crate::config::Config;
+use crate::error::Error;
+
+fn eager(variants: &[&str]) -> Config {
+    let mut config = Config::default();
+    config.upload.eager_variants = variants.iter().map(|v| v.to_string()).collect();
+    config
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_configured_variants_are_stored_and_the_first_request_is_served_from_them() {
+    let w = world(eager(&["w=200", "?w=100&format=webp", "w=50&format=auto"]));
+    let outcome = w.eager("PutObject", "photo.jpg").await.unwrap();
+    // `format=auto` is made for each class of client: no WebP, WebP (AVIF is off by default).
+    assert_eq!(outcome.rendered.len(), 4, "{outcome:?}");
+    assert!(outcome.refused.is_empty() && outcome.fresh.is_empty(), "{outcome:?}");
+    assert_eq!(w.calls().iter().filter(|(_, c)| c.starts_with("read photo.jpg")).count(), 1, "the original is read once");
+
+    for (url, accept, width, kind) in [
+        ("/photo.jpg?w=200", None, 200, "image/jpeg"),
+        ("/photo.jpg?width=100&format=webp", None, 100, "image/webp"),
+        ("/photo.jpg?w=50&format=auto", Some("image/webp,*/*"), 50, "image/webp"),
+        ("/photo.jpg?w=50&format=auto", Some("image/jpeg"), 50, "image/jpeg"),
+    ] {
+        let mut req = request(url);
+        req.accept = accept.map(String::from);
+        let (res, _) = w.send(req).await;
+        assert_eq!((res.status, res.header("x-cache"), res.header("content-type")), (200, Some("VARIANT"), Some(kind)), "{url} {accept:?}");
+        let img = image::load_from_memory(&res.body).unwrap();
+        assert_eq!(img.width(), width, "{url}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_delivered_twice_does_no_work_twice_and_a_replaced_original_is_rendered_again() {
+    let w = world(eager(&["w=200", "w=120&format=png"]));
+    assert_eq!(w.eager("PutObject", "photo.jpg").await.unwrap().rendered.len(), 2);
+    w.clear_log();
+    let again = w.eager("PutObject", "photo.jpg").await.unwrap();
+    assert_eq!((again.rendered.len(), again.fresh.len()), (0, 2), "{again:?}");
+    assert!(w.calls().iter().all(|(_, c)| !c.starts_with("put") && !c.starts_with("read")), "{:?}", w.calls());
+
+    // A new version: its variants have other ETags, so they are made again (same keys).
+    w.put("photo.jpg", crate::fixtures::jpeg(&crate::fixtures::photo(300, 300, 7), false, None), "image/jpeg");
+    let replaced = w.eager("PutObject", "photo.jpg").await.unwrap();
+    assert_eq!((replaced.rendered.len(), replaced.fresh.len()), (2, 0), "{replaced:?}");
+    let (res, _) = w.get("/photo.jpg?w=200").await;
+    assert_eq!((res.header("x-cache"), image::load_from_memory(&res.body).unwrap().height()), (Some("VARIANT"), 200));
+}
+
+#[tokio::test(start_paused = true)]
+async fn deletions_variants_gone_originals_and_an_empty_list_are_skipped() {
+    let w = world(eager(&["w=200"]));
+    for (action, key, why) in [
+        ("DeleteObject", "photo.jpg", "not an object created"),
+        ("LifecycleDeletion", "photo.jpg", "not an object created"),
+        ("PutObject", "_variants/photo.jpg/w=200", "a persisted variant"),
+        ("PutObject", "never-stored.jpg", "the original is gone"),
+    ] {
+        let outcome = w.eager(action, key).await.unwrap();
+        assert_eq!((outcome.skipped, outcome.rendered.len()), (Some(why), 0), "{action} {key}");
+    }
+    let none = world(Config::default());
+    assert_eq!(none.eager("PutObject", "photo.jpg").await.unwrap().skipped, Some("EAGER_VARIANTS is empty"));
+    assert!(none.calls().is_empty(), "nothing asked of R2: {:?}", none.calls());
+}
+
+#[tokio::test(start_paused = true)]
+async fn what_an_original_cannot_give_is_reported_and_store_failures_are_errors_for_a_retry() {
+    let w = world(eager(&["w=200", "w=200&format=avif&q=40"]));
+    w.put("broken.jpg", photo()[..600].to_vec(), "image/jpeg");
+    let broken = w.eager("PutObject", "broken.jpg").await.unwrap();
+    assert_eq!((broken.rendered.len(), broken.refused.len()), (0, 2), "{broken:?}");
+    assert!(broken.refused[0].contains("decode"), "{broken:?}");
+
+    w.store.fail("put", "_variants/");
+    assert!(matches!(w.eager("PutObject", "photo.jpg").await, Err(Error::Upstream(_))));
+    w.store.heal();
+    assert_eq!(w.eager("PutObject", "photo.jpg").await.unwrap().rendered.len(), 2);
+
+    let bad = world(eager(&["w=abc"]));
+    let e = bad.eager("PutObject", "photo.jpg").await.unwrap_err();
+    assert!(matches!(e, Error::Misconfigured(_)) && e.message().contains("EAGER_VARIANTS"), "{e}");
+}
