@@ -12,6 +12,10 @@ bash scripts/samples.sh target/samples
 if ! grep -qs '^UPLOAD_TOKEN=' .dev.vars; then
   echo "UPLOAD_TOKEN=\"local-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')\"" >> .dev.vars
 fi
+# The demo page at / lists the bucket, so it is on here only (wrangler.toml has DEMO="false").
+if ! grep -qs '^DEMO=' .dev.vars; then
+  echo 'DEMO="true"' >> .dev.vars
+fi
 UPLOAD_TOKEN=$(sed -n 's/^UPLOAD_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' .dev.vars)
 
 echo "== seeding local R2 bucket 'images'"

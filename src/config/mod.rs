@@ -134,6 +134,9 @@ pub struct HttpSettings {
     pub on_error_original: bool,
     /// `DEBUG_HEADERS=true`: every response reports the isolate's wasm memory in `x-memory`.
     pub debug_headers: bool,
+    /// `DEMO=true`: the demo page at `/` and the bucket's first keys at `/_demo/images.json`
+    /// (on in `npm start`'s `.dev.vars`, off in `wrangler.toml`: it lists the bucket).
+    pub demo: bool,
     /// `MAX_STALE_S`: how long a data centre trusts what R2 last said about an original, so
     /// that cache hits need not ask R2 (`flow::freshness`); 0 checks on every request.
     pub max_stale_s: u32,
@@ -241,6 +244,7 @@ impl Default for HttpSettings {
             auto_avif: false,
             on_error_original: false,
             debug_headers: false,
+            demo: false,
             max_stale_s: 60,
             svg: crate::svg::Mode::Sanitize,
         }

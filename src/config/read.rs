@@ -149,6 +149,9 @@ impl Config {
                 return Err(config_error("EAGER_VARIANTS", "at most 16 variants (one queue message renders them all)"));
             }
         }
+        if let Some(v) = get("DEMO") {
+            http.demo = boolean("DEMO", &v)?;
+        }
         if let Some(v) = get("DEBUG_HEADERS") {
             http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
         }

@@ -98,18 +98,19 @@ impl Store for R2 {
         Ok(request.execute().await.map_err(upstream)?.as_ref().map(meta_of))
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+    async fn list(&self, prefix: &str, max: usize) -> Result<Vec<String>> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut request = self.0.list().prefix(prefix);
+            let page_size = (max - keys.len()).clamp(1, 1000) as u32;
+            let mut request = self.0.list().prefix(prefix).limit(page_size);
             if let Some(c) = cursor.take() {
                 request = request.cursor(c);
             }
             let page = request.execute().await.map_err(upstream)?;
             keys.extend(page.objects().iter().map(Object::key));
             match (page.truncated(), page.cursor()) {
-                (true, Some(next)) => cursor = Some(next),
+                (true, Some(next)) if keys.len() < max => cursor = Some(next),
                 _ => return Ok(keys),
             }
         }

@@ -3,7 +3,8 @@
 //! response. The steps, in order:
 //!
 //! 1. method: GET and HEAD; PUT and DELETE of originals only with `UPLOAD_TOKEN` ([`upload`])
-//! 2. route and URL: `/_health`, else a grammar gives the original's key and one transform
+//! 2. route and URL: `/_health`, the demo page ([`demo`], `DEMO=true`), else a grammar gives the
+//!    original's key and one transform
 //! 3. signature, before anything is read
 //! 4. which file: a file really named like a path-grammar URL wins ([`choose`])
 //! 5. nothing to do: the original, streamed as stored ([`original`])
@@ -22,6 +23,7 @@
 //! [`pipeline`]: crate::pipeline
 
 mod answer;
+mod demo;
 pub mod eager;
 pub mod freshness;
 pub mod gate;
@@ -154,6 +156,10 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     // 2.
     if req.path == "/_health" {
         return Ok(Reply::json(crate::trace::health(option_env!("BUILD_ID").unwrap_or("dev"))));
+    }
+    // (The demo page, when `DEMO=true`.)
+    if let Some(reply) = demo::serve::<S, C>(&req.path, config, &*ports.originals).await {
+        return reply;
     }
     // With DEBUG_HEADERS only: proves that a panic costs one request, not the instance
     // (worker's panic hook resets it; tests/reliability.test.mjs).

@@ -64,8 +64,8 @@ pub trait Store {
     async fn read(&self, body: Self::Body) -> Result<Vec<u8>>;
     /// Writes the object whole or not at all; `None` when `only_if` did not hold (nothing written).
     async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>>;
-    /// Every key that starts with `prefix`.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    /// The first `max` keys (in key order) that start with `prefix`.
+    async fn list(&self, prefix: &str, max: usize) -> Result<Vec<String>>;
     async fn delete(&self, keys: Vec<String>) -> Result<()>;
 }
 

@@ -131,7 +131,8 @@ async fn delete<S: Store, C: Cache>(req: &Request, config: &Config, ports: &Port
     // A variant of `key` is `{prefix}{key}/{transform}`, and a canonical transform has no `/`:
     // what lies deeper belongs to another original (`key/other.png`).
     let prefix = format!("{}{key}/", config.url.variant_prefix);
-    let variants: Vec<String> = ports.variants.list(&prefix).await?.into_iter().filter(|k| !k[prefix.len()..].contains('/')).collect();
+    let variants: Vec<String> =
+        ports.variants.list(&prefix, usize::MAX).await?.into_iter().filter(|k| !k[prefix.len()..].contains('/')).collect();
     let count = variants.len();
     ports.variants.delete(variants).await?;
     ports.originals.delete(vec![key.to_string()]).await?;

@@ -134,6 +134,16 @@ impl<S, C> Reply<S, C> {
     }
 
     /// A small JSON document (`/_health`), never cached.
+    /// A page of ours (the demo's HTML and script), never cached.
+    pub fn page(body: &str, content_type: &str) -> Self {
+        let headers = vec![
+            ("content-type", content_type.to_string()),
+            ("cache-control", "no-store".into()),
+            ("x-content-type-options", "nosniff".into()),
+        ];
+        Reply::new(200, headers, Body::Bytes(body.as_bytes().to_vec()))
+    }
+
     pub fn json(body: String) -> Self {
         let headers = vec![("content-type", "application/json".to_string()), ("cache-control", "no-store".into())];
         Reply::new(200, headers, Body::Bytes(body.into_bytes()))

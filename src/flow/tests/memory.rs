@@ -141,10 +141,11 @@ impl Store for MemoryStore {
         Ok(self.meta(key))
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+    async fn list(&self, prefix: &str, max: usize) -> Result<Vec<String>> {
         self.call("list", prefix).await?;
         let mut keys: Vec<String> = self.objects.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect();
         keys.sort();
+        keys.truncate(max);
         Ok(keys)
     }
 
