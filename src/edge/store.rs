@@ -98,7 +98,7 @@ impl Store for R2 {
         Ok(request.execute().await.map_err(upstream)?.as_ref().map(meta_of))
     }
 
-    async fn list(&self, prefix: &str, max: usize) -> Result<Vec<String>> {
+    async fn list(&self, prefix: &str, start_after: Option<&str>, max: usize) -> Result<Vec<String>> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -106,6 +106,8 @@ impl Store for R2 {
             let mut request = self.0.list().prefix(prefix).limit(page_size);
             if let Some(c) = cursor.take() {
                 request = request.cursor(c);
+            } else if let Some(s) = start_after {
+                request = request.start_after(s);
             }
             let page = request.execute().await.map_err(upstream)?;
             keys.extend(page.objects().iter().map(Object::key));

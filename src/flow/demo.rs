@@ -19,6 +19,8 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'u
 
 /// Keys listed at most (the gallery is a demo, not a browser for a large bucket).
 const MAX_IMAGES: usize = 200;
+/// Keys read from R2 for each of the two ranges (one list call each).
+const KEYS_PER_LIST: usize = 1000;
 
 #[derive(Serialize)]
 struct Listed {
@@ -43,14 +45,19 @@ fn page<B, E>(text: &str, content_type: &str) -> Reply<B, E> {
 }
 
 /// The first images in the bucket: keys outside the variant prefix whose extension is one we
-/// transform.
+/// transform. Variants sort between the keys before their prefix and those after it (`_` comes
+/// before lower-case letters), so both ranges are listed: thousands of variants hide nothing.
 async fn list<S: Store, C: super::ports::Cache>(config: &Config, originals: &S) -> Result<ReplyOf<S, C>> {
-    let keys = originals.list("", 1000).await?;
-    let images: Vec<String> = keys
-        .into_iter()
-        .filter(|k| !k.starts_with(&config.url.variant_prefix) && Format::of_extension(k).is_some())
-        .take(MAX_IMAGES)
-        .collect();
+    let prefix = config.url.variant_prefix.as_str();
+    let image = |k: &String| !k.starts_with(prefix) && Format::of_extension(k).is_some();
+    let mut images: Vec<String> = originals.list("", None, KEYS_PER_LIST).await?.into_iter().filter(image).take(MAX_IMAGES).collect();
+    if images.len() < MAX_IMAGES && !prefix.is_empty() {
+        // Past every key under the prefix: the prefix followed by the highest character.
+        let past = format!("{prefix}\u{10FFFF}");
+        images.extend(originals.list("", Some(&past), KEYS_PER_LIST).await?.into_iter().filter(image).take(MAX_IMAGES - images.len()));
+        images.sort();
+        images.dedup();
+    }
     let json = serde_json::to_string(&Listed { images }).map_err(|e| crate::error::Error::Internal(e.to_string()))?;
     Ok(Reply::json(json))
 }

@@ -64,8 +64,9 @@ pub trait Store {
     async fn read(&self, body: Self::Body) -> Result<Vec<u8>>;
     /// Writes the object whole or not at all; `None` when `only_if` did not hold (nothing written).
     async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>>;
-    /// The first `max` keys (in key order) that start with `prefix`.
-    async fn list(&self, prefix: &str, max: usize) -> Result<Vec<String>>;
+    /// The first `max` keys (in key order) that start with `prefix` and, with `start_after`,
+    /// come after it.
+    async fn list(&self, prefix: &str, start_after: Option<&str>, max: usize) -> Result<Vec<String>>;
     async fn delete(&self, keys: Vec<String>) -> Result<()>;
 }
 

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::reply::Reply;
 use crate::pipeline::{self, probe};
-use crate::{http, svg, url};
+use crate::{http, url};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
@@ -132,7 +132,7 @@ async fn delete<S: Store, C: Cache>(req: &Request, config: &Config, ports: &Port
     // what lies deeper belongs to another original (`key/other.png`).
     let prefix = format!("{}{key}/", config.url.variant_prefix);
     let variants: Vec<String> =
-        ports.variants.list(&prefix, usize::MAX).await?.into_iter().filter(|k| !k[prefix.len()..].contains('/')).collect();
+        ports.variants.list(&prefix, None, usize::MAX).await?.into_iter().filter(|k| !k[prefix.len()..].contains('/')).collect();
     let count = variants.len();
     ports.variants.delete(variants).await?;
     ports.originals.delete(vec![key.to_string()]).await?;
@@ -150,7 +150,8 @@ impl Kind {
     fn of(bytes: &[u8], config: &Config) -> Result<Kind> {
         if probe::sniff(bytes).is_ok() {
             // Stored only if it can be resized here: decoded as for a thumbnail, so a truncated or
-            // damaged file (422) or a decompression bomb (413) is never stored.
+            // damaged file (422) or a decompression bomb (413) is never stored; an SVG is sanitised
+            // and drawn, so one svg-hush refuses or a `<use>` bomb is never stored either.
             let p = pipeline::verify(bytes, &config.pipeline)?;
             return Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) });
         }
@@ -162,11 +163,6 @@ impl Kind {
         }
         if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
             return other("image/tiff", "tiff");
-        }
-        if svg::looks_like_svg(bytes) {
-            // Served sanitised later: one svg-hush cannot read would never be served.
-            svg::sanitize(bytes)?;
-            return other("image/svg+xml", "svg");
         }
         Err(Error::Unsupported("only images can be uploaded: JPEG, PNG, WebP, GIF, BMP, AVIF, HEIC, TIFF or SVG".into()))
     }

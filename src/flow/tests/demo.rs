@@ -23,4 +23,13 @@ async fn the_demo_is_served_only_when_configured_and_lists_images_not_variants()
     let (list, _) = w.get("/_demo/images.json").await;
     let listed: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
     assert_eq!(listed["images"], serde_json::json!(["alpha.png", "photo.jpg"]));
+
+    // Variants sort before lower-case keys: 1,200 of them hide no original.
+    for i in 0..1200 {
+        w.put(&format!("_variants/photo.jpg/w={i}"), vec![0], "image/jpeg");
+    }
+    w.put("Zebra.png", vec![0], "image/png");
+    let (list, _) = w.get("/_demo/images.json").await;
+    let listed: serde_json::Value = serde_json::from_slice(&list.body).unwrap();
+    assert_eq!(listed["images"], serde_json::json!(["Zebra.png", "alpha.png", "photo.jpg"]));
 }

@@ -141,9 +141,10 @@ impl Store for MemoryStore {
         Ok(self.meta(key))
     }
 
-    async fn list(&self, prefix: &str, max: usize) -> Result<Vec<String>> {
+    async fn list(&self, prefix: &str, start_after: Option<&str>, max: usize) -> Result<Vec<String>> {
         self.call("list", prefix).await?;
-        let mut keys: Vec<String> = self.objects.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        let after = |k: &String| start_after.is_none_or(|s| k.as_str() > s);
+        let mut keys: Vec<String> = self.objects.borrow().keys().filter(|k| k.starts_with(prefix) && after(k)).cloned().collect();
         keys.sort();
         keys.truncate(max);
         Ok(keys)
