@@ -93,37 +93,27 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         return animate::run(source, &probe, frames, &shape, limits, clock);
     }
-    let admitted = admit::still(&probe, source.len(), &shape, format, limits)?;
-    let t0 = clock();
-    let decoded = decode::decode(&source, &probe, admitted.decode_size, limits.memory_budget)?;
-    drop(source);
-    if let Some(Trim::Border { color, tolerance, keep }) = transform.trim {
-        // Decoded at full size (see `Shape::needed`): the frame is found, then the geometry redone.
-        let kept = trim::border(&decoded.image, color, tolerance, keep);
-        shape = Shape::build(&probe, transform, limits, Some(kept))?;
-        shape.prepare_overlays(host.overlays, limits)?;
-    }
-    let exif = if format == Format::Jpeg { metadata::app1(decoded.exif.as_deref(), transform.metadata) } else { None };
-    let t1 = clock();
-    let img = shape.apply(Pixels { img: decoded.image, region: None, icc: decoded.icc })?;
-    let t2 = clock();
+    let still = still(source, &probe, shape, transform, format, limits, host.overlays, clock)?;
+    let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
     let encoding = encode::Settings {
         quality: transform.encoder_quality().unwrap_or(85),
-        background: shape.background,
+        background: still.background,
         webp: host.webp,
         avif_speed: settings.avif_speed,
         progressive: transform.progressive,
         exif,
         png8: if format == Format::Png { transform.encoder_quality() } else { None },
     };
+    let t2 = clock();
+    let img = still.img;
     let bytes = encode::encode(&img, format, &encoding)?;
     let t3 = clock();
 
     let (width, height) = (img.width(), img.height());
-    let timings = Timings { decode: t1 - t0, resize: t2 - t1, encode: t3 - t2 };
+    let timings = Timings { decode: still.decode_ms, resize: still.pixels_ms, encode: t3 - t2 };
     // No face detector fits the worker (README): `gravity=face` crops as `auto` does, and says so.
     let note = (transform.gravity == Gravity::Face).then(|| "gravity=face: no face detector here, cropped as gravity=auto".to_string());
-    Ok(Output { bytes, format, width, height, timings, estimated_peak: admitted.estimated_peak, note })
+    Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note })
 }
 
 /// Steps 1–5 for a still image, without encoding: the pixels `transform` makes (its format is
@@ -131,14 +121,48 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
 pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings) -> Result<DynamicImage> {
     let limits = &settings.limits;
     let probe = probe::probe(&source)?;
-    let mut shape = Shape::new(&probe, transform, limits)?;
-    let admitted = admit::still(&probe, source.len(), &shape, Format::Png, limits)?;
-    let decoded = decode::decode(&source, &probe, admitted.decode_size, limits.memory_budget)?;
+    let shape = Shape::new(&probe, transform, limits)?;
+    Ok(still(source, &probe, shape, transform, Format::Png, limits, &[], &|| 0.0)?.img)
+}
+
+/// A still image through steps 3–5, and what encoding needs of them.
+struct Still {
+    img: DynamicImage,
+    /// The source's EXIF (the TIFF structure), for `metadata`.
+    exif: Option<Vec<u8>>,
+    background: [u8; 4],
+    estimated_peak: u64,
+    decode_ms: f64,
+    /// The pixel steps (resize and everything after it).
+    pixels_ms: f64,
+}
+
+/// Steps 3–5 for a still image, shared by [`run`] and [`render`]: admission, decoding (then, for
+/// `trim=border`, the frame found in the decoded pixels and the geometry redone), the pixel steps.
+#[allow(clippy::too_many_arguments)] // the steps' inputs, each named where it is used
+fn still(
+    source: Vec<u8>,
+    probe: &probe::Probe,
+    mut shape: Shape,
+    transform: &Transform,
+    format: Format,
+    limits: &Limits,
+    overlays: &[(crate::config::Overlay, Vec<u8>)],
+    clock: &dyn Fn() -> f64,
+) -> Result<Still> {
+    let admitted = admit::still(probe, source.len(), &shape, format, limits)?;
+    let t0 = clock();
+    let decode::Decoded { image, icc, exif } = decode::decode(&source, probe, admitted.decode_size, limits.memory_budget)?;
     drop(source);
     if let Some(Trim::Border { color, tolerance, keep }) = transform.trim {
-        shape = Shape::build(&probe, transform, limits, Some(trim::border(&decoded.image, color, tolerance, keep)))?;
+        // Decoded at full size (see `Shape::needed`): the frame is found, then the geometry redone.
+        shape = Shape::build(probe, transform, limits, Some(trim::border(&image, color, tolerance, keep)))?;
+        shape.prepare_overlays(overlays, limits)?;
     }
-    shape.apply(Pixels { img: decoded.image, region: None, icc: decoded.icc })
+    let t1 = clock();
+    let img = shape.apply(Pixels { img: image, region: None, icc })?;
+    let pixels_ms = clock() - t1;
+    Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
 }
 
 /// Decoded pixels on their way through [`PIXEL_STEPS`].
