@@ -27,6 +27,12 @@ async function loadGallery() {
     img.addEventListener('click', () => choose(key));
     const caption = document.createElement('figcaption');
     caption.textContent = key;
+    // An image the worker refuses (a 413 over the memory budget, a 422 damaged file) says why.
+    img.addEventListener('error', async () => {
+      const response = await fetch(img.currentSrc || img.src, { headers: { accept: IMAGE_ACCEPT } });
+      caption.textContent = `${key}: ${response.status} ${(await response.text()).slice(0, 120)}`;
+      caption.className = 'error';
+    }, { once: true });
     const figure = document.createElement('figure');
     figure.append(img, caption);
     return figure;
