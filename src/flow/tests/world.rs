@@ -27,6 +27,7 @@ pub struct World {
     pub config: Result<Config>,
     pub log: Log,
     epoch: Instant,
+    clock: PausedClock,
     answered: Cell<u64>,
 }
 
@@ -44,6 +45,7 @@ impl World {
             config: Ok(config),
             log,
             epoch,
+            clock: PausedClock(epoch),
             answered: Cell::new(0),
         }
     }
@@ -69,16 +71,7 @@ impl World {
         }
         let body = Uploading(RefCell::new(Some(body)));
         let mut trace = Trace::default();
-        let ports = Ports {
-            originals: self.store.clone(),
-            variants: self.store.clone(),
-            cache: self.cache.clone(),
-            clock: &PausedClock(self.epoch),
-            later: &self.later,
-            webp: &Lossless,
-            gate: &self.gate,
-            checks: self.checks.clone(),
-        };
+        let ports = self.ports();
         let reply = serve(&req, &body, &self.config, &ports, &mut trace).await;
         let response = self.respond(reply).await;
         self.answered.set(self.now());
@@ -91,19 +84,24 @@ impl World {
         (response, trace)
     }
 
-    /// Delivers one queue message (an R2 event notification) to the eager-variant consumer.
-    pub async fn eager(&self, action: &str, key: &str) -> Result<crate::flow::eager::Outcome> {
-        let event = crate::flow::eager::R2Event { action: action.into(), object: crate::flow::eager::R2Object { key: key.into() } };
-        let ports = Ports {
+    /// The isolate's ports, as the adapter makes them for each request.
+    fn ports(&self) -> Ports<'_, MemoryStore, MemoryCache> {
+        Ports {
             originals: self.store.clone(),
             variants: self.store.clone(),
             cache: self.cache.clone(),
-            clock: &PausedClock(self.epoch),
+            clock: &self.clock,
             later: &self.later,
             webp: &Lossless,
             gate: &self.gate,
             checks: self.checks.clone(),
-        };
+        }
+    }
+
+    /// Delivers one queue message (an R2 event notification) to the eager-variant consumer.
+    pub async fn eager(&self, action: &str, key: &str) -> Result<crate::flow::eager::Outcome> {
+        let event = crate::flow::eager::R2Event { action: action.into(), object: crate::flow::eager::R2Object { key: key.into() } };
+        let ports = self.ports();
         let config = self.config.as_ref().map_err(Clone::clone)?;
         crate::flow::eager::handle(&event, config, &ports).await
     }
