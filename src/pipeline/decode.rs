@@ -19,13 +19,14 @@ pub struct Decoded {
     pub exif: Option<Vec<u8>>,
 }
 
-/// Decodes the stored pixels. For JPEG, `at_least` asks for a DCT-scaled decode no smaller than
-/// that size (stored coordinates); an SVG is drawn at exactly that size; other formats always
-/// decode at full size.
+/// Decodes the stored pixels of a raster image. For JPEG, `at_least` asks for a DCT-scaled
+/// decode no smaller than that size (stored coordinates); other formats always decode at full
+/// size.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
     let Decoded { image, icc, exif } = match probe.format {
         Format::Jpeg => decode_jpeg(bytes, at_least)?,
-        Format::Svg => Decoded { image: super::vector::render(bytes, at_least)?, icc: None, exif: None },
+        // Drawn, not decoded: `source` sends SVG to `vector`.
+        Format::Svg => return Err(Error::Unsupported("an SVG is drawn by pipeline::vector, not decoded".into())),
         other => decode_with_image(bytes, other, max_alloc)?,
     };
     Ok(Decoded { image: to_8bit(image), icc, exif })

@@ -1,10 +1,11 @@
 //! The image pipeline, one step per module. [`run`] lists the steps in the order they run:
 //!
-//! 1. [`probe`]     read format, size and orientation from the header only
+//! 1. [`probe`]     read format, size and orientation from the header only ([`source`] sends an
+//!    SVG to [`vector`] instead, for this step and step 4)
 //! 2. [`geometry`]  decide the output size, source region and canvas ([`Shape`])
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
 //! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain; an SVG is drawn
-//!    by [`vector`] at the size needed (it is probed by it in step 1 too)
+//!    by [`vector`] at the size needed
 //!    then for `trim=border`, [`trim`] finds the frame in the pixels and the geometry is redone
 //! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
 //!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
@@ -39,6 +40,7 @@ pub mod placeholder;
 pub mod probe;
 pub mod resize;
 pub mod saliency;
+pub mod source;
 pub mod trim;
 pub mod vector;
 
@@ -87,7 +89,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
     let limits = &settings.limits;
 
-    let probe = probe::probe(&source)?;
+    let probe = source::probe(&source)?;
     let mut shape = Shape::new(&probe, transform, limits)?;
     shape.prepare_overlays(host.overlays, limits)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
@@ -120,7 +122,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
 /// not read). For small outputs such as placeholders; overlays are not drawn.
 pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings) -> Result<DynamicImage> {
     let limits = &settings.limits;
-    let probe = probe::probe(&source)?;
+    let probe = source::probe(&source)?;
     let shape = Shape::new(&probe, transform, limits)?;
     Ok(still(source, &probe, shape, transform, Format::Png, limits, &[], &|| 0.0)?.img)
 }
@@ -152,7 +154,7 @@ fn still(
 ) -> Result<Still> {
     let admitted = admit::still(probe, source.len(), &shape, format, limits)?;
     let t0 = clock();
-    let decode::Decoded { image, icc, exif } = decode::decode(&source, probe, admitted.decode_size, limits.memory_budget)?;
+    let decode::Decoded { image, icc, exif } = source::decode(&source, probe, admitted.decode_size, limits.memory_budget)?;
     drop(source);
     if let Some(Trim::Border { color, tolerance, keep }) = transform.trim {
         // Decoded at full size (see `Shape::needed`): the frame is found, then the geometry redone.
@@ -211,13 +213,13 @@ pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSe
 /// an 8 px thumbnail (JPEG shrinks on load to 1/8, so a large photo costs little), nothing
 /// encoded. The same 413, 415 or 422 a transform would meet; the format and size when it can.
 pub fn verify(source: &[u8], settings: &PipelineSettings) -> Result<probe::Probe> {
-    let probe = probe::probe(source)?;
+    let probe = source::probe(source)?;
     let thumbnail =
         Transform { width: Some(8), ..Default::default() }.resolved(probe.format, settings.output_defaults(), Accepts::default());
     let shape = Shape::new(&probe, &thumbnail, &settings.limits)?;
     let format = thumbnail.output_format().unwrap_or(probe.format);
     let admitted = admit::still(&probe, source.len(), &shape, format, &settings.limits)?;
-    decode::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget)?;
+    source::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget)?;
     Ok(probe)
 }
 

@@ -28,7 +28,7 @@ pub struct Placeholder {
 }
 
 pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings) -> Result<Placeholder> {
-    let probe = super::probe::probe(&source)?;
+    let probe = super::source::probe(&source)?;
     let (w, h) = Shape::new(&probe, transform, &settings.limits)?.output_size();
     let k = (SIDE as f64 / w.max(h) as f64).min(1.0);
     let (tw, th) = (((w as f64 * k).round() as u32).max(1), ((h as f64 * k).round() as u32).max(1));

@@ -80,7 +80,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 pub fn probe(bytes: &[u8]) -> Result<Probe> {
     match sniff(bytes)? {
         Format::Jpeg => probe_jpeg(bytes),
-        Format::Svg => super::vector::probe(bytes),
+        // Drawn, not decoded: `source` sends SVG to `vector`, which reads its own header.
+        Format::Svg => Err(Error::Unsupported("an SVG has no raster header (pipeline::vector reads it)".into())),
         Format::Webp => {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)
