@@ -18,7 +18,7 @@
 
 use super::answer::Answer;
 use super::ports::{Cache, Meta, OnlyIf, Store};
-use super::{variant, Ports, Request};
+use super::{variant, Ports};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
@@ -85,9 +85,9 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
         let misconfigured = |e: Error| Error::Misconfigured(format!("EAGER_VARIANTS '{query}': {}", e.message()));
         let mut transform = url::for_key(&key, query, &config.url).map_err(misconfigured)?.transform;
         // As a request for this key would have it: default overlays, each at its current version
-        // (no request, so no origin: what the data centre remembers is not used, R2 is asked).
+        // (no request, so no origin: R2 is asked).
         super::overlays::add_defaults(config, &key, &mut transform);
-        super::overlays::versions(&Request::default(), config, ports, &mut transform).await?;
+        super::overlays::versions(None, config, ports, &mut transform).await?;
         for (transform, accepts) in for_each_class(transform, config) {
             let negotiated = http::negotiated_class(&transform, accepts);
             let Some(variant_key) = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated) else { continue };

@@ -7,7 +7,7 @@
 
 use super::freshness;
 use super::ports::{Cache, Store};
-use super::{Ports, Request};
+use super::Ports;
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http;
@@ -22,17 +22,19 @@ pub(super) fn add_defaults(config: &Config, key: &str, transform: &mut Transform
     transform.draw = draw;
 }
 
-/// Fills in each overlay's version.
+/// Fills in each overlay's version: what this data centre remembers for the request's `origin`
+/// within `MAX_STALE_S`, else R2's (then remembered). Without an origin (the queue consumer has
+/// no request), R2 is asked and nothing is remembered.
 pub(super) async fn versions<S: Store + 'static, C: Cache + 'static>(
-    req: &Request,
+    origin: Option<&str>,
     config: &Config,
     ports: &Ports<'_, S, C>,
     transform: &mut Transform,
 ) -> Result<()> {
-    let window = config.http.max_stale_s;
+    let window = if origin.is_some() { config.http.max_stale_s } else { 0 };
     for drawn in &mut transform.draw {
         let overlay = find(config, &drawn.name)?;
-        let checked = http::checked_key(&req.origin, &overlay.key);
+        let checked = http::checked_key(origin.unwrap_or_default(), &overlay.key);
         let remembered = if window > 0 { ports.cache.remembered(&checked).await.ok().flatten() } else { None };
         let meta = match remembered {
             Some(meta) => meta,

@@ -30,7 +30,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     // 6.
     policy::check_request(&request, config)?;
     let ImageRequest { key, mut transform } = request;
-    super::overlays::versions(req, config, ports, &mut transform).await?;
+    super::overlays::versions(Some(&req.origin), config, ports, &mut transform).await?;
 
     // 7. The keys name the transform as the URL asked for it (and the client's class when the
     // format is negotiated), so none needs the original's version.

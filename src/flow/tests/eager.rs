@@ -88,3 +88,22 @@ async fn what_an_original_cannot_give_is_reported_and_store_failures_are_errors_
     let e = bad.eager("PutObject", "photo.jpg").await.unwrap_err();
     assert!(matches!(e, Error::Misconfigured(_)) && e.message().contains("EAGER_VARIANTS"), "{e}");
 }
+
+/// A marketplace watermark (`OVERLAYS`' `default_for`) is drawn into eager variants as a request
+/// would draw it, at the overlay's current version, so the request finds them.
+#[tokio::test(start_paused = true)]
+async fn default_overlays_are_drawn_and_their_version_names_the_variant() {
+    let config = Config::from_lookup(|name| match name {
+        "OVERLAYS" => Some(r#"{"mark": {"key": "brand/mark.png", "width": 40, "default_for": ["shop/"]}}"#.into()),
+        "EAGER_VARIANTS" => Some("w=200".into()),
+        _ => None,
+    });
+    let w = world(config.unwrap());
+    w.put("brand/mark.png", crate::fixtures::png(&crate::fixtures::alpha_disc(80, 80)), "image/png");
+    w.put("shop/photo.jpg", photo(), "image/jpeg");
+    let outcome = w.eager("PutObject", "shop/photo.jpg").await.unwrap();
+    assert_eq!(outcome.rendered.len(), 1, "{outcome:?}");
+    assert!(outcome.rendered[0].contains("draw=mark."), "{outcome:?}");
+    let (res, _) = w.get("/shop/photo.jpg?w=200").await;
+    assert_eq!((res.status, res.header("x-cache")), (200, Some("VARIANT")));
+}
