@@ -22,8 +22,7 @@ use super::{variant, Ports};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
-use crate::pipeline::{self, encode::LosslessWebp, encode::WebpEncoder};
-use crate::transform::{Accepts, Format, FormatChoice, Transform};
+use crate::transform::{Accepts, FormatChoice, Transform};
 use crate::{http, url};
 use serde::{Deserialize, Serialize};
 
@@ -83,7 +82,10 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     let mut missing = Vec::new();
     for query in &config.upload.eager_variants {
         let misconfigured = |e: Error| Error::Misconfigured(format!("EAGER_VARIANTS '{query}': {}", e.message()));
-        let mut transform = url::for_key(&key, query, &config.url).map_err(misconfigured)?.transform;
+        // A variant no URL may ask for (the size policy) would be work for nobody: a mistake.
+        let request = url::for_key(&key, query, &config.url).map_err(misconfigured)?;
+        crate::policy::check_request(&request, config).map_err(misconfigured)?;
+        let mut transform = request.transform;
         // As a request for this key would have it: default overlays, each at its current version
         // (no request, so no origin: R2 is asked).
         super::overlays::add_defaults(config, &key, &mut transform);
@@ -115,13 +117,7 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     let version: Meta = source.meta.clone();
     let bytes = ports.originals.read(source.body).await?;
     for (variant_key, answer) in missing {
-        let webp_wanted = answer.resolved.output_format() == Some(Format::Webp);
-        let libwebp = if webp_wanted { Some(ports.webp.ready().await?) } else { None };
-        let webp: &dyn WebpEncoder = libwebp.as_deref().unwrap_or(&LosslessWebp);
-        let now = || ports.clock.now_ms();
-        let overlays = super::overlays::read(config, ports, &answer.resolved).await?;
-        let host = pipeline::Host { clock: &now, webp, overlays: &overlays };
-        match pipeline::run(bytes.clone(), &answer.resolved, &config.pipeline, &host) {
+        match super::transformed::run_pipeline(ports, config, bytes.clone(), &answer.resolved).await {
             Ok(output) => {
                 let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;

@@ -19,6 +19,8 @@
 //!
 //! With `onerror=redirect` or `ON_ERROR=original`, an original that cannot be transformed (415,
 //! 422, 413) is served as stored; client hints are written into the transform after step 2.
+//! Queue messages (R2 event notifications) are not requests: [`eager`] renders the variants
+//! `EAGER_VARIANTS` names for a new original, with steps 6, 7's keys and 11–12 of this story.
 //!
 //! [`pipeline`]: crate::pipeline
 

@@ -211,16 +211,27 @@ async fn resize<S: Store, C: Cache>(
     let bytes = ports.originals.read(source.body).await?;
     let read_ms = clock.now_ms() - reading;
     trace.bytes_in = Some(bytes.len() as u64);
-    // libwebp is made ready (once per isolate) only when WebP is wanted.
+    let output = run_pipeline(ports, config, bytes, resolved).await?;
+    drop(slot);
+    trace.timings = Some(output.timings);
+    Ok((output, read_ms))
+}
+
+/// The pipeline on an original's bytes, with what it needs from the ports: libwebp (made ready,
+/// once per isolate, only when WebP is wanted) and the overlays' images. For a request (step 11)
+/// and for an eager variant.
+pub(super) async fn run_pipeline<S: Store, C: Cache>(
+    ports: &Ports<'_, S, C>,
+    config: &Config,
+    bytes: Vec<u8>,
+    resolved: &Transform,
+) -> Result<pipeline::Output> {
     let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.webp.ready().await?) } else { None };
     let webp: &dyn WebpEncoder = match &libwebp {
         Some(encoder) => encoder.as_ref(),
         None => &LosslessWebp,
     };
     let overlays = super::overlays::read(config, ports, resolved).await?;
-    let now = || clock.now_ms();
-    let output = pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp, overlays: &overlays })?;
-    drop(slot);
-    trace.timings = Some(output.timings);
-    Ok((output, read_ms))
+    let now = || ports.clock.now_ms();
+    pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp, overlays: &overlays })
 }

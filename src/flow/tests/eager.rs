@@ -107,3 +107,17 @@ async fn default_overlays_are_drawn_and_their_version_names_the_variant() {
     let (res, _) = w.get("/shop/photo.jpg?w=200").await;
     assert_eq!((res.status, res.header("x-cache")), (200, Some("VARIANT")));
 }
+
+/// Under a size allow-list, an eager variant no URL may ask for is a configuration mistake.
+#[tokio::test(start_paused = true)]
+async fn a_variant_the_size_policy_refuses_is_a_misconfiguration() {
+    let config = Config::from_lookup(|name| match name {
+        "SIZE_POLICY" => Some("allow-list".into()),
+        "ALLOWED_SIZES" => Some("320w".into()),
+        "EAGER_VARIANTS" => Some("w=320 w=333".into()),
+        _ => None,
+    });
+    let w = world(config.unwrap());
+    let e = w.eager("PutObject", "photo.jpg").await.unwrap_err();
+    assert!(matches!(e, Error::Misconfigured(_)) && e.message().contains("w=333"), "{e}");
+}
