@@ -27,17 +27,34 @@ pub fn decode_size(p: &Probe, needed: (f64, f64)) -> (u32, u32) {
     if p.format != Format::Jpeg {
         return (p.width, p.height);
     }
-    let (want_w, want_h) = (needed.0.ceil(), needed.1.ceil());
+    let eighths = jpeg_eighths(p, (needed.0.ceil() as u32, needed.1.ceil() as u32));
+    (jpeg_scaled(p.width, eighths), jpeg_scaled(p.height, eighths))
+}
+
+/// The smallest DCT scale of `JPEG_SCALES` (in eighths) whose output is at least `at_least` on
+/// both axes; 8 (full size) when none is.
+pub fn jpeg_eighths(p: &Probe, at_least: (u32, u32)) -> u32 {
     JPEG_SCALES
-        .iter()
-        .map(|&eighths| (jpeg_scaled(p.width, eighths), jpeg_scaled(p.height, eighths)))
-        .find(|&(w, h)| w as f64 >= want_w && h as f64 >= want_h)
-        .unwrap_or((p.width, p.height))
+        .into_iter()
+        .find(|&eighths| jpeg_scaled(p.width, eighths) >= at_least.0 && jpeg_scaled(p.height, eighths) >= at_least.1)
+        .unwrap_or(8)
 }
 
 /// `jpeg-decoder`'s own rounding (idct.rs `scaled`).
 fn jpeg_scaled(len: u32, eighths: u32) -> u32 {
     (len * eighths - 1) / 8 + 1
+}
+
+/// What the decoder holds at any time of the decode at `decoded` size: a progressive JPEG's
+/// coefficients — at a reduced scale only those it reads (`decode::progressive`), at full size
+/// all of them (jpeg-decoder) — or an SVG's embedded images.
+fn held_bytes(p: &Probe, decoded: (u32, u32)) -> u64 {
+    let eighths = if p.format == Format::Jpeg { jpeg_eighths(p, decoded) } else { 8 };
+    if p.progressive && p.kept_blocks > 0 && eighths < 8 {
+        p.kept_blocks * super::decode::bytes_per_block(eighths as usize)
+    } else {
+        p.held_bytes
+    }
 }
 
 /// What an instance holds before any image: code data, stack, allocator (measured ≈ 3.4 MB).
@@ -58,7 +75,7 @@ pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32,
     // Decoding: the decoder's own sample planes (at the DCT scale), the result, and what it holds
     // at any scale (a progressive JPEG's coefficients, an SVG's embedded images).
     let planes = (p.plane_bytes as f64 * px(decoded) as f64 / px((p.width, p.height)).max(1) as f64) as u64;
-    let decoding = source + planes + decoded_bytes + p.held_bytes;
+    let decoding = source + planes + decoded_bytes + held_bytes(p, decoded);
     // Resizing: the decode, the resizer's intermediate (output width × decoded height), the output.
     let output_bytes = px(output) * ch;
     let resizing = decoded_bytes + output.0 as u64 * decoded.1 as u64 * ch + output_bytes;
@@ -168,6 +185,7 @@ mod tests {
             progressive,
             // 4:2:0: 1.5 samples a pixel, 2 bytes each.
             held_bytes: if progressive { w as u64 * h as u64 * 3 } else { 0 },
+            kept_blocks: 0,
             plane_bytes: w as u64 * h as u64 * 3 / 2,
         }
     }
@@ -221,5 +239,23 @@ mod tests {
         let base = estimate(&jpeg(6000, 4000, false), 0, (750, 500), (400, 267), Format::Jpeg);
         let prog = estimate(&jpeg(6000, 4000, true), 0, (750, 500), (400, 267), Format::Jpeg);
         assert!(prog > base + 70_000_000, "{base} vs {prog}");
+    }
+
+    #[test]
+    fn a_progressive_jpeg_decoded_reduced_pays_only_for_the_coefficients_it_keeps() {
+        // 6000×4000 at 4:2:0: 375,000 luma blocks and 93,750 of each chroma.
+        let all = jpeg(6000, 4000, true);
+        let kept = Probe { kept_blocks: 375_000 + 2 * 93_750, ..all };
+        let (quarter, half) = (decode_size(&kept, (400.0, 267.0)), decode_size(&kept, (2400.0, 1600.0)));
+        assert_eq!((quarter, half), ((1500, 1000), (3000, 2000)));
+        let budget = 64 << 20;
+        assert!(estimate(&all, 0, quarter, (400, 267), Format::Jpeg) > budget, "jpeg-decoder keeps all 64 of each block");
+        let small = estimate(&kept, 0, quarter, (400, 267), Format::Jpeg);
+        assert!(small < 32 << 20, "16 bytes a block at 1/4: {small}");
+        let large = estimate(&kept, 0, half, (2400, 1600), Format::Jpeg);
+        assert!(large > small + (562_500 * 24) && large <= budget, "40 bytes a block at 1/2: {large}");
+        // At full size it is jpeg-decoder's decode again, with all coefficients.
+        let full = (6000, 4000);
+        assert_eq!(estimate(&kept, 0, full, full, Format::Jpeg), estimate(&all, 0, full, full, Format::Jpeg));
     }
 }

@@ -3,9 +3,15 @@
 //! JPEG goes through `jpeg-decoder`, not `image`'s zune-jpeg: zune 0.5.15 silently decodes some
 //! valid 4:2:0 files to green garbage, and `jpeg-decoder` can also decode at 1/2, 1/4 or 1/8 scale
 //! in the DCT domain (shrink-on-load), which is what keeps big photos inside the memory budget.
+//! A progressive JPEG decoded at 1/2 or 1/4 scale goes through [`progressive`] instead, which
+//! keeps only the coefficients that scale reads (jpeg-decoder keeps them all).
 
-use super::colour;
+mod progressive;
+
+pub use progressive::{bytes_per_block, kept_blocks};
+
 use super::probe::{image_format, Probe};
+use super::{admit, colour};
 use crate::error::{Error, Result};
 use crate::transform::Format;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits, RgbImage};
@@ -24,6 +30,12 @@ pub struct Decoded {
 /// size.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
     let Decoded { image, icc, exif } = match probe.format {
+        Format::Jpeg if probe.kept_blocks > 0 && admit::jpeg_eighths(probe, at_least) < 8 => {
+            match decode_progressive(bytes, admit::jpeg_eighths(probe, at_least))? {
+                Some(decoded) => decoded,
+                None => decode_jpeg(bytes, at_least)?,
+            }
+        }
         Format::Jpeg => decode_jpeg(bytes, at_least)?,
         // Drawn, not decoded: `source` sends SVG to `vector`.
         Format::Svg => return Err(Error::Unsupported("an SVG is drawn by pipeline::vector, not decoded".into())),
@@ -59,6 +71,20 @@ fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<Decoded> {
             Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, rgb).ok_or_else(short)?), icc: None, exif }
         }
     })
+}
+
+/// A progressive JPEG at a reduced scale; its ICC profile and EXIF from the headers.
+fn decode_progressive(bytes: &[u8], eighths: u32) -> Result<Option<Decoded>> {
+    let Some(reduced) = progressive::decode(bytes, eighths)? else { return Ok(None) };
+    let mut headers = jpeg_decoder::Decoder::new(bytes);
+    headers.read_info().map_err(|e| Error::Undecodable(format!("JPEG: {e}")))?;
+    let (icc, exif) = (headers.icc_profile(), headers.exif_data().map(<[u8]>::to_vec));
+    let short = || Error::Internal("progressive decode made fewer pixels than its size".into());
+    let (w, h) = (reduced.width, reduced.height);
+    Ok(Some(match reduced.channels {
+        1 => Decoded { image: DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, reduced.pixels).ok_or_else(short)?), icc: None, exif },
+        _ => Decoded { image: DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, reduced.pixels).ok_or_else(short)?), icc, exif },
+    }))
 }
 
 fn decode_with_image(bytes: &[u8], format: Format, max_alloc: u64) -> Result<Decoded> {

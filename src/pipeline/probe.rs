@@ -24,6 +24,9 @@ pub struct Probe {
     /// Bytes the decoder holds whatever the decode scale: a progressive JPEG's coefficients (2 per
     /// coefficient, per component at its own sampling), an SVG's embedded images; else 0.
     pub held_bytes: u64,
+    /// A progressive JPEG that `decode::progressive` takes: its blocks, whose coefficients it
+    /// keeps only in part at a reduced scale (admission counts `held_bytes` at full size); else 0.
+    pub kept_blocks: u64,
     /// Bytes of the decoder's own sample planes at full size: per component at its sampling
     /// for JPEG (1.5 a pixel for 4:2:0), the decoded pixels for other formats.
     pub plane_bytes: u64,
@@ -111,6 +114,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
         },
         progressive,
         held_bytes,
+        kept_blocks: if progressive { super::decode::kept_blocks(bytes).unwrap_or(0) } else { 0 },
         plane_bytes: samples,
     })
 }
@@ -196,7 +200,7 @@ fn probe_with_image(bytes: &[u8], format: Format) -> Result<Probe> {
     let color = decoder.color_type();
     let (decoded_bpp, channels) = (color.bytes_per_pixel(), color.channel_count());
     let plane_bytes = width as u64 * height as u64 * decoded_bpp as u64;
-    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false, held_bytes: 0, plane_bytes })
+    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false, held_bytes: 0, kept_blocks: 0, plane_bytes })
 }
 
 pub fn image_format(f: Format) -> image::ImageFormat {

@@ -48,6 +48,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
         channels: 4,
         progressive: false,
         held_bytes: embedded,
+        kept_blocks: 0,
         plane_bytes: ((canvas + layers) * 4.0) as u64,
     })
 }
