@@ -14,6 +14,7 @@ import path from 'node:path';
 import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT } from '../tests/helpers.mjs';
 import { benchDistantHits } from './bench_hits.mjs';
 import { benchEffects } from './bench_effects.mjs';
+import { benchCurve } from './bench_curve.mjs';
 import { ssim } from './ssim.mjs';
 import { benchChart } from './chart.mjs';
 
@@ -21,13 +22,22 @@ const WARMUP = 2;
 const RUNS = 15;
 const QUALITY = 80;
 
+// A progressive JPEG as photo editors and libjpeg write them (successive approximation: DC and AC
+// refinement scans), made from the 24 MP sample by sharp; jpeg-encoder's own progressive files use
+// spectral selection only, which is the easier case for a decoder.
+const LIBJPEG_PROGRESSIVE = path.join(ROOT, 'target', 'bench-progressive-libjpeg.jpg');
+{
+  const { default: sharp } = await import('sharp');
+  writeFileSync(LIBJPEG_PROGRESSIVE, await sharp(readFileSync(path.join(SAMPLES, 'big.jpg'))).jpeg({ progressive: true, quality: 90 }).toBuffer());
+}
+
 const inputs = [
   existsSync(CORPUS)
     ? { name: 'photo 2725×2225 (corpus)', file: path.join(CORPUS, 'photos/2569067123_aca715a2ee_o.jpg') }
     : { name: 'photo 4000×3000 (generated)', file: path.join(SAMPLES, 'photo.jpg') },
   existsSync(CORPUS) ? { name: 'gain-map 3840×2160 (corpus)', file: path.join(CORPUS, 'photos/gain-map.jpg') } : null,
   { name: '24 MP baseline (generated)', file: path.join(SAMPLES, 'big.jpg') },
-  { name: '24 MP progressive (generated)', file: path.join(SAMPLES, 'big-progressive.jpg') },
+  { name: '24 MP progressive (libjpeg, from the generated one)', file: LIBJPEG_PROGRESSIVE },
   { name: 'alpha PNG 1200×800 (generated)', file: path.join(SAMPLES, 'alpha.png') },
 ].filter(Boolean);
 const outputs = [
@@ -189,6 +199,8 @@ const distantHits = await benchDistantHits();
 console.log(`\n${distantHits}`);
 const effects = await benchEffects(sharp);
 console.log(`\n${effects}`);
+const curve = await benchCurve(sharp);
+console.log(`\n${curve}`);
 
 const wasm = path.join(ROOT, 'build', 'index_bg.wasm');
 const gzip = (f) => Number(execFileSync('bash', ['-c', `gzip -9c '${f}' | wc -c`]).toString().trim());
@@ -269,6 +281,20 @@ libraries define the effect differently. The times are each side's whole decode 
 + PNG encode.
 
 ${effects}
+
+### How cost grows
+
+Pipeline time and peak memory against source size and output width, ours against sharp
+(\`scripts/bench_curve.mjs\`): the generated 24 MP photo resized by sharp to each size and
+written as baseline JPEG (q90, 4:2:0), plus the 24 MP one as a libjpeg progressive file; each
+output a JPEG at q80. Medians of 5 runs alternating with sharp. Ours: \`Server-Timing\`'s decode +
+resize + encode, and the wasm memory's high-water mark after the first request on a fresh instance
+(admission's estimate in brackets). sharp: the same transform from a buffer on one thread; its
+memory is the peak RSS of a process doing that one transform, above the same process idle.
+
+![time and memory against source size, per output width](curve.svg)
+
+${curve}
 `;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 const levers = existsSync(out) ? readFileSync(out, 'utf8').split('\n## Levers')[1] : undefined;
