@@ -43,10 +43,12 @@ export function sharpPeak(file, width) {
   const script = `
     const sharp = require('sharp'); sharp.concurrency(1); sharp.cache(false);
     const bytes = require('fs').readFileSync(${JSON.stringify(file)});
+    // VmHWM, not getrusage's maxRSS: that one is inherited from the parent across fork and exec.
+    const peak = () => Number(/VmHWM:\\s+(\\d+) kB/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
     sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).jpeg().toBuffer().then(async () => {
-      const before = process.resourceUsage().maxRSS;
+      const before = peak();
       await sharp(bytes).resize({ width: ${width}, withoutEnlargement: true }).jpeg({ quality: ${QUALITY} }).toBuffer();
-      console.log((process.resourceUsage().maxRSS - before) * 1024);
+      console.log(peak() - before);
     });`;
   const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
   return r.status === 0 ? Number(r.stdout.trim()) : undefined;

@@ -21,41 +21,45 @@ pub struct Component {
     pub size: (usize, usize),
 }
 
-/// A component's samples at the reduced scale: `side` samples per block on each axis.
+/// A component's samples at the reduced scale: `side` (1, 2, 4 or 8) samples per block on each axis.
 pub fn samples(plane: &Plane, side: usize, quant: &[u16; 64]) -> Vec<u8> {
-    let kk = side * side;
-    // basis[x * side + u] = C(u) cos((2x + 1) u π / 2·side) / 2, C(0) = 1/√2: with it the DC alone
-    // gives the block's mean (DC / 8), as the 8-point transform does.
-    let basis: Vec<f32> = (0..kk)
-        .map(|i| {
-            let (x, u) = ((i / side) as f32, (i % side) as f32);
-            let c = if u == 0.0 { std::f32::consts::FRAC_1_SQRT_2 } else { 1.0 };
-            c * ((2.0 * x + 1.0) * u * std::f32::consts::PI / (2.0 * side as f32)).cos() / 2.0
-        })
-        .collect();
-    let stride = plane.blocks_w * side;
-    let mut out = vec![0u8; stride * plane.blocks_h * side];
-    let (mut f, mut rows) = ([0f32; 64], [0f32; 64]);
-    for by in 0..plane.blocks_h {
-        for bx in 0..plane.blocks_w {
-            let kept = &plane.kept[(by * plane.blocks_w + bx) * kk..][..kk];
-            for v in 0..side {
-                for u in 0..side {
-                    f[v * side + u] = kept[v * side + u] as f32 * quant[v * 8 + u] as f32;
-                }
+    match side {
+        1 => samples_at::<1>(plane, quant),
+        2 => samples_at::<2>(plane, quant),
+        4 => samples_at::<4>(plane, quant),
+        _ => samples_at::<8>(plane, quant),
+    }
+}
+
+/// Fixed-size loops, so each block's transform unrolls (measured: the iterator version made the
+/// output stage as slow as the whole entropy decoding at 1/2 scale).
+fn samples_at<const N: usize>(plane: &Plane, quant: &[u16; 64]) -> Vec<u8> {
+    // basis[x][u] = C(u) cos((2x + 1) u π / 2N) / 2, C(0) = 1/√2: with it the DC alone gives the
+    // block's mean (DC / 8), as the 8-point transform does.
+    let mut basis = [[0f32; N]; N];
+    for (x, row) in basis.iter_mut().enumerate() {
+        for (u, b) in row.iter_mut().enumerate() {
+            let c = if u == 0 { std::f32::consts::FRAC_1_SQRT_2 } else { 1.0 };
+            *b = c * ((2 * x + 1) as f32 * u as f32 * std::f32::consts::PI / (2 * N) as f32).cos() / 2.0;
+        }
+    }
+    let stride = plane.blocks_w * N;
+    let mut out = vec![0u8; stride * plane.blocks_h * N];
+    for (b, kept) in plane.kept.chunks_exact(N * N).enumerate() {
+        let (bx, by) = (b % plane.blocks_w, b / plane.blocks_w);
+        // Rows first (rows[v][x] = Σu basis[x][u] F(v, u)), then columns.
+        let mut rows = [[0f32; N]; N];
+        for v in 0..N {
+            let f: [f32; N] = std::array::from_fn(|u| kept[v * N + u] as f32 * quant[v * 8 + u] as f32);
+            for x in 0..N {
+                rows[v][x] = (0..N).fold(0.0, |s, u| s + basis[x][u] * f[u]);
             }
-            // Rows, then columns.
-            for v in 0..side {
-                for x in 0..side {
-                    rows[v * side + x] = (0..side).map(|u| basis[x * side + u] * f[v * side + u]).sum();
-                }
-            }
-            for y in 0..side {
-                let line = &mut out[(by * side + y) * stride + bx * side..][..side];
-                for (x, px) in line.iter_mut().enumerate() {
-                    let s: f32 = (0..side).map(|v| basis[y * side + v] * rows[v * side + x]).sum();
-                    *px = (s + 128.5).floor().clamp(0.0, 255.0) as u8;
-                }
+        }
+        for y in 0..N {
+            let line = &mut out[(by * N + y) * stride + bx * N..][..N];
+            for (x, px) in line.iter_mut().enumerate() {
+                let s = (0..N).fold(128.5, |s, v| s + basis[y][v] * rows[v][x]);
+                *px = s.floor().clamp(0.0, 255.0) as u8;
             }
         }
     }
