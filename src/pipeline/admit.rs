@@ -100,7 +100,7 @@ fn jpeg_encoding(output: (u32, u32), channels: u64) -> u64 {
     let px = output.0 as u64 * output.1 as u64;
     let padded = output.0.div_ceil(16) as u64 * 16 * output.1.div_ceil(16) as u64 * 16;
     let components = if channels <= 2 { 1 } else { 3 };
-    let flattened = if channels % 2 == 0 { px * components } else { 0 };
+    let flattened = if matches!(channels, 2 | 4) { px * components } else { 0 };
     px * channels + flattened + padded * components * 3 + px * 2
 }
 
