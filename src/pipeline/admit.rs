@@ -46,12 +46,12 @@ fn jpeg_scaled(len: u32, eighths: u32) -> u32 {
 }
 
 /// What the decoder holds at any time of the decode at `decoded` size: a progressive JPEG's
-/// coefficients — at a reduced scale only those it reads (`decode::progressive`), at full size
+/// coefficients — at a reduced scale only those it reads (`progressive`), at full size
 /// all of them (jpeg-decoder) — or an SVG's embedded images.
 fn held_bytes(p: &Probe, decoded: (u32, u32)) -> u64 {
     let eighths = if p.format == Format::Jpeg { jpeg_eighths(p, decoded) } else { 8 };
     if p.progressive && p.kept_blocks > 0 && eighths < 8 {
-        p.kept_blocks * super::decode::bytes_per_block(eighths as usize)
+        p.kept_blocks * super::progressive::bytes_per_block(eighths as usize)
     } else {
         p.held_bytes
     }

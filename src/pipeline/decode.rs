@@ -6,12 +6,8 @@
 //! A progressive JPEG decoded at 1/2 or 1/4 scale goes through [`progressive`] instead, which
 //! keeps only the coefficients that scale reads (jpeg-decoder keeps them all).
 
-mod progressive;
-
-pub use progressive::{bytes_per_block, kept_blocks};
-
 use super::probe::{image_format, Probe};
-use super::{admit, colour};
+use super::{admit, colour, progressive};
 use crate::error::{Error, Result};
 use crate::transform::Format;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits, RgbImage};

@@ -4,8 +4,8 @@
 //!    SVG to [`vector`] instead, for this step and step 4)
 //! 2. [`geometry`]  decide the output size, source region and canvas ([`Shape`])
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
-//! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain; an SVG is drawn
-//!    by [`vector`] at the size needed
+//! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain (a progressive one
+//!    at 1/2 or 1/4 scale through [`progressive`]); an SVG is drawn by [`vector`] at the size needed
 //!    then for `trim=border`, [`trim`] finds the frame in the pixels and the geometry is redone
 //! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
 //!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
@@ -38,6 +38,7 @@ pub mod pad;
 pub mod palette;
 pub mod placeholder;
 pub mod probe;
+pub mod progressive;
 pub mod resize;
 pub mod saliency;
 pub mod source;

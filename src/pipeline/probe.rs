@@ -24,7 +24,7 @@ pub struct Probe {
     /// Bytes the decoder holds whatever the decode scale: a progressive JPEG's coefficients (2 per
     /// coefficient, per component at its own sampling), an SVG's embedded images; else 0.
     pub held_bytes: u64,
-    /// A progressive JPEG that `decode::progressive` takes: its blocks, whose coefficients it
+    /// A progressive JPEG that `progressive` takes: its blocks, whose coefficients it
     /// keeps only in part at a reduced scale (admission counts `held_bytes` at full size); else 0.
     pub kept_blocks: u64,
     /// Bytes of the decoder's own sample planes at full size: per component at its sampling
@@ -114,7 +114,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
         },
         progressive,
         held_bytes,
-        kept_blocks: if progressive { super::decode::kept_blocks(bytes).unwrap_or(0) } else { 0 },
+        kept_blocks: if progressive { super::progressive::kept_blocks(bytes).unwrap_or(0) } else { 0 },
         plane_bytes: samples,
     })
 }
