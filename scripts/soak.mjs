@@ -6,6 +6,8 @@
 //   node scripts/soak.mjs [requests=20000] [seconds=600] [concurrency=16]
 //   SOAK_MIX=cached node scripts/soak.mjs …   (hits only: memory without new cache entries)
 //   SOAK_WORKER=baseline SOAK_MIX=cached node scripts/soak.mjs …   (the same hits on a trivial JS worker)
+//   SOAK_WORKER=baseline-two-lookups …   (the same, with a second Cache API lookup per request, as ours
+//   does for the original's remembered metadata)
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startWorker, putOriginal, hashOriginals, path, SAMPLES } from '../tests/helpers.mjs';
@@ -24,6 +26,7 @@ const pick = (xs) => xs[Math.floor(random() * xs.length)];
 const BASELINE = `export default {
   async fetch(request, env, ctx) {
     const cache = caches.default;
+    if (${process.env.SOAK_WORKER === 'baseline-two-lookups'}) await cache.match(new Request(new URL('/_meta' + new URL(request.url).pathname, request.url)));
     let response = await cache.match(request);
     if (!response) {
       const object = await env.IMAGES.get(new URL(request.url).pathname.slice(1));
@@ -35,7 +38,7 @@ const BASELINE = `export default {
     return response;
   },
 };`;
-const baseline = process.env.SOAK_WORKER === 'baseline';
+const baseline = process.env.SOAK_WORKER?.startsWith('baseline');
 const mf = baseline
   ? new (await import('miniflare')).Miniflare({ modules: true, script: BASELINE, r2Buckets: ['IMAGES'], compatibilityDate: '2026-04-26', handleStructuredLogs: () => {} })
   : await startWorker({ vars: { DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000' } });
