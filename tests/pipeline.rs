@@ -232,3 +232,27 @@ fn few_colour_images_become_palette_pngs_with_the_same_pixels() {
     .unwrap();
     assert!(out.bytes.len() * 3 < rgba.len(), "palette {} bytes, RGBA {} bytes", out.bytes.len(), rgba.len());
 }
+
+#[test]
+fn a_progressive_jpeg_decoded_at_a_reduced_scale_keeps_its_exif_orientation_and_metadata() {
+    // Stored 1200×800 sideways with EXIF orientation 6: upright it is 800×1200, sky on top. At
+    // 200 px wide it decodes at 1/4 through pipeline::progressive, which reads only pixels; the
+    // orientation and the EXIF kept for `metadata` come from the headers.
+    let img = fixtures::portrait_stored_sideways(1200, 800);
+    let exif = fixtures::exif(6, &[(0x013B, "A. Photographer"), (0x8298, "(c) 2026 A. Photographer")]);
+    let mut src = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut src, 90);
+    enc.set_progressive(true);
+    enc.add_exif_metadata(&exif).unwrap();
+    enc.encode(img.as_raw(), 1200, 800, jpeg_encoder::ColorType::Rgb).unwrap();
+    let out = run(src, width(200)).unwrap();
+    assert_eq!((out.width, out.height), (200, 300));
+    // Read back with jpeg-decoder: zune-jpeg (image's) turns some valid 4:2:0 files green.
+    let pixels = jpeg_decoder::Decoder::new(&out.bytes[..]).decode().unwrap();
+    let decoded = RgbImage::from_raw(200, 300, pixels).unwrap();
+    let (top, bottom) = (decoded.get_pixel(100, 10), decoded.get_pixel(100, 290));
+    assert!(top[2] > 200 && top[0] < 130, "sky on top after orientation 6: {top:?}");
+    assert!(bottom[1] > 100 && bottom[2] < 90, "ground at the bottom: {bottom:?}");
+    let text = String::from_utf8_lossy(&out.bytes);
+    assert!(text.contains("A. Photographer"), "metadata=copyright keeps the artist from the progressive file's EXIF");
+}
