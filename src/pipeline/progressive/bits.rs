@@ -34,6 +34,10 @@ impl Huffman {
             let n = counts[len as usize - 1] as usize;
             offset[len as usize] = index as i32 - code as i32;
             for _ in 0..n {
+                // Checked before the code is used: an overfull length would index past the table.
+                if code >= 1 << len {
+                    return Err(bad("Huffman table has more codes than fit their lengths"));
+                }
                 if len <= LOOKAHEAD {
                     let shift = LOOKAHEAD - len;
                     let first = (code << shift) as usize;
@@ -44,9 +48,6 @@ impl Huffman {
             }
             if n > 0 {
                 max_code[len as usize] = code as i32 - 1;
-            }
-            if code > 1 << len {
-                return Err(bad("Huffman table has more codes than fit their lengths"));
             }
             code <<= 1;
         }
