@@ -26,18 +26,24 @@ pub struct Decoded {
 /// size.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
     let Decoded { image, icc, exif } = match probe.format {
-        Format::Jpeg if probe.kept_blocks > 0 && admit::jpeg_eighths(probe, at_least) < 8 => {
-            match decode_progressive(bytes, admit::jpeg_eighths(probe, at_least))? {
-                Some(decoded) => decoded,
-                None => decode_jpeg(bytes, at_least)?,
-            }
-        }
-        Format::Jpeg => decode_jpeg(bytes, at_least)?,
+        Format::Jpeg => decode_any_jpeg(bytes, probe, at_least)?,
         // Drawn, not decoded: `source` sends SVG to `vector`.
         Format::Svg => return Err(Error::Unsupported("an SVG is drawn by pipeline::vector, not decoded".into())),
         other => decode_with_image(bytes, other, max_alloc)?,
     };
     Ok(Decoded { image: to_8bit(image), icc, exif })
+}
+
+/// A progressive file at a reduced scale through `progressive` when it takes the file (as
+/// admission counted it: `Probe::kept_blocks`), everything else through jpeg-decoder.
+fn decode_any_jpeg(bytes: &[u8], probe: &Probe, at_least: (u32, u32)) -> Result<Decoded> {
+    let eighths = admit::jpeg_eighths(probe, at_least);
+    if probe.kept_blocks > 0 && eighths < 8 {
+        if let Some(decoded) = decode_progressive(bytes, eighths)? {
+            return Ok(decoded);
+        }
+    }
+    decode_jpeg(bytes, at_least)
 }
 
 fn decode_jpeg(bytes: &[u8], at_least: (u32, u32)) -> Result<Decoded> {
