@@ -1,9 +1,10 @@
 //! The adapter: the only code that touches the Workers runtime. It implements the flow's ports
 //! over R2 ([`store`]), the Cache API ([`cache`]), `Date.now()`, `ctx.waitUntil` and libwebp
-//! ([`webp`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
+//! ([`webp`]), installs dav1d as the pipeline's AV1 decoder ([`avif`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
 //! response ([`respond`]); queue messages go to the eager-variant consumer ([`queue`]).
 //! Everything it does is decided by the core.
 
+pub mod avif;
 pub mod cache;
 pub mod queue;
 pub mod respond;
@@ -27,6 +28,7 @@ use worker::{Context, Env, Request, Response};
 /// One request, start to end: the flow's reply as a response, and the request's log line.
 pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = now_ms();
+    avif::install_decoder();
     let mut trace = Trace::default();
     let config = config(&env);
     let request = request(&req);

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use worker::{Context, Env, MessageBatch, MessageExt};
 
 pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> worker::Result<()> {
+    super::avif::install_decoder();
     let config = config(&env);
     for message in batch.raw_iter() {
         // Read as JSON text: a body that is not an R2 event is acknowledged, not retried forever.

@@ -23,7 +23,7 @@ struct Uploaded<'a> {
     etag: &'a str,
     content_type: &'a str,
     format: &'a str,
-    /// From the header (raster formats); `null` for AVIF, HEIC, TIFF and SVG.
+    /// From the header; `null` for HEIC, TIFF and an AVIF we do not decode (a grid, a sequence).
     width: Option<u32>,
     height: Option<u32>,
 }
@@ -148,14 +148,19 @@ struct Kind {
 
 impl Kind {
     fn of(bytes: &[u8], config: &Config) -> Result<Kind> {
+        let other = |content_type, format| Ok(Kind { content_type, format, size: None });
         if probe::sniff(bytes).is_ok() {
             // Stored only if it can be resized here: decoded as for a thumbnail, so a truncated or
             // damaged file (422) or a decompression bomb (413) is never stored; an SVG is sanitised
             // and drawn, so one svg-hush refuses or a `<use>` bomb is never stored either.
-            let p = pipeline::verify(bytes, &config.pipeline)?;
-            return Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) });
+            return match pipeline::verify(bytes, &config.pipeline) {
+                Ok(p) => Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) }),
+                // An AVIF of a kind we do not decode (a grid, an image sequence) is still an image
+                // to keep and serve as stored, as HEIC and TIFF are.
+                Err(Error::Unsupported(_)) if pipeline::avif::is_avif(bytes) => other("image/avif", "avif"),
+                Err(e) => Err(e),
+            };
         }
-        let other = |content_type, format| Ok(Kind { content_type, format, size: None });
         match bytes.get(4..12) {
             Some(b"ftypavif") | Some(b"ftypavis") => return other("image/avif", "avif"),
             Some(b"ftypheic") | Some(b"ftypheix") | Some(b"ftypmif1") | Some(b"ftyphevc") => return other("image/heic", "heic"),

@@ -147,6 +147,15 @@ pub fn still(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits
     if format == Format::Webp {
         admit_webp(output, shape.has_alpha(p.channels), limits.webp_memory_budget)?;
     }
+    if p.decoder_bytes > limits.av1_memory_budget {
+        return Err(Error::TooLarge(format!(
+            "this {}×{} AVIF needs about {} MB in the AV1 decoder, over its {} MB budget",
+            p.width,
+            p.height,
+            p.decoder_bytes.div_ceil(1 << 20),
+            limits.av1_memory_budget >> 20
+        )));
+    }
     Ok(Admitted { decode_size, estimated_peak })
 }
 
@@ -204,6 +213,7 @@ mod tests {
             // 4:2:0: 1.5 samples a pixel, 2 bytes each.
             held_bytes: if progressive { w as u64 * h as u64 * 3 } else { 0 },
             kept_blocks: 0,
+            decoder_bytes: 0,
             plane_bytes: w as u64 * h as u64 * 3 / 2,
         }
     }

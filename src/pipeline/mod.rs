@@ -5,7 +5,8 @@
 //! 2. [`geometry`]  decide the output size, source region and canvas ([`Shape`])
 //! 3. [`admit`]     choose the decode scale, estimate peak memory, refuse over budget (413)
 //! 4. [`decode`]    decode the stored pixels, shrinking JPEG in the DCT domain (a progressive one
-//!    at 1/2 or 1/4 scale through [`progressive`]); an SVG is drawn by [`vector`] at the size needed
+//!    at 1/2 or 1/4 scale through [`progressive`]); an AVIF through [`avif`] (the host's dav1d); an
+//!    SVG is drawn by [`vector`] at the size needed
 //!    then for `trim=border`, [`trim`] finds the frame in the pixels and the geometry is redone
 //! 5. [`PIXEL_STEPS`], on decoded pixels (a still image, or each frame of an animation):
 //!    [`saliency`] (the crop window, slid for `gravity=auto`), [`resize`], [`orient`],
@@ -24,6 +25,7 @@
 pub mod adjust;
 pub mod admit;
 pub mod animate;
+pub mod avif;
 pub mod border;
 pub mod colour;
 pub mod decode;

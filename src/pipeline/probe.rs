@@ -30,6 +30,9 @@ pub struct Probe {
     /// Bytes of the decoder's own sample planes at full size: per component at its sampling
     /// for JPEG (1.5 a pixel for 4:2:0), the decoded pixels for other formats.
     pub plane_bytes: u64,
+    /// Peak bytes of a decoder that runs in a wasm instance of its own (dav1d, for AVIF),
+    /// checked against its own budget; else 0.
+    pub decoder_bytes: u64,
 }
 
 impl Probe {
@@ -67,9 +70,10 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         return Ok(Format::Bmp);
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        let brand = String::from_utf8_lossy(&bytes[8..12]).into_owned();
-        let name = if brand.starts_with("avi") { "AVIF" } else { "HEIF/HEIC" };
-        return Err(Error::Unsupported(format!("{name} input is not supported")));
+        if super::avif::is_avif(bytes) {
+            return Ok(Format::Avif);
+        }
+        return Err(Error::Unsupported("HEIF/HEIC input is not supported".into()));
     }
     if starts(b"II*\0") || starts(b"MM\0*") {
         return Err(Error::Unsupported("TIFF input is not supported".into()));
@@ -77,7 +81,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if crate::svg::looks_like_svg(bytes) {
         return Ok(Format::Svg);
     }
-    Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF, BMP or SVG file".into()))
+    Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF, BMP, AVIF or SVG file".into()))
 }
 
 pub fn probe(bytes: &[u8]) -> Result<Probe> {
@@ -85,6 +89,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
         Format::Jpeg => probe_jpeg(bytes),
         // Drawn, not decoded: `source` sends SVG to `vector`, which reads its own header.
         Format::Svg => Err(Error::Unsupported("an SVG has no raster header (pipeline::vector reads it)".into())),
+        Format::Avif => super::avif::probe(bytes),
         Format::Webp => {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)
@@ -116,6 +121,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
         held_bytes,
         kept_blocks: if progressive { super::progressive::kept_blocks(bytes).unwrap_or(0) } else { 0 },
         plane_bytes: samples,
+        decoder_bytes: 0,
     })
 }
 
@@ -200,7 +206,19 @@ fn probe_with_image(bytes: &[u8], format: Format) -> Result<Probe> {
     let color = decoder.color_type();
     let (decoded_bpp, channels) = (color.bytes_per_pixel(), color.channel_count());
     let plane_bytes = width as u64 * height as u64 * decoded_bpp as u64;
-    Ok(Probe { format, width, height, orientation, decoded_bpp, channels, progressive: false, held_bytes: 0, kept_blocks: 0, plane_bytes })
+    Ok(Probe {
+        format,
+        width,
+        height,
+        orientation,
+        decoded_bpp,
+        channels,
+        progressive: false,
+        held_bytes: 0,
+        kept_blocks: 0,
+        plane_bytes,
+        decoder_bytes: 0,
+    })
 }
 
 pub fn image_format(f: Format) -> image::ImageFormat {
@@ -246,7 +264,9 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").unwrap(), Format::Png);
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").unwrap(), Format::Webp);
         assert_eq!(sniff(b"GIF89a....").unwrap(), Format::Gif);
-        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0").unwrap_err().status(), 415);
+        assert_eq!(sniff(b"\0\0\0\x10ftypavif\0\0\0\0").unwrap(), Format::Avif);
+        assert_eq!(sniff(b"\0\0\0\x14ftypmif1\0\0\0\0avif").unwrap(), Format::Avif);
+        assert_eq!(sniff(b"\0\0\0\x14ftypmif1\0\0\0\0heic").unwrap_err().status(), 415);
         assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"II*\0\x08\0\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"\xef\xbb\xbf<?xml version='1.0'?>\n<svg/>").unwrap(), Format::Svg);

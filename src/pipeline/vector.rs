@@ -49,6 +49,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
         progressive: false,
         held_bytes: embedded,
         kept_blocks: 0,
+        decoder_bytes: 0,
         plane_bytes: ((canvas + layers) * 4.0) as u64,
     })
 }
