@@ -8,6 +8,13 @@
 /** Decodes one AV1 still image. Returns [info, y, u, v]: info is dav1d's numbers (width, height,
  *  bits, layout, plane addresses, strides, matrix, full range, primaries, transfer), the planes are
  *  views of the instance's memory; or [errno] (negative) when dav1d refused the stream. */
+let peak = 0;
+
+/** The largest linear memory a decoder instance reached in this isolate (`x-memory`'s av1=). */
+export function av1_memory() {
+  return peak;
+}
+
 export function av1_decode(obus, maxPixels) {
   const module = globalThis.__EDGE_IMAGE_RESIZER_DAV1D_WASM__;
   if (!(module instanceof WebAssembly.Module)) throw new Error('the AV1 decoder module was not loaded (build/worker.mjs)');
@@ -16,6 +23,7 @@ export function av1_decode(obus, maxPixels) {
   if (!input) return [-48];
   new Uint8Array(x.memory.buffer, input, obus.length).set(obus);
   const res = x.av1_decode(input, obus.length, maxPixels);
+  peak = Math.max(peak, x.memory.buffer.byteLength);
   if (res < 0) return [res];
   const info = new Uint32Array(x.memory.buffer, x.av1_info(), 13).slice();
   const [width, height, bits, layout, y, u, v, yStride, uvStride] = info;

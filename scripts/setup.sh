@@ -46,3 +46,9 @@ if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1 ||
     exit 1
   fi
 fi
+
+# The tests' reference decoder for HEIF files (AVIF, HEIC): libheif through pillow-heif (PyPI).
+if ! python3 -c 'import pillow_heif' >/dev/null 2>&1; then
+  step "pip install pillow-heif (reference decodes for the AVIF tests)"
+  python3 -m pip install --quiet --disable-pip-version-check 'pillow-heif==1.8.1'
+fi

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startWorker, putOriginal, fetchImage, hashOriginals, walk, sha256, existsSync, readFileSync, path, CORPUS } from './helpers.mjs';
 
 const present = existsSync(CORPUS);
-const files = present ? walk(CORPUS).filter((f) => /\.(jpe?g|png|gif|webp|bmp|avif|tiff?)$/i.test(f)) : [];
+const files = present ? walk(CORPUS).filter((f) => /\.(jpe?g|png|gif|webp|bmp|avif|heic|tiff?)$/i.test(f)) : [];
 const skip = present ? false : `no corpus at ${CORPUS}`;
 let mf;
 let before_;
@@ -51,8 +51,8 @@ test('every corpus image, resized and passed through, never gets a 5xx', { skip,
 function expectedStatus(f) {
   // A decompression bomb: its header claims 65536×65536, refused before decoding.
   if (f === 'edge-cases/65536-uint32-limit.png') return 413;
-  // Formats not decoded here: AVIF and TIFF input.
-  if (/\.(avif|tiff?)$/i.test(f)) return 415;
+  // Formats not decoded here: HEIC and TIFF input.
+  if (/\.(heic|tiff?)$/i.test(f)) return 415;
   // Damaged on purpose: PngSuite's x*.png and sharp's corrupt and truncated files.
   if (/^pngsuite\/x/.test(f) || /^edge-cases\/(corrupt-header|truncated)\./.test(f)) return 422;
   return 200;
@@ -243,7 +243,7 @@ test('damaged corpus files (10 truncations, each also with 16 byte flips) never 
   let seed = 12345;
   const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const svgs = walk(CORPUS).filter((f) => f.startsWith('svg/') && f.endsWith('.svg'));
-  const sources = [...files, ...svgs].filter((f) => /\.(jpe?g|png|gif|webp|bmp|svg)$/i.test(f) && !/giant-image/.test(f));
+  const sources = [...files, ...svgs].filter((f) => /\.(jpe?g|png|gif|webp|bmp|avif|svg)$/i.test(f) && !/giant-image/.test(f));
   const failures = [];
   let n = 0;
   for (const f of sources) {

@@ -10,6 +10,13 @@ use worker::js_sys::{Array, Uint32Array, Uint8Array};
 extern "C" {
     #[wasm_bindgen(catch)]
     fn av1_decode(obus: &[u8], max_pixels: u32) -> std::result::Result<Array, JsValue>;
+    fn av1_memory() -> f64;
+}
+
+/// The largest linear memory a dav1d instance reached in this isolate (each is dropped after
+/// its picture).
+pub fn memory() -> u64 {
+    av1_memory() as u64
 }
 
 struct Dav1d;

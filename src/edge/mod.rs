@@ -186,11 +186,12 @@ fn now_ms() -> f64 {
     worker::js_sys::Date::now()
 }
 
-/// The isolate's wasm memory: ours and the WebP encoder's. Linear memory never shrinks, so this
-/// is the high-water mark since the instance started (`DEBUG_HEADERS=true` reports it).
+/// The isolate's wasm memory: ours and the WebP encoder's, and the largest a dav1d instance
+/// reached. Linear memory never shrinks, so these are high-water marks since the instance
+/// started (`DEBUG_HEADERS=true` reports them).
 fn memory_report() -> String {
     let ours = core::arch::wasm32::memory_size(0) as u64 * 65536;
-    format!("wasm={ours}, webp={}", webp::memory())
+    format!("wasm={ours}, webp={}, av1={}", webp::memory(), avif::memory())
 }
 
 /// The request's one JSON log line (`wrangler tail`, Workers Logs).

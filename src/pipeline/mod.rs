@@ -32,6 +32,7 @@ pub mod decode;
 pub mod draw;
 pub mod encode;
 pub mod geometry;
+pub mod heif;
 pub mod info;
 pub mod metadata;
 

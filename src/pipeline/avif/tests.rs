@@ -1,5 +1,6 @@
 use super::port::{install, Av1Decoder, Cicp, Layout, Picture, StoredRows};
 use super::*;
+use crate::pipeline::probe;
 use image::metadata::Orientation;
 use image::{DynamicImage, GenericImageView};
 
@@ -14,33 +15,93 @@ fn full(kind: &[u8; 4], version: u8, flags: u8, body: &[u8]) -> Vec<u8> {
     bmff(kind, &[&[version, 0, 0, flags][..], body].concat())
 }
 
-/// A file's header with the primary item 1 associated with properties 1 (`irot`), 2 (`imir`)
-/// when given, and 3 (an nclx `colr`); item 2 with property 4, an `irot` of half a turn.
-fn header(irot: Option<u8>, imir: Option<u8>) -> Vec<u8> {
-    let mut ipco = Vec::new();
-    let mut primary = Vec::new();
-    if let Some(angle) = irot {
-        ipco.extend(bmff(b"irot", &[angle]));
-    } else {
-        ipco.extend(bmff(b"free", &[]));
+/// An item: id, type, property indices (1-based), data, whether it is stored in `idat`.
+type ItemSpec = (u32, [u8; 4], Vec<u8>, Vec<u8>, bool);
+
+/// A HEIF file put together box by box: items with their properties, data and references.
+#[derive(Default)]
+struct File {
+    brands: Vec<&'static [u8; 4]>,
+    primary: u32,
+    items: Vec<ItemSpec>,
+    properties: Vec<Vec<u8>>,
+    references: Vec<([u8; 4], u32, Vec<u32>)>,
+}
+
+impl File {
+    fn property(&mut self, b: Vec<u8>) -> u8 {
+        self.properties.push(b);
+        self.properties.len() as u8
     }
-    primary.push(1u8);
-    if let Some(mode) = imir {
-        ipco.extend(bmff(b"imir", &[mode]));
-        primary.push(2);
-    } else {
-        ipco.extend(bmff(b"free", &[]));
+
+    fn meta(&self, mdat_start: u32) -> Vec<u8> {
+        let infe: Vec<u8> = self
+            .items
+            .iter()
+            .flat_map(|(id, kind, ..)| full(b"infe", 2, 0, &[&(*id as u16).to_be_bytes()[..], &[0, 0], kind, b"\0"].concat()))
+            .collect();
+        let iinf = full(b"iinf", 0, 0, &[&(self.items.len() as u16).to_be_bytes()[..], &infe].concat());
+        // iloc version 1: 4-byte offsets and lengths, no base offset, construction methods.
+        let mut iloc = vec![0x44, 0x00];
+        iloc.extend((self.items.len() as u16).to_be_bytes());
+        let (mut in_file, mut in_idat) = (0u32, 0u32);
+        for (id, _, _, data, idat) in &self.items {
+            iloc.extend((*id as u16).to_be_bytes());
+            iloc.extend([0, *idat as u8, 0, 0, 0, 1]);
+            let at = if *idat { &mut in_idat } else { &mut in_file };
+            let offset = if *idat { *at } else { mdat_start + *at };
+            iloc.extend(offset.to_be_bytes());
+            iloc.extend((data.len() as u32).to_be_bytes());
+            *at += data.len() as u32;
+        }
+        let iloc = full(b"iloc", 1, 0, &iloc);
+        let iref: Vec<u8> = self
+            .references
+            .iter()
+            .flat_map(|(kind, from, to)| {
+                let ids: Vec<u8> = to.iter().flat_map(|t| (*t as u16).to_be_bytes()).collect();
+                bmff(kind, &[&(*from as u16).to_be_bytes()[..], &(to.len() as u16).to_be_bytes(), &ids].concat())
+            })
+            .collect();
+        let mut ipma = (self.items.len() as u32).to_be_bytes().to_vec();
+        for (id, _, props, ..) in &self.items {
+            ipma.extend((*id as u16).to_be_bytes());
+            ipma.push(props.len() as u8);
+            ipma.extend(props);
+        }
+        let iprp = bmff(b"iprp", &[bmff(b"ipco", &self.properties.concat()), full(b"ipma", 0, 0, &ipma)].concat());
+        let idat: Vec<u8> = self.items.iter().filter(|i| i.4).flat_map(|i| i.3.clone()).collect();
+        let pitm = full(b"pitm", 0, 0, &(self.primary as u16).to_be_bytes());
+        full(b"meta", 0, 0, &[pitm, iinf, iloc, full(b"iref", 0, 0, &iref), iprp, bmff(b"idat", &idat)].concat())
     }
-    ipco.extend(bmff(b"colr", b"nclx\0\x09\0\x10\0\x09\x80"));
-    primary.push(0x80 | 3); // essential
-    ipco.extend(bmff(b"irot", &[2]));
-    let mut entries = vec![0, 0, 0, 2];
-    entries.extend([0, 1, primary.len() as u8]);
-    entries.extend(&primary);
-    entries.extend([0, 2, 1, 4]);
-    let iprp = bmff(b"iprp", &[bmff(b"ipco", &ipco), full(b"ipma", 0, 0, &entries)].concat());
-    let meta = full(b"meta", 0, 0, &[full(b"pitm", 0, 0, &[0, 1]), iprp].concat());
-    [bmff(b"ftyp", b"avif\0\0\0\0mif1avif"), meta].concat()
+
+    fn bytes(&self) -> Vec<u8> {
+        let brands: Vec<u8> = self.brands.iter().flat_map(|b| b.iter().copied()).collect();
+        let ftyp = bmff(b"ftyp", &[&brands[..4], &[0, 0, 0, 0], &brands].concat());
+        let mdat_start = (ftyp.len() + self.meta(0).len() + 8) as u32;
+        let data: Vec<u8> = self.items.iter().filter(|i| !i.4).flat_map(|i| i.3.clone()).collect();
+        [ftyp, self.meta(mdat_start), bmff(b"mdat", &data)].concat()
+    }
+}
+
+fn ispe(w: u32, h: u32) -> Vec<u8> {
+    full(b"ispe", 0, 0, &[w.to_be_bytes(), h.to_be_bytes()].concat())
+}
+
+/// av1C of an 8-bit 4:2:0 picture, or a grey one.
+fn av1c(grey: bool) -> Vec<u8> {
+    bmff(b"av1C", &[0x81, 0x08, if grey { 0x1c } else { 0x0c }, 0])
+}
+
+/// One AV1 picture (its data is whatever the test decoder ignores), with `extra` properties.
+fn single(w: u32, h: u32, extra: Vec<Vec<u8>>) -> File {
+    let mut f = File { brands: vec![b"avif", b"mif1"], primary: 1, ..File::default() };
+    let mut props = vec![f.property(ispe(w, h)), f.property(av1c(false))];
+    for b in extra {
+        props.push(f.property(b));
+    }
+    f.items.push((1, *b"av01", props, vec![1, 2, 3], false));
+    f
 }
 
 #[test]
@@ -61,27 +122,42 @@ fn irot_and_imir_become_the_orientation_browsers_show() {
         (Some(3), Some(0), Orientation::Rotate270FlipH),
     ];
     for (irot, imir, want) in cases {
-        let display = props::read(&header(irot, imir));
-        assert_eq!(display.orientation(), want, "irot {irot:?} imir {imir:?}");
-        assert_eq!(display.nclx, Some(Cicp { primaries: 9, transfer: 16, matrix: 9, full_range: true }));
+        let mut extra = vec![bmff(b"colr", b"nclx\0\x09\0\x10\0\x09\x80")];
+        extra.extend(irot.map(|a| bmff(b"irot", &[a])));
+        extra.extend(imir.map(|m| bmff(b"imir", &[m])));
+        let mut file = single(64, 48, extra);
+        // Another item's half turn is not the primary's.
+        let half = file.property(bmff(b"irot", &[2]));
+        file.items.push((2, *b"av01", vec![half], vec![4], false));
+        let p = super::probe(&file.bytes()).unwrap();
+        assert_eq!((p.width, p.height, p.orientation), (64, 48, want), "irot {irot:?} imir {imir:?}");
+        let bytes = file.bytes();
+        let heif = Heif::parse(&bytes).unwrap();
+        assert_eq!(props::Display::of(&heif, 1).nclx, Some(Cicp { primaries: 9, transfer: 16, matrix: 9, full_range: true }));
     }
-    // Item 2's half turn is not the primary item's.
-    assert_eq!(props::read(&header(None, None)).rotation, 0);
 }
 
 #[test]
 fn brands_and_damaged_headers() {
-    assert!(is_avif(&header(None, None)));
+    let file = single(64, 48, vec![]).bytes();
+    assert!(is_avif(&file));
     assert!(!is_avif(&bmff(b"ftyp", b"heic\0\0\0\0mif1heic")));
     assert!(!is_avif(b"\0\0\0\x08ftyp"));
-    // Cut anywhere: no panic, and whatever is read is absent rather than wrong.
-    let full = header(Some(1), Some(1));
-    for cut in 0..full.len() {
-        let d = props::read(&full[..cut]);
-        assert!(d.rotation == 0 || d.rotation == 1);
+    assert_eq!(probe::sniff(&file).unwrap(), Format::Avif);
+    // Cut anywhere: a 4xx from the header, never a panic.
+    for cut in 0..file.len() {
+        if let Err(e) = super::probe(&file[..cut]) {
+            assert!((400..500).contains(&e.status()), "cut at {cut}: {e:?}");
+        }
     }
-    assert_eq!(probe::sniff(&header(None, None)).unwrap(), Format::Avif);
-    assert_eq!(super::probe(&header(None, None)).unwrap_err().status(), 422, "no items: not an image");
+    // Every byte of the header set to each of a few values: no panic.
+    for at in 0..file.len() - 3 {
+        for v in [0, 1, 0x7f, 0xff] {
+            let mut damaged = file.clone();
+            damaged[at] = v;
+            let _ = super::probe(&damaged);
+        }
+    }
 }
 
 /// Planes of `w`×`h` at `bits` filled by `f(plane, x, y)`.
@@ -193,45 +269,86 @@ fn grey_alpha_premultiplied_and_identity_pictures() {
     assert_eq!(rgb_of(&yuv::to_image(&p, gbr, None).unwrap(), 1, 1), [200, 30, 90, 255]);
 }
 
-/// Decodes nothing: a mid-grey picture of the size the sequence header says, with dav1d's
-/// default colour signalling, so that the container path can be tested without dav1d.
-struct FlatDecoder;
+thread_local! {
+    /// What the test decoder hands out next, call by call: (width, height, layout, luma).
+    static PICTURES: std::cell::RefCell<std::collections::VecDeque<(u32, u32, Layout, u16)>> = Default::default();
+}
 
-impl Av1Decoder for FlatDecoder {
-    fn decode(&self, obus: &[u8], max_pixels: u64) -> crate::error::Result<Picture> {
-        let meta = AV1Metadata::parse_av1_bitstream(obus).unwrap();
-        let (w, h) = (meta.max_frame_width.get(), meta.max_frame_height.get());
+/// Decodes nothing: hands out the flat pictures the test queued, so that the container path
+/// (items, grids, alpha) can be tested without dav1d.
+struct QueuedDecoder;
+
+impl Av1Decoder for QueuedDecoder {
+    fn decode(&self, _obus: &[u8], max_pixels: u64) -> crate::error::Result<Picture> {
+        let (w, h, layout, luma) = PICTURES.with(|q| q.borrow_mut().pop_front()).expect("a queued picture");
         assert!(w as u64 * h as u64 <= max_pixels);
-        let layout = if meta.monochrome { Layout::Grey } else { Layout::Yuv420 };
         let cicp = Cicp { primaries: 2, transfer: 2, matrix: 2, full_range: true };
-        Ok(picture(w, h, meta.bit_depth, layout, cicp, |plane, _, _| if plane == 0 { 100 } else { 128 }))
+        Ok(picture(w, h, 8, layout, cicp, move |plane, _, _| if plane == 0 { luma } else { 128 }))
     }
 }
 
-static FLAT: FlatDecoder = FlatDecoder;
+static QUEUED: QueuedDecoder = QueuedDecoder;
+
+fn queue(pictures: &[(u32, u32, Layout, u16)]) {
+    install(&QUEUED);
+    PICTURES.with(|q| q.borrow_mut().extend(pictures.iter().copied()));
+}
 
 #[test]
-fn an_avif_is_probed_from_its_headers_and_decoded_through_the_port() {
-    use image::codecs::avif::AvifEncoder;
-    use image::ImageEncoder;
-    let mut avif = Vec::new();
-    let rgba = vec![200u8; 40 * 24 * 4];
-    AvifEncoder::new_with_speed_quality(&mut avif, 10, 60).write_image(&rgba, 40, 24, image::ExtendedColorType::Rgba8).unwrap();
-    let p = super::probe(&avif).unwrap();
+fn an_image_and_its_alpha_item_are_decoded_through_the_port() {
+    let mut file = single(40, 24, vec![]);
+    let (size, grey, alpha_urn) = (
+        file.property(ispe(40, 24)),
+        file.property(av1c(true)),
+        file.property(full(b"auxC", 0, 0, b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha\0")),
+    );
+    file.items.push((2, *b"av01", vec![size, grey, alpha_urn], vec![9], false));
+    file.references.push((*b"auxl", 2, vec![1]));
+    let bytes = file.bytes();
+    let p = super::probe(&bytes).unwrap();
     assert_eq!((p.format, p.width, p.height, p.channels), (Format::Avif, 40, 24, 4));
     // Two pictures in dav1d at once (colour, then alpha), each over its 2 MB floor.
     assert!(p.decoder_bytes > 4 << 20, "{}", p.decoder_bytes);
-
-    install(&FLAT);
-    let decoded = super::decode(&avif, &p).unwrap();
+    queue(&[(40, 24, Layout::Yuv420, 100), (40, 24, Layout::Grey, 200)]);
+    let decoded = super::decode(&bytes, &p).unwrap();
     assert_eq!(decoded.image.dimensions(), (40, 24));
-    assert_eq!(rgb_of(&decoded.image, 5, 5), [100, 100, 100, 100]);
+    assert_eq!(rgb_of(&decoded.image, 5, 5), [100, 100, 100, 200]);
     assert!(decoded.icc.is_none(), "unspecified colour is sRGB");
-    // Cut short: a clear 4xx, never a panic.
-    for cut in [10, 40, avif.len() / 2, avif.len() - 1] {
-        let status = super::probe(&avif[..cut]).and_then(|p| super::decode(&avif[..cut], &p)).map(|_| 200).unwrap_or_else(|e| e.status());
-        assert!(status == 200 || (400..500).contains(&status), "cut at {cut}: {status}");
+    // A picture that is not the size its item says is a 422.
+    queue(&[(40, 23, Layout::Yuv420, 100)]);
+    assert_eq!(super::decode(&bytes, &p).err().map(|e| e.status()), Some(422));
+    PICTURES.with(|q| q.borrow_mut().clear());
+}
+
+#[test]
+fn a_grid_is_decoded_tile_by_tile_into_place_and_cropped_to_its_size() {
+    // 2×2 tiles of 16×8 make a 30×14 image (the right column and bottom row overhang).
+    let mut f = File { brands: vec![b"avif"], primary: 10, ..File::default() };
+    let (tile, config) = (f.property(ispe(16, 8)), f.property(av1c(false)));
+    let whole = f.property(ispe(30, 14));
+    f.items.push((10, *b"grid", vec![whole], vec![0, 0, 1, 1, 0, 30, 0, 14], true));
+    for id in 1..=4 {
+        f.items.push((id, *b"av01", vec![tile, config], vec![id as u8; 5], false));
     }
+    f.references.push((*b"dimg", 10, vec![1, 2, 3, 4]));
+    let bytes = f.bytes();
+    let p = super::probe(&bytes).unwrap();
+    assert_eq!((p.width, p.height, p.channels), (30, 14, 3));
+    queue(&[(16, 8, Layout::Yuv420, 10), (16, 8, Layout::Yuv420, 20), (16, 8, Layout::Yuv420, 30), (16, 8, Layout::Yuv420, 40)]);
+    let img = super::decode(&bytes, &p).unwrap().image;
+    assert_eq!(img.dimensions(), (30, 14));
+    let luma = |x, y| rgb_of(&img, x, y)[0];
+    assert_eq!(
+        [luma(0, 0), luma(15, 7), luma(16, 0), luma(29, 7), luma(0, 8), luma(15, 13), luma(16, 8), luma(29, 13)],
+        [10, 10, 20, 20, 30, 30, 40, 40]
+    );
+
+    // Tiles that do not cover the size, or too few of them: 422 from the header.
+    let mut short = f;
+    short.items[0].3 = vec![0, 0, 1, 1, 0, 40, 0, 14];
+    assert_eq!(super::probe(&short.bytes()).unwrap_err().status(), 422);
+    short.items[0].3 = vec![0, 0, 1, 2, 0, 30, 0, 14];
+    assert_eq!(super::probe(&short.bytes()).unwrap_err().status(), 422);
 }
 
 #[test]

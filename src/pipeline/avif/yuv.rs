@@ -96,8 +96,39 @@ fn taps(len: usize, shift: u32) -> Vec<(u32, u32, f32)> {
         .collect()
 }
 
+/// Channels of the 8-bit pixels a picture becomes: grey or RGB, and alpha when there is one.
+pub fn channels(p: &Picture, alpha: bool) -> usize {
+    (if p.layout == Layout::Grey { 1 } else { 3 }) + alpha as usize
+}
+
 /// The picture as 8-bit pixels; `alpha` (the alpha item's luma) makes it RGBA or grey+alpha.
 pub fn to_image(p: &Picture, cicp: Cicp, alpha: Option<(&Picture, bool)>) -> Result<DynamicImage> {
+    let channels = channels(p, alpha.is_some());
+    let mut out = vec![0u8; p.width as usize * p.height as usize * channels];
+    convert_into(p, cicp, alpha, &mut out, (p.width, p.height), (0, 0))?;
+    image_from(out, (p.width, p.height), channels)
+}
+
+pub fn image_from(out: Vec<u8>, (w, h): (u32, u32), channels: usize) -> Result<DynamicImage> {
+    let short = || Error::Internal("AVIF pixel buffer size".into());
+    Ok(match channels {
+        1 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, out).ok_or_else(short)?),
+        2 => DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(w, h, out).ok_or_else(short)?),
+        3 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, out).ok_or_else(short)?),
+        _ => DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, out).ok_or_else(short)?),
+    })
+}
+
+/// Converts the picture into `out` (`size`, with [`channels`] a pixel) with its top left at
+/// `at`; what falls outside `out` is left out (a grid's last tiles overhang the image).
+pub fn convert_into(
+    p: &Picture,
+    cicp: Cicp,
+    alpha: Option<(&Picture, bool)>,
+    out: &mut [u8],
+    size: (u32, u32),
+    at: (u32, u32),
+) -> Result<()> {
     check(p)?;
     if let Some((a, _)) = alpha {
         check(a)?;
@@ -105,9 +136,9 @@ pub fn to_image(p: &Picture, cicp: Cicp, alpha: Option<(&Picture, bool)>) -> Res
             return Err(Error::Undecodable("AVIF alpha item is not the image's size".into()));
         }
     }
-    let (w, h) = (p.width as usize, p.height as usize);
     let grey = p.layout == Layout::Grey;
-    let channels = if grey { 1 } else { 3 } + alpha.is_some() as usize;
+    let channels = channels(p, alpha.is_some());
+    let (w, h) = ((p.width.min(size.0.saturating_sub(at.0))) as usize, p.height.min(size.1.saturating_sub(at.1)) as usize);
     let (cw, _) = p.layout.chroma_size(p.width, p.height);
     let (luma_range, chroma_range) = ranges(p, cicp);
     let mut y_rows = PlaneReader::new(p, 0, p.width, luma_range);
@@ -119,14 +150,15 @@ pub fn to_image(p: &Picture, cicp: Cicp, alpha: Option<(&Picture, bool)>) -> Res
         Layout::Yuv422 => (1, 0),
         _ => (0, 0),
     };
-    let (xt, yt) = (taps(w, sx), taps(h, sy));
+    let (xt, yt) = (taps(p.width as usize, sx), taps(p.height as usize, sy));
     let to8 = |f: f32| (f.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
-    let mut out = vec![0u8; w * h * channels];
     let mut u_line = vec![0f32; w];
     let mut v_line = vec![0f32; w];
-    for (row, line) in out.chunks_exact_mut(w * channels).enumerate() {
+    let out_stride = size.0 as usize * channels;
+    for (row, &(c0, c1, fy)) in yt.iter().enumerate().take(h) {
+        let start = (at.1 as usize + row) * out_stride + at.0 as usize * channels;
+        let line = out.get_mut(start..start + w * channels).ok_or_else(|| Error::Internal("AVIF tile outside the image".into()))?;
         if !grey {
-            let (c0, c1, fy) = yt[row];
             for (reader, line) in [(&mut u_rows, &mut u_line), (&mut v_rows, &mut v_line)] {
                 let top = reader.row(c0)?.to_vec();
                 let bottom = reader.row(c1)?;
@@ -163,14 +195,7 @@ pub fn to_image(p: &Picture, cicp: Cicp, alpha: Option<(&Picture, bool)>) -> Res
             }
         }
     }
-    let short = || Error::Internal("AVIF pixel buffer size".into());
-    let (w, h) = (p.width, p.height);
-    Ok(match channels {
-        1 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, out).ok_or_else(short)?),
-        2 => DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(w, h, out).ok_or_else(short)?),
-        3 => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, out).ok_or_else(short)?),
-        _ => DynamicImage::ImageRgba8(RgbaImage::from_raw(w, h, out).ok_or_else(short)?),
-    })
+    Ok(())
 }
 
 /// One pixel from luma (0..=1) and chroma (-0.5..=0.5).
