@@ -28,7 +28,7 @@ printf '#define DAV1D_VERSION "%s"\n' "$version" > "$work/dav1d-gen/vcs_version.
 
 cflags=(--target=wasm32-wasi --sysroot=/usr -O2 -std=c11 -D_GNU_SOURCE -DNDEBUG
   -mbulk-memory -msimd128 -fno-math-errno -ftls-model=local-exec
-  -I"$here/shim" -I"$here" -I"$work/dav1d-gen" -I"$src" -I"$src/include" -I"$src/include/dav1d")
+  -I"$here/../shim" -I"$here" -I"$work/dav1d-gen" -I"$src" -I"$src/include" -I"$src/include/dav1d")
 objs="$work/dav1d-obj"
 mkdir -p "$objs"
 compile() { # source, object, extra flags...

@@ -93,6 +93,8 @@ pub struct PipelineSettings {
     pub progressive_jpeg: bool,
     /// rav1e speed for AVIF (1 slowest … 10 fastest).
     pub avif_speed: u8,
+    /// `HEIC=true`: HEIC originals are decoded (HEVC is patent-encumbered: the user chooses).
+    pub heic: bool,
     pub limits: Limits,
 }
 
@@ -107,8 +109,9 @@ pub struct Limits {
     pub memory_budget: u64,
     /// Peak memory of the WebP encoder's own wasm instance.
     pub webp_memory_budget: u64,
-    /// Peak memory of the AV1 decoder's wasm instance (dav1d, a fresh one per AVIF picture).
-    pub av1_memory_budget: u64,
+    /// Peak memory of a HEIF picture decoder's wasm instance (dav1d or libde265, a fresh one per
+    /// picture).
+    pub heif_memory_budget: u64,
     /// Largest side of an AVIF output.
     pub avif_max_side: u32,
     /// `anim=true`: most pixels (canvas × frames) an animation may have to be re-encoded;
@@ -198,7 +201,7 @@ impl std::fmt::Debug for Signing {
 }
 
 const DEFAULT_PRESETS: &str = "sm=320,md=640,lg=1280,xl=1920";
-const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp avif svg";
+const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp avif heic heif svg";
 const DEFAULT_VARIANT_PREFIX: &str = "_variants/";
 
 impl Default for UrlSettings {
@@ -217,7 +220,13 @@ impl Default for UrlSettings {
 
 impl Default for PipelineSettings {
     fn default() -> Self {
-        PipelineSettings { quality: QualityDefaults::STANDARD, progressive_jpeg: false, avif_speed: 10, limits: Limits::default() }
+        PipelineSettings {
+            quality: QualityDefaults::STANDARD,
+            progressive_jpeg: false,
+            avif_speed: 10,
+            heic: false,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -229,7 +238,7 @@ impl Default for Limits {
             memory_budget: 64 * 1024 * 1024,
             webp_memory_budget: 48 * 1024 * 1024,
             // A 12 MP 4:2:0 8-bit AVIF measured 26.3 MB in dav1d.
-            av1_memory_budget: 32 * 1024 * 1024,
+            heif_memory_budget: 32 * 1024 * 1024,
             avif_max_side: 1200,
             // Cloudflare's and imgproxy's limit for animations: 50 MP summed over the frames.
             anim_max_pixels: 50_000_000,

@@ -63,8 +63,8 @@ impl Config {
         if let Some(v) = get("IN_FLIGHT_WAIT_MS") {
             limits.in_flight_wait_ms = parse_in("IN_FLIGHT_WAIT_MS", &v, 0, 30_000)? as u32;
         }
-        if let Some(v) = get("AV1_MEMORY_BUDGET_MB") {
-            limits.av1_memory_budget = parse_in("AV1_MEMORY_BUDGET_MB", &v, 8, 100)? * 1024 * 1024;
+        if let Some(v) = get("HEIF_MEMORY_BUDGET_MB") {
+            limits.heif_memory_budget = parse_in("HEIF_MEMORY_BUDGET_MB", &v, 8, 100)? * 1024 * 1024;
         }
         if let Some(v) = get("WEBP_MEMORY_BUDGET_MB") {
             limits.webp_memory_budget = parse_in("WEBP_MEMORY_BUDGET_MB", &v, 16, 100)? * 1024 * 1024;
@@ -103,6 +103,9 @@ impl Config {
                 None => true,
             };
             policy.signing = Some(Signing { keys, originals_too });
+        }
+        if let Some(v) = get("HEIC") {
+            pipeline.heic = boolean("HEIC", &v)?;
         }
         if let Some(v) = get("AVIF_SPEED") {
             pipeline.avif_speed = parse_in("AVIF_SPEED", &v, 1, 10)? as u8;

@@ -1,11 +1,11 @@
 //! The adapter: the only code that touches the Workers runtime. It implements the flow's ports
 //! over R2 ([`store`]), the Cache API ([`cache`]), `Date.now()`, `ctx.waitUntil` and libwebp
-//! ([`webp`]), installs dav1d as the pipeline's AV1 decoder ([`avif`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
+//! ([`webp`]), installs dav1d and libde265 as the pipeline's picture decoders ([`heif`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
 //! response ([`respond`]); queue messages go to the eager-variant consumer ([`queue`]).
 //! Everything it does is decided by the core.
 
-pub mod avif;
 pub mod cache;
+pub mod heif;
 pub mod queue;
 pub mod respond;
 pub mod store;
@@ -28,9 +28,9 @@ use worker::{Context, Env, Request, Response};
 /// One request, start to end: the flow's reply as a response, and the request's log line.
 pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = now_ms();
-    avif::install_decoder();
     let mut trace = Trace::default();
     let config = config(&env);
+    heif::install_decoders(config.as_ref().is_ok_and(|c| c.pipeline.heic));
     let request = request(&req);
     let method = req.method();
     let url = req.url().ok();
@@ -186,12 +186,17 @@ fn now_ms() -> f64 {
     worker::js_sys::Date::now()
 }
 
-/// The isolate's wasm memory: ours and the WebP encoder's, and the largest a dav1d instance
-/// reached. Linear memory never shrinks, so these are high-water marks since the instance
+/// The isolate's wasm memory: ours and the WebP encoder's, and the largest a dav1d or libde265
+/// instance reached. Linear memory never shrinks, so these are high-water marks since the instance
 /// started (`DEBUG_HEADERS=true` reports them).
 fn memory_report() -> String {
     let ours = core::arch::wasm32::memory_size(0) as u64 * 65536;
-    format!("wasm={ours}, webp={}, av1={}", webp::memory(), avif::memory())
+    format!(
+        "wasm={ours}, webp={}, av1={}, hevc={}",
+        webp::memory(),
+        heif::memory(heif::Module::Dav1d),
+        heif::memory(heif::Module::Libde265)
+    )
 }
 
 /// The request's one JSON log line (`wrangler tail`, Workers Logs).

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use worker::{Context, Env, MessageBatch, MessageExt};
 
 pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> worker::Result<()> {
-    super::avif::install_decoder();
     let config = config(&env);
+    super::heif::install_decoders(config.as_ref().is_ok_and(|c| c.pipeline.heic));
     for message in batch.raw_iter() {
         // Read as JSON text: a body that is not an R2 event is acknowledged, not retried forever.
         let text = worker::js_sys::JSON::stringify(&message.body()).ok().and_then(|s| s.as_string()).unwrap_or_default();

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::reply::Reply;
 use crate::pipeline::{self, probe};
+use crate::transform::Format;
 use crate::{http, url};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
@@ -23,7 +24,7 @@ struct Uploaded<'a> {
     etag: &'a str,
     content_type: &'a str,
     format: &'a str,
-    /// From the header; `null` for HEIC, TIFF and an AVIF we do not decode (a grid, a sequence).
+    /// From the header; `null` for TIFF and a HEIF file we do not decode (HEIC with `HEIC` off).
     width: Option<u32>,
     height: Option<u32>,
 }
@@ -155,16 +156,15 @@ impl Kind {
             // and drawn, so one svg-hush refuses or a `<use>` bomb is never stored either.
             return match pipeline::verify(bytes, &config.pipeline) {
                 Ok(p) => Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) }),
-                // An AVIF of a kind we do not decode (a grid, an image sequence) is still an image
-                // to keep and serve as stored, as HEIC and TIFF are.
-                Err(Error::Unsupported(_)) if pipeline::avif::is_avif(bytes) => other("image/avif", "avif"),
+                // A HEIF file of a kind we do not decode (an image sequence, HEIC with `HEIC`
+                // off) is still an image to keep and serve as stored, as TIFF is.
+                Err(Error::Unsupported(why)) => match pipeline::heif::format_of(bytes) {
+                    Some(Format::Avif) => other("image/avif", "avif"),
+                    Some(Format::Heic) => other("image/heic", "heic"),
+                    _ => Err(Error::Unsupported(why)),
+                },
                 Err(e) => Err(e),
             };
-        }
-        match bytes.get(4..12) {
-            Some(b"ftypavif") | Some(b"ftypavis") => return other("image/avif", "avif"),
-            Some(b"ftypheic") | Some(b"ftypheix") | Some(b"ftypmif1") | Some(b"ftyphevc") => return other("image/heic", "heic"),
-            _ => {}
         }
         if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
             return other("image/tiff", "tiff");

@@ -147,13 +147,14 @@ pub fn still(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits
     if format == Format::Webp {
         admit_webp(output, shape.has_alpha(p.channels), limits.webp_memory_budget)?;
     }
-    if p.decoder_bytes > limits.av1_memory_budget {
+    if p.decoder_bytes > limits.heif_memory_budget {
         return Err(Error::TooLarge(format!(
-            "this {}×{} AVIF needs about {} MB in the AV1 decoder, over its {} MB budget",
+            "this {}×{} {} needs about {} MB in its decoder, over the {} MB budget (HEIF_MEMORY_BUDGET_MB)",
             p.width,
             p.height,
+            p.format.name().to_uppercase(),
             p.decoder_bytes.div_ceil(1 << 20),
-            limits.av1_memory_budget >> 20
+            limits.heif_memory_budget >> 20
         )));
     }
     Ok(Admitted { decode_size, estimated_peak })

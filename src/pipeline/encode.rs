@@ -77,7 +77,7 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
                 .map_err(failed)?;
             Ok(out)
         }
-        Format::Bmp | Format::Svg => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
+        Format::Bmp | Format::Heic | Format::Svg => Err(Error::Unsupported(format!("{} output is not available", format.name()))),
     }
 }
 

@@ -25,9 +25,9 @@
 pub mod adjust;
 pub mod admit;
 pub mod animate;
-pub mod avif;
 pub mod border;
 pub mod colour;
+pub mod container;
 pub mod decode;
 pub mod draw;
 pub mod encode;

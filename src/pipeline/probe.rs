@@ -70,10 +70,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         return Ok(Format::Bmp);
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        if super::avif::is_avif(bytes) {
-            return Ok(Format::Avif);
-        }
-        return Err(Error::Unsupported("HEIF/HEIC input is not supported".into()));
+        return super::heif::format_of(bytes).ok_or_else(|| Error::Unsupported("this ISO media file is not an AVIF or HEIC image".into()));
     }
     if starts(b"II*\0") || starts(b"MM\0*") {
         return Err(Error::Unsupported("TIFF input is not supported".into()));
@@ -81,7 +78,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     if crate::svg::looks_like_svg(bytes) {
         return Ok(Format::Svg);
     }
-    Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF, BMP, AVIF or SVG file".into()))
+    Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF, BMP, AVIF, HEIC or SVG file".into()))
 }
 
 pub fn probe(bytes: &[u8]) -> Result<Probe> {
@@ -89,7 +86,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
         Format::Jpeg => probe_jpeg(bytes),
         // Drawn, not decoded: `source` sends SVG to `vector`, which reads its own header.
         Format::Svg => Err(Error::Unsupported("an SVG has no raster header (pipeline::vector reads it)".into())),
-        Format::Avif => super::avif::probe(bytes),
+        Format::Avif | Format::Heic => super::heif::probe(bytes),
         Format::Webp => {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)
@@ -229,8 +226,8 @@ pub fn image_format(f: Format) -> image::ImageFormat {
         Format::Gif => image::ImageFormat::Gif,
         Format::Bmp => image::ImageFormat::Bmp,
         Format::Avif => image::ImageFormat::Avif,
-        // Not reached: SVG is read by `vector`, never by `image`.
-        Format::Svg => image::ImageFormat::Png,
+        // Not reached: SVG is read by `vector`, HEIC by `heif`, never by `image`.
+        Format::Svg | Format::Heic => image::ImageFormat::Png,
     }
 }
 
@@ -266,7 +263,8 @@ mod tests {
         assert_eq!(sniff(b"GIF89a....").unwrap(), Format::Gif);
         assert_eq!(sniff(b"\0\0\0\x10ftypavif\0\0\0\0").unwrap(), Format::Avif);
         assert_eq!(sniff(b"\0\0\0\x14ftypmif1\0\0\0\0avif").unwrap(), Format::Avif);
-        assert_eq!(sniff(b"\0\0\0\x14ftypmif1\0\0\0\0heic").unwrap_err().status(), 415);
+        assert_eq!(sniff(b"\0\0\0\x14ftypmif1\0\0\0\0heic").unwrap(), Format::Heic);
+        assert_eq!(sniff(b"\0\0\0\x10ftypisom\0\0\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"II*\0\x08\0\0\0").unwrap_err().status(), 415);
         assert_eq!(sniff(b"\xef\xbb\xbf<?xml version='1.0'?>\n<svg/>").unwrap(), Format::Svg);

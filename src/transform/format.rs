@@ -11,8 +11,10 @@ pub enum Format {
     Webp,
     Gif,
     Bmp,
-    /// Output only.
+    /// Written by rav1e, read by dav1d (`pipeline::heif`).
     Avif,
+    /// Input only: read by libde265 when `HEIC=true` (`pipeline::heif`), never written.
+    Heic,
     /// Input only: rendered to pixels (`pipeline::vector`), never written.
     Svg,
 }
@@ -27,6 +29,7 @@ impl Format {
         (Format::Gif, "gif", "image/gif", &["gif"]),
         (Format::Bmp, "bmp", "image/bmp", &["bmp"]),
         (Format::Avif, "avif", "image/avif", &["avif"]),
+        (Format::Heic, "heic", "image/heic", &["heic", "heif"]),
         (Format::Svg, "svg", "image/svg+xml", &["svg"]),
     ];
 
@@ -50,6 +53,8 @@ impl Format {
             // Every client that shows AVIF shows WebP, which keeps alpha and encodes in a fraction
             // of AVIF's time (README: Formats).
             Format::Avif => Format::Webp,
+            // A photo from a phone, which most browsers cannot show as it is.
+            Format::Heic => Format::Jpeg,
             other => other,
         }
     }
@@ -73,9 +78,9 @@ impl Format {
     /// Why an original whose format is not known from its metadata is refused (415).
     pub fn unknown_original(content_type: Option<&str>, key: &str) -> Error {
         let hint = format!("{} {}", content_type.unwrap_or(""), key.rsplit_once('.').map(|(_, e)| e).unwrap_or("")).to_ascii_lowercase();
-        let known = [("heic", "HEIC"), ("heif", "HEIF"), ("tif", "TIFF"), ("jxl", "JPEG XL")];
+        let known = [("tif", "TIFF"), ("jxl", "JPEG XL")];
         Error::Unsupported(match known.iter().find(|(needle, _)| hint.contains(needle)) {
-            Some((_, name)) => format!("{name} input is not supported (JPEG, PNG, WebP, GIF, BMP, AVIF and SVG are)"),
+            Some((_, name)) => format!("{name} input is not supported (JPEG, PNG, WebP, GIF, BMP, AVIF, HEIC and SVG are)"),
             None => format!("cannot tell the image type of '{key}' from its content type or extension"),
         })
     }
@@ -171,7 +176,9 @@ mod tests {
         assert_eq!(Format::of_original(Some("image/avif"), "a"), Some(Format::Avif));
         assert_eq!(Format::of_original(None, "a.AVIF"), Some(Format::Avif));
         assert_eq!(Format::Avif.default_output(), Format::Webp);
-        assert!(Format::unknown_original(Some("image/heic"), "a.heic").message().contains("HEIC input is not supported"));
+        assert_eq!(Format::of_original(Some("image/heic"), "a"), Some(Format::Heic));
+        assert_eq!(Format::Heic.default_output(), Format::Jpeg);
+        assert!(Format::unknown_original(Some("image/tiff"), "a.tif").message().contains("TIFF input is not supported"));
         assert!(Format::unknown_original(None, "scan.TIFF").message().contains("TIFF"));
         assert!(Format::unknown_original(None, "blob").message().contains("cannot tell"));
         assert_eq!(Format::of_original(Some("image/svg+xml"), "logo"), Some(Format::Svg));
@@ -181,7 +188,7 @@ mod tests {
 
     #[test]
     fn every_format_has_a_name_and_type_and_choices_parse_back() {
-        for f in [Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp, Format::Avif, Format::Svg] {
+        for f in [Format::Jpeg, Format::Png, Format::Webp, Format::Gif, Format::Bmp, Format::Avif, Format::Heic, Format::Svg] {
             assert!(f.content_type().trim_end_matches("+xml").ends_with(f.name()), "{f:?}");
         }
         assert_eq!(FormatChoice::NAMES.list(), "auto, jpeg, png, webp, avif, json, blurhash");

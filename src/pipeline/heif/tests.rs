@@ -1,8 +1,9 @@
-use super::port::{install, Av1Decoder, Cicp, Layout, Picture, StoredRows};
+use super::port::{install, Cicp, Codec, Layout, Picture, PictureDecoder, StoredRows};
 use super::*;
+use crate::pipeline::container::Heif;
 use crate::pipeline::probe;
-use image::metadata::Orientation;
-use image::{DynamicImage, GenericImageView};
+use ::image::metadata::Orientation;
+use ::image::{DynamicImage, GenericImageView};
 
 fn bmff(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
@@ -140,9 +141,10 @@ fn irot_and_imir_become_the_orientation_browsers_show() {
 #[test]
 fn brands_and_damaged_headers() {
     let file = single(64, 48, vec![]).bytes();
-    assert!(is_avif(&file));
-    assert!(!is_avif(&bmff(b"ftyp", b"heic\0\0\0\0mif1heic")));
-    assert!(!is_avif(b"\0\0\0\x08ftyp"));
+    assert_eq!(format_of(&file), Some(Format::Avif));
+    assert_eq!(format_of(&bmff(b"ftyp", b"heic\0\0\0\0mif1heic")), Some(Format::Heic));
+    assert_eq!(format_of(&bmff(b"ftyp", b"isom\0\0\0\0mp42")), None);
+    assert_eq!(format_of(b"\0\0\0\x08ftyp"), None);
     assert_eq!(probe::sniff(&file).unwrap(), Format::Avif);
     // Cut anywhere: a 4xx from the header, never a panic.
     for cut in 0..file.len() {
@@ -278,7 +280,7 @@ thread_local! {
 /// (items, grids, alpha) can be tested without dav1d.
 struct QueuedDecoder;
 
-impl Av1Decoder for QueuedDecoder {
+impl PictureDecoder for QueuedDecoder {
     fn decode(&self, _obus: &[u8], max_pixels: u64) -> crate::error::Result<Picture> {
         let (w, h, layout, luma) = PICTURES.with(|q| q.borrow_mut().pop_front()).expect("a queued picture");
         assert!(w as u64 * h as u64 <= max_pixels);
@@ -290,7 +292,7 @@ impl Av1Decoder for QueuedDecoder {
 static QUEUED: QueuedDecoder = QueuedDecoder;
 
 fn queue(pictures: &[(u32, u32, Layout, u16)]) {
-    install(&QUEUED);
+    install(Codec::Av1, &QUEUED);
     PICTURES.with(|q| q.borrow_mut().extend(pictures.iter().copied()));
 }
 
@@ -357,7 +359,39 @@ fn non_srgb_code_points_become_a_profile_for_the_colour_step() {
     assert!(icc_for(Cicp { primaries: 2, transfer: 2, matrix: 2, full_range: false }).is_none());
     // Display P3 with the sRGB curve: its colours are more saturated than sRGB's same numbers.
     let p3 = icc_for(Cicp { primaries: 12, transfer: 13, matrix: 6, full_range: true }).expect("a P3 profile");
-    let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(1, 1, image::Rgb([128, 160, 128])));
+    let img = DynamicImage::ImageRgb8(::image::RgbImage::from_pixel(1, 1, ::image::Rgb([128, 160, 128])));
     let srgb = crate::pipeline::colour::to_srgb(img.clone(), &p3);
     assert_ne!(srgb.to_rgb8().get_pixel(0, 0).0, [128, 160, 128]);
+}
+
+#[test]
+fn a_clean_aperture_crops_the_image_across_its_tiles() {
+    // A 2×2 grid of 32×24 tiles (64×48), `clap` keeping 30×20 centred 5 px right of and 3 px
+    // above the middle: from (22, 11), as libheif reads it.
+    let mut f = File { brands: vec![b"heic"], primary: 10, ..File::default() };
+    let (tile, config) = (f.property(ispe(32, 24)), f.property(av1c(false)));
+    let fraction = |n: i32, d: u32| [(n as u32).to_be_bytes(), d.to_be_bytes()].concat();
+    let clap = bmff(b"clap", &[fraction(30, 1), fraction(20, 1), fraction(10, 2), fraction(-3, 1)].concat());
+    let (whole, crop) = (f.property(ispe(64, 48)), f.property(clap));
+    f.items.push((10, *b"grid", vec![whole, crop], vec![0, 0, 1, 1, 0, 64, 0, 48], true));
+    for id in 1..=4 {
+        f.items.push((id, *b"av01", vec![tile, config], vec![id as u8; 5], false));
+    }
+    f.references.push((*b"dimg", 10, vec![1, 2, 3, 4]));
+    let bytes = f.bytes();
+    let p = super::probe(&bytes).unwrap();
+    assert_eq!((p.width, p.height), (30, 20));
+    queue(&[(32, 24, Layout::Yuv444, 10), (32, 24, Layout::Yuv444, 20), (32, 24, Layout::Yuv444, 30), (32, 24, Layout::Yuv444, 40)]);
+    let img = super::decode(&bytes, &p).unwrap().image;
+    let luma = |x, y| rgb_of(&img, x, y)[0];
+    // Tile edges at x = 32 - 22 = 10 and y = 24 - 11 = 13 of the crop.
+    assert_eq!(
+        [luma(0, 0), luma(9, 12), luma(10, 0), luma(29, 12), luma(0, 13), luma(9, 19), luma(10, 13), luma(29, 19)],
+        [10, 10, 20, 20, 30, 30, 40, 40]
+    );
+    // A clean aperture reaching outside the image is ignored: the whole image is shown.
+    let mut outside = f;
+    outside.properties[3] = bmff(b"clap", &[fraction(60, 1), fraction(20, 1), fraction(10, 1), fraction(0, 1)].concat());
+    let p = super::probe(&outside.bytes()).unwrap();
+    assert_eq!((p.width, p.height), (64, 48));
 }

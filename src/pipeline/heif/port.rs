@@ -1,7 +1,8 @@
-//! The AV1 decoder the pipeline needs from its host: dav1d, a wasm module of its own in the
-//! worker (`codecs/dav1d`, `edge/avif.rs`). Installed once per isolate, before the first request,
-//! because every step that reads an original (probe, decode, `format=json`, overlays, uploads)
-//! may meet an AVIF; without one, AVIF input is a 415.
+//! The picture decoders the pipeline needs from its host for HEIF files: AV1 (dav1d) for AVIF
+//! and HEVC (libde265) for HEIC, each a wasm module of its own in the worker (`codecs/`,
+//! `edge/heif.rs`). Installed once per isolate, before the first request, because every step
+//! that reads an original (probe, decode, `format=json`, overlays, uploads) may meet one; without
+//! its decoder, that input is a 415 (HEIC's is installed only with `HEIC=true`: README).
 
 use crate::error::{Error, Result};
 use std::sync::OnceLock;
@@ -16,7 +17,8 @@ pub enum Layout {
 }
 
 impl Layout {
-    pub fn from_dav1d(v: u32) -> Option<Layout> {
+    /// dav1d's and libde265's numbering (the same).
+    pub fn from_code(v: u32) -> Option<Layout> {
         match v {
             0 => Some(Layout::Grey),
             1 => Some(Layout::Yuv420),
@@ -80,19 +82,40 @@ impl Rows for StoredRows {
     }
 }
 
-pub trait Av1Decoder {
-    /// Decodes one still image from its OBUs; a frame of more than `max_pixels` is refused (the
-    /// container's size was admitted, the bitstream is checked against it by the decoder).
-    fn decode(&self, obus: &[u8], max_pixels: u64) -> Result<Picture>;
+/// The video codecs HEIF images are coded with here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// AVIF.
+    Av1,
+    /// HEIC.
+    Hevc,
 }
 
-static DECODER: OnceLock<&'static (dyn Av1Decoder + Sync)> = OnceLock::new();
-
-/// Installs the host's decoder (the first call wins; later ones are no-ops).
-pub fn install(decoder: &'static (dyn Av1Decoder + Sync)) {
-    let _ = DECODER.set(decoder);
+pub trait PictureDecoder {
+    /// Decodes one still picture (AV1 OBUs; HEVC NAL units each behind a 4-byte length,
+    /// parameter sets first); a picture of more than `max_pixels` is refused (the container's
+    /// size was admitted, the bitstream is checked against it by the decoder).
+    fn decode(&self, data: &[u8], max_pixels: u64) -> Result<Picture>;
 }
 
-pub fn decoder() -> Result<&'static (dyn Av1Decoder + Sync)> {
-    DECODER.get().copied().ok_or_else(|| Error::Unsupported("AVIF input needs the AV1 decoder, which this build does not have".into()))
+static AV1: OnceLock<&'static (dyn PictureDecoder + Sync)> = OnceLock::new();
+static HEVC: OnceLock<&'static (dyn PictureDecoder + Sync)> = OnceLock::new();
+
+/// Installs the host's decoder for `codec` (the first call wins; later ones are no-ops).
+pub fn install(codec: Codec, decoder: &'static (dyn PictureDecoder + Sync)) {
+    let _ = match codec {
+        Codec::Av1 => AV1.set(decoder),
+        Codec::Hevc => HEVC.set(decoder),
+    };
+}
+
+pub fn decoder(codec: Codec) -> Result<&'static (dyn PictureDecoder + Sync)> {
+    match codec {
+        Codec::Av1 => {
+            AV1.get().copied().ok_or_else(|| Error::Unsupported("AVIF input needs the AV1 decoder, which this build does not have".into()))
+        }
+        Codec::Hevc => HEVC.get().copied().ok_or_else(|| {
+            Error::Unsupported("HEIC input is off here: HEIC=true turns it on (HEVC is patent-encumbered: see the README)".into())
+        }),
+    }
 }

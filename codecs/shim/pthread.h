@@ -1,25 +1,18 @@
-/* Single-threaded stand-ins for the pthread calls dav1d makes (wasi-libc of Debian 12 has no
- * pthread.h). The worker decodes with one thread (`n_threads = 1`), where dav1d never starts a
- * thread and its locks guard nothing: creating a thread fails, every lock is a no-op, and
- * `pthread_once` runs its routine the first time. */
-#ifndef EDGE_DAV1D_PTHREAD_SHIM_H
-#define EDGE_DAV1D_PTHREAD_SHIM_H
+/* Single-threaded stand-ins for the pthread calls dav1d and libde265 make (wasi-libc of Debian
+ * 12 has no pthread.h). The worker decodes with one thread, where neither starts a thread and
+ * their locks guard nothing: creating a thread fails, every lock is a no-op, and `pthread_once`
+ * runs its routine the first time. */
+#ifndef EDGE_CODECS_PTHREAD_SHIM_H
+#define EDGE_CODECS_PTHREAD_SHIM_H
 
 #include <errno.h>
 #include <stddef.h>
-
-typedef int pthread_t;
-typedef int pthread_attr_t;
-typedef int pthread_mutex_t;
-typedef int pthread_mutexattr_t;
-typedef int pthread_cond_t;
-typedef int pthread_condattr_t;
-typedef int pthread_once_t;
+/* wasi-libc (musl) declares the pthread types itself; only the functions are missing. */
+#include <sys/types.h>
 
 #define PTHREAD_ONCE_INIT 0
-#define PTHREAD_MUTEX_INITIALIZER 0
 
-static inline int pthread_attr_init(pthread_attr_t *a) { *a = 0; return 0; }
+static inline int pthread_attr_init(pthread_attr_t *a) { (void)a; return 0; }
 static inline int pthread_attr_destroy(pthread_attr_t *a) { (void)a; return 0; }
 static inline int pthread_attr_setstacksize(pthread_attr_t *a, size_t s) { (void)a; (void)s; return 0; }
 static inline int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *), void *arg) {
@@ -32,11 +25,11 @@ static inline int pthread_once(pthread_once_t *once, void (*routine)(void)) {
     if (!*once) { *once = 1; routine(); }
     return 0;
 }
-static inline int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) { (void)a; *m = 0; return 0; }
+static inline int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) { (void)m; (void)a; return 0; }
 static inline int pthread_mutex_destroy(pthread_mutex_t *m) { (void)m; return 0; }
 static inline int pthread_mutex_lock(pthread_mutex_t *m) { (void)m; return 0; }
 static inline int pthread_mutex_unlock(pthread_mutex_t *m) { (void)m; return 0; }
-static inline int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) { (void)a; *c = 0; return 0; }
+static inline int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) { (void)c; (void)a; return 0; }
 static inline int pthread_cond_destroy(pthread_cond_t *c) { (void)c; return 0; }
 static inline int pthread_cond_signal(pthread_cond_t *c) { (void)c; return 0; }
 static inline int pthread_cond_broadcast(pthread_cond_t *c) { (void)c; return 0; }

@@ -120,25 +120,33 @@ pub fn image_from(out: Vec<u8>, (w, h): (u32, u32), channels: usize) -> Result<D
 }
 
 /// Converts the picture into `out` (`size`, with [`channels`] a pixel) with its top left at
-/// `at`; what falls outside `out` is left out (a grid's last tiles overhang the image).
+/// `at`; what falls outside `out` is left out (a grid's last tiles overhang the image, a clean
+/// aperture cuts into the first ones).
 pub fn convert_into(
     p: &Picture,
     cicp: Cicp,
     alpha: Option<(&Picture, bool)>,
     out: &mut [u8],
     size: (u32, u32),
-    at: (u32, u32),
+    at: (i64, i64),
 ) -> Result<()> {
     check(p)?;
     if let Some((a, _)) = alpha {
         check(a)?;
         if (a.width, a.height) != (p.width, p.height) {
-            return Err(Error::Undecodable("AVIF alpha item is not the image's size".into()));
+            return Err(Error::Undecodable("HEIF: the alpha item is not the image's size".into()));
         }
     }
     let grey = p.layout == Layout::Grey;
     let channels = channels(p, alpha.is_some());
-    let (w, h) = ((p.width.min(size.0.saturating_sub(at.0))) as usize, p.height.min(size.1.saturating_sub(at.1)) as usize);
+    // The part of the picture inside `out`: columns x0..x1, rows y0..y1 of the picture.
+    let visible =
+        |len: u32, out_len: u32, at: i64| ((-at).clamp(0, len as i64) as usize, (out_len as i64 - at).clamp(0, len as i64) as usize);
+    let ((x0, x1), (y0, y1)) = (visible(p.width, size.0, at.0), visible(p.height, size.1, at.1));
+    if x1 <= x0 || y1 <= y0 {
+        return Ok(());
+    }
+    let w = x1 - x0;
     let (cw, _) = p.layout.chroma_size(p.width, p.height);
     let (luma_range, chroma_range) = ranges(p, cicp);
     let mut y_rows = PlaneReader::new(p, 0, p.width, luma_range);
@@ -155,18 +163,17 @@ pub fn convert_into(
     let mut u_line = vec![0f32; w];
     let mut v_line = vec![0f32; w];
     let out_stride = size.0 as usize * channels;
-    for (row, &(c0, c1, fy)) in yt.iter().enumerate().take(h) {
-        let start = (at.1 as usize + row) * out_stride + at.0 as usize * channels;
-        let line = out.get_mut(start..start + w * channels).ok_or_else(|| Error::Internal("AVIF tile outside the image".into()))?;
+    for (row, &(c0, c1, fy)) in yt.iter().enumerate().take(y1).skip(y0) {
+        let start = (at.1 + row as i64) as usize * out_stride + (at.0 + x0 as i64) as usize * channels;
+        let line = out.get_mut(start..start + w * channels).ok_or_else(|| Error::Internal("HEIF tile outside the image".into()))?;
         if !grey {
             for (reader, line) in [(&mut u_rows, &mut u_line), (&mut v_rows, &mut v_line)] {
                 let top = reader.row(c0)?.to_vec();
                 let bottom = reader.row(c1)?;
-                for (x, o) in line.iter_mut().enumerate() {
-                    let (x0, x1, fx) = xt[x];
-                    let (x0, x1) = (x0 as usize, x1 as usize);
-                    let t = top[x0] + (top[x1] - top[x0]) * fx;
-                    let b = bottom[x0] + (bottom[x1] - bottom[x0]) * fx;
+                for (o, &(a, b, fx)) in line.iter_mut().zip(&xt[x0..x1]) {
+                    let (a, b) = (a as usize, b as usize);
+                    let t = top[a] + (top[b] - top[a]) * fx;
+                    let b = bottom[a] + (bottom[b] - bottom[a]) * fx;
                     *o = t + (b - t) * fy;
                 }
             }
@@ -178,14 +185,14 @@ pub fn convert_into(
         let luma = y_rows.row(row as u32)?;
         for (x, px) in line.chunks_exact_mut(channels).enumerate() {
             let (a, premultiplied) = match &alpha_row {
-                Some((values, prem)) => (values[x].clamp(0.0, 1.0), *prem),
+                Some((values, prem)) => (values[x0 + x].clamp(0.0, 1.0), *prem),
                 None => (1.0, false),
             };
             let unmultiply = |c: f32| if premultiplied && a > 0.0 { c / a } else { c };
             if grey {
-                px[0] = to8(unmultiply(luma[x]));
+                px[0] = to8(unmultiply(luma[x0 + x]));
             } else {
-                let (r, g, b) = rgb(luma[x], u_line[x], v_line[x], cicp.matrix);
+                let (r, g, b) = rgb(luma[x0 + x], u_line[x], v_line[x], cicp.matrix);
                 px[0] = to8(unmultiply(r));
                 px[1] = to8(unmultiply(g));
                 px[2] = to8(unmultiply(b));

@@ -2,7 +2,7 @@
 //! (`colr`: an ICC profile or H.273 code points).
 
 use super::port::Cicp;
-use crate::pipeline::heif::Heif;
+use crate::pipeline::container::Heif;
 use image::metadata::Orientation;
 
 /// What the primary item's properties say about showing it.
