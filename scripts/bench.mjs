@@ -16,6 +16,7 @@ import { benchDistantHits } from './bench_hits.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
+import { benchHeif } from './bench_heif.mjs';
 import { ssim } from './ssim.mjs';
 import { benchChart } from './chart.mjs';
 
@@ -204,6 +205,8 @@ const curve = await benchCurve(sharp);
 console.log(`\n${curve}`);
 const load = await benchLoad();
 console.log(`\n${load}`);
+const heif = sharp ? await benchHeif(sharp) : 'sharp did not run: the HEIF bench makes its AVIF files with it';
+console.log(`\n${heif}`);
 
 const wasm = path.join(ROOT, 'build', 'index_bg.wasm');
 const gzip = (f) => Number(execFileSync('bash', ['-c', `gzip -9c '${f}' | wc -c`]).toString().trim());
@@ -307,6 +310,19 @@ stored), alternating, the better of two runs each (\`scripts/bench_load.mjs\`). 
 workerd process on this machine: it shows what our code adds per hit, not an edge's capacity.
 
 ${load}
+
+### HEIF input: AVIF and HEIC
+
+AVIF through dav1d and HEIC through libde265 (\`HEIC=true\`), each a wasm module of its own with a
+fresh instance per picture, against sharp (AVIF only: its prebuilt libvips has no HEVC decoder) and
+Pillow with pillow-heif (libheif over native dav1d and libde265, with their SIMD assembly): each
+file → 400 px JPEG q80, medians of 7 misses alternating with sharp (\`scripts/bench_heif.mjs\`).
+**ours: decode** includes turning the planes into RGB. Memory: the decoder module's linear memory
+and ours after the first request on a fresh instance (\`HEIF_MEMORY_BUDGET_MB=100\` here, so that
+the 12 MP single-picture HEIC, over the default 32, runs). sharp reads a grid AVIF's first tile
+only (1024×800 of \`pitm.avif\`'s 4096×800), so its time on that file is not a comparison.
+
+${heif}
 `;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 const levers = existsSync(out) ? readFileSync(out, 'utf8').split('\n## Levers')[1] : undefined;

@@ -9,6 +9,13 @@ import time
 
 from PIL import Image
 
+try:  # HEIC and AVIF input, as the Pillow-based setups that read them do
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:
+    pass
+
 WARMUP, RUNS = 2, 15
 
 

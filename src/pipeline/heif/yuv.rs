@@ -62,6 +62,14 @@ impl<'a> PlaneReader<'a> {
         }
         Ok(&self.cached[slot].1)
     }
+
+    /// Rows `a` and `b` (a ≤ b) at once, both kept.
+    fn pair(&mut self, a: u32, b: u32) -> Result<(&[f32], &[f32])> {
+        self.row(a)?;
+        self.row(b)?;
+        let at = |y: u32| self.cached.iter().position(|(at, _)| *at == y).expect("both rows were just read");
+        Ok((&self.cached[at(a)].1, &self.cached[at(b)].1))
+    }
 }
 
 /// (offset, scale) of luma and of chroma samples for this depth and range.
@@ -160,6 +168,7 @@ pub fn convert_into(
     };
     let (xt, yt) = (taps(p.width as usize, sx), taps(p.height as usize, sy));
     let to8 = |f: f32| (f.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+    let matrix = Matrix::of(cicp.matrix);
     let mut u_line = vec![0f32; w];
     let mut v_line = vec![0f32; w];
     let out_stride = size.0 as usize * channels;
@@ -168,8 +177,7 @@ pub fn convert_into(
         let line = out.get_mut(start..start + w * channels).ok_or_else(|| Error::Internal("HEIF tile outside the image".into()))?;
         if !grey {
             for (reader, line) in [(&mut u_rows, &mut u_line), (&mut v_rows, &mut v_line)] {
-                let top = reader.row(c0)?.to_vec();
-                let bottom = reader.row(c1)?;
+                let (top, bottom) = reader.pair(c0, c1)?;
                 for (o, &(a, b, fx)) in line.iter_mut().zip(&xt[x0..x1]) {
                     let (a, b) = (a as usize, b as usize);
                     let t = top[a] + (top[b] - top[a]) * fx;
@@ -182,43 +190,74 @@ pub fn convert_into(
             Some((reader, prem)) => Some((reader.row(row as u32)?.to_vec(), *prem)),
             None => None,
         };
-        let luma = y_rows.row(row as u32)?;
-        for (x, px) in line.chunks_exact_mut(channels).enumerate() {
-            let (a, premultiplied) = match &alpha_row {
-                Some((values, prem)) => (values[x0 + x].clamp(0.0, 1.0), *prem),
-                None => (1.0, false),
-            };
-            let unmultiply = |c: f32| if premultiplied && a > 0.0 { c / a } else { c };
-            if grey {
-                px[0] = to8(unmultiply(luma[x0 + x]));
-            } else {
-                let (r, g, b) = rgb(luma[x0 + x], u_line[x], v_line[x], cicp.matrix);
-                px[0] = to8(unmultiply(r));
-                px[1] = to8(unmultiply(g));
-                px[2] = to8(unmultiply(b));
+        let luma = &y_rows.row(row as u32)?[x0..x1];
+        match (&alpha_row, grey) {
+            // The common case, kept tight: colour without alpha.
+            (None, false) => {
+                for (((px, &y), &cb), &cr) in line.chunks_exact_mut(3).zip(luma).zip(&u_line).zip(&v_line) {
+                    let (r, g, b) = matrix.rgb(y, cb, cr);
+                    px[0] = to8(r);
+                    px[1] = to8(g);
+                    px[2] = to8(b);
+                }
             }
-            if alpha_row.is_some() {
-                px[channels - 1] = to8(a);
+            _ => {
+                for (x, px) in line.chunks_exact_mut(channels).enumerate() {
+                    let (a, premultiplied) = match &alpha_row {
+                        Some((values, prem)) => (values[x0 + x].clamp(0.0, 1.0), *prem),
+                        None => (1.0, false),
+                    };
+                    let unmultiply = |c: f32| if premultiplied && a > 0.0 { c / a } else { c };
+                    if grey {
+                        px[0] = to8(unmultiply(luma[x]));
+                    } else {
+                        let (r, g, b) = matrix.rgb(luma[x], u_line[x], v_line[x]);
+                        px[0] = to8(unmultiply(r));
+                        px[1] = to8(unmultiply(g));
+                        px[2] = to8(unmultiply(b));
+                    }
+                    if alpha_row.is_some() {
+                        px[channels - 1] = to8(a);
+                    }
+                }
             }
         }
     }
     Ok(())
 }
 
-/// One pixel from luma (0..=1) and chroma (-0.5..=0.5).
-fn rgb(y: f32, cb: f32, cr: f32, matrix: u8) -> (f32, f32, f32) {
-    match (matrix, weights(matrix)) {
-        (_, Some((kr, kb))) => {
-            let r = y + 2.0 * (1.0 - kr) * cr;
-            let b = y + 2.0 * (1.0 - kb) * cb;
-            (r, (y - kr * r - kb * b) / (1.0 - kr - kb), b)
+/// How a matrix turns luma (0..=1) and chroma (-0.5..=0.5) into R, G and B, worked out once.
+#[derive(Clone, Copy)]
+enum Matrix {
+    /// R = Y + r·Cr, G = Y − gb·Cb − gr·Cr, B = Y + b·Cb.
+    Weighted { r: f32, gb: f32, gr: f32, b: f32 },
+    /// U carries Cg, V carries Co.
+    YCgCo,
+    /// The planes are G, B, R.
+    Identity,
+}
+
+impl Matrix {
+    fn of(code: u8) -> Matrix {
+        match (code, weights(code)) {
+            (_, Some((kr, kb))) => {
+                let (r, b, kg) = (2.0 * (1.0 - kr), 2.0 * (1.0 - kb), 1.0 - kr - kb);
+                Matrix::Weighted { r, gb: kb * b / kg, gr: kr * r / kg, b }
+            }
+            (8, None) => Matrix::YCgCo,
+            _ => Matrix::Identity,
         }
-        // YCgCo: U carries Cg, V carries Co.
-        (8, None) => {
-            let t = y - cb;
-            (t + cr, y + cb, t - cr)
+    }
+
+    #[inline(always)]
+    fn rgb(self, y: f32, cb: f32, cr: f32) -> (f32, f32, f32) {
+        match self {
+            Matrix::Weighted { r, gb, gr, b } => (y + r * cr, y - gb * cb - gr * cr, y + b * cb),
+            Matrix::YCgCo => {
+                let t = y - cb;
+                (t + cr, y + cb, t - cr)
+            }
+            Matrix::Identity => (cr, y, cb),
         }
-        // Identity: the planes are G, B, R.
-        _ => (cr, y, cb),
     }
 }
