@@ -158,7 +158,7 @@ impl Kind {
                 Ok(p) => Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) }),
                 // A HEIF file of a kind we do not decode (an image sequence, HEIC with `HEIC`
                 // off) is still an image to keep and serve as stored, as TIFF is.
-                Err(Error::Unsupported(why)) => match pipeline::heif::format_of(bytes) {
+                Err(Error::Unsupported(why)) => match pipeline::container::format_of(bytes) {
                     Some(Format::Avif) => other("image/avif", "avif"),
                     Some(Format::Heic) => other("image/heic", "heic"),
                     _ => Err(Error::Unsupported(why)),

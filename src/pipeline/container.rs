@@ -7,6 +7,7 @@
 //! reads images from it.
 
 use crate::error::{Error, Result};
+use crate::transform::Format;
 use std::borrow::Cow;
 
 pub struct Heif<'a> {
@@ -115,6 +116,17 @@ pub fn brands(file: &[u8]) -> Vec<[u8; 4]> {
         }
         _ => Vec::new(),
     }
+}
+
+/// AVIF, HEIC, or neither, from the brands of the `ftyp` box: `avif`/`avis` is AVIF; HEVC's
+/// brands, or only the generic `mif1`/`msf1`, are HEIC (the items decide what is read).
+pub fn format_of(bytes: &[u8]) -> Option<Format> {
+    let brands = brands(bytes);
+    if brands.iter().any(|b| b == b"avif" || b == b"avis") {
+        return Some(Format::Avif);
+    }
+    let heic = [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"];
+    brands.iter().any(|b| heic.contains(&b)).then_some(Format::Heic)
 }
 
 fn child<'a>(parent: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {

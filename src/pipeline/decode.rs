@@ -29,7 +29,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64)
         Format::Jpeg => decode_any_jpeg(bytes, probe, at_least)?,
         // Drawn, not decoded: `source` sends SVG to `vector`.
         Format::Svg => return Err(Error::Unsupported("an SVG is drawn by pipeline::vector, not decoded".into())),
-        Format::Avif | Format::Heic => super::heif::decode(bytes, probe)?,
+        Format::Avif | Format::Heic => return Err(Error::Unsupported("a HEIF file is decoded by pipeline::heif".into())),
         other => decode_with_image(bytes, other, max_alloc)?,
     };
     Ok(Decoded { image: to_8bit(image), icc, exif })

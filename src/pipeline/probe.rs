@@ -70,7 +70,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         return Ok(Format::Bmp);
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        return super::heif::format_of(bytes).ok_or_else(|| Error::Unsupported("this ISO media file is not an AVIF or HEIC image".into()));
+        return super::container::format_of(bytes)
+            .ok_or_else(|| Error::Unsupported("this ISO media file is not an AVIF or HEIC image".into()));
     }
     if starts(b"II*\0") || starts(b"MM\0*") {
         return Err(Error::Unsupported("TIFF input is not supported".into()));
@@ -86,7 +87,8 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
         Format::Jpeg => probe_jpeg(bytes),
         // Drawn, not decoded: `source` sends SVG to `vector`, which reads its own header.
         Format::Svg => Err(Error::Unsupported("an SVG has no raster header (pipeline::vector reads it)".into())),
-        Format::Avif | Format::Heic => super::heif::probe(bytes),
+        // Read from their container by `heif`, which `source` sends them to.
+        Format::Avif | Format::Heic => Err(Error::Unsupported("a HEIF file is read by pipeline::heif".into())),
         Format::Webp => {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)

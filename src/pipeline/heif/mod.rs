@@ -12,23 +12,11 @@ pub mod props;
 pub mod structure;
 pub mod yuv;
 
-use super::container;
 use super::decode::Decoded;
 use super::probe::Probe;
 use crate::error::{Error, Result};
 use crate::transform::Format;
 use port::{Cicp, Codec, Picture};
-
-/// AVIF, HEIC, or neither, from the brands of the `ftyp` box: `avif`/`avis` is AVIF; HEVC's
-/// brands, or only the generic `mif1`/`msf1`, are HEIC (the items decide what is read).
-pub fn format_of(bytes: &[u8]) -> Option<Format> {
-    let brands = container::brands(bytes);
-    if brands.iter().any(|b| b == b"avif" || b == b"avis") {
-        return Some(Format::Avif);
-    }
-    let heic = [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"];
-    brands.iter().any(|b| heic.contains(&b)).then_some(Format::Heic)
-}
 
 /// Bytes a decoder's own memory (an instance of its own for each picture) reaches while decoding
 /// a `width`×`height` picture whose planes are `plane_bytes`, measured in workerd (`x-memory`,

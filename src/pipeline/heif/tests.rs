@@ -141,6 +141,7 @@ fn irot_and_imir_become_the_orientation_browsers_show() {
 #[test]
 fn brands_and_damaged_headers() {
     let file = single(64, 48, vec![]).bytes();
+    use crate::pipeline::container::format_of;
     assert_eq!(format_of(&file), Some(Format::Avif));
     assert_eq!(format_of(&bmff(b"ftyp", b"heic\0\0\0\0mif1heic")), Some(Format::Heic));
     assert_eq!(format_of(&bmff(b"ftyp", b"isom\0\0\0\0mp42")), None);
