@@ -263,7 +263,7 @@ rather than the absolute times. Medians of ${RUNS} runs after ${WARMUP} warm-ups
   PNG (ours from the worker with \`format=png\`, sharp's from sharp), on luma, 8×8 windows. With
   the bytes column it compares size at equal quality.
 - Worker: ${(readFileSync(wasm).length / 2 ** 20).toFixed(2)} MB wasm raw, ${(gzip(wasm) / 1024).toFixed(0)} KB gzip, plus the libwebp wasm
-  (${(gzip(path.join(ROOT, 'build', 'webp_enc_simd.wasm')) / 1024).toFixed(0)} KB gzip).
+  (${(gzip(path.join(ROOT, 'build', 'webp_enc_simd.wasm')) / 1024).toFixed(0)} KB gzip) and the HEIF decoders (dav1d ${(gzip(path.join(ROOT, 'build', 'dav1d.wasm')) / 1024).toFixed(0)} KB, libde265 ${(gzip(path.join(ROOT, 'build', 'de265.wasm')) / 1024).toFixed(0)} KB gzip).
 
 ![ours, sharp and Pillow per case; hits against passthrough](bench.svg)
 

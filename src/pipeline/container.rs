@@ -135,10 +135,15 @@ fn child<'a>(parent: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
 
 impl<'a> Heif<'a> {
     pub fn parse(file: &'a [u8]) -> Result<Heif<'a>> {
-        let meta = boxes(file).find(|(k, _)| k == b"meta").map(|(_, b)| b).ok_or_else(|| bad("no meta box"))?;
+        let meta = boxes(file)
+            .find(|(k, _)| k == b"meta")
+            .map(|(_, b)| b)
+            .ok_or_else(|| bad("no meta box (truncated, or an image sequence alone)"))?;
         let meta = meta.get(4..).ok_or_else(|| bad("meta box ends early"))?;
         let primary = {
-            let pitm = child(meta, b"pitm").ok_or_else(|| bad("no primary item"))?;
+            // An image sequence (`avis`, `msf1`) may carry no still image at all.
+            let pitm = child(meta, b"pitm")
+                .ok_or_else(|| Error::Unsupported("HEIF: a file with no primary image (an image sequence alone) is not read".into()))?;
             let mut r = Reader::new(pitm);
             let version = r.u8()?;
             r.bytes(3)?;
@@ -314,4 +319,23 @@ fn read_ipma(ipma: &[u8], items: &mut [Item]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bmff(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        [&((body.len() + 8) as u32).to_be_bytes()[..], kind, body].concat()
+    }
+
+    #[test]
+    fn a_sequence_without_a_still_image_is_unsupported_and_a_file_without_items_undecodable() {
+        let ftyp = bmff(b"ftyp", b"avis\0\0\0\0avismsf1");
+        let meta = bmff(b"meta", &[&[0, 0, 0, 0][..], &bmff(b"hdlr", &[0; 24])].concat());
+        let status = |file: &[u8]| Heif::parse(file).err().map(|e| e.status());
+        assert_eq!(status(&[ftyp.clone(), meta].concat()), Some(415));
+        assert_eq!(status(&[ftyp.clone(), bmff(b"moov", &[])].concat()), Some(422));
+        assert_eq!(format_of(&ftyp), Some(Format::Avif));
+    }
 }
