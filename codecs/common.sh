@@ -1,6 +1,9 @@
 # Shared by codecs/*/build.sh (sourced after `here` is set to the codec's folder): where the
 # builds go, whether a module is up to date, and the upstream source fetched and checked.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Debian's tools only: clang runs any `wasm-opt` it finds on PATH after linking, and the one
+# scripts/env.sh puts there (binaryen, for the Rust worker) rejects these modules' SIMD unless told.
+export PATH=/usr/bin:/bin
 work="$root/target/codecs"
 mkdir -p "$work"
 

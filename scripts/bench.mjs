@@ -17,6 +17,7 @@ import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
 import { benchHeif } from './bench_heif.mjs';
+import { benchAnimations } from './bench_anim.mjs';
 import { ssim } from './ssim.mjs';
 import { benchChart } from './chart.mjs';
 
@@ -207,6 +208,8 @@ const load = await benchLoad();
 console.log(`\n${load}`);
 const heif = sharp ? await benchHeif(sharp) : 'sharp did not run: the HEIF bench makes its AVIF files with it';
 console.log(`\n${heif}`);
+const animations = await benchAnimations();
+console.log(`\n${animations}`);
 
 const wasm = path.join(ROOT, 'build', 'index_bg.wasm');
 const gzip = (f) => Number(execFileSync('bash', ['-c', `gzip -9c '${f}' | wc -c`]).toString().trim());
@@ -323,6 +326,16 @@ the 12 MP single-picture HEIC, over the default 32, runs). sharp reads a grid AV
 only (1024×800 of \`pitm.avif\`'s 4096×800), so its time on that file is not a comparison.
 
 ${heif}
+
+### Animated WebP against GIF
+
+Each animation resized with \`anim=true\` to 200 px, as GIF (our frame-differencing GIF writer) and
+as animated WebP (libwebp's animation encoder, a wasm module of its own, quality 85), one request
+each on one worker (\`scripts/bench_anim.mjs\`). Time is the pipeline's (decode, resize and
+encode interleave frame by frame). libwebp merges frames that do not change, so the WebP of
+\`rotating-squares.gif\` has 9 frames with the same total duration.
+
+${animations}
 `;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 const levers = existsSync(out) ? readFileSync(out, 'utf8').split('\n## Levers')[1] : undefined;

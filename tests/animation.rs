@@ -1,5 +1,5 @@
-//! `anim=true`: animated GIFs stay animated, frame by frame, within a frame × pixel budget;
-//! without it the first frame is a poster.
+//! `anim=true`: animated GIFs stay animated, frame by frame, as GIF or animated WebP, within a
+//! frame × pixel budget; without it the first frame is a poster.
 
 use edge_image_resizer::config::PipelineSettings;
 use edge_image_resizer::pipeline::{self, animate};
@@ -74,9 +74,58 @@ fn without_anim_the_first_frame_is_a_still_poster() {
 
 #[test]
 fn an_explicit_still_format_wins_over_anim() {
-    let t = Transform { format: Some(FormatChoice::Is(Format::Webp)), ..anim(60) };
+    let t = Transform { format: Some(FormatChoice::Is(Format::Jpeg)), ..anim(60) };
     let out = run_with(three_frames(), t, &PipelineSettings::default()).unwrap();
-    assert_eq!(out.format, Format::Webp);
+    assert_eq!(out.format, Format::Jpeg);
+}
+
+/// Records what an animated WebP writer is given (libwebp's lives in the worker).
+#[derive(Default)]
+struct Recorded(std::rc::Rc<std::cell::RefCell<Vec<(u32, [u8; 4], usize)>>>);
+
+impl pipeline::encode::WebpEncoder for Recorded {
+    fn encode_rgba(&self, _: &[u8], _: u32, _: u32, _: u8) -> edge_image_resizer::error::Result<Vec<u8>> {
+        unreachable!("a still WebP was written")
+    }
+
+    fn animation(
+        &self,
+        w: u32,
+        h: u32,
+        loops: u32,
+        _: u8,
+    ) -> edge_image_resizer::error::Result<Box<dyn pipeline::encode::AnimationWriter>> {
+        assert_eq!((w, h, loops), (60, 40, 0));
+        Ok(Box::new(Recorded(self.0.clone())))
+    }
+}
+
+impl pipeline::encode::AnimationWriter for Recorded {
+    fn add(&mut self, rgba: &[u8], start_ms: u32) -> edge_image_resizer::error::Result<()> {
+        let centre = (20 * 60 + 30) * 4;
+        self.0.borrow_mut().push((start_ms, rgba[centre..centre + 4].try_into().unwrap(), rgba.len()));
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, end_ms: u32) -> edge_image_resizer::error::Result<Vec<u8>> {
+        self.0.borrow_mut().push((end_ms, [0; 4], 0));
+        Ok(b"RIFF".to_vec())
+    }
+}
+
+#[test]
+fn anim_to_webp_hands_every_resized_frame_to_the_animation_writer_with_its_time() {
+    let t = Transform { format: Some(FormatChoice::Is(Format::Webp)), ..anim(60) };
+    let settings = PipelineSettings::default();
+    let resolved = t.resolved(Format::Gif, settings.output_defaults(), Accepts::default());
+    let recorded = Recorded::default();
+    let host = pipeline::Host { clock: &|| 0.0, webp: &recorded, overlays: &[] };
+    let out = pipeline::run(three_frames(), &resolved, &settings, &host).unwrap();
+    assert_eq!((out.format, out.width, out.height, out.bytes.as_slice()), (Format::Webp, 60, 40, &b"RIFF"[..]));
+    let seen = recorded.0.borrow();
+    let frames: Vec<(u32, [u8; 4])> = seen.iter().map(|f| (f.0, f.1)).collect();
+    assert_eq!(frames, [(0, COLOURS[0]), (100, COLOURS[1]), (200, COLOURS[2]), (300, [0; 4])]);
+    assert!(seen[..3].iter().all(|f| f.2 == 60 * 40 * 4));
 }
 
 #[test]
@@ -107,9 +156,11 @@ fn anim_is_in_the_canonical_form_only_where_it_can_matter() {
     assert_eq!(anim(60).resolved(Format::Gif, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,f=gif,anim");
     assert_eq!(anim(60).resolved(Format::Webp, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=85,f=webp,anim");
     assert_eq!(anim(60).resolved(Format::Jpeg, Defaults::STANDARD, Accepts::default()).canonical(), "w=60,q=85,f=jpeg");
+    // `auto` keeps an animation animated: WebP for clients that take it, else GIF.
     let auto = Transform { format: Some(FormatChoice::Auto), ..anim(60) };
     let webp = Accepts { webp: true, avif: false };
-    assert_eq!(auto.resolved(Format::Gif, Defaults::STANDARD, webp).output_format(), Some(Format::Gif));
+    assert_eq!(auto.resolved(Format::Gif, Defaults::STANDARD, webp).output_format(), Some(Format::Webp));
+    assert_eq!(auto.resolved(Format::Webp, Defaults::STANDARD, Accepts::default()).output_format(), Some(Format::Gif));
 }
 
 /// Four 64×64 frames of a 16×16 black square moving right by 16 px on `background`.

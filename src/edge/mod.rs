@@ -192,10 +192,11 @@ fn now_ms() -> f64 {
 fn memory_report() -> String {
     let ours = core::arch::wasm32::memory_size(0) as u64 * 65536;
     format!(
-        "wasm={ours}, webp={}, av1={}, hevc={}",
+        "wasm={ours}, webp={}, av1={}, hevc={}, webp_anim={}",
         webp::memory(),
         heif::memory(heif::Module::Dav1d),
-        heif::memory(heif::Module::Libde265)
+        heif::memory(heif::Module::Libde265),
+        webp::animation_memory()
     )
 }
 

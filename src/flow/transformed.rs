@@ -123,6 +123,10 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
         return Ok(reply);
     }
     let (output, read_ms) = resize(ports, config, original.size, source, &answer.resolved, trace).await?;
+    // An animation over a budget is served unchanged, in its own format whatever was asked: it is
+    // typed as what it is, and not persisted as a variant (it is the original).
+    let as_asked = output.format.content_type() == answer.content_type;
+    answer.content_type = output.format.content_type();
 
     // 12. The cache is filled by the adapter once the response is on its way; the variant is
     // written after it too.
@@ -136,7 +140,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
         reply = reply.with_header("x-resize-note", note.clone());
     }
     reply.cache_as = Some(cache_key);
-    if let Some(variant_key) = variant_key {
+    if let Some(variant_key) = variant_key.filter(|_| as_asked) {
         let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &original.etag);
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
     }

@@ -1,28 +1,31 @@
-//! `anim=true`: an animated GIF stays animated. Every frame goes through the same steps as a
-//! still image ([`Shape`]) and is re-encoded to GIF as it comes, so only one frame is in memory at
-//! a time. What cannot be re-encoded within the frame × pixel budget (`ANIM_MAX_MEGAPIXELS`),
-//! and animated WebP (no animated WebP encoder exists in pure Rust or in `@jsquash/webp`), is
-//! served unchanged, with a note saying why.
+//! `anim=true`: an animated GIF or WebP stays animated, as a GIF or as an animated WebP (libwebp's
+//! animation encoder, through the host's [`WebpEncoder`]). Every frame goes through the same steps
+//! as a still image ([`Shape`]) and is encoded as it comes, so only one frame is in memory at a
+//! time. What cannot be re-encoded within the frame × pixel budget (`ANIM_MAX_MEGAPIXELS`) or the
+//! memory budget is served unchanged, with a note saying why.
 
 use super::admit;
+use super::encode::{AnimationWriter, WebpEncoder};
 use super::probe::Probe;
 use super::{Output, Pixels, Shape, Timings};
 use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::transform::Format;
 use image::codecs::gif::GifDecoder;
+use image::codecs::webp::WebPDecoder;
 use image::metadata::LoopCount;
-use image::{AnimationDecoder, DynamicImage, ImageDecoder, Rgba, RgbaImage};
+use image::{AnimationDecoder, DynamicImage, Frame, ImageDecoder, Rgba, RgbaImage};
 use std::io::Cursor;
 
 /// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest). 10 is `gif`'s own default
 /// for `from_rgba_speed`.
 pub const GIF_SPEED: i32 = 10;
 
-/// `anim=true` with the source's own format: the number of frames to keep, or `None` for a
-/// still image (or another output format), which the still path handles.
+/// `anim=true` on an animated GIF or WebP, written as GIF or WebP: the number of frames to keep,
+/// or `None` for a still image (or another output format), which the still path handles.
 pub fn frames_to_keep(source: &[u8], probe: &Probe, anim: bool, output: Format) -> Result<Option<u32>> {
-    if !anim || output != probe.format {
+    let animated = matches!(probe.format, Format::Gif | Format::Webp);
+    if !anim || !animated || !matches!(output, Format::Gif | Format::Webp) {
         return Ok(None);
     }
     frame_count(source, probe.format)
@@ -56,18 +59,33 @@ pub fn frame_count(bytes: &[u8], format: Format) -> Result<Option<u32>> {
     Ok((frames > 1).then_some(frames))
 }
 
-/// Re-encodes an animated GIF frame by frame, or serves `source` unchanged when that is not
-/// possible: animated WebP, or over the pixel or memory budget.
-pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, limits: &Limits, clock: &dyn Fn() -> f64) -> Result<Output> {
+/// What `run` writes with: the output format, its quality (WebP) and the WebP encoder.
+pub struct Writing<'a> {
+    pub format: Format,
+    pub quality: u8,
+    pub webp: &'a dyn WebpEncoder,
+}
+
+/// Re-encodes an animation frame by frame, or serves `source` unchanged when it is over the
+/// pixel or memory budget.
+pub fn run(
+    source: Vec<u8>,
+    probe: &Probe,
+    frames: u32,
+    shape: &Shape,
+    limits: &Limits,
+    writing: &Writing<'_>,
+    clock: &dyn Fn() -> f64,
+) -> Result<Output> {
     let pixels = probe.width as u64 * probe.height as u64 * frames as u64;
     let estimated_peak = admit::estimate_animation(source.len(), (probe.width, probe.height), shape.output_size(), frames);
-    let unchanged = if probe.format != Format::Gif {
-        Some("animated WebP is served unchanged: there is no animated WebP encoder".to_string())
-    } else if pixels > limits.anim_max_pixels {
+    let unchanged = if pixels > limits.anim_max_pixels {
         let (mp, max) = (pixels.div_ceil(1_000_000), limits.anim_max_pixels / 1_000_000);
         Some(format!("animation served unchanged: {frames} frames are {mp} MP, over the {max} MP budget"))
     } else if estimated_peak > limits.memory_budget {
         Some(format!("animation served unchanged: it needs about {} MB", estimated_peak.div_ceil(1 << 20)))
+    } else if writing.format == Format::Webp && admit::webp_animation_estimate(shape.output_size(), frames) > limits.webp_memory_budget {
+        Some("animation served unchanged: as animated WebP it needs more than the WebP encoder's budget".to_string())
     } else {
         None
     };
@@ -77,37 +95,97 @@ pub fn run(source: Vec<u8>, probe: &Probe, frames: u32, shape: &Shape, limits: &
     }
 
     let t0 = clock();
-    let bytes = reencode_gif(&source, shape, limits.memory_budget)?;
+    let (loops, frames) = decode_frames(&source, probe.format, limits.memory_budget)?;
     let (width, height) = shape.output_size();
-    // Decoding, resizing and quantising interleave frame by frame: report them as one.
-    let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
-    Ok(Output { bytes, format: Format::Gif, width, height, timings, estimated_peak, note: None })
-}
-
-fn reencode_gif(source: &[u8], shape: &Shape, max_alloc: u64) -> Result<Vec<u8>> {
-    let mut decoder = GifDecoder::new(Cursor::new(source))?;
-    let mut decoding = image::Limits::default();
-    decoding.max_alloc = Some(max_alloc);
-    decoder.set_limits(decoding)?;
-    let repeat = match decoder.loop_count() {
-        LoopCount::Infinite => gif::Repeat::Infinite,
-        LoopCount::Finite(n) => gif::Repeat::Finite(u16::try_from(n.get()).unwrap_or(u16::MAX)),
+    let mut writer: Box<dyn Writer> = match writing.format {
+        Format::Webp => Box::new(WebpWriter { writer: writing.webp.animation(width, height, loops, writing.quality)?, at_ms: 0 }),
+        _ => Box::new(GifWriter::new(Vec::new(), width, height, gif_repeat(loops))?),
     };
-    let (width, height) = shape.output_size();
-    let mut out = Vec::new();
-    let mut writer = GifWriter::new(&mut out, width, height, repeat)?;
     // One crop window for every frame, chosen on the first (gravity=auto), so the picture does not jump.
     let mut region = None;
-    for frame in decoder.into_frames() {
+    for frame in frames {
         let frame = frame?;
         let (ms, denominator) = frame.delay().numer_denom_ms();
-        let centiseconds = u16::try_from(ms / denominator.max(1) / 10).unwrap_or(u16::MAX);
+        let delay_ms = ms / denominator.max(1);
         let img = DynamicImage::ImageRgba8(frame.into_buffer());
         let r = *region.get_or_insert_with(|| super::saliency::window(&img, shape));
-        writer.push(shape.apply(Pixels { img, region: Some(r), icc: None })?.into_rgba8(), centiseconds)?;
+        writer.push(shape.apply(Pixels { img, region: Some(r), icc: None })?.into_rgba8(), delay_ms)?;
     }
-    writer.finish()?;
-    Ok(out)
+    let bytes = writer.finish()?;
+    // Decoding, resizing and encoding interleave frame by frame: report them as one.
+    let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
+    Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None })
+}
+
+type Frames<'a> = Box<dyn Iterator<Item = image::ImageResult<Frame>> + 'a>;
+
+/// The source's frames, composed onto its canvas, and how many times it loops (0: forever).
+fn decode_frames(source: &[u8], format: Format, max_alloc: u64) -> Result<(u32, Frames<'_>)> {
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_alloc);
+    let loops = |count: LoopCount| match count {
+        LoopCount::Infinite => 0,
+        LoopCount::Finite(n) => n.get(),
+    };
+    Ok(match format {
+        Format::Gif => {
+            let mut decoder = GifDecoder::new(Cursor::new(source))?;
+            decoder.set_limits(limits)?;
+            (loops(decoder.loop_count()), Box::new(decoder.into_frames()))
+        }
+        _ => {
+            let count = image_webp::WebPDecoder::new(Cursor::new(source))
+                .map(|d| d.loop_count())
+                .map_err(|e| Error::Undecodable(format!("WebP: {e}")))?;
+            let times = match count {
+                image_webp::LoopCount::Forever => 0,
+                image_webp::LoopCount::Times(n) => n.get() as u32,
+            };
+            let mut decoder = WebPDecoder::new(Cursor::new(source))?;
+            decoder.set_limits(limits)?;
+            (times, Box::new(decoder.into_frames()))
+        }
+    })
+}
+
+fn gif_repeat(loops: u32) -> gif::Repeat {
+    match loops {
+        0 => gif::Repeat::Infinite,
+        n => gif::Repeat::Finite(u16::try_from(n).unwrap_or(u16::MAX)),
+    }
+}
+
+/// Where resized frames go, one at a time.
+trait Writer {
+    fn push(&mut self, frame: RgbaImage, delay_ms: u32) -> Result<()>;
+    fn finish(self: Box<Self>) -> Result<Vec<u8>>;
+}
+
+struct WebpWriter {
+    writer: Box<dyn AnimationWriter>,
+    at_ms: u32,
+}
+
+impl Writer for WebpWriter {
+    fn push(&mut self, frame: RgbaImage, delay_ms: u32) -> Result<()> {
+        self.writer.add(frame.as_raw(), self.at_ms)?;
+        self.at_ms = self.at_ms.saturating_add(delay_ms);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<u8>> {
+        self.writer.finish(self.at_ms)
+    }
+}
+
+impl Writer for GifWriter<Vec<u8>> {
+    fn push(&mut self, frame: RgbaImage, delay_ms: u32) -> Result<()> {
+        GifWriter::push(self, frame, u16::try_from(delay_ms / 10).unwrap_or(u16::MAX))
+    }
+
+    fn finish(self: Box<Self>) -> Result<Vec<u8>> {
+        GifWriter::finish(*self)
+    }
 }
 
 /// Writes full-canvas frames as a GIF, coding each opaque frame as only what changed since the
@@ -139,11 +217,11 @@ impl<W: std::io::Write> GifWriter<W> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<()> {
+    fn finish(mut self) -> Result<W> {
         if let Some(pending) = self.pending.take() {
             self.write(pending, true)?;
         }
-        Ok(())
+        self.encoder.into_inner().map_err(|e| Error::Internal(format!("GIF encoding: {e}")))
     }
 
     fn write(&mut self, (img, delay): (RgbaImage, u16), next_opaque: bool) -> Result<()> {

@@ -15,6 +15,20 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 /// A WebP encoder for 8-bit RGBA pixels.
 pub trait WebpEncoder {
     fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>>;
+
+    /// An animated WebP written frame by frame (libwebp's animation encoder, in the worker);
+    /// `loops` 0 is forever.
+    fn animation(&self, _width: u32, _height: u32, _loops: u32, _quality: u8) -> Result<Box<dyn AnimationWriter>> {
+        Err(Error::Unsupported("animated WebP output is not available here".into()))
+    }
+}
+
+/// An animation being written: frames of RGBA pixels of the animation's size, in order.
+pub trait AnimationWriter {
+    /// Adds a frame shown from `start_ms`.
+    fn add(&mut self, rgba: &[u8], start_ms: u32) -> Result<()>;
+    /// Ends the animation at `end_ms` (when the last frame stops) and returns the file.
+    fn finish(self: Box<Self>, end_ms: u32) -> Result<Vec<u8>>;
 }
 
 /// `image`'s WebP encoder: lossless only (so `quality` is ignored), 10–20× larger than lossy for

@@ -97,7 +97,8 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     let mut shape = Shape::new(&probe, transform, limits)?;
     shape.prepare_overlays(host.overlays, limits)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
-        return animate::run(source, &probe, frames, &shape, limits, clock);
+        let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.webp };
+        return animate::run(source, &probe, frames, &shape, limits, &writing, clock);
     }
     let still = still(source, &probe, shape, transform, format, limits, host.overlays, clock)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };

@@ -165,8 +165,16 @@ impl Transform {
                 _ => Format::Jpeg,
             },
             Some(FormatChoice::Is(f)) => f,
-            // An animation is kept as GIF: there is no animated WebP or AVIF encoder here.
-            _ if anim && source == Format::Gif => Format::Gif,
+            // An animation stays animated: as WebP where `auto` finds it accepted (several times
+            // smaller than GIF), else as GIF; with no format, in its own.
+            _ if anim && self.format == Some(FormatChoice::Auto) => {
+                if accepts.webp {
+                    Format::Webp
+                } else {
+                    Format::Gif
+                }
+            }
+            _ if anim => source,
             Some(FormatChoice::Auto | FormatChoice::Json | FormatChoice::BlurHash) => accepts.negotiate(source),
             None => source.default_output(),
         };
