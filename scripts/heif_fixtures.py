@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """HEIC files for the tests, encoded by libheif with x265 (pillow-heif from PyPI): a photo from
 the samples at a given width, and a transparent disc. Usage: heif_fixtures.py SOURCE.jpg OUT_DIR
-WIDTH [WIDTH...] — writes photo-<width>.heic for each width, and alpha.heic."""
+WIDTH [WIDTH...] — writes photo-<width>.heic for each width, alpha.heic, and rotated.heic from
+portrait.jpg beside SOURCE when there is one (pillow-heif turns its EXIF orientation into `irot`)."""
 import sys
 from pathlib import Path
 
@@ -24,3 +25,7 @@ mask = Image.new("L", (160, 160), 0)
 ImageDraw.Draw(mask).ellipse([20, 20, 139, 139], fill=255)
 disc.putalpha(Image.composite(disc.getchannel("A"), mask, mask))
 pillow_heif.from_pillow(disc).save(out / "alpha.heic", quality=90)
+
+portrait = source.parent / "portrait.jpg"
+if portrait.exists():
+    pillow_heif.from_pillow(Image.open(portrait)).save(out / "rotated.heic", quality=80)

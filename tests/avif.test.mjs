@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
-import { startWorker, putOriginal, fetchImage, hashOriginals, walk, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, hashOriginals, boxed, walk, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
 
 const TOKEN = 'a-local-upload-token-for-avif-tests';
 let mf;
@@ -191,6 +191,9 @@ test('the corpus\'s AVIFs, grids among them: sizes and average colour as libheif
     assert.deepEqual([mine.info.width, mine.info.height], [ref.width, ref.height], f);
     const { meanA } = compare(mine.data, mine.data);
     meanA.forEach((v, c) => assert.ok(Math.abs(v - ref.mean[c]) <= 2, `${f}: channel ${c} averages ${v.toFixed(1)}, libheif ${ref.mean[c].toFixed(1)}`));
+    const grid = await boxed(body);
+    const off = ref.grid.flat().reduce((sum, v, k) => sum + Math.abs(v - grid[k]), 0) / grid.length;
+    assert.ok(off < 6, `${f}: the 8×8 picture is ${off.toFixed(1)} levels from libheif's`);
     console.log(`${f}: ${mine.info.width}×${mine.info.height}, mean RGB ${meanA.slice(0, 3).map((v) => v.toFixed(1)).join(' ')} (libheif ${ref.mean.slice(0, 3).map((v) => v.toFixed(1)).join(' ')})`);
   }
   expected = await hashOriginals(mf);

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
-import { startWorker, putOriginal, fetchImage, hashOriginals, walk, tempDir, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, boxed, walk, tempDir, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
 
 const TOKEN = 'a-local-upload-token-for-heic-tests';
 let on;
@@ -22,7 +22,7 @@ function referenceDecodes(paths) {
 before(async () => {
   dir = tempDir();
   execFileSync('python3', [path.join(ROOT, 'scripts', 'heif_fixtures.py'), path.join(SAMPLES, 'photo.jpg'), dir.dir, '800']);
-  for (const name of ['photo-800.heic', 'alpha.heic']) files[name] = readFileSync(path.join(dir.dir, name));
+  for (const name of ['photo-800.heic', 'alpha.heic', 'rotated.heic']) files[name] = readFileSync(path.join(dir.dir, name));
   on = await startWorker({ vars: { HEIC: 'true', DEBUG_HEADERS: 'true' } });
   off = await startWorker({ vars: { UPLOAD_TOKEN: TOKEN } });
   for (const mf of [on, off]) for (const [name, bytes] of Object.entries(files)) await putOriginal(mf, name, bytes, 'image/heic');
@@ -42,7 +42,8 @@ function means({ data }) {
   return sum.map((v) => v / (data.length / 4));
 }
 
-/** Our full-size decode of `key` against libheif's of `file`: same size, means within 2 levels. */
+/** Our full-size decode of `key` against libheif's of `file`: same size, means within 2 levels,
+ *  and the same picture boxed down to 8×8 (a turn or a mirror the wrong way moves its cells). */
 async function matchesLibheif(mf, key, file) {
   const [ref] = referenceDecodes([file]);
   const { status, body, text } = await fetchImage(mf, `/${key}?format=png&w=${ref.width}`);
@@ -51,6 +52,9 @@ async function matchesLibheif(mf, key, file) {
   assert.deepEqual([mine.info.width, mine.info.height], [ref.width, ref.height], key);
   const ours = means(mine);
   ours.forEach((v, c) => assert.ok(Math.abs(v - ref.mean[c]) <= 2, `${key}: channel ${c} averages ${v.toFixed(1)}, libheif ${ref.mean[c].toFixed(1)}`));
+  const grid = await boxed(body);
+  const off = ref.grid.flat().reduce((sum, v, i) => sum + Math.abs(v - grid[i]), 0) / grid.length;
+  assert.ok(off < 6, `${key}: the 8×8 picture is ${off.toFixed(1)} levels from libheif's`);
   console.log(`${key}: ${ref.width}×${ref.height}, mean RGBA ${ours.map((v) => v.toFixed(1)).join(' ')} (libheif ${ref.mean.map((v) => v.toFixed(1)).join(' ')})`);
 }
 
@@ -71,6 +75,8 @@ test('HEIC is off unless HEIC=true: a transform is a 415 that says why, the orig
 test('with HEIC=true a HEIC decodes to the pixels libheif reads from it, and resizes to JPEG by default', async () => {
   await matchesLibheif(on, 'photo-800.heic', path.join(dir.dir, 'photo-800.heic'));
   await matchesLibheif(on, 'alpha.heic', path.join(dir.dir, 'alpha.heic'));
+  // Stored 1200×1800 with a quarter turn (irot) to show: 1800×1200 the way libheif turns it.
+  await matchesLibheif(on, 'rotated.heic', path.join(dir.dir, 'rotated.heic'));
   const { status, res, size } = await fetchImage(on, '/photo-800.heic?w=300');
   assert.equal(status, 200);
   assert.equal(res.headers.get('content-type'), 'image/jpeg');

@@ -225,6 +225,23 @@ export function walk(dir, rel = '') {
   });
 }
 
+/** The image flattened onto black, as 8×8 box averages (RGB, row by row), as the reference script
+ *  computes them (scripts/reference_decode.py): where things are, so a wrong turn or mirror shows. */
+export async function boxed(bytes) {
+  const { default: sharp } = await import('sharp');
+  const { data, info } = await sharp(bytes).flatten({ background: '#000' }).raw().toBuffer({ resolveWithObject: true });
+  const cells = [];
+  for (let j = 0; j < 8; j++) {
+    for (let i = 0; i < 8; i++) {
+      const [x0, x1, y0, y1] = [Math.floor((i * info.width) / 8), Math.floor(((i + 1) * info.width) / 8), Math.floor((j * info.height) / 8), Math.floor(((j + 1) * info.height) / 8)];
+      const sum = [0, 0, 0];
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) sum[c] += data[(y * info.width + x) * info.channels + c];
+      cells.push(...sum.map((v) => v / ((x1 - x0) * (y1 - y0))));
+    }
+  }
+  return cells;
+}
+
 export { existsSync, readFileSync, path };
 
 /** The chunk types of a WebP file (RIFF container): e.g. ['VP8 '] lossy, ['VP8L'] lossless, ['VP8X', 'ALPH', 'VP8 '] lossy with alpha. */
