@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """HEIC files for the tests, encoded by libheif with x265 (pillow-heif from PyPI): a photo from
 the samples at a given width, and a transparent disc. Usage: heif_fixtures.py SOURCE.jpg OUT_DIR
-WIDTH [WIDTH...] — writes photo-<width>.heic for each width, alpha.heic, and rotated.heic from
+WIDTH [WIDTH...] — writes photo-<width>.heic for each width (with an artist and a copyright in
+its EXIF), alpha.heic, and rotated.heic from
 portrait.jpg beside SOURCE when there is one (pillow-heif turns its EXIF orientation into `irot`)."""
 import sys
 from pathlib import Path
@@ -15,7 +16,10 @@ photo = Image.open(source).convert("RGB")
 for width in map(int, sys.argv[3:]):
     height = round(photo.height * width / photo.width)
     resized = photo.resize((width, height), Image.LANCZOS)
-    pillow_heif.from_pillow(resized).save(out / f"photo-{width}.heic", quality=80)
+    exif = Image.Exif()
+    exif[0x013B] = "A. Photographer"  # Artist
+    exif[0x8298] = "(c) A. Photographer"  # Copyright
+    pillow_heif.from_pillow(resized).save(out / f"photo-{width}.heic", quality=80, exif=exif.tobytes())
 
 disc = Image.new("RGBA", (160, 160), (0, 0, 0, 0))
 draw = ImageDraw.Draw(disc)

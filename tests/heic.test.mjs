@@ -77,10 +77,15 @@ test('with HEIC=true a HEIC decodes to the pixels libheif reads from it, and res
   await matchesLibheif(on, 'alpha.heic', path.join(dir.dir, 'alpha.heic'));
   // Stored 1200×1800 with a quarter turn (irot) to show: 1800×1200 the way libheif turns it.
   await matchesLibheif(on, 'rotated.heic', path.join(dir.dir, 'rotated.heic'));
-  const { status, res, size } = await fetchImage(on, '/photo-800.heic?w=300');
+  const { status, res, size, body } = await fetchImage(on, '/photo-800.heic?w=300');
   assert.equal(status, 200);
   assert.equal(res.headers.get('content-type'), 'image/jpeg');
   assert.deepEqual([size.width, size.height], [300, 225]);
+  // The HEIC's EXIF item reaches the JPEG as JPEG EXIF does: artist and copyright by default.
+  const exif = (await sharp(body).metadata()).exif?.toString('latin1') ?? '';
+  assert.ok(exif.includes('(c) A. Photographer') && exif.includes('A. Photographer'), 'copyright and artist kept');
+  const none = await fetchImage(on, '/photo-800.heic?w=300&metadata=none');
+  assert.equal((await sharp(none.body).metadata()).exif, undefined);
   const webp = await fetchImage(on, '/alpha.heic?w=80&format=webp');
   const px = await rgba(webp.body);
   assert.equal(px.data[(2 * 80 + 2) * 4 + 3], 0, 'clear outside the disc');

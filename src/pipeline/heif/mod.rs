@@ -109,7 +109,16 @@ pub fn decode(bytes: &[u8], probe: &Probe) -> Result<Decoded> {
     }
     let image = yuv::image_from(out, img.shown(), channels)?;
     let icc = display.icc.or_else(|| cicp.and_then(icc_for));
-    Ok(Decoded { image, icc, exif: None })
+    Ok(Decoded { image, icc, exif: exif(&img.heif) })
+}
+
+/// The primary image's EXIF (the TIFF structure), for `metadata`: an `Exif` item describing it
+/// (`cdsc`), whose data starts with the offset of the TIFF header.
+fn exif(heif: &crate::pipeline::container::Heif) -> Option<Vec<u8>> {
+    let id = heif.referring(b"cdsc", heif.primary).into_iter().find(|&id| heif.kind(id).is_ok_and(|k| &k == b"Exif"))?;
+    let data = heif.data(id).ok()?;
+    let offset = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    data.get(4usize.checked_add(offset)?..).map(<[u8]>::to_vec)
 }
 
 /// An ICC profile for colour signalled by code points, when it is not sRGB (BT.709 primaries
