@@ -79,9 +79,12 @@ fn an_explicit_still_format_wins_over_anim() {
     assert_eq!(out.format, Format::Jpeg);
 }
 
+/// Each frame a writer was given: its start, its centre pixel, its length in bytes.
+type Seen = std::rc::Rc<std::cell::RefCell<Vec<(u32, [u8; 4], usize)>>>;
+
 /// Records what an animated WebP writer is given (libwebp's lives in the worker).
 #[derive(Default)]
-struct Recorded(std::rc::Rc<std::cell::RefCell<Vec<(u32, [u8; 4], usize)>>>);
+struct Recorded(Seen);
 
 impl pipeline::encode::WebpEncoder for Recorded {
     fn encode_rgba(&self, _: &[u8], _: u32, _: u32, _: u8) -> edge_image_resizer::error::Result<Vec<u8>> {

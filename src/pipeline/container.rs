@@ -162,7 +162,7 @@ impl<'a> Heif<'a> {
     }
 
     fn item(&self, id: u32) -> Result<&Item> {
-        self.items.iter().find(|i| i.id == id).ok_or_else(|| bad(&format!("item {id} is not described")))
+        find(&self.items, id).ok_or_else(|| bad(&format!("item {id} is not described")))
     }
 
     pub fn kind(&self, id: u32) -> Result<[u8; 4]> {
@@ -190,7 +190,7 @@ impl<'a> Heif<'a> {
 
     /// The item's properties of type `kind` (the bodies after the box headers), in order.
     pub fn properties(&self, id: u32, kind: &[u8; 4]) -> Vec<&'a [u8]> {
-        let Some(item) = self.items.iter().find(|i| i.id == id) else { return Vec::new() };
+        let Some(item) = find(&self.items, id) else { return Vec::new() };
         item.properties.iter().filter_map(|&i| self.properties.get(i)).filter(|(k, _)| k == kind).map(|(_, body)| *body).collect()
     }
 
@@ -223,6 +223,16 @@ impl<'a> Heif<'a> {
     }
 }
 
+/// Items are kept sorted by id (`read_iinf`) and found by binary search: a file may describe tens
+/// of thousands (a grid's tiles), and looking each one up by scanning them all would take seconds.
+fn find(items: &[Item], id: u32) -> Option<&Item> {
+    items.binary_search_by_key(&id, |i| i.id).ok().map(|i| &items[i])
+}
+
+fn find_mut(items: &mut [Item], id: u32) -> Option<&mut Item> {
+    items.binary_search_by_key(&id, |i| i.id).ok().map(move |i| &mut items[i])
+}
+
 fn read_iinf(iinf: &[u8]) -> Result<Vec<Item>> {
     let mut r = Reader::new(iinf);
     let version = r.u8()?;
@@ -244,6 +254,8 @@ fn read_iinf(iinf: &[u8]) -> Result<Vec<Item>> {
         let kind = r.fourcc()?;
         items.push(Item { id, kind, properties: Vec::new(), in_idat: false, extents: Vec::new() });
     }
+    items.sort_by_key(|i| i.id);
+    items.dedup_by_key(|i| i.id);
     Ok(items)
 }
 
@@ -273,7 +285,7 @@ fn read_iloc(iloc: &[u8], items: &mut [Item]) -> Result<()> {
             let length = r.uint(length_size)?;
             found.push((base.checked_add(offset).ok_or_else(|| bad("item offset overflows"))?, (length > 0).then_some(length)));
         }
-        if let Some(item) = items.iter_mut().find(|i| i.id == id) {
+        if let Some(item) = find_mut(items, id) {
             if reference != 0 || method > 1 {
                 return Err(Error::Unsupported("HEIF: items stored in other files or other items are not read".into()));
             }
@@ -314,7 +326,7 @@ fn read_ipma(ipma: &[u8], items: &mut [Item]) -> Result<()> {
                 found.push(index as usize - 1);
             }
         }
-        if let Some(item) = items.iter_mut().find(|i| i.id == id) {
+        if let Some(item) = find_mut(items, id) {
             item.properties.extend(found);
         }
     }

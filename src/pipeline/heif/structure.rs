@@ -40,6 +40,8 @@ pub struct Structure<'a> {
     pub subsampled: (bool, bool),
 }
 
+const MAX_TILES: u32 = 1024;
+
 const ALPHA_URNS: [&[u8]; 2] = [b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1"];
 
 pub fn read(bytes: &[u8]) -> Result<Structure<'_>> {
@@ -151,6 +153,11 @@ fn coded(heif: &Heif, id: u32) -> Result<(Coded, (u32, u32), Codec)> {
     let size = (field(0).ok_or_else(bad)?, field(1).ok_or_else(bad)?);
     let tiles = heif.references(b"dimg", id);
     let (rows, columns) = (rows as u32 + 1, columns as u32 + 1);
+    // Each tile is a decoder instance: a phone's 48 MP photo has 192; tens of thousands of tiny
+    // ones would be CPU time spent on nothing but starting decoders.
+    if rows * columns > MAX_TILES {
+        return Err(Error::TooLarge(format!("HEIF: a grid of {} tiles, over the {MAX_TILES} read here", rows * columns)));
+    }
     if tiles.len() as u32 != rows * columns || size.0 == 0 || size.1 == 0 {
         return Err(bad());
     }
