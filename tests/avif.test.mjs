@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
-import { startWorker, putOriginal, fetchImage, hashOriginals, boxed, walk, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, hashOriginals, boxed, damagedCopies, walk, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
 
 const TOKEN = 'a-local-upload-token-for-avif-tests';
 let mf;
@@ -116,17 +116,8 @@ test('format=json reads an AVIF from its headers; an upload of one answers its s
 test('damaged AVIFs are a 4xx, never a 5xx: every truncation of a file, and byte flips in its headers', async () => {
   const avif = made['alpha.avif'].avif;
   const failures = [];
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const copies = [];
-  for (let cut = 1; cut < avif.length; cut += Math.max(1, Math.floor(avif.length / 40))) copies.push(avif.subarray(0, cut));
-  for (let i = 0; i < 40; i++) {
-    const bytes = Buffer.from(avif);
-    // Header bytes (the first 400: ftyp, meta, item locations and properties) and the AV1 data.
-    for (let j = 0; j < 3; j++) bytes[Math.floor(random() * Math.min(400, bytes.length))] = Math.floor(random() * 256);
-    bytes[Math.floor(random() * bytes.length)] ^= 0xff;
-    copies.push(bytes);
-  }
+  // The first 400 bytes hold ftyp, meta, the item locations and properties.
+  const copies = damagedCopies(avif, { seed: 7, header: 400 });
   const statuses = {};
   for (const [n, bytes] of copies.entries()) {
     const key = `damaged/${n}.avif`;

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
-import { startWorker, putOriginal, fetchImage, boxed, walk, tempDir, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, boxed, damagedCopies, walk, tempDir, existsSync, readFileSync, path, ROOT, SAMPLES, CORPUS } from './helpers.mjs';
 
 const TOKEN = 'a-local-upload-token-for-heic-tests';
 let on;
@@ -94,16 +94,7 @@ test('with HEIC=true a HEIC decodes to the pixels libheif reads from it, and res
 
 test('damaged HEICs are a 4xx, never a 5xx', async () => {
   const heic = files['alpha.heic'];
-  let seed = 11;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  const copies = [];
-  for (let cut = 1; cut < heic.length; cut += Math.max(1, Math.floor(heic.length / 40))) copies.push(heic.subarray(0, cut));
-  for (let i = 0; i < 40; i++) {
-    const bytes = Buffer.from(heic);
-    for (let j = 0; j < 3; j++) bytes[Math.floor(random() * Math.min(600, bytes.length))] = Math.floor(random() * 256);
-    bytes[Math.floor(random() * bytes.length)] ^= 0xff;
-    copies.push(bytes);
-  }
+  const copies = damagedCopies(heic, { seed: 11, header: 600 });
   const statuses = {};
   const failures = [];
   for (const [n, bytes] of copies.entries()) {

@@ -242,6 +242,24 @@ export async function boxed(bytes) {
   return cells;
 }
 
+/**
+ * Damaged copies of a file, the same on every run (a fixed-seed generator): 40 truncations at
+ * evenly spaced lengths, then 40 copies with three bytes of the first `header` set at random
+ * (where a container's boxes are) and one byte anywhere inverted.
+ */
+export function damagedCopies(bytes, { seed, header }) {
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const copies = [];
+  for (let cut = 1; cut < bytes.length; cut += Math.max(1, Math.floor(bytes.length / 40))) copies.push(bytes.subarray(0, cut));
+  for (let i = 0; i < 40; i++) {
+    const copy = Buffer.from(bytes);
+    for (let j = 0; j < 3; j++) copy[Math.floor(random() * Math.min(header, copy.length))] = Math.floor(random() * 256);
+    copy[Math.floor(random() * copy.length)] ^= 0xff;
+    copies.push(copy);
+  }
+  return copies;
+}
+
 export { existsSync, readFileSync, path };
 
 /** The chunk types of a WebP file (RIFF container): e.g. ['VP8 '] lossy, ['VP8L'] lossless, ['VP8X', 'ALPH', 'VP8 '] lossy with alpha. */
