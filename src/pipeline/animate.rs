@@ -5,7 +5,7 @@
 //! memory budget is served unchanged, with a note saying why.
 
 use super::admit;
-use super::encode::{AnimationWriter, WebpEncoder};
+use super::encode::{AnimationWriter, WebpEncoder, GIF_SPEED};
 use super::probe::Probe;
 use super::{Output, Pixels, Shape, Timings};
 use crate::config::Limits;
@@ -16,10 +16,6 @@ use image::codecs::webp::WebPDecoder;
 use image::metadata::LoopCount;
 use image::{AnimationDecoder, DynamicImage, Frame, ImageDecoder, Rgba, RgbaImage};
 use std::io::Cursor;
-
-/// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest). 10 is `gif`'s own default
-/// for `from_rgba_speed`.
-pub const GIF_SPEED: i32 = 10;
 
 /// `anim=true` on an animated GIF or WebP, written as GIF or WebP: the number of frames to keep,
 /// or `None` for a still image (or another output format), which the still path handles.

@@ -12,6 +12,10 @@ use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
+/// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest), for stills here and for
+/// animations (`animate`). 10 is `gif`'s own default for `from_rgba_speed`.
+pub const GIF_SPEED: i32 = 10;
+
 /// A WebP encoder for 8-bit RGBA pixels.
 pub trait WebpEncoder {
     fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>>;
@@ -86,7 +90,7 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
         Format::Gif => {
             let mut out = Vec::new();
             let rgba = img.to_rgba8();
-            GifEncoder::new_with_speed(&mut out, super::animate::GIF_SPEED)
+            GifEncoder::new_with_speed(&mut out, GIF_SPEED)
                 .encode(rgba.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgba8)
                 .map_err(failed)?;
             Ok(out)
