@@ -57,7 +57,8 @@ impl PictureDecoder for Decoder {
         if parts.length() == 1 {
             let code = parts.get(0).as_f64().unwrap_or(0.0) as i32;
             return Err(match (self.0, code) {
-                (Module::Dav1d, -48) | (Module::Libde265, -2) => {
+                // -48: no memory for the input (js/heif.mjs, either module; dav1d's ENOMEM too).
+                (_, -48) | (Module::Libde265, -2) => {
                     Error::TooLarge(format!("HEIF: the picture is larger than its header says, or {name} ran out of memory"))
                 }
                 _ => Error::Undecodable(format!("HEIF: the picture could not be decoded ({name} error {code})")),

@@ -110,6 +110,8 @@ pub fn channels(p: &Picture, alpha: bool) -> usize {
 }
 
 /// The picture as 8-bit pixels; `alpha` (the alpha item's luma) makes it RGBA or grey+alpha.
+/// Decoding converts tile by tile ([`convert_into`]); this whole-picture form is for the tests.
+#[cfg(test)]
 pub fn to_image(p: &Picture, cicp: Cicp, alpha: Option<(&Picture, bool)>) -> Result<DynamicImage> {
     let channels = channels(p, alpha.is_some());
     let mut out = vec![0u8; p.width as usize * p.height as usize * channels];
