@@ -8,9 +8,15 @@
 //   SOAK_WORKER=baseline SOAK_MIX=cached node scripts/soak.mjs …   (the same hits on a trivial JS worker)
 //   SOAK_WORKER=baseline-two-lookups …   (the same, with a second Cache API lookup per request, as ours
 //   does for the original's remembered metadata)
+//   SOAK_HEAPS=1 node scripts/soak.mjs …   (at each memory sample, a garbage collection in every
+//   isolate of the workerd process through the V8 inspector — ours and Miniflare's own workers for
+//   the Cache API, R2 and the entry — then each one's JS heap beside the process's resident memory:
+//   what the process keeps that a collection gives back was garbage, not a leak;
+//   SOAK_HEAPS=others: in every isolate but our worker's, to tell whose garbage it was)
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startWorker, putOriginal, hashOriginals, path, SAMPLES } from '../tests/helpers.mjs';
+import { inspectIsolates } from './soak_heaps.mjs';
 
 const [total = 20_000, seconds = 600, concurrency = 16] = process.argv.slice(2).map(Number);
 const MiB = 2 ** 20;
@@ -39,9 +45,11 @@ const BASELINE = `export default {
   },
 };`;
 const baseline = process.env.SOAK_WORKER?.startsWith('baseline');
+const INSPECTOR_PORT = 9341;
+const inspectorPort = process.env.SOAK_HEAPS ? INSPECTOR_PORT : undefined;
 const mf = baseline
-  ? new (await import('miniflare')).Miniflare({ modules: true, script: BASELINE, r2Buckets: ['IMAGES'], compatibilityDate: '2026-04-26', handleStructuredLogs: () => {} })
-  : await startWorker({ vars: { DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000' } });
+  ? new (await import('miniflare')).Miniflare({ modules: true, script: BASELINE, r2Buckets: ['IMAGES'], compatibilityDate: '2026-04-26', handleStructuredLogs: () => {}, inspectorPort })
+  : await startWorker({ vars: { DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000' }, inspectorPort });
 const base = await mf.ready;
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
 const samples = ['photo.jpg', 'alpha.png', 'portrait.jpg', 'logo.svg', 'animated.gif', 'grey.png'];
@@ -52,6 +60,8 @@ const flipped = Buffer.from(photo);
 for (let i = 0; i < 64; i++) flipped[Math.floor(random() * flipped.length)] ^= 0xff;
 await putOriginal(mf, 'damaged/flipped.jpg', flipped);
 const originals = await hashOriginals(mf);
+const nudge = async () => (await fetch(new URL('/photo.jpg?w=400', base))).arrayBuffer();
+const isolates = inspectorPort ? await inspectIsolates(inspectorPort, nudge, process.env.SOAK_HEAPS === 'others' ? ['core:user:main'] : []) : null;
 
 const hits = ['/photo.jpg?w=400', '/photo.jpg?w=400&format=webp', '/alpha.png?w=300', '/portrait.jpg?w=320', '/logo.svg?w=200', '/cdn-cgi/image/width=240,format=auto/photo.jpg', '/photo-200x200.jpg', '/animated.gif?w=100', '/grey.png?w=160', '/photo.jpg?w=200&blur=5'];
 const hostile = ['/../etc/passwd', '/photo.jpg?w=999999', '/photo.jpg?w=abc', '/photo.jpg?fit=banana', `/${'a'.repeat(2000)}.jpg?w=10`, '/photo.jpg?format=exe', '/%00.jpg?w=10', '/photo.jpg?sig=zz&exp=1', '/nope.jpg?w=10', '/_variants/photo.jpg/w=400'];
@@ -110,7 +120,8 @@ async function one() {
     if (res.status >= 500) failures.push(`${url}: ${res.status}`);
     if (++done % 2000 === 0) {
       const wasm = /wasm=(\d+)/.exec(res.headers.get('x-memory') ?? '')?.[1];
-      memory.push({ done, rss: rss(), wasm: wasm ? Number(wasm) : undefined });
+      // Sampled by the lane once this request's time is counted (a collection takes seconds).
+      return { done, wasm: wasm ? Number(wasm) : undefined };
     }
   } catch (e) {
     failures.push(`${url}: ${e.name === 'AbortError' ? 'no answer within 30 s' : e.message}`);
@@ -124,12 +135,14 @@ async function one() {
 async function lane() {
   while (sent < total && Date.now() < deadline) {
     sent++;
-    await one();
+    const due = await one();
+    if (due) memory.push({ ...due, heaps: await isolates?.collect(), rss: rss() });
   }
 }
 await Promise.all(Array.from({ length: concurrency }, lane));
 const elapsed = (Date.now() - started) / 1000;
 const after = await hashOriginals(mf);
+isolates?.close();
 await mf.dispose();
 
 const all = Object.values(times).flat();
@@ -137,8 +150,13 @@ console.log(`${done} requests in ${elapsed.toFixed(0)} s at concurrency ${concur
 console.log('| kind | requests | p50 (ms) | p99 (ms) |\n|---|---|---|---|');
 for (const [kind, xs] of Object.entries(times)) console.log(`| ${kind} | ${xs.length} | ${median(xs).toFixed(1)} | ${median(xs, 0.99).toFixed(1)} |`);
 console.log(`statuses: ${JSON.stringify(statuses)}`);
-console.log('| after requests | workerd RSS (MB) | worker wasm memory (MB) |\n|---|---|---|');
-for (const m of memory) console.log(`| ${m.done} | ${(m.rss / MiB).toFixed(0)} | ${m.wasm ? (m.wasm / MiB).toFixed(1) : '—'} |`);
+const heapNames = Object.keys(memory[0]?.heaps ?? {});
+const mb = (v) => (v == null ? '—' : v.toFixed(2));
+console.log(`| after requests | workerd RSS (MB) | worker wasm memory (MB) |${heapNames.map((n) => ` JS heap ${n} (MB) |`).join('')}`);
+console.log(`|---|---|---|${heapNames.map(() => '---|').join('')}`);
+for (const m of memory) {
+  console.log(`| ${m.done} | ${(m.rss / MiB).toFixed(0)} | ${m.wasm ? (m.wasm / MiB).toFixed(1) : '—'} |${heapNames.map((n) => ` ${mb(m.heaps[n])} |`).join('')}`);
+}
 const changed = Object.keys(originals).filter((k) => originals[k] !== after[k]);
 if (changed.length) failures.push(`originals changed: ${changed.join(', ')}`);
 if (failures.length) {

@@ -21,8 +21,9 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
  * `r2LatencyMs` delays every R2 call by that much, as a remote bucket would, and logs when each
  * starts and ends (`{"r2":"start"|"end","op":"get","key":…}` on `mf.logs`).
  * `buildDir` runs another build of the worker (scripts/ab.mjs compares two).
+ * `inspectorPort` opens workerd's V8 inspector there (scripts/soak.mjs reads the JS heap through it).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {} } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {}, inspectorPort } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
   const main = {
@@ -47,7 +48,7 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     logs.push({ level, message });
     if (level === 'error' || level === 'warn') process.stderr.write(`[worker ${level}] ${message}\n`);
   };
-  const shared = { r2Persist: persist ?? false, cache: true, cachePersist: false, handleStructuredLogs };
+  const shared = { r2Persist: persist ?? false, cache: true, cachePersist: false, handleStructuredLogs, ...(inspectorPort ? { inspectorPort } : {}) };
   // Buckets to wrap: the faulty ones, or all of them when R2 is slowed down.
   const wrap = r2LatencyMs ? Object.fromEntries(buckets.map((b) => [b, faults?.[b] ?? []])) : faults;
   let mf;
