@@ -117,7 +117,11 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     let version: Meta = source.meta.clone();
     let bytes = ports.originals.read(source.body).await?;
     for (variant_key, answer) in missing {
-        match super::transformed::run_pipeline(ports, config, bytes.clone(), &answer.resolved).await {
+        let rendered = match super::overlays::read(config, ports, &answer.resolved).await {
+            Ok(overlays) => super::transformed::run_pipeline(ports, config, bytes.clone(), &overlays, &answer.resolved).await,
+            Err(e) => Err(e),
+        };
+        match rendered {
             Ok(output) => {
                 let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;

@@ -2,8 +2,8 @@
 //! overlay's version (its R2 etag) is written into the transform, so the cache key, the
 //! persisted variant and the ETag change when the logo is replaced: every variant refreshes
 //! without a purge. The version is what this data centre remembers within `MAX_STALE_S`, else
-//! R2's answer, then remembered like an original's. A miss reads the overlay images with the
-//! original.
+//! R2's answer, then remembered like an original's. A miss reads the overlay images while it
+//! reads the original.
 
 use super::freshness;
 use super::ports::{Cache, Store};
@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::http;
 use crate::http::range::Ranged;
 use crate::transform::{Drawn, Transform};
+use futures_util::future::join_all;
 
 /// `OVERLAYS`' defaults for `key`: drawn first, whatever the URL asked.
 pub(super) fn add_defaults(config: &Config, key: &str, transform: &mut Transform) {
@@ -24,47 +25,60 @@ pub(super) fn add_defaults(config: &Config, key: &str, transform: &mut Transform
 
 /// Fills in each overlay's version: what this data centre remembers for the request's `origin`
 /// within `MAX_STALE_S`, else R2's (then remembered). Without an origin (the queue consumer has
-/// no request), R2 is asked and nothing is remembered.
+/// no request), R2 is asked and nothing is remembered. All overlays are asked for at once: one
+/// round trip however many a transform draws.
 pub(super) async fn versions<S: Store + 'static, C: Cache + 'static>(
     origin: Option<&str>,
     config: &Config,
     ports: &Ports<'_, S, C>,
     transform: &mut Transform,
 ) -> Result<()> {
-    let window = if origin.is_some() { config.http.max_stale_s } else { 0 };
-    for drawn in &mut transform.draw {
-        let overlay = find(config, &drawn.name)?;
-        let checked = http::checked_key(origin.unwrap_or_default(), &overlay.key);
-        let remembered = if window > 0 { ports.cache.remembered(&checked).await.ok().flatten() } else { None };
-        let meta = match remembered {
-            Some(meta) => meta,
-            None => {
-                let meta = ports.originals.head(&overlay.key).await?;
-                if window > 0 {
-                    freshness::remember_later(ports.later, ports.cache.clone(), checked, meta.clone(), window);
-                }
-                meta
-            }
-        };
-        let meta = meta.ok_or_else(|| missing(overlay))?;
-        drawn.version = Some(meta.etag.trim_matches('"').chars().filter(char::is_ascii_alphanumeric).take(16).collect());
+    let asked = transform.draw.iter().map(|drawn| version(origin, config, ports, &drawn.name));
+    let versions = join_all(asked).await;
+    for (drawn, version) in transform.draw.iter_mut().zip(versions) {
+        drawn.version = Some(version?);
     }
     Ok(())
 }
 
-/// The overlays' specifications and images, for the pipeline.
+/// One overlay's version (its etag's first 16 letters and digits).
+async fn version<S: Store + 'static, C: Cache + 'static>(
+    origin: Option<&str>,
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    name: &str,
+) -> Result<String> {
+    let window = if origin.is_some() { config.http.max_stale_s } else { 0 };
+    let overlay = find(config, name)?;
+    let checked = http::checked_key(origin.unwrap_or_default(), &overlay.key);
+    let remembered = if window > 0 { ports.cache.remembered(&checked).await.ok().flatten() } else { None };
+    let meta = match remembered {
+        Some(meta) => meta,
+        None => {
+            let meta = ports.originals.head(&overlay.key).await?;
+            if window > 0 {
+                freshness::remember_later(ports.later, ports.cache.clone(), checked, meta.clone(), window);
+            }
+            meta
+        }
+    };
+    let meta = meta.ok_or_else(|| missing(overlay))?;
+    Ok(meta.etag.trim_matches('"').chars().filter(char::is_ascii_alphanumeric).take(16).collect())
+}
+
+/// The overlays' specifications and images, for the pipeline, all read at once (a miss reads
+/// them while it reads the original).
 pub(super) async fn read<S: Store, C: Cache>(
     config: &Config,
     ports: &Ports<'_, S, C>,
     transform: &Transform,
 ) -> Result<Vec<(Overlay, Vec<u8>)>> {
-    let mut out = Vec::new();
-    for drawn in &transform.draw {
+    let reads = transform.draw.iter().map(|drawn| async move {
         let overlay = find(config, &drawn.name)?;
         let stored = ports.originals.get(&overlay.key, Ranged::Whole).await?.ok_or_else(|| missing(overlay))?;
-        out.push((overlay.clone(), ports.originals.read(stored.body).await?));
-    }
-    Ok(out)
+        Ok((overlay.clone(), ports.originals.read(stored.body).await?))
+    });
+    join_all(reads).await.into_iter().collect()
 }
 
 fn find<'c>(config: &'c Config, name: &str) -> Result<&'c Overlay> {

@@ -7,7 +7,7 @@ use super::freshness::{self, Served as ServedCopy};
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
 use super::{variant, Ports, ReplyOf, Request};
-use crate::config::Config;
+use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http::conditional::{not_modified, parse_http_date};
 use crate::http::reply::{Body, Reply, Served};
@@ -16,6 +16,7 @@ use crate::trace::Trace;
 use crate::transform::{Accepts, Format, Transform};
 use crate::url::ImageRequest;
 use crate::{http, policy};
+use futures_util::future::join;
 
 pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
@@ -212,22 +213,25 @@ async fn resize<S: Store, C: Cache>(
     let clock = ports.clock;
     let slot = ports.gate.take(size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
-    let bytes = ports.originals.read(source.body).await?;
+    // The overlays' images come while the original's body does.
+    let (bytes, overlays) = join(ports.originals.read(source.body), super::overlays::read(config, ports, resolved)).await;
+    let (bytes, overlays) = (bytes?, overlays?);
     let read_ms = clock.now_ms() - reading;
     trace.bytes_in = Some(bytes.len() as u64);
-    let output = run_pipeline(ports, config, bytes, resolved).await?;
+    let output = run_pipeline(ports, config, bytes, &overlays, resolved).await?;
     drop(slot);
     trace.timings = Some(output.timings);
     Ok((output, read_ms))
 }
 
-/// The pipeline on an original's bytes, with what it needs from the ports: libwebp (made ready,
-/// once per isolate, only when WebP is wanted) and the overlays' images. For a request (step 11)
-/// and for an eager variant.
+/// The pipeline on an original's bytes and the overlays' images (`overlays::read`), with libwebp
+/// made ready (once per isolate, only when WebP is wanted). For a request (step 11) and for an
+/// eager variant.
 pub(super) async fn run_pipeline<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
     bytes: Vec<u8>,
+    overlays: &[(Overlay, Vec<u8>)],
     resolved: &Transform,
 ) -> Result<pipeline::Output> {
     let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.webp.ready().await?) } else { None };
@@ -235,7 +239,6 @@ pub(super) async fn run_pipeline<S: Store, C: Cache>(
         Some(encoder) => encoder.as_ref(),
         None => &LosslessWebp,
     };
-    let overlays = super::overlays::read(config, ports, resolved).await?;
     let now = || ports.clock.now_ms();
-    pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp, overlays: &overlays })
+    pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp, overlays })
 }

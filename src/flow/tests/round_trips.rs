@@ -119,3 +119,32 @@ async fn a_range_reads_the_size_then_the_part() {
     assert_eq!(res.header("content-range"), Some(format!("bytes 0-9/{total}").as_str()));
     assert_eq!(ops(&w.calls()), ["head photo.jpg", "get photo.jpg", "read photo.jpg"]);
 }
+
+/// Overlays' versions are asked for together, and their images read together: a miss drawing two
+/// overlays waits for three round trips however many it draws (the versions, the lookup wave,
+/// the images), a later miss, which remembers the versions, for two. (One at a time, it was five
+/// and four.)
+#[tokio::test(start_paused = true)]
+async fn overlays_are_looked_up_together_and_read_with_the_original() {
+    let config = Config::from_lookup(|name| match name {
+        "OVERLAYS" => Some(
+            r#"{"mark": {"key": "brand/mark.png", "width": 40, "default_for": ["shop/"]},
+                "badge": {"key": "brand/badge.png", "width": 20, "gravity": "top-left"}}"#
+                .into(),
+        ),
+        _ => None,
+    });
+    let w = world(config.unwrap());
+    let disc = crate::fixtures::png(&crate::fixtures::alpha_disc(80, 80));
+    w.put("brand/mark.png", disc.clone(), "image/png");
+    w.put("brand/badge.png", disc, "image/png");
+    w.put("shop/photo.jpg", super::photo(), "image/jpeg");
+    w.clear_log();
+    for (width, round_trips) in [(300, 3), (301, 2)] {
+        let before = w.now();
+        let (res, _) = w.get(&format!("/shop/photo.jpg?w={width}&draw=badge")).await;
+        assert_eq!((res.status, res.header("x-cache")), (200, Some("MISS")), "{:?}", String::from_utf8_lossy(&res.body));
+        assert_eq!(w.answered() - before, round_trips * LATENCY, "w={width}: {:?}", w.calls());
+        w.clear_log();
+    }
+}
