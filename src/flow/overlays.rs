@@ -2,11 +2,11 @@
 //! overlay's version (its R2 etag) is written into the transform, so the cache key, the
 //! persisted variant and the ETag change when the logo is replaced: every variant refreshes
 //! without a purge. The version is what this data centre remembers within `MAX_STALE_S`, else
-//! R2's answer, then remembered like an original's. A miss reads the overlay images while it
-//! reads the original.
+//! R2's answer, then remembered like an original's. A miss asks for the overlay images with
+//! the original's body.
 
 use super::freshness;
-use super::ports::{Cache, Store};
+use super::ports::{Cache, Store, Stored};
 use super::Ports;
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
@@ -66,19 +66,36 @@ async fn version<S: Store + 'static, C: Cache + 'static>(
     Ok(meta.etag.trim_matches('"').chars().filter(char::is_ascii_alphanumeric).take(16).collect())
 }
 
-/// The overlays' specifications and images, for the pipeline, all read at once (a miss reads
-/// them while it reads the original).
+/// The overlays' images, asked for all at once and not yet read: a miss asks with the lookup
+/// wave, so they have come when the original has; dropped unread (cancelled) when no resize
+/// follows, as the original's body is.
+pub(super) type Fetched<B> = Vec<(Overlay, Stored<B>)>;
+
+pub(super) async fn fetch<S: Store, C: Cache>(config: &Config, ports: &Ports<'_, S, C>, transform: &Transform) -> Result<Fetched<S::Body>> {
+    let gets = transform.draw.iter().map(|drawn| async move {
+        let overlay = find(config, &drawn.name)?;
+        let stored = ports.originals.get(&overlay.key, Ranged::Whole).await?.ok_or_else(|| missing(overlay))?;
+        Ok((overlay.clone(), stored))
+    });
+    join_all(gets).await.into_iter().collect()
+}
+
+/// The fetched images' bytes, for the pipeline.
+pub(super) async fn read_fetched<S: Store, C: Cache>(
+    ports: &Ports<'_, S, C>,
+    fetched: Fetched<S::Body>,
+) -> Result<Vec<(Overlay, Vec<u8>)>> {
+    let reads = fetched.into_iter().map(|(overlay, stored)| async move { Ok((overlay, ports.originals.read(stored.body).await?)) });
+    join_all(reads).await.into_iter().collect()
+}
+
+/// Asked for and read (an eager variant).
 pub(super) async fn read<S: Store, C: Cache>(
     config: &Config,
     ports: &Ports<'_, S, C>,
     transform: &Transform,
 ) -> Result<Vec<(Overlay, Vec<u8>)>> {
-    let reads = transform.draw.iter().map(|drawn| async move {
-        let overlay = find(config, &drawn.name)?;
-        let stored = ports.originals.get(&overlay.key, Ranged::Whole).await?.ok_or_else(|| missing(overlay))?;
-        Ok((overlay.clone(), ports.originals.read(stored.body).await?))
-    });
-    join_all(reads).await.into_iter().collect()
+    read_fetched(ports, fetch(config, ports, transform).await?).await
 }
 
 fn find<'c>(config: &'c Config, name: &str) -> Result<&'c Overlay> {

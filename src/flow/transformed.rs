@@ -6,7 +6,7 @@ use super::answer::Answer;
 use super::freshness::{self, Served as ServedCopy};
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
-use super::{variant, Ports, ReplyOf, Request};
+use super::{overlays, variant, Ports, ReplyOf, Request};
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http::conditional::{not_modified, parse_http_date};
@@ -31,7 +31,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     // 6.
     policy::check_request(&request, config)?;
     let ImageRequest { key, mut transform } = request;
-    super::overlays::versions(Some(&req.origin), config, ports, &mut transform).await?;
+    overlays::versions(Some(&req.origin), config, ports, &mut transform).await?;
 
     // 7. The keys name the transform as the URL asked for it (and the client's class when the
     // format is negotiated), so none needs the original's version.
@@ -64,9 +64,17 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     // 7b. R2, for what the cache did not answer. With the original's metadata known, 304 and a hit
     // are decided before any body is asked for; without it, the bodies go with the `head` (unless
     // a cached copy may do), so a miss waits for one round trip.
-    let (original, bodies) = match known {
-        Some(original) => (Ok(original), None),
-        None => lookup::wave(ports, &keys, cached.is_none()).await,
+    // The overlays' images go with the bodies.
+    let (original, bodies, mut images) = match known {
+        Some(original) => (Ok(original), None, None),
+        None if cached.is_none() => {
+            let ((original, bodies), images) = join(lookup::wave(ports, &keys, true), overlays::fetch(config, ports, &transform)).await;
+            (original, bodies, Some(images))
+        }
+        None => {
+            let (original, bodies) = lookup::wave(ports, &keys, false).await;
+            (original, bodies, None)
+        }
     };
     let looked_up = clock.now_ms();
     let mut original = original?.ok_or(Error::NotFound)?;
@@ -92,7 +100,11 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     // replaced since it was remembered, answer for the new version.
     let bodies = match bodies {
         Some(bodies) => bodies,
-        None => lookup::bodies(ports, &keys).await,
+        None => {
+            let (bodies, fetched) = join(lookup::bodies(ports, &keys), overlays::fetch(config, ports, &transform)).await;
+            images = Some(fetched);
+            bodies
+        }
     };
     let waited_ms = clock.now_ms() - asking;
     let source = bodies.source?.ok_or(Error::NotFound)?;
@@ -123,7 +135,11 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
         reply.cache_as = Some(cache_key);
         return Ok(reply);
     }
-    let (output, read_ms) = resize(ports, config, original.size, source, &answer.resolved, trace).await?;
+    let images = match images {
+        Some(images) => images?,
+        None => overlays::fetch(config, ports, &transform).await?,
+    };
+    let (output, read_ms) = resize(ports, config, original.size, source, images, &answer.resolved, trace).await?;
     // An animation over a budget is served unchanged, in its own format whatever was asked: it is
     // typed as what it is, and not persisted as a variant (it is the original).
     let as_asked = output.format.content_type() == answer.content_type;
@@ -200,21 +216,21 @@ async fn describe<S: Store, C: Cache>(
 }
 
 /// Step 11: once this isolate has room for one more original of `size` bytes in memory (else
-/// 503), read it and run the pipeline; also how long reading took. `pipeline::run` is
+/// 503), read it and the overlays' images and run the pipeline; also how long reading took. `pipeline::run` is
 /// synchronous: no other request's buffers interleave with it.
 async fn resize<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
     size: u64,
     source: Stored<S::Body>,
+    images: overlays::Fetched<S::Body>,
     resolved: &Transform,
     trace: &mut Trace,
 ) -> Result<(pipeline::Output, f64)> {
     let clock = ports.clock;
     let slot = ports.gate.take(size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
-    // The overlays' images come while the original's body does.
-    let (bytes, overlays) = join(ports.originals.read(source.body), super::overlays::read(config, ports, resolved)).await;
+    let (bytes, overlays) = join(ports.originals.read(source.body), overlays::read_fetched(ports, images)).await;
     let (bytes, overlays) = (bytes?, overlays?);
     let read_ms = clock.now_ms() - reading;
     trace.bytes_in = Some(bytes.len() as u64);
