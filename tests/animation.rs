@@ -223,3 +223,38 @@ fn transparent_frames_are_coded_whole_and_compose_right() {
     let out = run_with(moving_square(clear), anim(32), &PipelineSettings::default()).unwrap();
     assert_square_moves(&out.bytes, clear);
 }
+
+/// `trim=border` on an animation: the border is found on the first frame and the same window
+/// kept in every frame. A 120×80 canvas, white around a 60×20 block at (20, 10) whose colour
+/// changes frame by frame.
+#[test]
+fn trim_border_finds_the_border_on_the_first_frame_and_keeps_it_for_all() {
+    let mut src = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut src);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for c in COLOURS {
+            let img = RgbaImage::from_fn(120, 80, |x, y| {
+                if (20..80).contains(&x) && (10..30).contains(&y) {
+                    Rgba(c)
+                } else {
+                    Rgba([255, 255, 255, 255])
+                }
+            });
+            enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
+        }
+    }
+    let border = edge_image_resizer::transform::Trim::Border { color: None, tolerance: 245, keep: 0 };
+    let t = Transform { width: Some(30), trim: Some(border), ..anim(30) };
+    let out = run_with(src, t, &PipelineSettings::default()).unwrap();
+    let frames = frames_of(&out.bytes);
+    assert_eq!(frames.len(), 3);
+    for (frame, colour) in frames.iter().zip(COLOURS) {
+        // The 60×20 block alone, at 30 px wide: 30×10, the block's colour edge to edge.
+        assert_eq!(frame.buffer().dimensions(), (30, 10));
+        for (x, y) in [(0, 0), (29, 0), (0, 9), (29, 9), (15, 5)] {
+            let p = frame.buffer().get_pixel(x, y).0;
+            assert!((0..3).all(|i| (p[i] as i32 - colour[i] as i32).abs() <= 40), "({x}, {y}): {p:?} for {colour:?}");
+        }
+    }
+}

@@ -63,12 +63,15 @@ pub struct Writing<'a> {
 }
 
 /// Re-encodes an animation frame by frame, or serves `source` unchanged when it is over the
-/// pixel or memory budget.
+/// pixel or memory budget. `retrim` redoes the geometry around the border the first frame shows
+/// (`trim=border`; `None` for other transforms).
+#[allow(clippy::too_many_arguments)] // the steps' inputs, each named where it is used
 pub fn run(
     source: Vec<u8>,
     probe: &Probe,
     frames: u32,
-    shape: &Shape,
+    mut shape: Shape,
+    retrim: &dyn Fn(&DynamicImage) -> Result<Option<Shape>>,
     limits: &Limits,
     writing: &Writing<'_>,
     clock: &dyn Fn() -> f64,
@@ -91,7 +94,12 @@ pub fn run(
     }
 
     let t0 = clock();
-    let (loops, frames) = decode_frames(&source, probe.format, limits.memory_budget)?;
+    let (loops, mut frames) = decode_frames(&source, probe.format, limits.memory_budget)?;
+    let first = frames.next().ok_or_else(|| Error::Undecodable("the animation has no frame".into()))??;
+    let first = (first.delay(), DynamicImage::ImageRgba8(first.into_buffer()));
+    if let Some(trimmed) = retrim(&first.1)? {
+        shape = trimmed;
+    }
     let (width, height) = shape.output_size();
     let mut writer: Box<dyn Writer> = match writing.format {
         Format::Webp => Box::new(WebpWriter { writer: writing.webp.animation(width, height, loops, writing.quality)?, at_ms: 0 }),
@@ -99,12 +107,12 @@ pub fn run(
     };
     // One crop window for every frame, chosen on the first (gravity=auto), so the picture does not jump.
     let mut region = None;
-    for frame in frames {
-        let frame = frame?;
-        let (ms, denominator) = frame.delay().numer_denom_ms();
+    let rest = frames.map(|frame| frame.map(|f| (f.delay(), DynamicImage::ImageRgba8(f.into_buffer()))));
+    for frame in std::iter::once(Ok(first)).chain(rest) {
+        let (delay, img) = frame?;
+        let (ms, denominator) = delay.numer_denom_ms();
         let delay_ms = ms / denominator.max(1);
-        let img = DynamicImage::ImageRgba8(frame.into_buffer());
-        let r = *region.get_or_insert_with(|| super::saliency::window(&img, shape));
+        let r = *region.get_or_insert_with(|| super::saliency::window(&img, &shape));
         writer.push(shape.apply(Pixels { img, region: Some(r), icc: None })?.into_rgba8(), delay_ms)?;
     }
     let bytes = writer.finish()?;

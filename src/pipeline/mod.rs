@@ -98,7 +98,9 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     shape.prepare_overlays(host.overlays, limits)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.webp };
-        return animate::run(source, &probe, frames, &shape, limits, &writing, clock);
+        // `trim=border` is found on the first frame and kept for all, as one crop window is.
+        let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host.overlays, first);
+        return animate::run(source, &probe, frames, shape, &retrim, limits, &writing, clock);
     }
     let still = still(source, &probe, shape, transform, format, limits, host.overlays, clock)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
@@ -161,15 +163,28 @@ fn still(
     let t0 = clock();
     let decode::Decoded { image, icc, exif } = source::decode(&source, probe, admitted.decode_size, limits.memory_budget)?;
     drop(source);
-    if let Some(Trim::Border { color, tolerance, keep }) = transform.trim {
-        // Decoded at full size (see `Shape::needed`): the frame is found, then the geometry redone.
-        shape = Shape::build(probe, transform, limits, Some(trim::border(&image, color, tolerance, keep)))?;
-        shape.prepare_overlays(overlays, limits)?;
+    if let Some(trimmed) = retrimmed(probe, transform, limits, overlays, &image)? {
+        shape = trimmed;
     }
     let t1 = clock();
     let img = shape.apply(Pixels { img: image, region: None, icc })?;
     let pixels_ms = clock() - t1;
     Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
+}
+
+/// For `trim=border`, the geometry redone around the frame found in `image` (decoded at full
+/// size: see `Shape::needed`); `None` for any other transform.
+fn retrimmed(
+    probe: &probe::Probe,
+    transform: &Transform,
+    limits: &Limits,
+    overlays: &[(crate::config::Overlay, Vec<u8>)],
+    image: &DynamicImage,
+) -> Result<Option<Shape>> {
+    let Some(Trim::Border { color, tolerance, keep }) = transform.trim else { return Ok(None) };
+    let mut shape = Shape::build(probe, transform, limits, Some(trim::border(image, color, tolerance, keep)))?;
+    shape.prepare_overlays(overlays, limits)?;
+    Ok(Some(shape))
 }
 
 /// Decoded pixels on their way through [`PIXEL_STEPS`].

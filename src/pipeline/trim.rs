@@ -24,7 +24,11 @@ pub fn edges(trim: &Trim, w: u32, h: u32) -> Result<Option<Rect>> {
 /// Transparent pixels match a transparent border whatever their colour. An image that is all
 /// border keeps its whole size.
 pub fn border(img: &DynamicImage, color: Option<[u8; 4]>, tolerance: u8, keep: u32) -> Rect {
-    let rgba = img.to_rgba8();
+    // An animation's frames are RGBA already: no copy of the canvas for them.
+    let rgba = match img {
+        DynamicImage::ImageRgba8(rgba) => std::borrow::Cow::Borrowed(rgba),
+        other => std::borrow::Cow::Owned(other.to_rgba8()),
+    };
     let (w, h) = rgba.dimensions();
     let whole = Rect { left: 0.0, top: 0.0, width: w as f64, height: h as f64 };
     if w == 0 || h == 0 {
