@@ -110,6 +110,49 @@ fn trim_border_removes_exactly_the_frame() {
     assert_eq!(run(png_of(&outer), resized).dimensions(), (100, 60));
 }
 
+/// `trim=border` finds the frame in the decode the output needs (DCT-scaled for a JPEG), not a
+/// full-size one: a 12 MP photo in a white frame → 400 px fits the default budget (a full decode
+/// would not: 413), and comes out as the inner picture.
+#[test]
+fn trim_border_on_a_large_jpeg_decodes_only_what_the_output_needs() {
+    let inner = fixtures::photo(3000, 1500, 5);
+    let mut outer = RgbImage::from_pixel(4000, 3000, Rgb([255, 255, 255]));
+    image::imageops::replace(&mut outer, &inner, 500, 700);
+    let border = Trim::Border { color: None, tolerance: BORDER_TOLERANCE, keep: 0 };
+    let t = Transform { width: Some(400), trim: Some(border), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
+    let out = pipeline::transform_bytes(fixtures::jpeg(&outer, false, None), &t, &PipelineSettings::default()).unwrap();
+    assert!(out.estimated_peak < 40 << 20, "{} MB", out.estimated_peak >> 20);
+    let got = image::load_from_memory(&out.bytes).unwrap().to_rgb8();
+    assert_eq!(got.dimensions(), (400, 200));
+    let reference = image::imageops::resize(&inner, 400, 200, image::imageops::FilterType::Lanczos3);
+    let diff =
+        got.pixels().zip(reference.pixels()).map(|(a, b)| (0..3).map(|c| (a[c] as f64 - b[c] as f64).abs()).sum::<f64>()).sum::<f64>();
+    let mean = diff / (400.0 * 200.0 * 3.0);
+    assert!(mean < 4.0, "mean difference from the inner picture resized: {mean:.2} levels");
+}
+
+/// A small picture in a wide border needs more pixels than the untrimmed output did: decoded
+/// again at the size the trimmed output needs, the result is what a full-size decode gives (the
+/// same file's pixels, decoded whole by the same decoder, as a PNG).
+#[test]
+fn trim_border_decodes_again_when_the_frame_needs_more_pixels() {
+    let mut outer = RgbImage::from_pixel(1600, 1200, Rgb([255, 255, 255]));
+    // Detail a quarter-scale decode would blur, and nothing near the border's white.
+    let inner = RgbImage::from_fn(200, 120, |x, y| Rgb([40 + ((x / 4 + y / 4) % 2) as u8 * 120, 90, 40 + (x % 100) as u8]));
+    image::imageops::replace(&mut outer, &inner, 700, 520);
+    let jpeg = fixtures::jpeg(&outer, false, None);
+    let border = Trim::Border { color: None, tolerance: BORDER_TOLERANCE, keep: 0 };
+    let t = Transform { width: Some(200), trim: Some(border), ..Default::default() };
+    let got = run(jpeg.clone(), t.clone());
+    let mut decoder = jpeg_decoder::Decoder::new(&jpeg[..]);
+    let pixels = decoder.decode().unwrap();
+    let whole = run(png_of(&RgbImage::from_raw(1600, 1200, pixels).unwrap()), t);
+    assert_eq!(got.dimensions(), whole.dimensions());
+    let diff = got.pixels().zip(whole.pixels()).map(|(a, b)| (0..3).map(|c| (a[c] as f64 - b[c] as f64).abs()).sum::<f64>()).sum::<f64>();
+    let mean = diff / (got.width() * got.height() * 3) as f64;
+    assert!(mean < 2.0, "mean difference from the full-size decode's result: {mean:.2} levels");
+}
+
 #[test]
 fn trim_in_pixels_counts_on_the_upright_image_before_rotate() {
     let (outer, inner) = framed();

@@ -159,21 +159,34 @@ fn still(
     overlays: &[(crate::config::Overlay, Vec<u8>)],
     clock: &dyn Fn() -> f64,
 ) -> Result<Still> {
-    let admitted = admit::still(probe, source.len(), &shape, format, limits)?;
+    let mut admitted = admit::still(probe, source.len(), &shape, format, limits)?;
     let t0 = clock();
-    let decode::Decoded { image, icc, exif } = source::decode(&source, probe, admitted.decode_size, limits.memory_budget)?;
-    drop(source);
-    if let Some(trimmed) = retrimmed(probe, transform, limits, overlays, &image)? {
+    let decode::Decoded { mut image, mut icc, exif } = source::decode(&source, probe, admitted.decode_size, limits.memory_budget)?;
+    if let Some(mut trimmed) = retrimmed(probe, transform, limits, overlays, &image)? {
+        // The frame was found in the decode the untrimmed output needed; the kept region may need
+        // more of its pixels than that (a wide border around a small picture): then decode again,
+        // at the size the trimmed output needs, within the budget like any other, and find the
+        // frame again there (the first was off by up to a pixel of the coarser decode).
+        let again = admit::still(probe, source.len(), &trimmed, format, limits)?;
+        if again.decode_size.0 > image.width() || again.decode_size.1 > image.height() {
+            drop(image);
+            let redone = source::decode(&source, probe, again.decode_size, limits.memory_budget)?;
+            (image, icc) = (redone.image, redone.icc);
+            trimmed = retrimmed(probe, transform, limits, overlays, &image)?.unwrap_or(trimmed);
+            admitted = again;
+        }
         shape = trimmed;
     }
+    drop(source);
     let t1 = clock();
     let img = shape.apply(Pixels { img: image, region: None, icc })?;
     let pixels_ms = clock() - t1;
     Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
 }
 
-/// For `trim=border`, the geometry redone around the frame found in `image` (decoded at full
-/// size: see `Shape::needed`); `None` for any other transform.
+/// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,
+/// or a DCT-scaled decode of it: the frame is scaled back to stored pixels, a few source pixels
+/// off at most, a fraction of an output pixel); `None` for any other transform.
 fn retrimmed(
     probe: &probe::Probe,
     transform: &Transform,
@@ -182,7 +195,10 @@ fn retrimmed(
     image: &DynamicImage,
 ) -> Result<Option<Shape>> {
     let Some(Trim::Border { color, tolerance, keep }) = transform.trim else { return Ok(None) };
-    let mut shape = Shape::build(probe, transform, limits, Some(trim::border(image, color, tolerance, keep)))?;
+    let found = trim::border(image, color, tolerance, keep);
+    let (sx, sy) = (probe.width as f64 / image.width().max(1) as f64, probe.height as f64 / image.height().max(1) as f64);
+    let found = Rect { left: found.left * sx, top: found.top * sy, width: found.width * sx, height: found.height * sy };
+    let mut shape = Shape::build(probe, transform, limits, Some(found))?;
     shape.prepare_overlays(overlays, limits)?;
     Ok(Some(shape))
 }
@@ -260,8 +276,6 @@ pub struct Shape {
     background: [u8; 4],
     adjust: Adjust,
     border: Option<Border>,
-    /// `trim=border` is still to be found in the pixels: decode everything.
-    find_border: bool,
     /// Overlays ready to draw ([`Shape::prepare_overlays`]).
     overlays: Vec<draw::Placed>,
 }
@@ -312,7 +326,6 @@ impl Shape {
             background: transform.background_or_white(),
             adjust: transform.adjust,
             border,
-            find_border: found.is_none() && matches!(transform.trim, Some(Trim::Border { .. })),
             overlays: Vec::new(),
         })
     }
@@ -348,10 +361,9 @@ impl Shape {
     }
 
     /// The smallest full-image size that still has enough pixels for the output (shrink-on-load).
+    /// Before `trim=border` has found its frame, for the untrimmed output ([`still`] decodes again
+    /// if the frame turns out to need more).
     pub fn needed(&self) -> (f64, f64) {
-        if self.find_border {
-            return self.stored;
-        }
         (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height)
     }
 

@@ -24,20 +24,29 @@ pub fn edges(trim: &Trim, w: u32, h: u32) -> Result<Option<Rect>> {
 /// Transparent pixels match a transparent border whatever their colour. An image that is all
 /// border keeps its whole size.
 pub fn border(img: &DynamicImage, color: Option<[u8; 4]>, tolerance: u8, keep: u32) -> Rect {
-    // An animation's frames are RGBA already: no copy of the canvas for them.
-    let rgba = match img {
-        DynamicImage::ImageRgba8(rgba) => std::borrow::Cow::Borrowed(rgba),
-        other => std::borrow::Cow::Owned(other.to_rgba8()),
+    // Read in place for RGB (photos) and RGBA (an animation's frames): a copy of the whole
+    // decode would not be counted by admission. Grey images are small enough to convert.
+    let converted;
+    let pixel: Box<dyn Fn(u32, u32) -> [u8; 4] + '_> = match img {
+        DynamicImage::ImageRgba8(rgba) => Box::new(|x, y| rgba.get_pixel(x, y).0),
+        DynamicImage::ImageRgb8(rgb) => Box::new(|x, y| {
+            let [r, g, b] = rgb.get_pixel(x, y).0;
+            [r, g, b, 255]
+        }),
+        other => {
+            converted = other.to_rgba8();
+            Box::new(|x, y| converted.get_pixel(x, y).0)
+        }
     };
-    let (w, h) = rgba.dimensions();
+    let (w, h) = (img.width(), img.height());
     let whole = Rect { left: 0.0, top: 0.0, width: w as f64, height: h as f64 };
     if w == 0 || h == 0 {
         return whole;
     }
-    let reference = color.unwrap_or(rgba.get_pixel(0, 0).0);
+    let reference = color.unwrap_or(pixel(0, 0));
     let slack = 255 - tolerance as i32;
     let matches = |x: u32, y: u32| {
-        let p = rgba.get_pixel(x, y).0;
+        let p = pixel(x, y);
         if p[3] == 0 && reference[3] == 0 {
             return true;
         }
