@@ -185,8 +185,9 @@ fn still(
 }
 
 /// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,
-/// or a DCT-scaled decode of it: the frame is scaled back to stored pixels, a few source pixels
-/// off at most, a fraction of an output pixel); `None` for any other transform.
+/// or a DCT-scaled decode of it: the frame is scaled back to stored pixels, off by at most one
+/// pixel of that decode, which is at most an output pixel once the decode covers the trimmed
+/// output: [`still`] sees to that); `None` for any other transform.
 fn retrimmed(
     probe: &probe::Probe,
     transform: &Transform,
