@@ -258,3 +258,28 @@ fn trim_border_finds_the_border_on_the_first_frame_and_keeps_it_for_all() {
         }
     }
 }
+
+/// A trimmed animation is admitted again at its trimmed size: a 40×40 block in a 400×40 canvas,
+/// `fit=contain` into 400×400, is 400×40 untrimmed but 400×400 trimmed, over a budget the
+/// untrimmed size fits: served unchanged with the reason, not encoded over the budget.
+#[test]
+fn a_trimmed_animation_is_admitted_again_at_its_trimmed_size() {
+    let mut src = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut src);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for c in COLOURS {
+            let img = RgbaImage::from_fn(400, 40, |x, _| if (180..220).contains(&x) { Rgba(c) } else { Rgba([255, 255, 255, 255]) });
+            enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(100, 1))).unwrap();
+        }
+    }
+    let mut settings = PipelineSettings::default();
+    settings.limits.memory_budget = 5 << 20;
+    let contain = Transform { height: Some(400), fit: edge_image_resizer::transform::Fit::Contain, ..anim(400) };
+    let plain = run_with(src.clone(), contain.clone(), &settings).unwrap();
+    assert_eq!((plain.note, plain.width, plain.height), (None, 400, 40));
+    let border = edge_image_resizer::transform::Trim::Border { color: None, tolerance: 245, keep: 0 };
+    let trimmed = run_with(src.clone(), Transform { trim: Some(border), ..contain }, &settings).unwrap();
+    assert!(trimmed.note.as_deref().is_some_and(|n| n.contains("served unchanged")), "{:?}", trimmed.note);
+    assert_eq!(trimmed.bytes, src);
+}

@@ -76,29 +76,23 @@ pub fn run(
     writing: &Writing<'_>,
     clock: &dyn Fn() -> f64,
 ) -> Result<Output> {
-    let pixels = probe.width as u64 * probe.height as u64 * frames as u64;
-    let estimated_peak = admit::estimate_animation(source.len(), (probe.width, probe.height), shape.output_size(), frames);
-    let unchanged = if pixels > limits.anim_max_pixels {
-        let (mp, max) = (pixels.div_ceil(1_000_000), limits.anim_max_pixels / 1_000_000);
-        Some(format!("animation served unchanged: {frames} frames are {mp} MP, over the {max} MP budget"))
-    } else if estimated_peak > limits.memory_budget {
-        Some(format!("animation served unchanged: it needs about {} MB", estimated_peak.div_ceil(1 << 20)))
-    } else if writing.format == Format::Webp && admit::webp_animation_estimate(shape.output_size(), frames) > limits.webp_memory_budget {
-        Some("animation served unchanged: as animated WebP it needs more than the WebP encoder's budget".to_string())
-    } else {
-        None
-    };
+    let (mut estimated_peak, unchanged) = budgets(source.len(), probe, frames, shape.output_size(), limits, writing);
     if let Some(why) = unchanged {
-        let (width, height, format) = (probe.width, probe.height, probe.format);
-        return Ok(Output { bytes: source, format, width, height, timings: Timings::default(), estimated_peak: 0, note: Some(why) });
+        return Ok(served_unchanged(source, probe, why));
     }
 
     let t0 = clock();
-    let (loops, mut frames) = decode_frames(&source, probe.format, limits.memory_budget)?;
-    let first = frames.next().ok_or_else(|| Error::Undecodable("the animation has no frame".into()))??;
+    let (loops, mut decoded) = decode_frames(&source, probe.format, limits.memory_budget)?;
+    let first = decoded.next().ok_or_else(|| Error::Undecodable("the animation has no frame".into()))??;
     let first = (first.delay(), DynamicImage::ImageRgba8(first.into_buffer()));
     if let Some(trimmed) = retrim(&first.1)? {
-        shape = trimmed;
+        // The trimmed output may be larger than the untrimmed one was admitted as: admitted again.
+        let (estimate, unchanged) = budgets(source.len(), probe, frames, trimmed.output_size(), limits, writing);
+        if let Some(why) = unchanged {
+            drop((decoded, first));
+            return Ok(served_unchanged(source, probe, why));
+        }
+        (shape, estimated_peak) = (trimmed, estimate);
     }
     let (width, height) = shape.output_size();
     let mut writer: Box<dyn Writer> = match writing.format {
@@ -107,7 +101,7 @@ pub fn run(
     };
     // One crop window for every frame, chosen on the first (gravity=auto), so the picture does not jump.
     let mut region = None;
-    let rest = frames.map(|frame| frame.map(|f| (f.delay(), DynamicImage::ImageRgba8(f.into_buffer()))));
+    let rest = decoded.map(|frame| frame.map(|f| (f.delay(), DynamicImage::ImageRgba8(f.into_buffer()))));
     for frame in std::iter::once(Ok(first)).chain(rest) {
         let (delay, img) = frame?;
         let (ms, denominator) = delay.numer_denom_ms();
@@ -119,6 +113,37 @@ pub fn run(
     // Decoding, resizing and encoding interleave frame by frame: report them as one.
     let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
     Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None })
+}
+
+/// The estimated peak memory of re-encoding `frames` frames to `output`, and why the animation
+/// must be served unchanged instead, if it is over a budget.
+fn budgets(
+    source_len: usize,
+    probe: &Probe,
+    frames: u32,
+    output: (u32, u32),
+    limits: &Limits,
+    writing: &Writing<'_>,
+) -> (u64, Option<String>) {
+    let pixels = probe.width as u64 * probe.height as u64 * frames as u64;
+    let estimated_peak = admit::estimate_animation(source_len, (probe.width, probe.height), output, frames);
+    let unchanged = if pixels > limits.anim_max_pixels {
+        let (mp, max) = (pixels.div_ceil(1_000_000), limits.anim_max_pixels / 1_000_000);
+        Some(format!("animation served unchanged: {frames} frames are {mp} MP, over the {max} MP budget"))
+    } else if estimated_peak > limits.memory_budget {
+        Some(format!("animation served unchanged: it needs about {} MB", estimated_peak.div_ceil(1 << 20)))
+    } else if writing.format == Format::Webp && admit::webp_animation_estimate(output, frames) > limits.webp_memory_budget {
+        Some("animation served unchanged: as animated WebP it needs more than the WebP encoder's budget".to_string())
+    } else {
+        None
+    };
+    (estimated_peak, unchanged)
+}
+
+/// The original's bytes as they are, typed as what they are, with the reason in a note.
+fn served_unchanged(source: Vec<u8>, probe: &Probe, why: String) -> Output {
+    let (width, height, format) = (probe.width, probe.height, probe.format);
+    Output { bytes: source, format, width, height, timings: Timings::default(), estimated_peak: 0, note: Some(why) }
 }
 
 type Frames<'a> = Box<dyn Iterator<Item = image::ImageResult<Frame>> + 'a>;
