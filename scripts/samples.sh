@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo run --release --quiet --bin make-samples -- "${1:-target/samples}"
+cargo run --quiet --example make-samples -- "${1:-target/samples}"

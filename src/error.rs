@@ -72,6 +72,13 @@ impl Error {
         }
     }
 
+    /// The original exists but this transform of it cannot be made (a format we do not read,
+    /// damaged bytes, over a budget): the cases `onerror=redirect` answers with the original and
+    /// an eager variant skips instead of retrying.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))
+    }
+
     pub fn bad_request(m: impl Into<String>) -> Self {
         Error::BadRequest(m.into())
     }

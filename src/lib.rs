@@ -18,7 +18,11 @@
 
 pub mod config;
 pub mod error;
-pub mod fixtures;
+/// Generated test images, for the crate's own tests (the integration tests and `make-samples`
+/// include the same file).
+#[cfg(test)]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
 pub mod flow;
 pub mod http;
 pub mod pipeline;

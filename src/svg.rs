@@ -3,7 +3,7 @@
 //! sanitised (`svg-hush`, Cloudflare's allow-list filter: only SVG elements and attributes, URLs
 //! same-origin only, CSS filtered) under a Content-Security-Policy that forbids scripts, drawn
 //! as a PNG (`SVG=rasterize`), or refused (`SVG=refuse`). Transforms draw it
-//! (`pipeline::vector`).
+//! (`pipeline::codecs::vector`).
 
 use crate::error::{Error, Result};
 

@@ -86,7 +86,7 @@ type Seen = std::rc::Rc<std::cell::RefCell<Vec<(u32, [u8; 4], usize)>>>;
 #[derive(Default)]
 struct Recorded(Seen);
 
-impl pipeline::encode::WebpEncoder for Recorded {
+impl pipeline::codecs::port::WebpEncoder for Recorded {
     fn encode_rgba(&self, _: &[u8], _: u32, _: u32, _: u8) -> edge_image_resizer::error::Result<Vec<u8>> {
         unreachable!("a still WebP was written")
     }
@@ -97,13 +97,13 @@ impl pipeline::encode::WebpEncoder for Recorded {
         h: u32,
         loops: u32,
         _: u8,
-    ) -> edge_image_resizer::error::Result<Box<dyn pipeline::encode::AnimationWriter>> {
+    ) -> edge_image_resizer::error::Result<Box<dyn pipeline::codecs::port::AnimationWriter>> {
         assert_eq!((w, h, loops), (60, 40, 0));
         Ok(Box::new(Recorded(self.0.clone())))
     }
 }
 
-impl pipeline::encode::AnimationWriter for Recorded {
+impl pipeline::codecs::port::AnimationWriter for Recorded {
     fn add(&mut self, rgba: &[u8], start_ms: u32) -> edge_image_resizer::error::Result<()> {
         let centre = (20 * 60 + 30) * 4;
         self.0.borrow_mut().push((start_ms, rgba[centre..centre + 4].try_into().unwrap(), rgba.len()));
@@ -122,7 +122,8 @@ fn anim_to_webp_hands_every_resized_frame_to_the_animation_writer_with_its_time(
     let settings = PipelineSettings::default();
     let resolved = t.resolved(Format::Gif, settings.output_defaults(), Accepts::default());
     let recorded = Recorded::default();
-    let host = pipeline::Host { clock: &|| 0.0, webp: &recorded, overlays: &[] };
+    let codecs = pipeline::Codecs { webp: &recorded, ..pipeline::Codecs::NATIVE };
+    let host = pipeline::Host { clock: &|| 0.0, codecs: &codecs, overlays: &[] };
     let out = pipeline::run(three_frames(), &resolved, &settings, &host).unwrap();
     assert_eq!((out.format, out.width, out.height, out.bytes.as_slice()), (Format::Webp, 60, 40, &b"RIFF"[..]));
     let seen = recorded.0.borrow();

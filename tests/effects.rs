@@ -2,8 +2,10 @@
 //! decoded output (greyscale has R = G = B, trim removes exactly the frame, blur lowers
 //! high-frequency energy, …).
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 use edge_image_resizer::config::PipelineSettings;
-use edge_image_resizer::fixtures;
 use edge_image_resizer::pipeline;
 use edge_image_resizer::transform::{Adjust, Border, Factor, Format, FormatChoice, Transform, Trim, BORDER_TOLERANCE};
 use image::{Rgb, RgbImage, RgbaImage};
@@ -195,7 +197,7 @@ fn exif_of(jpeg: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn metadata_keeps_copyright_by_default_all_with_keep_and_nothing_with_none() {
-    use edge_image_resizer::pipeline::metadata::ascii_tag;
+    use edge_image_resizer::pipeline::codecs::metadata::ascii_tag;
     let camera = fixtures::exif(6, &[(0x013B, fixtures::ARTIST), (0x8298, fixtures::COPYRIGHT)]);
     let src = fixtures::jpeg_with_exif(&fixtures::portrait_stored_sideways(300, 200), &camera);
     let jpeg = |metadata| {
@@ -239,7 +241,7 @@ fn overlays_are_drawn_where_their_edges_say_with_their_opacity() {
     let overlays: Vec<_> = specs.into_iter().map(|o| (o, logo.clone())).collect();
     let t = Transform { width: Some(150), format: Some(FormatChoice::Is(Format::Png)), ..Default::default() };
     let t = t.resolved(Format::Png, PipelineSettings::default().output_defaults(), Default::default());
-    let host = pipeline::Host { clock: &|| 0.0, webp: &pipeline::encode::LosslessWebp, overlays: &overlays };
+    let host = pipeline::Host { clock: &|| 0.0, codecs: &pipeline::Codecs::NATIVE, overlays: &overlays };
     let out = pipeline::run(grey, &t, &PipelineSettings::default(), &host).unwrap();
     let img = image::load_from_memory(&out.bytes).unwrap().to_rgba8();
     assert_eq!(img.dimensions(), (150, 100));
@@ -276,7 +278,7 @@ fn blurhash_placeholders_have_the_output_aspect_and_its_colours() {
     let src = photo();
     let settings = PipelineSettings::default();
     let asked = Transform { format: Some(FormatChoice::BlurHash), ..Default::default() };
-    let p = pipeline::placeholder::make(src.clone(), &asked, &settings).unwrap();
+    let p = pipeline::placeholder::make(src.clone(), &asked, &settings, &pipeline::Codecs::NATIVE).unwrap();
     assert_eq!((p.width, p.height, p.blurhash.len()), (32, 21, 28), "240×160 → 32×21, 4×3 components");
     let png = base64::engine::general_purpose::STANDARD.decode(p.data_uri.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
     let tiny = image::load_from_memory(&png).unwrap().to_rgba8();
@@ -293,7 +295,7 @@ fn blurhash_placeholders_have_the_output_aspect_and_its_colours() {
         adjust: Adjust { saturation: Factor(0), ..Default::default() },
         ..asked
     };
-    let p = pipeline::placeholder::make(src, &square, &settings).unwrap();
+    let p = pipeline::placeholder::make(src, &square, &settings, &pipeline::Codecs::NATIVE).unwrap();
     assert_eq!((p.width, p.height), (32, 32));
     let png = base64::engine::general_purpose::STANDARD.decode(p.data_uri.strip_prefix("data:image/png;base64,").unwrap()).unwrap();
     assert!(image::load_from_memory(&png).unwrap().to_rgb8().pixels().all(|px| (px[0] as i32 - px[2] as i32).abs() <= 3), "grey");

@@ -1,7 +1,9 @@
 //! The pipeline end to end on the host: bytes in, bytes out, decoded and checked.
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 use edge_image_resizer::config::PipelineSettings;
-use edge_image_resizer::fixtures;
 use edge_image_resizer::pipeline;
 use edge_image_resizer::transform::{Accepts, Fit, Flip, Format, FormatChoice, Gravity, SizePreset, Transform, Turn};
 use image::{ImageEncoder, Rgb, RgbImage};

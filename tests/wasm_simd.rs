@@ -4,7 +4,7 @@
 //! `scripts/test.sh`: `cargo test --release --target wasm32-unknown-unknown --no-default-features --test wasm_simd`.
 #![cfg(target_arch = "wasm32")]
 
-use edge_image_resizer::pipeline::resize::divide_alpha;
+use edge_image_resizer::pipeline::steps::resize::divide_alpha;
 use fast_image_resize::MulDiv;
 use image::{DynamicImage, Rgba, RgbaImage};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
@@ -25,7 +25,7 @@ fn our_divide_alpha_is_right_in_wasm() {
 
 /// The upstream behaviour the workaround exists for: with this toolchain, fir's own SIMD
 /// divide-alpha still gets the crafted pixel wrong. This fails the day a toolchain or fir release
-/// fixes it, which is the day `pipeline::resize::divide_alpha` can go back to fir's own call.
+/// fixes it, which is the day `pipeline::steps::resize::divide_alpha` can go back to fir's own call.
 #[wasm_bindgen_test]
 fn fir_simd_divide_alpha_is_still_miscompiled() {
     let mut img = crafted();
@@ -35,6 +35,6 @@ fn fir_simd_divide_alpha_is_still_miscompiled() {
     assert_ne!(
         p,
         [255, 255, 255, 1],
-        "fir's SIMD divide-alpha is correct with this toolchain: drop the scalar workaround in pipeline::resize"
+        "fir's SIMD divide-alpha is correct with this toolchain: drop the scalar workaround in pipeline::steps::resize"
     );
 }

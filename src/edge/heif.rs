@@ -1,9 +1,9 @@
 //! The picture decoders for HEIF input, each a wasm module of its own reached through
 //! `js/heif.mjs`: dav1d (AV1, for AVIF) and libde265 (HEVC, for HEIC, installed only with
-//! `HEIC=true`). The pipeline's `PictureDecoder`s in the worker.
+//! `HEIC=true`, which the flow decides). The pipeline's `PictureDecoder`s in the worker.
 
 use crate::error::{Error, Result};
-use crate::pipeline::heif::port::{install, Cicp, Codec, Layout, Picture, PictureDecoder, Rows};
+use crate::pipeline::codecs::port::{Cicp, Layout, Picture, PictureDecoder, Rows};
 use wasm_bindgen::prelude::*;
 use worker::js_sys::{Array, Uint32Array, Uint8Array};
 
@@ -29,18 +29,10 @@ impl Module {
     }
 }
 
-struct Decoder(Module);
+pub struct Decoder(Module);
 
-static DAV1D: Decoder = Decoder(Module::Dav1d);
-static LIBDE265: Decoder = Decoder(Module::Libde265);
-
-/// Installs the decoders (once per isolate; later calls do nothing): HEVC only when `heic`.
-pub fn install_decoders(heic: bool) {
-    install(Codec::Av1, &DAV1D);
-    if heic {
-        install(Codec::Hevc, &LIBDE265);
-    }
-}
+pub static DAV1D: Decoder = Decoder(Module::Dav1d);
+pub static LIBDE265: Decoder = Decoder(Module::Libde265);
 
 /// The largest linear memory an instance of `module` reached in this isolate (each is dropped
 /// after its picture).

@@ -1,7 +1,8 @@
 //! The adapter: the only code that touches the Workers runtime. It implements the flow's ports
-//! over R2 ([`store`]), the Cache API ([`cache`]), `Date.now()`, `ctx.waitUntil` and libwebp
-//! ([`webp`]), installs dav1d and libde265 as the pipeline's picture decoders ([`heif`]), turns the runtime's request into a [`flow::Request`] and the reply back into a
-//! response ([`respond`]); queue messages go to the eager-variant consumer ([`queue`]).
+//! over R2 ([`store`]), the Cache API ([`cache`]), `Date.now()`, `ctx.waitUntil`, and the codecs
+//! compiled to wasm modules of their own ([`WasmCodecs`]: libwebp in [`webp`], dav1d and
+//! libde265 in [`heif`]); it turns the runtime's request into a [`flow::Request`] and the reply
+//! back into a response ([`respond`]); queue messages go to the eager-variant consumer ([`queue`]).
 //! Everything it does is decided by the core.
 
 pub mod cache;
@@ -15,10 +16,10 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
-use crate::flow::ports::{Clock, Later, RequestBody, WebpCodec};
+use crate::flow::ports::{Clock, CodecHost, Later, RequestBody};
 use crate::flow::Ports;
 use crate::flow::{self, Method};
-use crate::pipeline::encode::WebpEncoder;
+use crate::pipeline::codecs::port::{PictureDecoder, WebpEncoder};
 use crate::trace::{Outcome, Trace};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
@@ -30,7 +31,6 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let started = now_ms();
     let mut trace = Trace::default();
     let config = config(&env);
-    heif::install_decoders(config.as_ref().is_ok_and(|c| c.pipeline.heic));
     let request = request(&req);
     let method = req.method();
     let url = req.url().ok();
@@ -43,7 +43,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 cache: Rc::new(cache::CacheApi),
                 clock: &WorkerClock,
                 later: &WaitUntil(&ctx),
-                webp: &webp::LibWebpCodec,
+                codecs: &WasmCodecs,
                 gate: gate(),
                 checks: CHECKS.with(Rc::clone),
             };
@@ -176,9 +176,20 @@ impl Later for WaitUntil<'_> {
     }
 }
 
-impl WebpCodec for webp::LibWebpCodec {
-    fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
+/// The codecs compiled to wasm modules of their own, as the flow's one codec port.
+pub struct WasmCodecs;
+
+impl CodecHost for WasmCodecs {
+    fn webp(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
         Box::pin(async { Ok(Rc::new(webp::LibWebp::ready().await?) as Rc<dyn WebpEncoder>) })
+    }
+
+    fn av1(&self) -> Option<&dyn PictureDecoder> {
+        Some(&heif::DAV1D)
+    }
+
+    fn hevc(&self) -> Option<&dyn PictureDecoder> {
+        Some(&heif::LIBDE265)
     }
 }
 

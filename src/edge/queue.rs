@@ -10,7 +10,6 @@ use worker::{Context, Env, MessageBatch, MessageExt};
 
 pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> worker::Result<()> {
     let config = config(&env);
-    super::heif::install_decoders(config.as_ref().is_ok_and(|c| c.pipeline.heic));
     for message in batch.raw_iter() {
         // Read as JSON text: a body that is not an R2 event is acknowledged, not retried forever.
         let text = worker::js_sys::JSON::stringify(&message.body()).ok().and_then(|s| s.as_string()).unwrap_or_default();
@@ -30,7 +29,7 @@ pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> wo
                     cache: Rc::new(super::cache::CacheApi),
                     clock: &WorkerClock,
                     later: &WaitUntil(&ctx),
-                    webp: &super::webp::LibWebpCodec,
+                    codecs: &super::WasmCodecs,
                     gate: gate(),
                     checks: CHECKS.with(Rc::clone),
                 };

@@ -3,7 +3,7 @@
 //! in the worker.
 
 use crate::error::{Error, Result};
-use crate::pipeline::encode::{AnimationWriter, WebpEncoder};
+use crate::pipeline::codecs::port::{AnimationWriter, WebpEncoder};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/webp.mjs")]
@@ -37,9 +37,6 @@ pub fn memory() -> u64 {
 }
 
 pub struct LibWebp(());
-
-/// The flow's port to libwebp (`WebpCodec`, implemented in `edge/mod.rs`).
-pub struct LibWebpCodec;
 
 impl LibWebp {
     /// Instantiates the encoder (once per isolate) so that encoding itself is synchronous.

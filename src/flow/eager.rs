@@ -127,7 +127,7 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;
                 outcome.rendered.push(variant_key);
             }
-            Err(e @ (Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))) => {
+            Err(e) if e.is_refusal() => {
                 outcome.refused.push(format!("{variant_key}: {}", e.message()));
             }
             Err(e) => return Err(e),

@@ -46,7 +46,7 @@ use crate::http::reply::Reply;
 use crate::trace::Trace;
 use crate::{http, policy, url};
 use futures_util::future::join;
-use ports::{Cache, Clock, Later, Meta, RequestBody, Store, WebpCodec};
+use ports::{Cache, Clock, CodecHost, Later, Meta, RequestBody, Store};
 use std::rc::Rc;
 
 /// Everything the flow reaches outside itself.
@@ -59,7 +59,8 @@ pub struct Ports<'a, S: Store, C: Cache> {
     pub cache: Rc<C>,
     pub clock: &'a dyn Clock,
     pub later: &'a dyn Later,
-    pub webp: &'a dyn WebpCodec,
+    /// libwebp, dav1d and libde265.
+    pub codecs: &'a dyn CodecHost,
     /// This isolate's originals in flight.
     pub gate: &'a gate::Gate,
     /// This isolate's checks of originals under way.
@@ -201,7 +202,7 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     let negotiated = request.transform.format == Some(crate::transform::FormatChoice::Auto);
     let reply = transformed::transformed(req, config, ports, request, known, trace).await.map(|r| varied(r, negotiated, &hints_read));
     match reply {
-        Err(e @ (Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))) if fallback => {
+        Err(e) if fallback && e.is_refusal() => {
             trace.warnings.push(format!("served the original instead: {}", e.message()));
             original::original::<S, C>(req, config, &*ports.originals, &key, Some(&e.message())).await
         }

@@ -1,10 +1,11 @@
 //! What the flow needs from the platform, as small traits: the adapter (`edge/`) implements
-//! them over R2, the Cache API, `Date.now()`, `ctx.waitUntil` and libwebp; the native tests over
+//! them over R2, the Cache API, `Date.now()`, `ctx.waitUntil` and the wasm codecs; the native tests over
 //! memory, with delays and failures on demand.
 
 use crate::error::Result;
 use crate::http::range::Ranged;
-use crate::pipeline::encode::WebpEncoder;
+use crate::pipeline::codecs::port::{LosslessWebp, PictureDecoder, WebpEncoder};
+use crate::pipeline::Codecs;
 use futures_util::future::LocalBoxFuture;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -111,7 +112,21 @@ pub trait RequestBody {
     fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>>;
 }
 
-/// The lossy WebP encoder, made ready on first use (libwebp is instantiated once per isolate).
-pub trait WebpCodec {
-    fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>>;
+/// The codecs that live outside Rust, each a wasm module of its own in the worker: one port.
+/// What the pipeline gets of it is a [`Codecs`] (`codecs`, on `dyn CodecHost`).
+pub trait CodecHost {
+    /// libwebp's lossy encoder, made ready on first use (instantiated once per isolate).
+    fn webp(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>>;
+    /// dav1d, for AVIF (a fresh instance per picture inside).
+    fn av1(&self) -> Option<&dyn PictureDecoder>;
+    /// libde265, for HEIC.
+    fn hevc(&self) -> Option<&dyn PictureDecoder>;
+}
+
+impl dyn CodecHost + '_ {
+    /// The codecs for one pipeline call: libwebp when `webp` is wanted (else `image`'s lossless
+    /// encoder, never used for output), dav1d, and libde265 only when `heic` (`HEIC=true`).
+    pub fn codecs<'a>(&'a self, webp: Option<&'a dyn WebpEncoder>, heic: bool) -> Codecs<'a> {
+        Codecs { webp: webp.unwrap_or(&LosslessWebp), av1: self.av1(), hevc: if heic { self.hevc() } else { None } }
+    }
 }

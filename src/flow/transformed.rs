@@ -11,7 +11,7 @@ use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http::conditional::{not_modified, parse_http_date};
 use crate::http::reply::{Body, Reply, Served};
-use crate::pipeline::{self, encode::LosslessWebp, encode::WebpEncoder};
+use crate::pipeline;
 use crate::trace::Trace;
 use crate::transform::{Accepts, Format, Transform};
 use crate::url::ImageRequest;
@@ -207,7 +207,7 @@ async fn describe<S: Store, C: Cache>(
     let bytes = ports.originals.read(source.body).await?;
     let read_ms = clock.now_ms() - reading;
     let json = if resolved.is_placeholder() {
-        serde_json::to_vec(&pipeline::placeholder::make(bytes, resolved, &config.pipeline)?)
+        serde_json::to_vec(&pipeline::placeholder::make(bytes, resolved, &config.pipeline, &ports.codecs.codecs(None, config.pipeline.heic))?)
     } else {
         serde_json::to_vec(&pipeline::info::describe(&bytes, resolved, &original.etag, &config.pipeline.limits)?)
     };
@@ -250,11 +250,8 @@ pub(super) async fn run_pipeline<S: Store, C: Cache>(
     overlays: &[(Overlay, Vec<u8>)],
     resolved: &Transform,
 ) -> Result<pipeline::Output> {
-    let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.webp.ready().await?) } else { None };
-    let webp: &dyn WebpEncoder = match &libwebp {
-        Some(encoder) => encoder.as_ref(),
-        None => &LosslessWebp,
-    };
+    let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.codecs.webp().await?) } else { None };
+    let codecs = ports.codecs.codecs(libwebp.as_deref(), config.pipeline.heic);
     let now = || ports.clock.now_ms();
-    pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, webp, overlays })
+    pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })
 }

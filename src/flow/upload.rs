@@ -10,7 +10,7 @@ use super::{Method, Ports, ReplyOf, Request};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::reply::Reply;
-use crate::pipeline::{self, probe};
+use crate::pipeline::{self, codecs::heif::container, steps::probe, Codecs};
 use crate::transform::Format;
 use crate::{http, url};
 use serde::Serialize;
@@ -68,7 +68,7 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
     // past that (`RequestBody::read`), so it never holds more.
     let slot = ports.gate.take(req.content_length.unwrap_or(max), &config.pipeline.limits, ports.clock).await?;
     let bytes = body.read(max).await?;
-    let kind = Kind::of(&bytes, config)?;
+    let kind = Kind::of(&bytes, config, &ports.codecs.codecs(None, config.pipeline.heic))?;
     let size = bytes.len() as u64;
     let meta = PutMeta { content_type: kind.content_type.into(), custom: Vec::new() };
     let created = only_if == OnlyIf::Absent;
@@ -148,17 +148,17 @@ struct Kind {
 }
 
 impl Kind {
-    fn of(bytes: &[u8], config: &Config) -> Result<Kind> {
+    fn of(bytes: &[u8], config: &Config, codecs: &Codecs<'_>) -> Result<Kind> {
         let other = |content_type, format| Ok(Kind { content_type, format, size: None });
         if probe::sniff(bytes).is_ok() {
             // Stored only if it can be resized here: decoded as for a thumbnail, so a truncated or
             // damaged file (422) or a decompression bomb (413) is never stored; an SVG is sanitised
             // and drawn, so one svg-hush refuses or a `<use>` bomb is never stored either.
-            return match pipeline::verify(bytes, &config.pipeline) {
+            return match pipeline::verify(bytes, &config.pipeline, codecs) {
                 Ok(p) => Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) }),
                 // A HEIF file of a kind we do not decode (an image sequence, HEIC with `HEIC`
                 // off) is still an image to keep and serve as stored, as TIFF is.
-                Err(Error::Unsupported(why)) => match pipeline::container::format_of(bytes) {
+                Err(Error::Unsupported(why)) => match container::format_of(bytes) {
                     Some(Format::Avif) => other("image/avif", "avif"),
                     Some(Format::Heic) => other("image/heic", "heic"),
                     _ => Err(Error::Unsupported(why)),

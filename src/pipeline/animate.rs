@@ -4,10 +4,11 @@
 //! time. What cannot be re-encoded within the frame × pixel budget (`ANIM_MAX_MEGAPIXELS`) or the
 //! memory budget is served unchanged, with a note saying why.
 
-use super::admit;
-use super::encode::{AnimationWriter, WebpEncoder, GIF_SPEED};
-use super::probe::Probe;
-use super::{Output, Pixels, Shape, Timings};
+use super::codecs::port::{AnimationWriter, WebpEncoder};
+use super::shape::Shape;
+use super::steps::admit;
+use super::steps::encode::GIF_SPEED;
+use super::types::{Output, Pixels, Probe, Timings};
 use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::transform::Format;
@@ -106,7 +107,7 @@ pub fn run(
         let (delay, img) = frame?;
         let (ms, denominator) = delay.numer_denom_ms();
         let delay_ms = ms / denominator.max(1);
-        let r = *region.get_or_insert_with(|| super::saliency::window(&img, &shape));
+        let r = *region.get_or_insert_with(|| super::steps::region::window(&img, &shape));
         writer.push(shape.apply(Pixels { img, region: Some(r), icc: None })?.into_rgba8(), delay_ms)?;
     }
     let bytes = writer.finish()?;

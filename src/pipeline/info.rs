@@ -2,7 +2,8 @@
 //! would make of it, read from the header (no pixel is decoded; frames are counted from the
 //! file's block structure).
 
-use super::{animate, Shape};
+use super::shape::Shape;
+use super::{animate, steps::probe};
 use crate::config::Limits;
 use crate::error::Result;
 use crate::transform::{Transform, Trim};
@@ -33,7 +34,7 @@ pub struct Original {
 }
 
 pub fn describe(source: &[u8], transform: &Transform, etag: &str, limits: &Limits) -> Result<Info> {
-    let probe = super::source::probe(source)?;
+    let probe = probe::probe(source)?;
     let sizing = Transform { trim: transform.trim.filter(|t| matches!(t, Trim::Edges { .. })), ..transform.clone() };
     let (width, height) = Shape::new(&probe, &sizing, limits)?.output_size();
     let (shown_w, shown_h) = probe.oriented_size();

@@ -5,7 +5,9 @@
 //! the same hash decoded to a tiny PNG as a data URI, usable as it is (`blurDataURL` of
 //! next/image, a CSS background) with no decoder at all.
 
-use super::{render, Shape};
+use super::codecs::port::Codecs;
+use super::shape::Shape;
+use super::{render, steps::probe};
 use crate::config::PipelineSettings;
 use crate::error::{Error, Result};
 use crate::transform::{Adjust, Fit, Transform};
@@ -27,8 +29,8 @@ pub struct Placeholder {
     pub data_uri: String,
 }
 
-pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings) -> Result<Placeholder> {
-    let probe = super::source::probe(&source)?;
+pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Placeholder> {
+    let probe = probe::probe(&source)?;
     let (w, h) = Shape::new(&probe, transform, &settings.limits)?.output_size();
     let k = (SIDE as f64 / w.max(h) as f64).min(1.0);
     let (tw, th) = (((w as f64 * k).round() as u32).max(1), ((h as f64 * k).round() as u32).max(1));
@@ -45,7 +47,7 @@ pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings)
         draw: Vec::new(),
         ..transform.clone()
     };
-    let rgba = render(source, &small, settings)?.into_rgba8();
+    let rgba = render(source, &small, settings, codecs)?.into_rgba8();
     let (cx, cy) = if tw >= th { (4, 3) } else { (3, 4) };
     let blurhash =
         blurhash::encode(cx, cy, rgba.width(), rgba.height(), rgba.as_raw()).map_err(|e| Error::Internal(format!("blurhash: {e}")))?;

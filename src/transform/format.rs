@@ -11,11 +11,11 @@ pub enum Format {
     Webp,
     Gif,
     Bmp,
-    /// Written by rav1e, read by dav1d (`pipeline::heif`).
+    /// Written by rav1e, read by dav1d (`pipeline::codecs::heif`).
     Avif,
-    /// Input only: read by libde265 when `HEIC=true` (`pipeline::heif`), never written.
+    /// Input only: read by libde265 when `HEIC=true` (`pipeline::codecs::heif`), never written.
     Heic,
-    /// Input only: rendered to pixels (`pipeline::vector`), never written.
+    /// Input only: rendered to pixels (`pipeline::codecs::vector`), never written.
     Svg,
 }
 

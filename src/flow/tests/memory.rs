@@ -4,9 +4,9 @@
 //! that plays the adapter's part is `world.rs`.
 
 use crate::error::{Error, Result};
-use crate::flow::ports::{Cache, Clock, Later, Meta, OnlyIf, PutMeta, Store, Stored, WebpCodec};
+use crate::flow::ports::{Cache, Clock, CodecHost, Later, Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::http::range::Ranged;
-use crate::pipeline::encode::{LosslessWebp, WebpEncoder};
+use crate::pipeline::codecs::port::{LosslessWebp, PictureDecoder, WebpEncoder};
 use futures_util::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -266,10 +266,19 @@ impl Later for Deferred {
     }
 }
 
+/// The codecs a native build has: `image`'s lossless WebP, no HEIF decoder.
 pub struct Lossless;
 
-impl WebpCodec for Lossless {
-    fn ready(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
+impl CodecHost for Lossless {
+    fn webp(&self) -> LocalBoxFuture<'_, Result<Rc<dyn WebpEncoder>>> {
         Box::pin(async { Ok(Rc::new(LosslessWebp) as Rc<dyn WebpEncoder>) })
+    }
+
+    fn av1(&self) -> Option<&dyn PictureDecoder> {
+        None
+    }
+
+    fn hevc(&self) -> Option<&dyn PictureDecoder> {
+        None
     }
 }

@@ -92,7 +92,7 @@ impl World {
             cache: self.cache.clone(),
             clock: &self.clock,
             later: &self.later,
-            webp: &Lossless,
+            codecs: &Lossless,
             gate: &self.gate,
             checks: self.checks.clone(),
         }

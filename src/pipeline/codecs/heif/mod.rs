@@ -1,22 +1,21 @@
-//! HEIF input: AVIF (AV1) and HEIC (HEVC). The container ([`container`](super::container))
+//! HEIF input: AVIF (AV1) and HEIC (HEVC). The container ([`container`])
 //! and [`structure`] give the primary item — one picture, or a grid of them — and its alpha item,
 //! sizes and codec configuration before any decoding; [`props`] the orientation and colour; the
-//! host's [`port::PictureDecoder`] for the codec (dav1d, libde265) decodes each picture and [`yuv`]
+//! host's [`PictureDecoder`](crate::pipeline::codecs::port::PictureDecoder) for the codec (dav1d, libde265) decodes each picture and [`yuv`]
 //! turns its planes into 8-bit pixels, tile by tile into place for a grid. An animation's frames
 //! beyond the primary image, the clean aperture (`clap`), thumbnails, depth and gain maps and HDR
 //! transfer curves are not applied (README).
 
 pub mod hevc;
-pub mod port;
+pub mod container;
 pub mod props;
 pub mod structure;
 pub mod yuv;
 
-use super::decode::Decoded;
-use super::probe::Probe;
+use crate::pipeline::codecs::port::{Cicp, Codec, Codecs, Picture};
+use crate::pipeline::types::{Decoded, Probe};
 use crate::error::{Error, Result};
 use crate::transform::Format;
-use port::{Cicp, Codec, Picture};
 
 /// Bytes a decoder's own memory (an instance of its own for each picture) reaches while decoding
 /// a `width`×`height` picture whose planes are `plane_bytes`, measured in workerd (`x-memory`,
@@ -63,9 +62,9 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
 
 /// The primary image (and its alpha) as 8-bit pixels, in stored orientation; its ICC profile,
 /// or one made from its colour code points when they are not sRGB's.
-pub fn decode(bytes: &[u8], probe: &Probe) -> Result<Decoded> {
+pub fn decode(bytes: &[u8], probe: &Probe, codecs: &Codecs<'_>) -> Result<Decoded> {
     let img = structure::read(bytes)?;
-    let decoder = port::decoder(img.codec)?;
+    let decoder = codecs.picture(img.codec)?;
     if img.shown() != (probe.width, probe.height) {
         return Err(Error::Internal("HEIF probed and decoded differently".into()));
     }
@@ -114,7 +113,7 @@ pub fn decode(bytes: &[u8], probe: &Probe) -> Result<Decoded> {
 
 /// The primary image's EXIF (the TIFF structure), for `metadata`: an `Exif` item describing it
 /// (`cdsc`), whose data starts with the offset of the TIFF header.
-fn exif(heif: &crate::pipeline::container::Heif) -> Option<Vec<u8>> {
+fn exif(heif: &container::Heif) -> Option<Vec<u8>> {
     let id = heif.referring(b"cdsc", heif.primary).into_iter().find(|&id| heif.kind(id).is_ok_and(|k| &k == b"Exif"))?;
     let data = heif.data(id).ok()?;
     let offset = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;

@@ -1,7 +1,7 @@
-use super::port::{install, Cicp, Codec, Layout, Picture, PictureDecoder, StoredRows};
+use crate::pipeline::codecs::port::{Cicp, Codecs, Layout, Picture, PictureDecoder, StoredRows};
 use super::*;
-use crate::pipeline::container::Heif;
-use crate::pipeline::probe;
+use super::container::Heif;
+use crate::pipeline::steps::probe;
 use ::image::metadata::Orientation;
 use ::image::{DynamicImage, GenericImageView};
 
@@ -45,7 +45,7 @@ fn irot_and_imir_become_the_orientation_browsers_show() {
 #[test]
 fn brands_and_damaged_headers() {
     let file = single(64, 48, vec![]).bytes();
-    use crate::pipeline::container::format_of;
+    use super::container::format_of;
     assert_eq!(format_of(&file), Some(Format::Avif));
     assert_eq!(format_of(&bmff(b"ftyp", b"heic\0\0\0\0mif1heic")), Some(Format::Heic));
     assert_eq!(format_of(&bmff(b"ftyp", b"isom\0\0\0\0mp42")), None);
@@ -195,9 +195,10 @@ impl PictureDecoder for QueuedDecoder {
 }
 
 static QUEUED: QueuedDecoder = QueuedDecoder;
+/// The port with the test decoder as AV1's.
+const QUEUED_CODECS: Codecs<'static> = Codecs { av1: Some(&QUEUED), ..Codecs::NATIVE };
 
 fn queue(pictures: &[(u32, u32, Layout, u16)]) {
-    install(Codec::Av1, &QUEUED);
     PICTURES.with(|q| q.borrow_mut().extend(pictures.iter().copied()));
 }
 
@@ -217,13 +218,13 @@ fn an_image_and_its_alpha_item_are_decoded_through_the_port() {
     // Two pictures in dav1d at once (colour, then alpha), each over its 2 MB floor.
     assert!(p.decoder_bytes > 4 << 20, "{}", p.decoder_bytes);
     queue(&[(40, 24, Layout::Yuv420, 100), (40, 24, Layout::Grey, 200)]);
-    let decoded = super::decode(&bytes, &p).unwrap();
+    let decoded = super::decode(&bytes, &p, &QUEUED_CODECS).unwrap();
     assert_eq!(decoded.image.dimensions(), (40, 24));
     assert_eq!(rgb_of(&decoded.image, 5, 5), [100, 100, 100, 200]);
     assert!(decoded.icc.is_none(), "unspecified colour is sRGB");
     // A picture that is not the size its item says is a 422.
     queue(&[(40, 23, Layout::Yuv420, 100)]);
-    assert_eq!(super::decode(&bytes, &p).err().map(|e| e.status()), Some(422));
+    assert_eq!(super::decode(&bytes, &p, &QUEUED_CODECS).err().map(|e| e.status()), Some(422));
     PICTURES.with(|q| q.borrow_mut().clear());
 }
 
@@ -242,7 +243,7 @@ fn a_grid_is_decoded_tile_by_tile_into_place_and_cropped_to_its_size() {
     let p = super::probe(&bytes).unwrap();
     assert_eq!((p.width, p.height, p.channels), (30, 14, 3));
     queue(&[(16, 8, Layout::Yuv420, 10), (16, 8, Layout::Yuv420, 20), (16, 8, Layout::Yuv420, 30), (16, 8, Layout::Yuv420, 40)]);
-    let img = super::decode(&bytes, &p).unwrap().image;
+    let img = super::decode(&bytes, &p, &QUEUED_CODECS).unwrap().image;
     assert_eq!(img.dimensions(), (30, 14));
     let luma = |x, y| rgb_of(&img, x, y)[0];
     assert_eq!(
@@ -265,7 +266,7 @@ fn non_srgb_code_points_become_a_profile_for_the_colour_step() {
     // Display P3 with the sRGB curve: its colours are more saturated than sRGB's same numbers.
     let p3 = icc_for(Cicp { primaries: 12, transfer: 13, matrix: 6, full_range: true }).expect("a P3 profile");
     let img = DynamicImage::ImageRgb8(::image::RgbImage::from_pixel(1, 1, ::image::Rgb([128, 160, 128])));
-    let srgb = crate::pipeline::colour::to_srgb(img.clone(), &p3);
+    let srgb = crate::pipeline::steps::colour::to_srgb(img.clone(), &p3);
     assert_ne!(srgb.to_rgb8().get_pixel(0, 0).0, [128, 160, 128]);
 }
 
@@ -287,7 +288,7 @@ fn a_clean_aperture_crops_the_image_across_its_tiles() {
     let p = super::probe(&bytes).unwrap();
     assert_eq!((p.width, p.height), (30, 20));
     queue(&[(32, 24, Layout::Yuv444, 10), (32, 24, Layout::Yuv444, 20), (32, 24, Layout::Yuv444, 30), (32, 24, Layout::Yuv444, 40)]);
-    let img = super::decode(&bytes, &p).unwrap().image;
+    let img = super::decode(&bytes, &p, &QUEUED_CODECS).unwrap().image;
     let luma = |x, y| rgb_of(&img, x, y)[0];
     // Tile edges at x = 32 - 22 = 10 and y = 24 - 11 = 13 of the crop.
     assert_eq!(

@@ -5,7 +5,7 @@ use crate::config::PipelineSettings;
 use crate::pipeline;
 
 fn refusal(bytes: &[u8]) -> (u16, String) {
-    let e = pipeline::verify(bytes, &PipelineSettings::default()).expect_err("refused");
+    let e = pipeline::verify(bytes, &PipelineSettings::default(), &pipeline::Codecs::NATIVE).expect_err("refused");
     (e.status(), e.message())
 }
 

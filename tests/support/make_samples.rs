@@ -1,5 +1,7 @@
 //! Writes the sample originals the project uses for `npm start` and the integration tests, so
-//! nothing is copied from elsewhere: `cargo run --release --bin make-samples -- <dir>`.
+//! nothing is copied from elsewhere: `cargo run --example make-samples -- <dir>` (scripts/samples.sh).
+//! An example target, so it is built with the tests' profile and dependencies: after `cargo test`
+//! nothing is compiled for it.
 //!
 //! - `photo.jpg`     4000×3000 photo-like JPEG (smooth light, texture, sharp edges, noise)
 //! - `alpha.png`     1200×800 RGBA PNG: a soft-edged disc on full transparency
@@ -12,7 +14,10 @@
 //! - `logo.svg`      320×200 SVG: gradient, layer with opacity, drop shadow, pattern, dashes
 //! - `bomb.png`      a header that claims 65536×65536 (tests only; `npm start` does not seed it)
 
-use edge_image_resizer::fixtures::{
+#[path = "fixtures.rs"]
+mod fixtures;
+
+use fixtures::{
     alpha_disc, bouncing_ball, exif, grey16_png, jpeg, jpeg_with_exif, logo_svg, photo, png, png_bomb, portrait_stored_sideways, ARTIST,
     COPYRIGHT,
 };

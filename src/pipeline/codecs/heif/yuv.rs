@@ -3,7 +3,7 @@
 //! default, do), 10- and 12-bit samples rounded to 8 bits, and an alpha plane from the alpha
 //! item (un-premultiplied when the file says `prem`). Planes are read a row at a time.
 
-use super::port::{Cicp, Layout, Picture};
+use crate::pipeline::codecs::port::{Cicp, Layout, Picture};
 use crate::error::{Error, Result};
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 

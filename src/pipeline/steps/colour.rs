@@ -4,7 +4,8 @@
 //! Uses `moxcms` (pure Rust, already a dependency of `image`). A profile that does not parse or
 //! does not fit the pixels is ignored: the image is still served, as an untagged one would be.
 
-use super::{Pixels, Shape};
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::error::Result;
 use image::{DynamicImage, RgbImage};
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};

@@ -3,9 +3,9 @@
 //! before any decoding.
 
 use super::hevc;
-use super::port::Codec;
+use crate::pipeline::codecs::port::Codec;
 use crate::error::{Error, Result};
-use crate::pipeline::container::Heif;
+use super::container::Heif;
 
 /// How an item's pixels are coded: one picture, or a grid of equal tiles (row by row).
 #[derive(Debug, Clone, PartialEq, Eq)]

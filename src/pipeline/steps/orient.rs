@@ -3,7 +3,8 @@
 //! coordinates has to be mapped back to stored ones first.
 
 use super::geometry::Rect;
-use super::{Pixels, Shape};
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::error::Result;
 use image::metadata::Orientation;
 use image::DynamicImage;

@@ -1,51 +1,21 @@
 //! Encoding. JPEG uses `jpeg-encoder` (4:2:0, optimised Huffman tables: smaller files than
-//! `image`'s baseline encoder). PNG uses `image` with fast compression, GIF `image`'s NeuQuant quantiser. WebP comes from a
-//! [`WebpEncoder`] the caller provides: libwebp compiled to wasm in the worker (lossy, the same
-//! bytes sharp writes), or `image`'s lossless encoder where libwebp is not available (native
-//! tests), because no pure-Rust lossy WebP encoder is mature yet.
+//! `image`'s baseline encoder). PNG uses `image` with fast compression, GIF `image`'s NeuQuant
+//! quantiser. WebP comes from the host's [`WebpEncoder`] (the codec port): libwebp compiled to
+//! wasm in the worker (lossy, the same bytes sharp writes), or `image`'s lossless encoder natively,
+//! because no pure-Rust lossy WebP encoder is mature yet.
 
 use crate::error::{Error, Result};
+use crate::pipeline::codecs::port::WebpEncoder;
 use crate::transform::Format;
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use crate::pipeline::codecs::palette;
 
 /// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest), for stills here and for
 /// animations (`animate`). 10 is `gif`'s own default for `from_rgba_speed`.
 pub const GIF_SPEED: i32 = 10;
-
-/// A WebP encoder for 8-bit RGBA pixels.
-pub trait WebpEncoder {
-    fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>>;
-
-    /// An animated WebP written frame by frame (libwebp's animation encoder, in the worker);
-    /// `loops` 0 is forever.
-    fn animation(&self, _width: u32, _height: u32, _loops: u32, _quality: u8) -> Result<Box<dyn AnimationWriter>> {
-        Err(Error::Unsupported("animated WebP output is not available here".into()))
-    }
-}
-
-/// An animation being written: frames of RGBA pixels of the animation's size, in order.
-pub trait AnimationWriter {
-    /// Adds a frame shown from `start_ms`.
-    fn add(&mut self, rgba: &[u8], start_ms: u32) -> Result<()>;
-    /// Ends the animation at `end_ms` (when the last frame stops) and returns the file.
-    fn finish(self: Box<Self>, end_ms: u32) -> Result<Vec<u8>>;
-}
-
-/// `image`'s WebP encoder: lossless only (so `quality` is ignored), 10–20× larger than lossy for
-/// photos. Used where libwebp is not available.
-pub struct LosslessWebp;
-
-impl WebpEncoder for LosslessWebp {
-    fn encode_rgba(&self, rgba: &[u8], width: u32, height: u32, _quality: u8) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        WebPEncoder::new_lossless(&mut out).write_image(rgba, width, height, image::ExtendedColorType::Rgba8).map_err(failed)?;
-        Ok(out)
-    }
-}
 
 /// How to encode: quality for JPEG, WebP and AVIF, the background JPEG flattens transparency onto,
 /// the WebP encoder, and AVIF's speed (1 slowest … 10 fastest).
@@ -56,9 +26,9 @@ pub struct Settings<'a> {
     pub avif_speed: u8,
     /// Progressive JPEG (several scans) instead of baseline.
     pub progressive: bool,
-    /// The APP1 (EXIF) segment a JPEG carries (`metadata`), see [`super::metadata`].
+    /// The APP1 (EXIF) segment a JPEG carries (`metadata`), see [`metadata`](crate::pipeline::codecs::metadata).
     pub exif: Option<Vec<u8>>,
-    /// PNG: the quality the URL named, which allows PNG8 (256 colours, [`super::palette`]).
+    /// PNG: the quality the URL named, which allows PNG8 (256 colours, [`palette`](crate::pipeline::codecs::palette)).
     pub png8: Option<u8>,
 }
 
@@ -104,7 +74,7 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
 /// own layout.
 fn encode_png(img: &DynamicImage, png8: Option<u8>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    let indexed = super::palette::index(img).or_else(|| png8.map(|q| super::palette::quantized(img, q)));
+    let indexed = palette::index(img).or_else(|| png8.map(|q| palette::quantized(img, q)));
     let Some(indexed) = indexed else {
         PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
             .write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
@@ -202,7 +172,7 @@ mod tests {
         Settings {
             quality,
             background: crate::transform::WHITE,
-            webp: &LosslessWebp,
+            webp: &crate::pipeline::codecs::port::LosslessWebp,
             avif_speed: 10,
             progressive: false,
             exif: None,

@@ -4,7 +4,10 @@
 //! (centred on an axis without one) or tiled (`repeat`). Overlays are prepared once, before the
 //! source is decoded, and drawn on every frame of an animation alike.
 
-use super::{geometry, orient, pad, resize, source, Pixels, Shape};
+use super::{decode, geometry, orient, pad, probe, resize};
+use crate::pipeline::codecs::port::Codecs;
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::config::{Overlay, Repeat};
 use crate::error::{Error, Result};
 use crate::transform::Transform;
@@ -30,8 +33,8 @@ impl Placed {
 }
 
 /// Decodes and shapes `bytes` as `spec` says, for a `canvas`-sized output.
-pub fn prepare(spec: &Overlay, bytes: &[u8], canvas: (u32, u32), memory_budget: u64) -> Result<Placed> {
-    let p = source::probe(bytes)?;
+pub fn prepare(spec: &Overlay, bytes: &[u8], canvas: (u32, u32), memory_budget: u64, codecs: &Codecs<'_>) -> Result<Placed> {
+    let p = probe::probe(bytes)?;
     if p.width as u64 * p.height as u64 > MAX_OVERLAY_PIXELS {
         return Err(Error::TooLarge(format!(
             "overlay '{}' is {}×{}, over {} MP",
@@ -41,7 +44,7 @@ pub fn prepare(spec: &Overlay, bytes: &[u8], canvas: (u32, u32), memory_budget: 
             MAX_OVERLAY_PIXELS / 1_000_000
         )));
     }
-    let mut img = source::decode(bytes, &p, (p.width, p.height), memory_budget)?.image;
+    let mut img = decode::decode(bytes, &p, (p.width, p.height), memory_budget, codecs)?.image;
     orient::apply(&mut img, p.orientation);
     if spec.width.is_some() || spec.height.is_some() {
         let boxed = Transform { width: spec.width, height: spec.height, fit: spec.fit, gravity: spec.gravity, ..Default::default() };

@@ -3,8 +3,8 @@
 //! budget. The isolate's 128 MB is shared by concurrent requests and wasm memory never shrinks,
 //! so the budget is well below it (64 MB by default).
 
-use super::probe::Probe;
-use super::Shape;
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Probe;
 use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::transform::Format;
@@ -51,7 +51,7 @@ fn jpeg_scaled(len: u32, eighths: u32) -> u32 {
 fn held_bytes(p: &Probe, decoded: (u32, u32)) -> u64 {
     let eighths = if p.format == Format::Jpeg { jpeg_eighths(p, decoded) } else { 8 };
     if p.progressive && p.kept_blocks > 0 && eighths < 8 {
-        p.kept_blocks * super::progressive::bytes_per_block(eighths as usize)
+        p.kept_blocks * crate::pipeline::codecs::progressive::bytes_per_block(eighths as usize)
     } else {
         p.held_bytes
     }

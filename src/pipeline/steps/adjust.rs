@@ -10,7 +10,8 @@
 //! - blur is a Gaussian of sigma = radius / 2 (three integer box passes), on premultiplied alpha;
 //! - sharpen is an unsharp mask of sigma 1 and amount = strength / 2.
 
-use super::{Pixels, Shape};
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::error::Result;
 use crate::transform::{Adjust, Factor};
 use image::{imageops, DynamicImage, ImageBuffer, Pixel};

@@ -2,7 +2,8 @@
 //! background colour (which may be transparent for PNG and WebP).
 
 use super::geometry::Canvas;
-use super::{Pixels, Shape};
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::error::Result;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
 

@@ -6,7 +6,8 @@
 //! Lanczos ringing next to alpha≈0). The divide touches only the small output, so this costs little.
 
 use super::geometry::Rect;
-use super::{Pixels, Shape};
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::error::{Error, Result};
 use fast_image_resize::images::TypedImage;
 use fast_image_resize::pixels::{U8x2, U8x3, U8x4, U8};
@@ -20,7 +21,7 @@ use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 /// table for 16-bit alpha, into the worker, and our pixels are always 8-bit by now (`decode`).
 /// Pixel step: the crop window scaled to the output size.
 pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
-    let region = p.region.unwrap_or_else(|| super::saliency::window(&p.img, shape));
+    let region = p.region.unwrap_or_else(|| super::region::window(&p.img, shape));
     p.img = resize(p.img, region, shape.out.0, shape.out.1)?;
     Ok(p)
 }

@@ -1,6 +1,8 @@
-//! Generated images for the samples (`make-samples`), the tests, the benches and the fuzzer, so
-//! each exists once and nothing is copied in from elsewhere. The worker never calls them (link-time
-//! optimisation leaves them out of its wasm).
+//! Generated images for the samples (`make-samples`) and the tests, so each exists once and
+//! nothing is copied in from elsewhere. Not part of the library: the crate's tests include it as
+//! a `cfg(test)` module, the integration tests and `make-samples` with `#[path]`, and each uses
+//! only some of it.
+#![allow(dead_code)]
 
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};

@@ -3,52 +3,12 @@
 //! EXIF orientation and how the JPEG is coded. Admission control is decided from this.
 
 use crate::error::{Error, Result};
+use crate::pipeline::codecs::{heif, vector};
+use crate::pipeline::types::Probe;
 use crate::transform::Format;
 use image::metadata::Orientation;
 use image::{ImageDecoder, ImageReader};
 use std::io::Cursor;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe {
-    pub format: Format,
-    /// Size as stored, before orientation is applied.
-    pub width: u32,
-    pub height: u32,
-    pub orientation: Orientation,
-    /// Bytes per pixel the decoder produces (16-bit samples count twice); drives memory estimates.
-    pub decoded_bpp: u8,
-    /// Channels after reduction to 8 bits (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; CMYK becomes RGB).
-    pub channels: u8,
-    /// Progressive JPEGs buffer every DCT coefficient while decoding.
-    pub progressive: bool,
-    /// Bytes the decoder holds whatever the decode scale: a progressive JPEG's coefficients (2 per
-    /// coefficient, per component at its own sampling), an SVG's embedded images; else 0.
-    pub held_bytes: u64,
-    /// A progressive JPEG that `progressive` takes: its blocks, whose coefficients it
-    /// keeps only in part at a reduced scale (admission counts `held_bytes` at full size); else 0.
-    pub kept_blocks: u64,
-    /// Bytes of the decoder's own sample planes at full size: per component at its sampling
-    /// for JPEG (1.5 a pixel for 4:2:0), the decoded pixels for other formats.
-    pub plane_bytes: u64,
-    /// Peak bytes of a decoder that runs in a wasm instance of its own (dav1d, for AVIF),
-    /// checked against its own budget; else 0.
-    pub decoder_bytes: u64,
-}
-
-impl Probe {
-    /// Size as displayed, after orientation.
-    pub fn oriented_size(&self) -> (u32, u32) {
-        if swaps_axes(self.orientation) {
-            (self.height, self.width)
-        } else {
-            (self.width, self.height)
-        }
-    }
-}
-
-pub fn swaps_axes(o: Orientation) -> bool {
-    matches!(o, Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH)
-}
 
 /// Identifies the format from its signature. Formats we know but do not decode are a 415 with
 /// their name; bytes that match nothing are a 422.
@@ -70,7 +30,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
         return Ok(Format::Bmp);
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        return super::container::format_of(bytes)
+        return crate::pipeline::codecs::heif::container::format_of(bytes)
             .ok_or_else(|| Error::Unsupported("this ISO media file is not an AVIF or HEIC image".into()));
     }
     if starts(b"II*\0") || starts(b"MM\0*") {
@@ -82,13 +42,24 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     Err(Error::Undecodable("not a JPEG, PNG, WebP, GIF, BMP, AVIF, HEIC or SVG file".into()))
 }
 
+/// Format, size and orientation from the header only, for any source: an SVG is parsed (not
+/// drawn) by `codecs::vector`, an AVIF or HEIC read from its container by `codecs::heif`. Every
+/// step that reads an original or an overlay comes through here, so SVG and HEIF are inputs
+/// everywhere a raster is.
 pub fn probe(bytes: &[u8]) -> Result<Probe> {
     match sniff(bytes)? {
+        Format::Svg => vector::probe(bytes),
+        Format::Avif | Format::Heic => heif::probe(bytes),
+        _ => raster(bytes),
+    }
+}
+
+/// A raster image's header (JPEG, PNG, WebP, GIF, BMP). An image inside an SVG is read here, so
+/// an SVG or HEIF there is refused rather than drawn.
+pub fn raster(bytes: &[u8]) -> Result<Probe> {
+    match sniff(bytes)? {
         Format::Jpeg => probe_jpeg(bytes),
-        // Drawn, not decoded: `source` sends SVG to `vector`, which reads its own header.
-        Format::Svg => Err(Error::Unsupported("an SVG has no raster header (pipeline::vector reads it)".into())),
-        // Read from their container by `heif`, which `source` sends them to.
-        Format::Avif | Format::Heic => Err(Error::Unsupported("a HEIF file is read by pipeline::heif".into())),
+        Format::Svg | Format::Avif | Format::Heic => Err(Error::Unsupported("only raster images are read here".into())),
         Format::Webp => {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)
@@ -118,7 +89,7 @@ fn probe_jpeg(bytes: &[u8]) -> Result<Probe> {
         },
         progressive,
         held_bytes,
-        kept_blocks: if progressive { super::progressive::kept_blocks(bytes).unwrap_or(0) } else { 0 },
+        kept_blocks: if progressive { crate::pipeline::codecs::progressive::kept_blocks(bytes).unwrap_or(0) } else { 0 },
         plane_bytes: samples,
         decoder_bytes: 0,
     })

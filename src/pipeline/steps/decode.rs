@@ -6,30 +6,33 @@
 //! A progressive JPEG decoded at 1/2 or 1/4 scale goes through [`progressive`] instead, which
 //! keeps only the coefficients that scale reads (jpeg-decoder keeps them all).
 
-use super::probe::{image_format, Probe};
-use super::{admit, colour, progressive};
+use super::probe::image_format;
+use super::{admit, colour};
+use crate::pipeline::codecs::port::Codecs;
+use crate::pipeline::codecs::{heif, progressive, vector};
+use crate::pipeline::types::{Decoded, Probe};
 use crate::error::{Error, Result};
 use crate::transform::Format;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 
-/// Decoded pixels, the ICC profile they are in (`None`: sRGB, or already converted), and a
-/// JPEG's EXIF (the TIFF structure), for `metadata`.
-pub struct Decoded {
-    pub image: DynamicImage,
-    pub icc: Option<Vec<u8>>,
-    pub exif: Option<Vec<u8>>,
+/// The pixels of any source: a raster decoded (JPEG shrunk to no less than `at_least`), an SVG
+/// drawn at exactly `at_least`, an AVIF or HEIC through the host's picture decoder.
+pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64, codecs: &Codecs<'_>) -> Result<Decoded> {
+    match probe.format {
+        Format::Svg => Ok(Decoded { image: vector::render(bytes, at_least)?, icc: None, exif: None }),
+        Format::Avif | Format::Heic => heif::decode(bytes, probe, codecs),
+        _ => raster(bytes, probe, at_least, max_alloc),
+    }
 }
 
 /// Decodes the stored pixels of a raster image. For JPEG, `at_least` asks for a DCT-scaled
 /// decode no smaller than that size (stored coordinates); other formats always decode at full
 /// size.
-pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
+pub fn raster(bytes: &[u8], probe: &Probe, at_least: (u32, u32), max_alloc: u64) -> Result<Decoded> {
     let Decoded { image, icc, exif } = match probe.format {
         Format::Jpeg => decode_any_jpeg(bytes, probe, at_least)?,
-        // Drawn, not decoded: `source` sends SVG to `vector`.
-        Format::Svg => return Err(Error::Unsupported("an SVG is drawn by pipeline::vector, not decoded".into())),
-        Format::Avif | Format::Heic => return Err(Error::Unsupported("a HEIF file is decoded by pipeline::heif".into())),
+        Format::Svg | Format::Avif | Format::Heic => return Err(Error::Unsupported("only raster images are decoded here".into())),
         other => decode_with_image(bytes, other, max_alloc)?,
     };
     Ok(Decoded { image: to_8bit(image), icc, exif })

@@ -4,7 +4,8 @@
 //! cut before the subject. Sampled on a grid of at most ~256 points a side: cheap next to the resize.
 
 use super::geometry::Rect;
-use super::{Pixels, Shape};
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Pixels;
 use crate::error::Result;
 use image::DynamicImage;
 

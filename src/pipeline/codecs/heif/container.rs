@@ -3,7 +3,7 @@
 //! grid's tiles, an alpha plane's image) and their properties (`ipco` through `ipma`: size,
 //! codec configuration, rotation, colour). Read here because no maintained crate reads grids
 //! with few dependencies (avif-parse and mp4parse refuse them, README); the file is borrowed,
-//! never copied, and anything malformed is a 422 rather than a guess. [`heif`](super::heif)
+//! never copied, and anything malformed is a 422 rather than a guess. [`heif`](super)
 //! reads images from it.
 
 use crate::error::{Error, Result};

@@ -1,0 +1,111 @@
+//! The types the pipeline's steps hand each other: what a header says ([`Probe`]), decoded
+//! pixels ([`Decoded`], then [`Pixels`] through the pixel steps), and what the pipeline gives back
+//! ([`Output`]) and needs from its host ([`Host`]). [`Shape`](super::shape::Shape), the plan decided
+//! before decoding, has a file of its own.
+
+use super::codecs::port::Codecs;
+use super::steps::geometry::Rect;
+use crate::error::Result;
+use crate::transform::Format;
+use image::metadata::Orientation;
+use image::DynamicImage;
+
+/// What the header says, before any pixel buffer exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub format: Format,
+    /// Size as stored, before orientation is applied.
+    pub width: u32,
+    pub height: u32,
+    pub orientation: Orientation,
+    /// Bytes per pixel the decoder produces (16-bit samples count twice); drives memory estimates.
+    pub decoded_bpp: u8,
+    /// Channels after reduction to 8 bits (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; CMYK becomes RGB).
+    pub channels: u8,
+    /// Progressive JPEGs buffer every DCT coefficient while decoding.
+    pub progressive: bool,
+    /// Bytes the decoder holds whatever the decode scale: a progressive JPEG's coefficients (2 per
+    /// coefficient, per component at its own sampling), an SVG's embedded images; else 0.
+    pub held_bytes: u64,
+    /// A progressive JPEG that `progressive` takes: its blocks, whose coefficients it
+    /// keeps only in part at a reduced scale (admission counts `held_bytes` at full size); else 0.
+    pub kept_blocks: u64,
+    /// Bytes of the decoder's own sample planes at full size: per component at its sampling
+    /// for JPEG (1.5 a pixel for 4:2:0), the decoded pixels for other formats.
+    pub plane_bytes: u64,
+    /// Peak bytes of a decoder that runs in a wasm instance of its own (dav1d, for AVIF),
+    /// checked against its own budget; else 0.
+    pub decoder_bytes: u64,
+}
+
+impl Probe {
+    /// Size as displayed, after orientation.
+    pub fn oriented_size(&self) -> (u32, u32) {
+        if swaps_axes(self.orientation) {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+/// Whether an EXIF orientation turns the image a quarter (width and height trade places).
+pub fn swaps_axes(o: Orientation) -> bool {
+    matches!(o, Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH)
+}
+
+/// Decoded pixels, the ICC profile they are in (`None`: sRGB, or already converted), and a
+/// JPEG's EXIF (the TIFF structure), for `metadata`.
+pub struct Decoded {
+    pub image: DynamicImage,
+    pub icc: Option<Vec<u8>>,
+    pub exif: Option<Vec<u8>>,
+}
+
+/// Decoded pixels on their way through [`PIXEL_STEPS`](super::steps::PIXEL_STEPS).
+pub struct Pixels {
+    pub img: DynamicImage,
+    /// The part of `img` that is kept, once [`region::step`](super::steps::region::step) has chosen it (an animation
+    /// chooses it on the first frame and hands it to every other frame).
+    pub region: Option<Rect>,
+    /// The ICC profile the pixels are in (`None`: sRGB).
+    pub icc: Option<Vec<u8>>,
+}
+
+/// One step on decoded pixels, reading the geometry decided before decoding.
+pub type Step = fn(Pixels, &super::shape::Shape) -> Result<Pixels>;
+
+
+/// The encoded result and what it cost.
+#[derive(Debug)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub timings: Timings,
+    /// What admission control estimated for the peak memory of this transform, in bytes.
+    pub estimated_peak: u64,
+    /// Why the bytes are not what was asked for (an animation served unchanged), for a header.
+    pub note: Option<String>,
+}
+
+/// Milliseconds spent in each step, for `Server-Timing`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub decode: f64,
+    pub resize: f64,
+    pub encode: f64,
+}
+
+/// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm) and the
+/// WebP encoder (libwebp in the worker).
+pub struct Host<'a> {
+    /// Milliseconds.
+    pub clock: &'a dyn Fn() -> f64,
+    /// The codecs that live outside Rust (libwebp, dav1d, libde265).
+    pub codecs: &'a Codecs<'a>,
+    /// The overlays the transform draws (`transform.draw`, in order), with their images' bytes.
+    pub overlays: &'a [(crate::config::Overlay, Vec<u8>)],
+}
+
