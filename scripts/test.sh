@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# `npm test`: native Rust tests of the core, then the built worker in workerd (Miniflare).
+# `npm test`: lints, the core natively, the core in wasm, then the built worker in workerd
+# (Miniflare). Each phase prints how long it took (docs/testing.md has cold and warm figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
+phase_started=$SECONDS
+phase() {
+  if [ -n "${phase_name:-}" ]; then printf '   (%s: %ss)\n' "$phase_name" $((SECONDS - phase_started)); fi
+  phase_name=$1
+  phase_started=$SECONDS
+  printf '\033[1m== %s\033[0m\n' "$1"
+}
+
+phase "setup (installs only what is missing)"
 bash scripts/setup.sh
 source scripts/env.sh
 
-echo "== cargo test (core, natively)"
+phase "clippy (the core natively with its tests; the worker adapter for wasm32)"
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+
+phase "cargo test (core, natively; builds the make-samples example too)"
 cargo test --quiet
 
-echo "== core in wasm (Node): the SIMD divide-alpha hazard of Rust 1.95"
+phase "sample images (the example cargo test built)"
+bash scripts/samples.sh target/samples
+
+phase "core in wasm (Node): the SIMD divide-alpha hazard of Rust 1.95"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --release --target wasm32-unknown-unknown --no-default-features --test wasm_simd -- --nocapture
 
-echo "== build the release worker"
+phase "build the release worker"
 bash scripts/build.sh
 
-echo "== sample images"
-bash scripts/samples.sh target/samples
-
-echo "== miniflare tests"
+phase "miniflare tests"
 # The timeout turns a hung request into a failure instead of a hung CI run.
 node --test --test-timeout=900000 tests/
 
-echo "== deploy dry run (packaging, after the tests: it rebuilds the worker)"
+phase "deploy dry run (wrangler's own build and bundling)"
 node scripts/deploy_check.mjs
+
+phase "done"
+printf '   npm test: %ss in all\n' $((SECONDS - started))
