@@ -46,6 +46,11 @@ impl<'a> Answer<'a> {
         })
     }
 
+    /// The same answer for bytes of another type (an animation served unchanged).
+    pub fn typed_as(self, content_type: &'static str) -> Answer<'a> {
+        Answer { content_type, ..self }
+    }
+
     pub fn headers(&self, content_length: u64, served: Served, server_timing: String) -> ImageHeaders<'_> {
         ImageHeaders {
             content_type: self.content_type,

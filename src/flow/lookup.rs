@@ -1,19 +1,22 @@
 //! Step 7: the lookups, local first. This data centre's cache answers at once with the variant's
 //! cached copy and what R2 last said about the original (remembered for `MAX_STALE_S`). R2 is
 //! then asked, in one wave, only for what is still unknown: the original's metadata, and the
-//! persisted variant and the original's body unless a cached copy may do. None of their keys
+//! bodies unless a cached copy may do (the persisted variant, the original and the overlays'
+//! images: this is the one place a transform asks for them). None of their keys
 //! needs the original's version (each copy is checked against it afterwards), so every outcome
 //! waits for at most one R2 round trip. A body that turns out unneeded is dropped unread, which
 //! cancels it.
 
+use super::overlays::{self, Fetched};
 use super::ports::{Cache, Meta, Store, Stored};
 use super::Ports;
+use crate::config::Config;
 use crate::error::Result;
 use crate::http::range::Ranged;
 use crate::trace::Trace;
 use futures_util::future::join;
 
-/// Where to look for one transform of one original.
+/// Where to look for one transform of one original, and what it draws.
 pub(super) struct Keys<'k> {
     pub original: &'k str,
     /// `None` when the variant's key would be too long for the store.
@@ -21,6 +24,8 @@ pub(super) struct Keys<'k> {
     pub cache: &'k str,
     /// Where the original's metadata is remembered.
     pub checked: &'k str,
+    /// The transform, whose overlays' images come with the bodies.
+    pub transform: &'k crate::transform::Transform,
 }
 
 /// What this data centre's cache holds.
@@ -56,15 +61,18 @@ pub(super) async fn local<S: Store, C: Cache>(
     Local { entry, remembered }
 }
 
-/// The persisted variant and the original, each with a body that may go unread.
+/// The persisted variant, the original and the overlays' images, each with a body that may go
+/// unread.
 pub(super) struct Bodies<B> {
     pub variant: Result<Option<Stored<B>>>,
     pub source: Result<Option<Stored<B>>>,
+    pub images: Result<Fetched<B>>,
 }
 
 /// 7b. The original's metadata and, with `with_bodies` (not when a cached copy may answer), the
 /// bodies, at once.
 pub(super) async fn wave<S: Store, C: Cache>(
+    config: &Config,
     ports: &Ports<'_, S, C>,
     keys: &Keys<'_>,
     with_bodies: bool,
@@ -72,22 +80,23 @@ pub(super) async fn wave<S: Store, C: Cache>(
     let metadata = ports.originals.head(keys.original);
     let stored = async {
         match with_bodies {
-            true => Some(bodies(ports, keys).await),
+            true => Some(bodies(config, ports, keys).await),
             false => None,
         }
     };
     join(metadata, stored).await
 }
 
-/// The persisted variant and the original's body, at once. Also asked alone when a cached copy
-/// turned out stale.
-pub(super) async fn bodies<S: Store, C: Cache>(ports: &Ports<'_, S, C>, keys: &Keys<'_>) -> Bodies<S::Body> {
+/// The persisted variant, the original's body and the overlays' images, at once. Also asked
+/// alone when a cached copy turned out stale.
+pub(super) async fn bodies<S: Store, C: Cache>(config: &Config, ports: &Ports<'_, S, C>, keys: &Keys<'_>) -> Bodies<S::Body> {
     let variant = async {
         match keys.variant {
             Some(key) => ports.variants.get(key, Ranged::Whole).await,
             None => Ok(None),
         }
     };
-    let (variant, source) = join(variant, ports.originals.get(keys.original, Ranged::Whole)).await;
-    Bodies { variant, source }
+    let original = ports.originals.get(keys.original, Ranged::Whole);
+    let ((variant, source), images) = join(join(variant, original), overlays::fetch(config, ports, keys.transform)).await;
+    Bodies { variant, source, images }
 }

@@ -40,125 +40,171 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
     let checked_key = http::checked_key(&req.origin, &key);
     let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
-    let keys = Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key };
-    let window = config.http.max_stale_s;
+    let keys =
+        Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key, transform: &transform };
     let asking = clock.now_ms();
-    let local = lookup::local(ports, &keys, window > 0, trace).await;
-    // What R2 says now (step 4 read it, or the wave below will) is remembered after the
-    // response; what the cache remembered is not, or the window would stretch without a check.
-    let mut from_r2 = known.is_some() || local.remembered.is_none();
-    let known = known.or(local.remembered);
+    let decided = decide(req, config, ports, &keys, accepts, known, trace).await?;
+    let waited_ms = clock.now_ms() - asking;
 
-    // 7a. A cached copy whose original this data centre has not checked within the window:
-    // served at once (or its 304), the original checked after the response.
-    let cached = match (known.is_none() && window > 0, local.entry) {
-        (true, Some(entry)) => {
-            let served =
-                ServedCopy { original_key: key, checked_key, cache_key, etag: ports.cache.header(&entry, "etag"), transform, accepts };
-            let timing = http::server_timing_stored("cache", clock.now_ms() - asking, clock.now_ms() - started);
-            return Ok(serve_while_checking(req, config, ports, entry, served, negotiated.is_some(), timing));
+    match decided {
+        Decision::Unchecked(entry) => {
+            let etag = ports.cache.header(&entry, "etag");
+            let served = ServedCopy { original_key: key, checked_key, cache_key, etag, transform, accepts };
+            let timing = http::server_timing_stored("cache", waited_ms, clock.now_ms() - started);
+            Ok(serve_while_checking(req, config, ports, entry, served, negotiated.is_some(), timing))
         }
-        (_, entry) => entry,
+        Decision::NotModified(answer) => {
+            Ok(Reply::not_modified(&answer.etag, &answer.last_modified, &config.http.cache_control, answer.vary_accept))
+        }
+        Decision::Hit(entry) => Ok(Reply::cached(entry, Served::Hit, http::server_timing_stored("cache", waited_ms, clock.now_ms() - started))),
+        Decision::Variant(answer, stored) => {
+            let timing = http::server_timing_stored("r2", waited_ms, clock.now_ms() - started);
+            let mut reply = Reply::image(Body::Stored(stored.body), answer.headers(stored.meta.size, Served::Variant, timing));
+            reply.cache_as = Some(cache_key);
+            Ok(reply)
+        }
+        Decision::Miss(miss) => {
+            let mut reply = make_now(config, ports, miss, &key, variant_key, waited_ms, started, trace).await?;
+            reply.cache_as = Some(cache_key);
+            Ok(reply)
+        }
+    }
+}
+
+/// What steps 7–10 decided, before anything was read or decoded.
+enum Decision<'a, S: Store, C: Cache> {
+    /// 7a: a cached copy whose original this data centre has not checked within the window:
+    /// served at once (or its 304), the original checked after the response.
+    Unchecked(C::Entry),
+    /// 8: the client's copy is current (the bodies asked for are dropped unread).
+    NotModified(Answer<'a>),
+    /// 9: the cached copy of this version.
+    Hit(C::Entry),
+    /// 10: the persisted variant of this version.
+    Variant(Answer<'a>, Stored<S::Body>),
+    /// 11: to be made now.
+    Miss(Miss<'a, S::Body>),
+}
+
+/// A miss: what to make, and from what.
+struct Miss<'a, B> {
+    answer: Answer<'a>,
+    original: Meta,
+    source: Stored<B>,
+    images: Result<overlays::Fetched<B>>,
+}
+
+/// Steps 7–10: this data centre's cache first, then R2 for what it did not answer, then the
+/// first of 304, a cached copy, a persisted variant of this version; else a miss. What R2 said
+/// of the original during this request is remembered for the window.
+async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
+    req: &Request,
+    config: &'a Config,
+    ports: &Ports<'_, S, C>,
+    keys: &Keys<'_>,
+    accepts: Accepts,
+    known: Option<Option<Meta>>,
+    trace: &mut Trace,
+) -> Result<Decision<'a, S, C>> {
+    let window = config.http.max_stale_s;
+    let local = lookup::local(ports, keys, window > 0, trace).await;
+    // What step 4 read from R2 is R2's word; what the cache remembered is not (remembering it
+    // again would stretch the window without a check).
+    let by_r2 = known.is_some() || local.remembered.is_none();
+    let (cached, known) = match (known.or(local.remembered), local.entry) {
+        // 7a.
+        (None, Some(entry)) if window > 0 => return Ok(Decision::Unchecked(entry)),
+        (known, entry) => (entry, known),
     };
 
-    // 7b. R2, for what the cache did not answer. With the original's metadata known, 304 and a hit
-    // are decided before any body is asked for; without it, the bodies go with the `head` (unless
-    // a cached copy may do), so a miss waits for one round trip.
-    // The overlays' images go with the bodies.
-    let (original, bodies, mut images) = match known {
-        Some(original) => (Ok(original), None, None),
-        None if cached.is_none() => {
-            let ((original, bodies), images) = join(lookup::wave(ports, &keys, true), overlays::fetch(config, ports, &transform)).await;
-            (original, bodies, Some(images))
-        }
-        None => {
-            let (original, bodies) = lookup::wave(ports, &keys, false).await;
-            (original, bodies, None)
-        }
+    // 7b. With the original's metadata known, 304 and a hit are decided before any body is asked
+    // for; without it, the bodies go with the `head` (unless a cached copy may do), so a miss
+    // waits for one round trip.
+    let (original, bodies) = match known {
+        Some(original) => (Ok(original), None),
+        None => lookup::wave(config, ports, keys, cached.is_none()).await,
     };
-    let looked_up = clock.now_ms();
-    let mut original = original?.ok_or(Error::NotFound)?;
-    let mut answer = Answer::new(config, &key, &transform, accepts, &original)?;
+    let original = original?.ok_or(Error::NotFound)?;
+    let answer = Answer::new(config, keys.original, keys.transform, accepts, &original)?;
     trace.transform = Some(answer.resolved.canonical());
 
-    // 8. Without reading or decoding anything (the bodies asked for are dropped unread).
+    // 8.
     if not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), &answer.etag, original.uploaded_ms) {
-        remember(ports, window, from_r2, &checked_key, &original);
-        return Ok(Reply::not_modified(&answer.etag, &answer.last_modified, &config.http.cache_control, answer.vary_accept));
+        remember(ports, window, by_r2, keys.checked, &original);
+        return Ok(Decision::NotModified(answer));
     }
-
     // 9. A stale copy is a miss, and the miss's reply replaces it.
-    if let Some(hit) = cached {
-        if http::fresh_hit(ports.cache.header(&hit, "etag").as_deref(), &answer.etag) {
-            remember(ports, window, from_r2, &checked_key, &original);
-            let timing = http::server_timing_stored("cache", looked_up - asking, clock.now_ms() - started);
-            return Ok(Reply::cached(hit, Served::Hit, timing));
-        }
+    if let Some(hit) = cached.filter(|hit| http::fresh_hit(ports.cache.header(hit, "etag").as_deref(), &answer.etag)) {
+        remember(ports, window, by_r2, keys.checked, &original);
+        return Ok(Decision::Hit(hit));
     }
 
     // 10. The original's own metadata, read with its body, is the freshest: if the original was
     // replaced since it was remembered, answer for the new version.
     let bodies = match bodies {
         Some(bodies) => bodies,
-        None => {
-            let (bodies, fetched) = join(lookup::bodies(ports, &keys), overlays::fetch(config, ports, &transform)).await;
-            images = Some(fetched);
-            bodies
-        }
+        None => lookup::bodies(config, ports, keys).await,
     };
-    let waited_ms = clock.now_ms() - asking;
     let source = bodies.source?.ok_or(Error::NotFound)?;
-    if source.meta.etag != original.etag {
-        original = source.meta.clone();
-        from_r2 = true;
-        answer = Answer::new(config, &key, &transform, accepts, &original)?;
+    let (original, answer, by_r2) = if source.meta.etag == original.etag {
+        (original, answer, by_r2)
+    } else {
+        let answer = Answer::new(config, keys.original, keys.transform, accepts, &source.meta)?;
         trace.transform = Some(answer.resolved.canonical());
-    }
-    remember(ports, window, from_r2, &checked_key, &original);
+        (source.meta.clone(), answer, true)
+    };
+    remember(ports, window, by_r2, keys.checked, &original);
     // The persisted variants only spare work: when they cannot be read, resize instead.
     let stored_variant = bodies.variant.unwrap_or_else(|e| {
         trace.warnings.push(format!("reading the persisted variant failed, resizing instead: {e}"));
         None
     });
-    if let Some(stored) = stored_variant.filter(|v| http::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
-        let timing = http::server_timing_stored("r2", waited_ms, clock.now_ms() - started);
-        let mut reply = Reply::image(Body::Stored(stored.body), answer.headers(stored.meta.size, Served::Variant, timing));
-        reply.cache_as = Some(cache_key);
-        return Ok(reply);
+    match stored_variant.filter(|v| http::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
+        Some(stored) => Ok(Decision::Variant(answer, stored)),
+        None => Ok(Decision::Miss(Miss { answer, original, source, images: bodies.images })),
     }
+}
 
+/// Steps 11–12: made now, answered at once; the variant is persisted after the response (and
+/// the adapter fills the cache once the response is on its way).
+#[allow(clippy::too_many_arguments)] // the miss and where its answer goes, each named where it is used
+async fn make_now<S: Store + 'static, C: Cache>(
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    miss: Miss<'_, S::Body>,
+    key: &str,
+    variant_key: Option<String>,
+    waited_ms: f64,
+    started: f64,
+    trace: &mut Trace,
+) -> Result<ReplyOf<S, C>> {
+    let clock = ports.clock;
+    let Miss { answer, original, source, images } = miss;
     // 11.
     if answer.resolved.is_info() || answer.resolved.is_placeholder() {
         let (info, read_ms) = describe(ports, config, &original, source, &answer.resolved).await?;
         let timing = http::server_timing_stored("r2", waited_ms + read_ms, clock.now_ms() - started);
-        let mut reply = Reply::image(Body::Bytes(info.clone()), answer.headers(info.len() as u64, Served::Miss, timing));
-        reply.cache_as = Some(cache_key);
-        return Ok(reply);
+        let length = info.len() as u64;
+        return Ok(Reply::image(Body::Bytes(info), answer.headers(length, Served::Miss, timing)));
     }
-    let images = match images {
-        Some(images) => images?,
-        None => overlays::fetch(config, ports, &transform).await?,
-    };
-    let (output, read_ms) = resize(ports, config, original.size, source, images, &answer.resolved, trace).await?;
+    let (output, read_ms) = resize(ports, config, original.size, source, images?, &answer.resolved, trace).await?;
     // An animation over a budget is served unchanged, in its own format whatever was asked: it is
     // typed as what it is, and not persisted as a variant (it is the original).
     let as_asked = output.format.content_type() == answer.content_type;
-    answer.content_type = output.format.content_type();
+    let answer = answer.typed_as(output.format.content_type());
 
-    // 12. The cache is filled by the adapter once the response is on its way; the variant is
-    // written after it too.
+    // 12.
     let timing = http::server_timing(&output.timings, waited_ms + read_ms, clock.now_ms() - started);
     let length = output.bytes.len() as u64;
     let mut reply = Reply::image(Body::Bytes(output.bytes.clone()), answer.headers(length, Served::Miss, timing));
     if config.http.debug_headers {
         reply = reply.with_header("x-memory-estimate", output.estimated_peak.to_string());
     }
-    if let Some(note) = &output.note {
-        reply = reply.with_header("x-resize-note", note.clone());
+    if let Some(note) = output.note {
+        reply = reply.with_header("x-resize-note", note);
     }
-    reply.cache_as = Some(cache_key);
     if let Some(variant_key) = variant_key.filter(|_| as_asked) {
-        let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &original.etag);
+        let meta = variant::put_meta(answer.content_type, &answer.etag, key, &original.etag);
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
     }
     Ok(reply)
