@@ -114,8 +114,9 @@ fn copyright_only(tiff: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Reads IFD0's ASCII tag `tag` (tests, and the Miniflare tests' expectations).
-pub fn ascii_tag(tiff: &[u8], tag: u16) -> Option<String> {
+/// Reads IFD0's ASCII tag `tag` (this module's tests).
+#[cfg(test)]
+fn ascii_tag(tiff: &[u8], tag: u16) -> Option<String> {
     let (order, entries) = ifd0(tiff)?;
     let &(_, _, count, at) = entries.iter().find(|e| e.0 == tag && e.1 == ASCII)?;
     let len = count as usize;
