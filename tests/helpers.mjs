@@ -133,7 +133,8 @@ export async function putOriginal(mf, key, bytes, contentType = contentTypeOf(ke
 }
 
 export async function seedSamples(mf) {
-  for (const name of readdirSync(SAMPLES)) {
+  // `.inputs` is scripts/samples.sh's up-to-date stamp, not a sample.
+  for (const name of readdirSync(SAMPLES).filter((n) => !n.startsWith('.'))) {
     await putOriginal(mf, name, readFileSync(path.join(SAMPLES, name)));
   }
 }

@@ -5,6 +5,7 @@
 
 use super::codecs::port::Codecs;
 use super::steps::geometry::Rect;
+use crate::config::Overlay;
 use crate::error::Result;
 use crate::transform::Format;
 use image::metadata::Orientation;
@@ -65,8 +66,8 @@ pub struct Decoded {
 /// Decoded pixels on their way through [`PIXEL_STEPS`](super::steps::PIXEL_STEPS).
 pub struct Pixels {
     pub img: DynamicImage,
-    /// The part of `img` that is kept, once [`region::step`](super::steps::region::step) has chosen it (an animation
-    /// chooses it on the first frame and hands it to every other frame).
+    /// The part of `img` that is kept, once [`region::step`](super::steps::region::step) has
+    /// chosen it (an animation chooses it on the first frame and hands it to every other frame).
     pub region: Option<Rect>,
     /// The ICC profile the pixels are in (`None`: sRGB).
     pub icc: Option<Vec<u8>>,
@@ -98,14 +99,14 @@ pub struct Timings {
     pub encode: f64,
 }
 
-/// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm) and the
-/// WebP encoder (libwebp in the worker).
+/// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm), the
+/// codecs outside Rust, and the overlays' images (read by the flow).
 pub struct Host<'a> {
     /// Milliseconds.
     pub clock: &'a dyn Fn() -> f64,
     /// The codecs that live outside Rust (libwebp, dav1d, libde265).
     pub codecs: &'a Codecs<'a>,
     /// The overlays the transform draws (`transform.draw`, in order), with their images' bytes.
-    pub overlays: &'a [(crate::config::Overlay, Vec<u8>)],
+    pub overlays: &'a [(Overlay, Vec<u8>)],
 }
 
