@@ -10,7 +10,8 @@ use super::{Method, Ports, ReplyOf, Request};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::reply::Reply;
-use crate::pipeline::{self, codecs::heif::container, steps::probe, Codecs};
+use crate::pipeline::codecs::{heif::container, sniff};
+use crate::pipeline::{self, Codecs};
 use crate::transform::Format;
 use crate::{http, url};
 use serde::Serialize;
@@ -150,7 +151,7 @@ struct Kind {
 impl Kind {
     fn of(bytes: &[u8], config: &Config, codecs: &Codecs<'_>) -> Result<Kind> {
         let other = |content_type, format| Ok(Kind { content_type, format, size: None });
-        if probe::sniff(bytes).is_ok() {
+        if sniff(bytes).is_ok() {
             // Stored only if it can be resized here: decoded as for a thumbnail, so a truncated or
             // damaged file (422) or a decompression bomb (413) is never stored; an SVG is sanitised
             // and drawn, so one svg-hush refuses or a `<use>` bomb is never stored either.

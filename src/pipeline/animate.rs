@@ -6,7 +6,7 @@
 
 use super::codecs::port::{AnimationWriter, WebpEncoder};
 use super::shape::Shape;
-use super::steps::admit;
+use super::steps::{self, admit};
 use super::steps::encode::GIF_SPEED;
 use super::types::{Output, Pixels, Probe, Timings};
 use crate::config::Limits;
@@ -108,7 +108,7 @@ pub fn run(
         let (ms, denominator) = delay.numer_denom_ms();
         let delay_ms = ms / denominator.max(1);
         let r = *region.get_or_insert_with(|| super::steps::region::window(&img, &shape));
-        writer.push(shape.apply(Pixels { img, region: Some(r), icc: None })?.into_rgba8(), delay_ms)?;
+        writer.push(steps::apply(&shape, Pixels { img, region: Some(r), icc: None })?.into_rgba8(), delay_ms)?;
     }
     let bytes = writer.finish()?;
     // Decoding, resizing and encoding interleave frame by frame: report them as one.

@@ -2,8 +2,8 @@
 //! would make of it, read from the header (no pixel is decoded; frames are counted from the
 //! file's block structure).
 
-use super::shape::Shape;
-use super::{animate, steps::probe};
+use super::animate;
+use super::steps::{geometry, probe};
 use crate::config::Limits;
 use crate::error::Result;
 use crate::transform::{Transform, Trim};
@@ -36,7 +36,7 @@ pub struct Original {
 pub fn describe(source: &[u8], transform: &Transform, etag: &str, limits: &Limits) -> Result<Info> {
     let probe = probe::probe(source)?;
     let sizing = Transform { trim: transform.trim.filter(|t| matches!(t, Trim::Edges { .. })), ..transform.clone() };
-    let (width, height) = Shape::new(&probe, &sizing, limits)?.output_size();
+    let (width, height) = geometry::shape(&probe, &sizing, limits, None)?.output_size();
     let (shown_w, shown_h) = probe.oriented_size();
     let original = Original {
         file_size: source.len() as u64,

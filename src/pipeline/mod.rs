@@ -25,15 +25,26 @@ pub mod types;
 
 pub use codecs::port::Codecs;
 pub use shape::Shape;
-pub use types::{Decoded, Host, Output, Pixels, Probe, Timings};
+pub use types::{Decoded, Output, Pixels, Probe, Timings};
 
 use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
 use crate::transform::{Accepts, Format, Gravity, Transform, Trim};
 use codecs::metadata;
 use image::DynamicImage;
-use steps::geometry::Rect;
-use steps::{admit, decode, encode, probe, trim};
+use types::Rect;
+use steps::{admit, decode, encode, geometry, overlays, probe, trim};
+
+/// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm), the
+/// codecs outside Rust, and the overlays' images (read by the flow).
+pub struct Host<'a> {
+    /// Milliseconds.
+    pub clock: &'a dyn Fn() -> f64,
+    /// The codecs that live outside Rust (libwebp, dav1d, libde265).
+    pub codecs: &'a Codecs<'a>,
+    /// The overlays the transform draws (`transform.draw`, in order), with their images' bytes.
+    pub overlays: &'a [(crate::config::Overlay, Vec<u8>)],
+}
 
 /// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
 pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, host: &Host<'_>) -> Result<Output> {
@@ -42,8 +53,8 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     let limits = &settings.limits;
 
     let probe = probe::probe(&source)?;
-    let mut shape = Shape::new(&probe, transform, limits)?;
-    shape.prepare_overlays(host.overlays, limits, host.codecs)?;
+    let mut shape = geometry::shape(&probe, transform, limits, None)?;
+    overlays::place(&mut shape, host.overlays, limits, host.codecs)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.codecs.webp };
         // `trim=border` is found on the first frame and kept for all, as one crop window is.
@@ -78,7 +89,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
 pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<DynamicImage> {
     let limits = &settings.limits;
     let probe = probe::probe(&source)?;
-    let shape = Shape::new(&probe, transform, limits)?;
+    let shape = geometry::shape(&probe, transform, limits, None)?;
     let host = Host { clock: &|| 0.0, codecs, overlays: &[] };
     Ok(still(source, &probe, shape, transform, Format::Png, limits, &host)?.img)
 }
@@ -128,7 +139,7 @@ fn still(
     }
     drop(source);
     let t1 = clock();
-    let img = shape.apply(Pixels { img: image, region: None, icc })?;
+    let img = steps::apply(&shape, Pixels { img: image, region: None, icc })?;
     let pixels_ms = clock() - t1;
     Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
 }
@@ -149,8 +160,8 @@ fn retrimmed(
     let found = trim::border(image, color, tolerance, keep);
     let (sx, sy) = (probe.width as f64 / image.width().max(1) as f64, probe.height as f64 / image.height().max(1) as f64);
     let found = Rect { left: found.left * sx, top: found.top * sy, width: found.width * sx, height: found.height * sy };
-    let mut shape = Shape::build(probe, transform, limits, Some(found))?;
-    shape.prepare_overlays(overlays, limits, codecs)?;
+    let mut shape = geometry::shape(probe, transform, limits, Some(found))?;
+    steps::overlays::place(&mut shape, overlays, limits, codecs)?;
     Ok(Some(shape))
 }
 
@@ -159,7 +170,7 @@ fn retrimmed(
 /// accepts nothing special, and the codecs are [`Codecs::NATIVE`] (libwebp, dav1d and libde265
 /// live in the worker).
 pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSettings) -> Result<Output> {
-    let format = probe::sniff(&source).unwrap_or(Format::Jpeg);
+    let format = codecs::sniff(&source).unwrap_or(Format::Jpeg);
     let resolved = asked.resolved(format, settings.output_defaults(), Accepts::default());
     #[cfg(not(target_arch = "wasm32"))]
     let clock = {
@@ -178,7 +189,7 @@ pub fn verify(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -
     let probe = probe::probe(source)?;
     let thumbnail =
         Transform { width: Some(8), ..Default::default() }.resolved(probe.format, settings.output_defaults(), Accepts::default());
-    let shape = Shape::new(&probe, &thumbnail, &settings.limits)?;
+    let shape = geometry::shape(&probe, &thumbnail, &settings.limits, None)?;
     let format = thumbnail.output_format().unwrap_or(probe.format);
     let admitted = admit::still(&probe, source.len(), &shape, format, &settings.limits)?;
     decode::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget, codecs)?;

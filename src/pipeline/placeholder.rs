@@ -6,8 +6,8 @@
 //! next/image, a CSS background) with no decoder at all.
 
 use super::codecs::port::Codecs;
-use super::shape::Shape;
-use super::{render, steps::probe};
+use super::render;
+use super::steps::{geometry, probe};
 use crate::config::PipelineSettings;
 use crate::error::{Error, Result};
 use crate::transform::{Adjust, Fit, Transform};
@@ -31,7 +31,7 @@ pub struct Placeholder {
 
 pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Placeholder> {
     let probe = probe::probe(&source)?;
-    let (w, h) = Shape::new(&probe, transform, &settings.limits)?.output_size();
+    let (w, h) = geometry::shape(&probe, transform, &settings.limits, None)?.output_size();
     let k = (SIDE as f64 / w.max(h) as f64).min(1.0);
     let (tw, th) = (((w as f64 * k).round() as u32).max(1), ((h as f64 * k).round() as u32).max(1));
     // The same picture, smaller: crops keep their window, everything else is scaled as a whole;

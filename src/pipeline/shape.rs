@@ -1,15 +1,11 @@
 //! [`Shape`]: what happens to decoded pixels, decided from the header before any pixel is
-//! decoded, and read by every pixel step.
+//! decoded (`steps::geometry::shape`, `steps::overlays::place`), and read by every pixel step.
+//! Plain data: it depends on no step.
 
-use super::codecs::port::Codecs;
-use super::steps::geometry::{self, Canvas, Rect};
-use super::steps::{orient, overlays, trim, PIXEL_STEPS};
-use super::types::{swaps_axes, Pixels, Probe};
-use crate::config::{Limits, Overlay};
-use crate::error::Result;
-use crate::transform::{Adjust, Border, Fit, Format, Transform};
+use super::types::{Canvas, Rect};
+use crate::transform::{Adjust, Border};
 use image::metadata::Orientation;
-use image::DynamicImage;
+use image::RgbaImage;
 
 /// What happens to decoded pixels, decided from the header before decoding: the same for a
 /// still image and for every frame of an animation. Regions are in stored coordinates:
@@ -28,75 +24,14 @@ pub struct Shape {
     pub(in crate::pipeline) background: [u8; 4],
     pub(in crate::pipeline) adjust: Adjust,
     pub(in crate::pipeline) border: Option<Border>,
-    /// Overlays ready to draw ([`Shape::prepare_overlays`]).
-    pub(in crate::pipeline) overlays: Vec<overlays::Placed>,
+    /// Overlays ready to draw (`steps::overlays::place`).
+    pub(in crate::pipeline) overlays: Vec<Placed>,
 }
 
 impl Shape {
-    pub fn new(probe: &Probe, transform: &Transform, limits: &Limits) -> Result<Shape> {
-        Shape::build(probe, transform, limits, None)
-    }
-
-    /// `found`: the region a `trim=border` kept, in stored pixels, once it is known.
-    pub fn build(probe: &Probe, transform: &Transform, limits: &Limits, found: Option<Rect>) -> Result<Shape> {
-        // A vector has no pixel ceiling: "never enlarge" (scale-down, crop) means nothing for it,
-        // so an SVG is drawn at the size asked, as contain and cover would.
-        let vector;
-        let transform = match (probe.format, transform.fit) {
-            (Format::Svg, Fit::ScaleDown | Fit::Crop) => {
-                let fit = if transform.fit == Fit::Crop { Fit::Cover } else { Fit::Contain };
-                vector = Transform { fit, ..transform.clone() };
-                &vector
-            }
-            _ => transform,
-        };
-        let stored = (probe.width as f64, probe.height as f64);
-        // Trims count on the upright image (EXIF orientation applied), before rotate and flip.
-        let (upright_w, upright_h) = probe.oriented_size();
-        let asked = match &transform.trim {
-            Some(t) => trim::edges(t, upright_w, upright_h)?.map(|r| orient::to_stored(r, probe.orientation, stored.0, stored.1)),
-            None => None,
-        };
-        let kept = found.or(asked).unwrap_or(Rect { left: 0.0, top: 0.0, width: stored.0, height: stored.1 });
-        let orientation = transform.orientation_after(probe.orientation);
-        let turned = swaps_axes(orientation);
-        let (kept_w, kept_h) = (kept.width.round() as u32, kept.height.round() as u32);
-        let shown = if turned { (kept_h, kept_w) } else { (kept_w, kept_h) };
-        let plan = geometry::plan(shown.0, shown.1, transform, limits.max_width, limits.max_height);
-        let inside = orient::to_stored(plan.source, orientation, kept.width, kept.height);
-        let border = transform.border;
-        let (w, h) = plan.output_size();
-        let output = border.map_or((w, h), |b| (w + b.left + b.right, h + b.top + b.bottom));
-        Ok(Shape {
-            region: Rect { left: kept.left + inside.left, top: kept.top + inside.top, ..inside },
-            stored,
-            out: if turned { (plan.height, plan.width) } else { (plan.width, plan.height) },
-            orientation,
-            auto_crop: plan.auto_crop,
-            canvas: plan.canvas,
-            output,
-            background: transform.background_or_white(),
-            adjust: transform.adjust,
-            border,
-            overlays: Vec::new(),
-        })
-    }
-
-    /// Decodes and places the overlays for this output (before the source is decoded, so
-    /// admission counts them).
-    pub fn prepare_overlays(&mut self, overlays: &[(Overlay, Vec<u8>)], limits: &Limits, codecs: &Codecs<'_>) -> Result<()> {
-        let canvas = match self.border {
-            Some(b) => (self.output.0 - b.left - b.right, self.output.1 - b.top - b.bottom),
-            None => self.output,
-        };
-        self.overlays =
-            overlays.iter().map(|(spec, bytes)| overlays::prepare(spec, bytes, canvas, limits.memory_budget, codecs)).collect::<Result<_>>()?;
-        Ok(())
-    }
-
     /// Bytes the prepared overlays hold.
     pub fn overlay_bytes(&self) -> u64 {
-        self.overlays.iter().map(overlays::Placed::bytes).sum()
+        self.overlays.iter().map(Placed::bytes).sum()
     }
 
     /// How many output-sized RGBA copies the effects hold at once (0 without effects).
@@ -123,12 +58,17 @@ impl Shape {
     pub fn has_alpha(&self, source_channels: u8) -> bool {
         source_channels.is_multiple_of(2) || (self.canvas.is_some() && self.background[3] < 255)
     }
+}
 
-    /// Runs [`PIXEL_STEPS`] in order.
-    pub fn apply(&self, mut pixels: Pixels) -> Result<DynamicImage> {
-        for step in PIXEL_STEPS {
-            pixels = step(pixels, self)?;
-        }
-        Ok(pixels.img)
+/// An overlay ready to draw: its pixels and where they go on the canvas.
+pub struct Placed {
+    pub(in crate::pipeline) img: RgbaImage,
+    pub(in crate::pipeline) at: Vec<(i64, i64)>,
+}
+
+impl Placed {
+    /// Bytes held while the image is made.
+    pub fn bytes(&self) -> u64 {
+        self.img.as_raw().len() as u64
     }
 }

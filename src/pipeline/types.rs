@@ -1,12 +1,8 @@
 //! The types the pipeline's steps hand each other: what a header says ([`Probe`]), decoded
-//! pixels ([`Decoded`], then [`Pixels`] through the pixel steps), and what the pipeline gives back
-//! ([`Output`]) and needs from its host ([`Host`]). [`Shape`](super::shape::Shape), the plan decided
-//! before decoding, has a file of its own.
+//! pixels ([`Decoded`], then [`Pixels`] through the pixel steps), rectangles, and what the
+//! pipeline gives back ([`Output`]). [`Shape`](super::shape::Shape), the plan decided before
+//! decoding, has a file of its own. Plain data: it depends on nothing else of the pipeline.
 
-use super::codecs::port::Codecs;
-use super::steps::geometry::Rect;
-use crate::config::Overlay;
-use crate::error::Result;
 use crate::transform::Format;
 use image::metadata::Orientation;
 use image::DynamicImage;
@@ -73,8 +69,6 @@ pub struct Pixels {
     pub icc: Option<Vec<u8>>,
 }
 
-/// One step on decoded pixels, reading the geometry decided before decoding.
-pub type Step = fn(Pixels, &super::shape::Shape) -> Result<Pixels>;
 
 
 /// The encoded result and what it cost.
@@ -99,14 +93,32 @@ pub struct Timings {
     pub encode: f64,
 }
 
-/// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm), the
-/// codecs outside Rust, and the overlays' images (read by the flow).
-pub struct Host<'a> {
-    /// Milliseconds.
-    pub clock: &'a dyn Fn() -> f64,
-    /// The codecs that live outside Rust (libwebp, dav1d, libde265).
-    pub codecs: &'a Codecs<'a>,
-    /// The overlays the transform draws (`transform.draw`, in order), with their images' bytes.
-    pub overlays: &'a [(Overlay, Vec<u8>)],
+
+/// A rectangle in source pixels (fractional, as the resizer accepts sub-pixel crops).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub left: f64,
+    pub top: f64,
+    pub width: f64,
+    pub height: f64,
 }
 
+impl Rect {
+    /// Scales the rectangle by `kx`, `ky` and keeps it inside a `w`×`h` image: scaling by a
+    /// ratio of integer sizes can overshoot the edge by a rounding error.
+    pub fn scaled_within(self, kx: f64, ky: f64, w: u32, h: u32) -> Rect {
+        let (w, h) = (w as f64, h as f64);
+        let left = (self.left * kx).clamp(0.0, w);
+        let top = (self.top * ky).clamp(0.0, h);
+        Rect { left, top, width: (self.width * kx).min(w - left), height: (self.height * ky).min(h - top) }
+    }
+}
+
+/// `pad`: the output canvas and where the scaled image sits on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Canvas {
+    pub width: u32,
+    pub height: u32,
+    pub left: u32,
+    pub top: u32,
+}

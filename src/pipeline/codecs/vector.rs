@@ -18,7 +18,7 @@
 //! Text is not drawn: a worker has no fonts, and bundling some would double its size. Logos and
 //! icons usually carry their lettering as paths (README: Formats).
 
-use crate::pipeline::steps::{decode, orient, probe};
+use super::raster;
 use crate::pipeline::types::Probe;
 use crate::error::{Error, Result};
 use crate::transform::Format;
@@ -111,7 +111,7 @@ struct Held {
 /// resvg's own JPEG decoder (zune-jpeg) mis-decodes some 4:2:0 files (README: traps).
 fn embedded(held: &Held, to_draw: bool) -> usvg::ImageHrefDataResolverFn<'_> {
     Box::new(move |_, data, _| {
-        let probe = probe::raster(&data).ok()?;
+        let probe = raster::probe(&data).ok()?;
         let pixels = probe.width as u64 * probe.height as u64 * 4;
         held.all.fetch_add(pixels, Relaxed);
         held.largest.fetch_max(pixels * 2, Relaxed);
@@ -128,9 +128,9 @@ fn embedded(held: &Held, to_draw: bool) -> usvg::ImageHrefDataResolverFn<'_> {
 
 fn jpeg_as_png(jpeg: &[u8], probe: &Probe) -> Option<Vec<u8>> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    let decoded = decode::raster(jpeg, probe, (probe.width, probe.height), u64::MAX).ok()?;
+    let decoded = raster::decode(jpeg, probe, (probe.width, probe.height), u64::MAX).ok()?;
     let mut img = decoded.image;
-    orient::apply(&mut img, probe.orientation);
+    img.apply_orientation(probe.orientation);
     let mut png = Vec::new();
     img.write_with_encoder(PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::NoFilter)).ok()?;
     Some(png)

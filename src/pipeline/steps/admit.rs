@@ -3,16 +3,13 @@
 //! budget. The isolate's 128 MB is shared by concurrent requests and wasm memory never shrinks,
 //! so the budget is well below it (64 MB by default).
 
+use crate::pipeline::codecs::jpeg;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Probe;
 use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::transform::Format;
 
-/// The DCT scales used, as eighths of the full size: 1/4, 1/2 and 1. `jpeg-decoder` also offers
-/// 1/8, but that keeps only each block's average, and measured SSIM against a full decode fell
-/// to 0.972–0.980 (tests/pipeline.rs); from 1/4 up it stays ≥ 0.997.
-const JPEG_SCALES: [u32; 3] = [2, 4, 8];
 
 /// The size to decode at (stored coordinates). For JPEG, the smallest DCT scale whose output is
 /// at least `needed` on both axes (shrink-on-load), then Lanczos3 finishes; an SVG is drawn at
@@ -27,29 +24,15 @@ pub fn decode_size(p: &Probe, needed: (f64, f64)) -> (u32, u32) {
     if p.format != Format::Jpeg {
         return (p.width, p.height);
     }
-    let eighths = jpeg_eighths(p, (needed.0.ceil() as u32, needed.1.ceil() as u32));
-    (jpeg_scaled(p.width, eighths), jpeg_scaled(p.height, eighths))
-}
-
-/// The smallest DCT scale of `JPEG_SCALES` (in eighths) whose output is at least `at_least` on
-/// both axes; 8 (full size) when none is.
-pub fn jpeg_eighths(p: &Probe, at_least: (u32, u32)) -> u32 {
-    JPEG_SCALES
-        .into_iter()
-        .find(|&eighths| jpeg_scaled(p.width, eighths) >= at_least.0 && jpeg_scaled(p.height, eighths) >= at_least.1)
-        .unwrap_or(8)
-}
-
-/// `jpeg-decoder`'s own rounding (idct.rs `scaled`).
-fn jpeg_scaled(len: u32, eighths: u32) -> u32 {
-    (len * eighths - 1) / 8 + 1
+    let eighths = jpeg::eighths(p, (needed.0.ceil() as u32, needed.1.ceil() as u32));
+    (jpeg::scaled(p.width, eighths), jpeg::scaled(p.height, eighths))
 }
 
 /// What the decoder holds at any time of the decode at `decoded` size: a progressive JPEG's
 /// coefficients — at a reduced scale only those it reads (`progressive`), at full size
 /// all of them (jpeg-decoder) — or an SVG's embedded images.
 fn held_bytes(p: &Probe, decoded: (u32, u32)) -> u64 {
-    let eighths = if p.format == Format::Jpeg { jpeg_eighths(p, decoded) } else { 8 };
+    let eighths = if p.format == Format::Jpeg { jpeg::eighths(p, decoded) } else { 8 };
     if p.progressive && p.kept_blocks > 0 && eighths < 8 {
         p.kept_blocks * crate::pipeline::codecs::progressive::bytes_per_block(eighths as usize)
     } else {

@@ -10,8 +10,6 @@ use crate::error::Result;
 use image::{DynamicImage, RgbImage};
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
-/// Converts an RGB or RGBA image from `icc` to sRGB; other layouts and unusable profiles are
-/// returned unchanged.
 /// Pixel step: from the source's ICC profile to sRGB (CMYK was converted while decoding).
 pub fn step(mut p: Pixels, _shape: &Shape) -> Result<Pixels> {
     if let Some(icc) = p.icc.take() {
@@ -20,6 +18,8 @@ pub fn step(mut p: Pixels, _shape: &Shape) -> Result<Pixels> {
     Ok(p)
 }
 
+/// Converts an RGB or RGBA image from `icc` to sRGB; other layouts and unusable profiles are
+/// returned unchanged.
 pub fn to_srgb(img: DynamicImage, icc: &[u8]) -> DynamicImage {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else { return img };
     if profile.color_space != DataColorSpace::Rgb {
@@ -50,32 +50,7 @@ pub fn to_srgb(img: DynamicImage, icc: &[u8]) -> DynamicImage {
     }
 }
 
-/// CMYK ink amounts (0 = no ink, as `jpeg-decoder` returns them) to sRGB, through the file's
-/// CMYK profile when it has a usable one, else by the naive formula.
-pub fn cmyk_to_srgb(cmyk: &[u8], icc: Option<&[u8]>) -> Vec<u8> {
-    let profile = icc.and_then(|icc| ColorProfile::new_from_slice(icc).ok()).filter(|p| p.color_space == DataColorSpace::Cmyk);
-    if let Some(profile) = profile {
-        let transform = profile.create_transform_8bit(Layout::Rgba, &ColorProfile::new_srgb(), Layout::Rgb, TransformOptions::default());
-        if let Ok(t) = transform {
-            let mut rgb = vec![0u8; cmyk.len() / 4 * 3];
-            if t.transform(cmyk, &mut rgb).is_ok() {
-                return rgb;
-            }
-        }
-    }
-    naive_cmyk(cmyk)
-}
 
-fn naive_cmyk(cmyk: &[u8]) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
-    for px in cmyk.chunks_exact(4) {
-        let k = 255 - px[3] as u32;
-        for c in &px[..3] {
-            rgb.push(((255 - *c as u32) * k / 255) as u8);
-        }
-    }
-    rgb
-}
 
 #[cfg(test)]
 mod tests {
@@ -103,10 +78,5 @@ mod tests {
             assert!((*got as i32 - want as i32).abs() <= 1, "{:?}", out.get_pixel(0, 0));
         }
         assert_eq!(to_srgb(one_pixel([1, 2, 3]), b"not a profile").to_rgb8().get_pixel(0, 0).0, [1, 2, 3]);
-    }
-
-    #[test]
-    fn cmyk_without_profile_uses_the_naive_formula() {
-        assert_eq!(cmyk_to_srgb(&[0, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 255], None), [255, 255, 255, 0, 255, 255, 0, 0, 0]);
     }
 }

@@ -3,36 +3,12 @@
 //! scaled into it and, for `pad`, the canvas around it. Sides round to the nearest pixel, at
 //! least 1 (as sharp and imgproxy do).
 
-use crate::transform::{Fit, Gravity, Transform};
-
-/// A rectangle in source pixels (fractional, as the resizer accepts sub-pixel crops).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rect {
-    pub left: f64,
-    pub top: f64,
-    pub width: f64,
-    pub height: f64,
-}
-
-impl Rect {
-    /// Scales the rectangle by `kx`, `ky` and keeps it inside a `w`×`h` image: scaling by a
-    /// ratio of integer sizes can overshoot the edge by a rounding error.
-    pub fn scaled_within(self, kx: f64, ky: f64, w: u32, h: u32) -> Rect {
-        let (w, h) = (w as f64, h as f64);
-        let left = (self.left * kx).clamp(0.0, w);
-        let top = (self.top * ky).clamp(0.0, h);
-        Rect { left, top, width: (self.width * kx).min(w - left), height: (self.height * ky).min(h - top) }
-    }
-}
-
-/// `pad`: the output canvas and where the scaled image sits on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Canvas {
-    pub width: u32,
-    pub height: u32,
-    pub left: u32,
-    pub top: u32,
-}
+use super::{orient, trim};
+use crate::config::Limits;
+use crate::error::Result;
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::{swaps_axes, Canvas, Probe, Rect};
+use crate::transform::{Fit, Format, Gravity, Transform};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plan {
@@ -52,6 +28,52 @@ impl Plan {
     pub fn output_size(&self) -> (u32, u32) {
         self.canvas.map(|c| (c.width, c.height)).unwrap_or((self.width, self.height))
     }
+}
+
+/// Step 2: the [`Shape`] of this output, from the header alone. `found`: the region a
+/// `trim=border` kept, in stored pixels, once it is known (`None` before).
+pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Option<Rect>) -> Result<Shape> {
+    // A vector has no pixel ceiling: "never enlarge" (scale-down, crop) means nothing for it,
+    // so an SVG is drawn at the size asked, as contain and cover would.
+    let vector;
+    let transform = match (probe.format, transform.fit) {
+        (Format::Svg, Fit::ScaleDown | Fit::Crop) => {
+            let fit = if transform.fit == Fit::Crop { Fit::Cover } else { Fit::Contain };
+            vector = Transform { fit, ..transform.clone() };
+            &vector
+        }
+        _ => transform,
+    };
+    let stored = (probe.width as f64, probe.height as f64);
+    // Trims count on the upright image (EXIF orientation applied), before rotate and flip.
+    let (upright_w, upright_h) = probe.oriented_size();
+    let asked = match &transform.trim {
+        Some(t) => trim::edges(t, upright_w, upright_h)?.map(|r| orient::to_stored(r, probe.orientation, stored.0, stored.1)),
+        None => None,
+    };
+    let kept = found.or(asked).unwrap_or(Rect { left: 0.0, top: 0.0, width: stored.0, height: stored.1 });
+    let orientation = transform.orientation_after(probe.orientation);
+    let turned = swaps_axes(orientation);
+    let (kept_w, kept_h) = (kept.width.round() as u32, kept.height.round() as u32);
+    let shown = if turned { (kept_h, kept_w) } else { (kept_w, kept_h) };
+    let plan = plan(shown.0, shown.1, transform, limits.max_width, limits.max_height);
+    let inside = orient::to_stored(plan.source, orientation, kept.width, kept.height);
+    let border = transform.border;
+    let (w, h) = plan.output_size();
+    let output = border.map_or((w, h), |b| (w + b.left + b.right, h + b.top + b.bottom));
+    Ok(Shape {
+        region: Rect { left: kept.left + inside.left, top: kept.top + inside.top, ..inside },
+        stored,
+        out: if turned { (plan.height, plan.width) } else { (plan.width, plan.height) },
+        orientation,
+        auto_crop: plan.auto_crop,
+        canvas: plan.canvas,
+        output,
+        background: transform.background_or_white(),
+        adjust: transform.adjust,
+        border,
+        overlays: Vec::new(),
+    })
 }
 
 /// Decides the output for a `src_w`×`src_h` (displayed) image. `max_w`/`max_h` cap every output,

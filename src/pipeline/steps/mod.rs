@@ -16,9 +16,23 @@ pub mod overlays; // `draw`: logos and watermarks
 pub mod border; // a frame around everything
 pub mod encode; // JPEG, PNG, WebP, AVIF, GIF
 
-use super::types::Step;
+use super::shape::Shape;
+use super::types::Pixels;
+use crate::error::Result;
+use image::DynamicImage;
+
+/// One step on decoded pixels, reading the geometry decided before decoding.
+pub type Step = fn(Pixels, &Shape) -> Result<Pixels>;
 
 /// The steps on decoded pixels, in the order they run, for a still image and for every frame of
 /// an animation (the part of the list above from `region` to `border`).
 pub const PIXEL_STEPS: [Step; 8] =
     [region::step, resize::step, orient::step, colour::step, adjust::step, pad::step, overlays::step, border::step];
+
+/// Runs [`PIXEL_STEPS`] in order on decoded pixels.
+pub fn apply(shape: &Shape, mut pixels: Pixels) -> Result<DynamicImage> {
+    for step in PIXEL_STEPS {
+        pixels = step(pixels, shape)?;
+    }
+    Ok(pixels.img)
+}

@@ -2,7 +2,7 @@
 //! upright, which is cheaper than rotating the full-size decode; so a region chosen in displayed
 //! coordinates has to be mapped back to stored ones first.
 
-use super::geometry::Rect;
+use crate::pipeline::types::Rect;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
 use crate::error::Result;

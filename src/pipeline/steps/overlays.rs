@@ -6,9 +6,9 @@
 
 use super::{decode, geometry, orient, pad, probe, resize};
 use crate::pipeline::codecs::port::Codecs;
-use crate::pipeline::shape::Shape;
+use crate::pipeline::shape::{Placed, Shape};
 use crate::pipeline::types::Pixels;
-use crate::config::{Overlay, Repeat};
+use crate::config::{Limits, Overlay, Repeat};
 use crate::error::{Error, Result};
 use crate::transform::Transform;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
@@ -19,17 +19,16 @@ pub const MAX_OVERLAY_PIXELS: u64 = 4_000_000;
 /// At most this many tiles are drawn for `repeat` (a 1-pixel tile would otherwise be a million).
 const MAX_TILES: usize = 4096;
 
-/// An overlay ready to draw: its pixels and where they go on the canvas.
-pub struct Placed {
-    img: RgbaImage,
-    at: Vec<(i64, i64)>,
-}
-
-impl Placed {
-    /// Bytes held while the image is made.
-    pub fn bytes(&self) -> u64 {
-        self.img.as_raw().len() as u64
-    }
+/// Decodes and places the overlays for `shape`'s output (before the source is decoded, so
+/// admission counts them).
+pub fn place(shape: &mut Shape, overlays: &[(Overlay, Vec<u8>)], limits: &Limits, codecs: &Codecs<'_>) -> Result<()> {
+    let canvas = match shape.border {
+        Some(b) => (shape.output.0 - b.left - b.right, shape.output.1 - b.top - b.bottom),
+        None => shape.output,
+    };
+    shape.overlays =
+        overlays.iter().map(|(spec, bytes)| prepare(spec, bytes, canvas, limits.memory_budget, codecs)).collect::<Result<_>>()?;
+    Ok(())
 }
 
 /// Decodes and shapes `bytes` as `spec` says, for a `canvas`-sized output.

@@ -1,7 +1,7 @@
 //! `fit=pad`: the contained image on a canvas of exactly the requested box, filled with the
 //! background colour (which may be transparent for PNG and WebP).
 
-use super::geometry::Canvas;
+use crate::pipeline::types::Canvas;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
 use crate::error::Result;

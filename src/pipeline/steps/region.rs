@@ -3,7 +3,7 @@
 //! change between neighbouring pixels (edges and texture), so flat sky or studio background is
 //! cut before the subject. Sampled on a grid of at most ~256 points a side: cheap next to the resize.
 
-use super::geometry::Rect;
+use crate::pipeline::types::Rect;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
 use crate::error::Result;

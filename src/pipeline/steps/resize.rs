@@ -5,7 +5,7 @@
 //! (rust-lang/rust#157456: 0 instead of 255 for premultiplied values far above alpha, e.g.
 //! Lanczos ringing next to alpha≈0). The divide touches only the small output, so this costs little.
 
-use super::geometry::Rect;
+use crate::pipeline::types::Rect;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
 use crate::error::{Error, Result};

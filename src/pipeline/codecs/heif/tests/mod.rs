@@ -1,7 +1,6 @@
 use crate::pipeline::codecs::port::{Cicp, Codecs, Layout, Picture, PictureDecoder, StoredRows};
 use super::*;
 use super::container::Heif;
-use crate::pipeline::steps::probe;
 use ::image::metadata::Orientation;
 use ::image::{DynamicImage, GenericImageView};
 
@@ -50,7 +49,7 @@ fn brands_and_damaged_headers() {
     assert_eq!(format_of(&bmff(b"ftyp", b"heic\0\0\0\0mif1heic")), Some(Format::Heic));
     assert_eq!(format_of(&bmff(b"ftyp", b"isom\0\0\0\0mp42")), None);
     assert_eq!(format_of(b"\0\0\0\x08ftyp"), None);
-    assert_eq!(probe::sniff(&file).unwrap(), Format::Avif);
+    assert_eq!(crate::pipeline::codecs::sniff(&file).unwrap(), Format::Avif);
     // Cut anywhere: a 4xx from the header, never a panic.
     for cut in 0..file.len() {
         if let Err(e) = super::probe(&file[..cut]) {
