@@ -37,7 +37,7 @@ pub fn check_signature(signature: &Signature, transforms: bool, config: &Config,
 }
 
 /// The signature of `message` (a path and query without `sig`) under `key`: what `npm run sign`
-/// and the README's JavaScript compute.
+/// and the JavaScript in docs/options.md compute.
 pub fn sign(message: &str, key: &[u8]) -> String {
     let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     m.update(message.as_bytes());
@@ -138,7 +138,7 @@ mod tests {
         assert_eq!(check(&expiring.replace("exp=1000", "exp=9999"), &c, 1001).unwrap_err().status(), 403, "exp is signed");
     }
 
-    /// RFC 4231 test case 2, so any other HMAC-SHA256 implementation (the README's JavaScript)
+    /// RFC 4231 test case 2, so any other HMAC-SHA256 implementation (the JavaScript in docs/options.md)
     /// agrees with this one.
     #[test]
     fn signatures_are_standard_hmac_sha256_in_base64url() {

@@ -101,8 +101,8 @@ test('SVG originals: served sanitised under a policy that lets nothing run; neve
 });
 
 // Benign SVGs drawn at two widths against librsvg's drawing (sharp's SVG input) of the same
-// file at the same size, both flattened on white. Text is not drawn here (no fonts in a worker,
-// README), so librsvg draws the file with its <text> elements taken out.
+// file at the same size, both flattened on white. Text is not drawn here (no fonts in a worker:
+// docs/formats.md), so librsvg draws the file with its <text> elements taken out.
 test('SVG originals rasterised: exact sizes, close to librsvg; hostile ones 2xx or 4xx within 2 s', { skip, timeout: 120_000 }, async () => {
   const { default: sharp } = await import('sharp');
   const flat = async (input, width, height, options = {}) =>

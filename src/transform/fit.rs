@@ -62,7 +62,7 @@ pub enum Gravity {
     BottomRight,
     /// The most detailed region, chosen from the pixels (see `pipeline::saliency`).
     Auto,
-    /// Cloudflare's face detection. No face detector fits the worker (see the README), so this
+    /// Cloudflare's face detection. No face detector fits the worker (docs/options.md), so this
     /// crops as `Auto` does, and the response says so (`x-gravity: face→auto`).
     Face,
     /// A focal point, in thousandths of the width and height (0..=1000).

@@ -51,7 +51,7 @@ impl Format {
         match self {
             Format::Gif | Format::Bmp | Format::Svg => Format::Png,
             // Every client that shows AVIF shows WebP, which keeps alpha and encodes in a fraction
-            // of AVIF's time (README: Formats).
+            // of AVIF's time (docs/formats.md).
             Format::Avif => Format::Webp,
             // A photo from a phone, which most browsers cannot show as it is.
             Format::Heic => Format::Jpeg,

@@ -16,7 +16,7 @@
 //!   like a decoder's planes, at the scale the render will use.
 //!
 //! Text is not drawn: a worker has no fonts, and bundling some would double its size. Logos and
-//! icons usually carry their lettering as paths (README: Formats).
+//! icons usually carry their lettering as paths (docs/formats.md).
 
 use super::raster;
 use crate::pipeline::types::Probe;
@@ -108,7 +108,7 @@ struct Held {
 
 /// `data:` images, typed by their bytes (never the declared type). PNG, GIF and WebP go to
 /// resvg as they are; a JPEG is decoded with jpeg-decoder and handed over as a PNG, because
-/// resvg's own JPEG decoder (zune-jpeg) mis-decodes some 4:2:0 files (README: traps).
+/// resvg's own JPEG decoder (zune-jpeg) mis-decodes some 4:2:0 files (docs/architecture.md, dependencies).
 fn embedded(held: &Held, to_draw: bool) -> usvg::ImageHrefDataResolverFn<'_> {
     Box::new(move |_, data, _| {
         let probe = raster::probe(&data).ok()?;

@@ -2,7 +2,7 @@
 //! their bytes are (`iloc`, in the file or in `idat`), how they refer to each other (`iref`: a
 //! grid's tiles, an alpha plane's image) and their properties (`ipco` through `ipma`: size,
 //! codec configuration, rotation, colour). Read here because no maintained crate reads grids
-//! with few dependencies (avif-parse and mp4parse refuse them, README); the file is borrowed,
+//! with few dependencies (avif-parse and mp4parse refuse them: docs/architecture.md); the file is borrowed,
 //! never copied, and anything malformed is a 422 rather than a guess. [`heif`](super)
 //! reads images from it.
 

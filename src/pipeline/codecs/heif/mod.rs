@@ -4,7 +4,7 @@
 //! host's [`PictureDecoder`](crate::pipeline::codecs::port::PictureDecoder) for the codec (dav1d, libde265) decodes each picture and [`yuv`]
 //! turns its planes into 8-bit pixels, tile by tile into place for a grid. An animation's frames
 //! beyond the primary image, the clean aperture (`clap`), thumbnails, depth and gain maps and HDR
-//! transfer curves are not applied (README).
+//! transfer curves are not applied (docs/formats.md).
 
 pub mod hevc;
 pub mod container;
