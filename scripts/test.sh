@@ -16,7 +16,8 @@ phase "setup (installs only what is missing)"
 bash scripts/setup.sh
 source scripts/env.sh
 
-phase "clippy (the core natively with its tests; the worker adapter for wasm32)"
+phase "rustfmt and clippy (the core natively with its tests; the worker adapter for wasm32)"
+cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
 

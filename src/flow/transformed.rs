@@ -40,8 +40,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
     let checked_key = http::checked_key(&req.origin, &key);
     let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
-    let keys =
-        Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key, transform: &transform };
+    let keys = Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key, transform: &transform };
     let asking = clock.now_ms();
     let decided = decide(req, config, ports, &keys, accepts, known, trace).await?;
     let waited_ms = clock.now_ms() - asking;
@@ -56,7 +55,9 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
         Decision::NotModified(answer) => {
             Ok(Reply::not_modified(&answer.etag, &answer.last_modified, &config.http.cache_control, answer.vary_accept))
         }
-        Decision::Hit(entry) => Ok(Reply::cached(entry, Served::Hit, http::server_timing_stored("cache", waited_ms, clock.now_ms() - started))),
+        Decision::Hit(entry) => {
+            Ok(Reply::cached(entry, Served::Hit, http::server_timing_stored("cache", waited_ms, clock.now_ms() - started)))
+        }
         Decision::Variant(answer, stored) => {
             let timing = http::server_timing_stored("r2", waited_ms, clock.now_ms() - started);
             let mut reply = Reply::image(Body::Stored(stored.body), answer.headers(stored.meta.size, Served::Variant, timing));
@@ -253,7 +254,12 @@ async fn describe<S: Store, C: Cache>(
     let bytes = ports.originals.read(source.body).await?;
     let read_ms = clock.now_ms() - reading;
     let json = if resolved.is_placeholder() {
-        serde_json::to_vec(&pipeline::placeholder::make(bytes, resolved, &config.pipeline, &ports.codecs.codecs(None, config.pipeline.heic))?)
+        serde_json::to_vec(&pipeline::placeholder::make(
+            bytes,
+            resolved,
+            &config.pipeline,
+            &ports.codecs.codecs(None, config.pipeline.heic),
+        )?)
     } else {
         serde_json::to_vec(&pipeline::info::describe(&bytes, resolved, &original.etag, &config.pipeline.limits)?)
     };

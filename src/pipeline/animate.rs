@@ -6,8 +6,8 @@
 
 use super::codecs::port::{AnimationWriter, WebpEncoder};
 use super::shape::Shape;
-use super::steps::{self, admit};
 use super::steps::encode::GIF_SPEED;
+use super::steps::{self, admit};
 use super::types::{Output, Pixels, Probe, Timings};
 use crate::config::Limits;
 use crate::error::{Error, Result};

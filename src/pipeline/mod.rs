@@ -32,8 +32,8 @@ use crate::error::{Error, Result};
 use crate::transform::{Accepts, Format, Gravity, Transform, Trim};
 use codecs::metadata;
 use image::DynamicImage;
-use types::Rect;
 use steps::{admit, decode, encode, geometry, overlays, probe, trim};
+use types::Rect;
 
 /// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm), the
 /// codecs outside Rust, and the overlays' images (read by the flow).

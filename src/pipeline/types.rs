@@ -69,8 +69,6 @@ pub struct Pixels {
     pub icc: Option<Vec<u8>>,
 }
 
-
-
 /// The encoded result and what it cost.
 #[derive(Debug)]
 pub struct Output {
@@ -92,7 +90,6 @@ pub struct Timings {
     pub resize: f64,
     pub encode: f64,
 }
-
 
 /// A rectangle in source pixels (fractional, as the resizer accepts sub-pixel crops).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -21,10 +21,7 @@ const JPEG_SCALES: [u32; 3] = [2, 4, 8];
 /// The smallest DCT scale of `JPEG_SCALES` (in eighths) whose output is at least `at_least` on
 /// both axes; 8 (full size) when none is.
 pub fn eighths(p: &Probe, at_least: (u32, u32)) -> u32 {
-    JPEG_SCALES
-        .into_iter()
-        .find(|&eighths| scaled(p.width, eighths) >= at_least.0 && scaled(p.height, eighths) >= at_least.1)
-        .unwrap_or(8)
+    JPEG_SCALES.into_iter().find(|&eighths| scaled(p.width, eighths) >= at_least.0 && scaled(p.height, eighths) >= at_least.1).unwrap_or(8)
 }
 
 /// `jpeg-decoder`'s own rounding (idct.rs `scaled`).

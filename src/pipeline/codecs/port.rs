@@ -26,7 +26,9 @@ impl Codecs<'_> {
     /// The decoder for `codec`, or the 415 that says why there is none.
     pub fn picture(&self, codec: Codec) -> Result<&dyn PictureDecoder> {
         match codec {
-            Codec::Av1 => self.av1.ok_or_else(|| Error::Unsupported("AVIF input needs the AV1 decoder, which this build does not have".into())),
+            Codec::Av1 => {
+                self.av1.ok_or_else(|| Error::Unsupported("AVIF input needs the AV1 decoder, which this build does not have".into()))
+            }
             Codec::Hevc => self.hevc.ok_or_else(|| {
                 Error::Unsupported("HEIC input is off here: HEIC=true turns it on (HEVC is patent-encumbered: see docs/formats.md)".into())
             }),
@@ -66,7 +68,6 @@ impl WebpEncoder for LosslessWebp {
         Ok(out)
     }
 }
-
 
 /// How the chroma planes are sampled (dav1d's `Dav1dPixelLayout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

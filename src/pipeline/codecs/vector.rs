@@ -19,8 +19,8 @@
 //! icons usually carry their lettering as paths (docs/formats.md).
 
 use super::raster;
-use crate::pipeline::types::Probe;
 use crate::error::{Error, Result};
+use crate::pipeline::types::Probe;
 use crate::transform::Format;
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbaImage};

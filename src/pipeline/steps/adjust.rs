@@ -10,9 +10,9 @@
 //! - blur is a Gaussian of sigma = radius / 2 (three integer box passes), on premultiplied alpha;
 //! - sharpen is an unsharp mask of sigma 1 and amount = strength / 2.
 
+use crate::error::Result;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
-use crate::error::Result;
 use crate::transform::{Adjust, Factor};
 use image::{imageops, DynamicImage, ImageBuffer, Pixel};
 

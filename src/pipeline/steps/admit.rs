@@ -3,13 +3,12 @@
 //! budget. The isolate's 128 MB is shared by concurrent requests and wasm memory never shrinks,
 //! so the budget is well below it (64 MB by default).
 
+use crate::config::Limits;
+use crate::error::{Error, Result};
 use crate::pipeline::codecs::jpeg;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Probe;
-use crate::config::Limits;
-use crate::error::{Error, Result};
 use crate::transform::Format;
-
 
 /// The size to decode at (stored coordinates). For JPEG, the smallest DCT scale whose output is
 /// at least `needed` on both axes (shrink-on-load), then Lanczos3 finishes; an SVG is drawn at

@@ -1,9 +1,9 @@
 //! `border`: a frame of one colour around the output, added after everything else, so the
 //! requested size plus the border's widths is the encoded size.
 
+use crate::error::Result;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
-use crate::error::Result;
 use crate::transform::Border;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
 

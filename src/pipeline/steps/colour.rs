@@ -4,9 +4,9 @@
 //! Uses `moxcms` (pure Rust, already a dependency of `image`). A profile that does not parse or
 //! does not fit the pixels is ignored: the image is still served, as an untagged one would be.
 
+use crate::error::Result;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
-use crate::error::Result;
 use image::{DynamicImage, RgbImage};
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
@@ -49,8 +49,6 @@ pub fn to_srgb(img: DynamicImage, icc: &[u8]) -> DynamicImage {
         other => other,
     }
 }
-
-
 
 #[cfg(test)]
 mod tests {

@@ -5,13 +5,13 @@
 //! because no pure-Rust lossy WebP encoder is mature yet.
 
 use crate::error::{Error, Result};
+use crate::pipeline::codecs::palette;
 use crate::pipeline::codecs::port::WebpEncoder;
 use crate::transform::Format;
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, GrayImage, ImageEncoder, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-use crate::pipeline::codecs::palette;
 
 /// GIF colour quantisation speed (NeuQuant, 1 best … 30 fastest), for stills here and for
 /// animations (`animate`). 10 is `gif`'s own default for `from_rgba_speed`.

@@ -2,10 +2,10 @@
 //! upright, which is cheaper than rotating the full-size decode; so a region chosen in displayed
 //! coordinates has to be mapped back to stored ones first.
 
-use crate::pipeline::types::Rect;
+use crate::error::Result;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
-use crate::error::Result;
+use crate::pipeline::types::Rect;
 use image::metadata::Orientation;
 use image::DynamicImage;
 

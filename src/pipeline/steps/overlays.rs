@@ -5,11 +5,11 @@
 //! source is decoded, and drawn on every frame of an animation alike.
 
 use super::{decode, geometry, orient, pad, probe, resize};
+use crate::config::{Limits, Overlay, Repeat};
+use crate::error::{Error, Result};
 use crate::pipeline::codecs::port::Codecs;
 use crate::pipeline::shape::{Placed, Shape};
 use crate::pipeline::types::Pixels;
-use crate::config::{Limits, Overlay, Repeat};
-use crate::error::{Error, Result};
 use crate::transform::Transform;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
 

@@ -1,10 +1,10 @@
 //! `fit=pad`: the contained image on a canvas of exactly the requested box, filled with the
 //! background colour (which may be transparent for PNG and WebP).
 
-use crate::pipeline::types::Canvas;
-use crate::pipeline::shape::Shape;
-use crate::pipeline::types::Pixels;
 use crate::error::Result;
+use crate::pipeline::shape::Shape;
+use crate::pipeline::types::Canvas;
+use crate::pipeline::types::Pixels;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
 
 /// Pixel step: for `fit=pad`, the image placed on its canvas.

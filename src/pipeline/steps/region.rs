@@ -3,10 +3,10 @@
 //! change between neighbouring pixels (edges and texture), so flat sky or studio background is
 //! cut before the subject. Sampled on a grid of at most ~256 points a side: cheap next to the resize.
 
-use crate::pipeline::types::Rect;
+use crate::error::Result;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
-use crate::error::Result;
+use crate::pipeline::types::Rect;
 use image::DynamicImage;
 
 /// Moves `window` (decoded pixels) along whichever axis it is narrower than the image.

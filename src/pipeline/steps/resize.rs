@@ -5,10 +5,10 @@
 //! (rust-lang/rust#157456: 0 instead of 255 for premultiplied values far above alpha, e.g.
 //! Lanczos ringing next to alpha≈0). The divide touches only the small output, so this costs little.
 
-use crate::pipeline::types::Rect;
+use crate::error::{Error, Result};
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
-use crate::error::{Error, Result};
+use crate::pipeline::types::Rect;
 use fast_image_resize::images::TypedImage;
 use fast_image_resize::pixels::{U8x2, U8x3, U8x4, U8};
 use fast_image_resize::{CpuExtensions, FilterType, ImageViewMut, MulDiv, PixelTrait, ResizeAlg, ResizeOptions, Resizer};

@@ -2,8 +2,8 @@
 //! `trim.width`) are counted on the upright image and become a region before decoding;
 //! `trim=border` looks at the decoded pixels for a uniform frame.
 
-use crate::pipeline::types::Rect;
 use crate::error::{Error, Result};
+use crate::pipeline::types::Rect;
 use crate::transform::Trim;
 use image::DynamicImage;
 

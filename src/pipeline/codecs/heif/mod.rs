@@ -6,15 +6,15 @@
 //! beyond the primary image, the clean aperture (`clap`), thumbnails, depth and gain maps and HDR
 //! transfer curves are not applied (docs/formats.md).
 
-pub mod hevc;
 pub mod container;
+pub mod hevc;
 pub mod props;
 pub mod structure;
 pub mod yuv;
 
+use crate::error::{Error, Result};
 use crate::pipeline::codecs::port::{Cicp, Codec, Codecs, Picture};
 use crate::pipeline::types::{Decoded, Probe};
-use crate::error::{Error, Result};
 use crate::transform::Format;
 
 /// Bytes a decoder's own memory (an instance of its own for each picture) reaches while decoding

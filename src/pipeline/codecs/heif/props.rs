@@ -1,8 +1,8 @@
 //! The primary item's display properties: rotation (`irot`), mirroring (`imir`) and colour
 //! (`colr`: an ICC profile or H.273 code points).
 
-use crate::pipeline::codecs::port::Cicp;
 use super::container::Heif;
+use crate::pipeline::codecs::port::Cicp;
 use image::metadata::Orientation;
 
 /// What the primary item's properties say about showing it.

@@ -2,10 +2,10 @@
 //! them (AV1 for AVIF, HEVC for HEIC), its alpha item, sizes and codec configuration — all
 //! before any decoding.
 
-use super::hevc;
-use crate::pipeline::codecs::port::Codec;
-use crate::error::{Error, Result};
 use super::container::Heif;
+use super::hevc;
+use crate::error::{Error, Result};
+use crate::pipeline::codecs::port::Codec;
 
 /// How an item's pixels are coded: one picture, or a grid of equal tiles (row by row).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 //! default, do), 10- and 12-bit samples rounded to 8 bits, and an alpha plane from the alpha
 //! item (un-premultiplied when the file says `prem`). Planes are read a row at a time.
 
-use crate::pipeline::codecs::port::{Cicp, Layout, Picture};
 use crate::error::{Error, Result};
+use crate::pipeline::codecs::port::{Cicp, Layout, Picture};
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 /// The luma weights (Kr, Kb) of a matrix code point; `None` for the ones that are not a

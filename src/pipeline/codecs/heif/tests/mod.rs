@@ -1,6 +1,6 @@
-use crate::pipeline::codecs::port::{Cicp, Codecs, Layout, Picture, PictureDecoder, StoredRows};
-use super::*;
 use super::container::Heif;
+use super::*;
+use crate::pipeline::codecs::port::{Cicp, Codecs, Layout, Picture, PictureDecoder, StoredRows};
 use ::image::metadata::Orientation;
 use ::image::{DynamicImage, GenericImageView};
 
