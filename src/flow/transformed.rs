@@ -42,8 +42,12 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
     let keys = Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key, transform: &transform };
     let asking = clock.now_ms();
-    let decided = decide(req, config, ports, &keys, accepts, known, trace).await?;
+    let (decided, said) = decide(req, config, ports, &keys, accepts, known, trace).await?;
     let waited_ms = clock.now_ms() - asking;
+    // What R2 said of the original during this request is remembered for the window.
+    if let (Some(original), true) = (said, config.http.max_stale_s > 0) {
+        freshness::remember_later(ports.later, ports.cache.clone(), checked_key.clone(), Some(original), config.http.max_stale_s);
+    }
 
     match decided {
         Decision::Unchecked(entry) => {
@@ -96,8 +100,10 @@ struct Miss<'a, B> {
 }
 
 /// Steps 7–10: this data centre's cache first, then R2 for what it did not answer, then the
-/// first of 304, a cached copy, a persisted variant of this version; else a miss. What R2 said
-/// of the original during this request is remembered for the window.
+/// first of 304, a cached copy, a persisted variant of this version; else a miss. Beside the
+/// decision, what R2 said of the original during this request (`None` when it said nothing, or
+/// when the cache's memory of it answered: remembering that again would stretch the window
+/// without a check).
 async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     req: &Request,
     config: &'a Config,
@@ -106,15 +112,14 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     accepts: Accepts,
     known: Option<Option<Meta>>,
     trace: &mut Trace,
-) -> Result<Decision<'a, S, C>> {
+) -> Result<(Decision<'a, S, C>, Option<Meta>)> {
     let window = config.http.max_stale_s;
     let local = lookup::local(ports, keys, window > 0, trace).await;
-    // What step 4 read from R2 is R2's word; what the cache remembered is not (remembering it
-    // again would stretch the window without a check).
+    // What step 4 read from R2 is R2's word; what the cache remembered is not.
     let by_r2 = known.is_some() || local.remembered.is_none();
     let (cached, known) = match (known.or(local.remembered), local.entry) {
         // 7a.
-        (None, Some(entry)) if window > 0 => return Ok(Decision::Unchecked(entry)),
+        (None, Some(entry)) if window > 0 => return Ok((Decision::Unchecked(entry), None)),
         (known, entry) => (entry, known),
     };
 
@@ -128,16 +133,15 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     let original = original?.ok_or(Error::NotFound)?;
     let answer = Answer::new(config, keys.original, keys.transform, accepts, &original)?;
     trace.transform = Some(answer.resolved.canonical());
+    let said = |original: &Meta, by_r2: bool| by_r2.then(|| original.clone());
 
     // 8.
     if not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), &answer.etag, original.uploaded_ms) {
-        remember(ports, window, by_r2, keys.checked, &original);
-        return Ok(Decision::NotModified(answer));
+        return Ok((Decision::NotModified(answer), said(&original, by_r2)));
     }
     // 9. A stale copy is a miss, and the miss's reply replaces it.
     if let Some(hit) = cached.filter(|hit| http::fresh_hit(ports.cache.header(hit, "etag").as_deref(), &answer.etag)) {
-        remember(ports, window, by_r2, keys.checked, &original);
-        return Ok(Decision::Hit(hit));
+        return Ok((Decision::Hit(hit), said(&original, by_r2)));
     }
 
     // 10. The original's own metadata, read with its body, is the freshest: if the original was
@@ -154,16 +158,17 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
         trace.transform = Some(answer.resolved.canonical());
         (source.meta.clone(), answer, true)
     };
-    remember(ports, window, by_r2, keys.checked, &original);
+    let said = said(&original, by_r2);
     // The persisted variants only spare work: when they cannot be read, resize instead.
     let stored_variant = bodies.variant.unwrap_or_else(|e| {
         trace.warnings.push(format!("reading the persisted variant failed, resizing instead: {e}"));
         None
     });
-    match stored_variant.filter(|v| http::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
-        Some(stored) => Ok(Decision::Variant(answer, stored)),
-        None => Ok(Decision::Miss(Miss { answer, original, source, images: bodies.images })),
-    }
+    let decision = match stored_variant.filter(|v| http::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
+        Some(stored) => Decision::Variant(answer, stored),
+        None => Decision::Miss(Miss { answer, original, source, images: bodies.images }),
+    };
+    Ok((decision, said))
 }
 
 /// Steps 11–12: made now, answered at once; the variant is persisted after the response (and
@@ -228,14 +233,6 @@ fn serve_while_checking<S: Store + 'static, C: Cache + 'static>(
     match current {
         Some(etag) => Reply::not_modified(&etag, &last_modified, &config.http.cache_control, vary_accept),
         None => Reply::cached(entry, Served::Hit, timing),
-    }
-}
-
-/// What R2 just said about the original is remembered for the window (never what the cache
-/// remembered: that would stretch the window without a check).
-fn remember<S: Store, C: Cache + 'static>(ports: &Ports<'_, S, C>, window: u32, from_r2: bool, checked_key: &str, original: &Meta) {
-    if window > 0 && from_r2 {
-        freshness::remember_later(ports.later, ports.cache.clone(), checked_key.into(), Some(original.clone()), window);
     }
 }
 
