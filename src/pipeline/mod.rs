@@ -58,7 +58,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.codecs.webp };
         // `trim=border` is found on the first frame and kept for all, as one crop window is.
-        let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host.overlays, host.codecs, first);
+        let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host, first);
         return animate::run(source, &probe, frames, shape, &retrim, limits, &writing, clock);
     }
     let still = still(source, &probe, shape, transform, format, limits, host)?;
@@ -84,7 +84,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note })
 }
 
-/// Steps 1–5 for a still image, without encoding: the pixels `transform` makes (its format is
+/// A still image from probe to border, without encoding: the pixels `transform` makes (its format is
 /// not read). For small outputs such as placeholders; overlays are not drawn.
 pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<DynamicImage> {
     let limits = &settings.limits;
@@ -94,7 +94,7 @@ pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSetting
     Ok(still(source, &probe, shape, transform, Format::Png, limits, &host)?.img)
 }
 
-/// A still image through steps 3–5, and what encoding needs of them.
+/// A still image from admission to border, and what encoding needs of them.
 struct Still {
     img: DynamicImage,
     /// The source's EXIF (the TIFF structure), for `metadata`.
@@ -106,9 +106,8 @@ struct Still {
     pixels_ms: f64,
 }
 
-/// Steps 3–5 for a still image, shared by [`run`] and [`render`]: admission, decoding (then, for
+/// A still image from admission to border, shared by [`run`] and [`render`]: admission, decoding (then, for
 /// `trim=border`, the frame found in the decoded pixels and the geometry redone), the pixel steps.
-#[allow(clippy::too_many_arguments)] // the steps' inputs, each named where it is used
 fn still(
     source: Vec<u8>,
     probe: &Probe,
@@ -122,7 +121,7 @@ fn still(
     let mut admitted = admit::still(probe, source.len(), &shape, format, limits)?;
     let t0 = clock();
     let Decoded { mut image, mut icc, exif } = decode::decode(&source, probe, admitted.decode_size, limits.memory_budget, host.codecs)?;
-    if let Some(mut trimmed) = retrimmed(probe, transform, limits, host.overlays, host.codecs, &image)? {
+    if let Some(mut trimmed) = retrimmed(probe, transform, limits, host, &image)? {
         // The frame was found in the decode the untrimmed output needed; the kept region may need
         // more of its pixels than that (a wide border around a small picture): then decode again,
         // at the size the trimmed output needs, within the budget like any other, and find the
@@ -132,7 +131,7 @@ fn still(
             drop(image);
             let redone = decode::decode(&source, probe, again.decode_size, limits.memory_budget, host.codecs)?;
             (image, icc) = (redone.image, redone.icc);
-            trimmed = retrimmed(probe, transform, limits, host.overlays, host.codecs, &image)?.unwrap_or(trimmed);
+            trimmed = retrimmed(probe, transform, limits, host, &image)?.unwrap_or(trimmed);
             admitted = again;
         }
         shape = trimmed;
@@ -148,20 +147,13 @@ fn still(
 /// or a DCT-scaled decode of it: the frame is scaled back to stored pixels, off by at most one
 /// pixel of that decode, which is at most an output pixel once the decode covers the trimmed
 /// output: [`still`] sees to that); `None` for any other transform.
-fn retrimmed(
-    probe: &Probe,
-    transform: &Transform,
-    limits: &Limits,
-    overlays: &[(crate::config::Overlay, Vec<u8>)],
-    codecs: &Codecs<'_>,
-    image: &DynamicImage,
-) -> Result<Option<Shape>> {
+fn retrimmed(probe: &Probe, transform: &Transform, limits: &Limits, host: &Host<'_>, image: &DynamicImage) -> Result<Option<Shape>> {
     let Some(Trim::Border { color, tolerance, keep }) = transform.trim else { return Ok(None) };
     let found = trim::border(image, color, tolerance, keep);
     let (sx, sy) = (probe.width as f64 / image.width().max(1) as f64, probe.height as f64 / image.height().max(1) as f64);
     let found = Rect { left: found.left * sx, top: found.top * sy, width: found.width * sx, height: found.height * sy };
     let mut shape = geometry::shape(probe, transform, limits, Some(found))?;
-    steps::overlays::place(&mut shape, overlays, limits, codecs)?;
+    overlays::place(&mut shape, host.overlays, limits, host.codecs)?;
     Ok(Some(shape))
 }
 
