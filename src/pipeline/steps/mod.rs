@@ -1,5 +1,7 @@
 //! The steps, one file each, declared in the order a still image goes through them
 //! ([`super::run`] calls them in this order; an animation runs `decode` to `border` frame by frame).
+//! A new step is a file here, its line below, and a call in `run` (or, if it works on decoded
+//! pixels, a `step` function added to [`PIXEL_STEPS`]).
 
 pub mod probe; // format, size, orientation and coding from the header only
 pub mod geometry; // the output size, the source region and the canvas (pure arithmetic)
