@@ -32,6 +32,13 @@ if ! has_version worker-build "$WORKER_BUILD_VERSION"; then
   step "cargo install worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
   cargo install --locked worker-build --version "$WORKER_BUILD_VERSION"
 fi
+# A real S3-compatible server for the ORIGIN_URL tests (tests/origin.test.mjs): it checks
+# Signature V4 and refuses a wrong one. 0.14.1 is the newest that builds with Rust 1.95.
+S3S_FS_VERSION=0.14.1
+if ! has_version s3s-fs "$S3S_FS_VERSION"; then
+  step "cargo install s3s-fs $S3S_FS_VERSION (about two minutes, once)"
+  cargo install --locked s3s-fs --version "$S3S_FS_VERSION" --features binary
+fi
 unset CARGO_PROFILE_RELEASE_OPT_LEVEL
 
 # npm packages (wrangler/miniflare/workerd, binaryen's wasm-opt, test helpers), from the lockfile.

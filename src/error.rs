@@ -27,6 +27,8 @@ pub enum Error {
     Undecodable(String),
     /// 502: the storage behind us failed.
     Upstream(String),
+    /// 504: the origin behind R2 (`ORIGIN_URL`) did not answer in time.
+    GatewayTimeout(String),
     /// 503: this isolate has too many originals in flight; retry shortly.
     Busy(String),
     /// 500: a bug of ours (the resizer or an encoder refused what we handed it).
@@ -49,6 +51,7 @@ impl Error {
             Error::Undecodable(_) => 422,
             Error::Upstream(_) => 502,
             Error::Busy(_) => 503,
+            Error::GatewayTimeout(_) => 504,
             Error::Internal(_) | Error::Misconfigured(_) => 500,
         }
     }
@@ -67,6 +70,7 @@ impl Error {
             Error::Undecodable(m) => format!("cannot decode image: {m}"),
             Error::Upstream(m) => format!("storage error: {m}"),
             Error::Busy(m) => format!("busy: {m}"),
+            Error::GatewayTimeout(m) => format!("origin too slow: {m}"),
             Error::Internal(m) => format!("internal error: {m}"),
             Error::Misconfigured(m) => format!("server misconfigured: {m}"),
         }

@@ -19,6 +19,8 @@ pub struct Config {
     pub pipeline: PipelineSettings,
     pub http: HttpSettings,
     pub upload: UploadSettings,
+    /// `ORIGIN_URL`: where originals come from while R2 does not have them yet.
+    pub origin: OriginSettings,
     /// `OVERLAYS`: the overlays a URL may draw (`draw=name`) or that every image under a key
     /// prefix gets.
     pub overlays: Vec<Overlay>,
@@ -54,6 +56,49 @@ impl std::fmt::Debug for UploadSettings {
         // Never print the token.
         write!(f, "UploadSettings {{ token: {}, max_bytes: {} }}", self.token.is_some(), self.max_bytes)
     }
+}
+
+/// An origin behind R2 (`flow::origin`): off until `ORIGIN_URL` is set.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OriginSettings {
+    /// `ORIGIN_URL`, without a trailing `/`: a key's original is fetched from `{url}/{key}`.
+    pub url: Option<url::Url>,
+    /// `ORIGIN_COPY` (default true): what the origin serves is written into R2, so the next read
+    /// is R2's alone.
+    pub copy: bool,
+    /// `ORIGIN_TIMEOUT_S` (default 10), in milliseconds: the whole fetch, body included (504).
+    pub timeout_ms: u32,
+    /// `ORIGIN_MAX_MB` (default 20, as uploads): larger bodies are refused as they come (413).
+    pub max_bytes: u64,
+    /// `ORIGIN_MISS_TTL_S` (default 60): how long an isolate remembers that the origin has no
+    /// such original (or one we refuse), so a storm of 404s reaches the origin once.
+    pub miss_ttl_s: u32,
+    /// `ORIGIN_S3_REGION` with the secrets `ORIGIN_S3_ACCESS_KEY_ID` and
+    /// `ORIGIN_S3_SECRET_ACCESS_KEY`: requests signed with AWS Signature V4.
+    pub s3: Option<S3Keys>,
+}
+
+impl Default for OriginSettings {
+    fn default() -> Self {
+        OriginSettings { url: None, copy: true, timeout_ms: 10_000, max_bytes: 20 << 20, miss_ttl_s: 60, s3: None }
+    }
+}
+
+impl std::fmt::Debug for OriginSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.url.as_ref().map(url::Url::as_str);
+        let region = self.s3.as_ref().map(|k| k.region.as_str());
+        // Never print the keys.
+        write!(f, "OriginSettings {{ url: {url:?}, copy: {}, s3 region: {region:?} }}", self.copy)
+    }
+}
+
+/// Credentials for a private S3 bucket (or any S3-compatible store).
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Keys {
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
 }
 
 /// What the URL grammars read.

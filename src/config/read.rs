@@ -1,7 +1,7 @@
 //! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
 //! clear error at the first request instead of a silent default.
 
-use super::{Config, Grammars, Signing, SizePolicy};
+use super::{Config, Grammars, OriginSettings, S3Keys, Signing, SizePolicy};
 use crate::error::{Error, Result};
 use crate::transform::{QualityDefaults, SizeSpec};
 
@@ -155,6 +155,7 @@ impl Config {
                 return Err(config_error("EAGER_VARIANTS", "at most 16 variants (one queue message renders them all)"));
             }
         }
+        read_origin(&get, &mut c.origin)?;
         if let Some(v) = get("DEMO") {
             http.demo = boolean("DEMO", &v)?;
         }
@@ -163,6 +164,40 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// `ORIGIN_*`: checked together, so credentials without a region (or the reverse) are an error.
+fn read_origin(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSettings) -> Result<()> {
+    let Some(v) = get("ORIGIN_URL").filter(|v| !v.trim().is_empty()) else { return Ok(()) };
+    let base = url::Url::parse(v.trim().trim_end_matches('/'))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none() && u.fragment().is_none())
+        .ok_or_else(|| config_error("ORIGIN_URL", "an http(s) URL such as https://my-bucket.s3.eu-west-1.amazonaws.com"))?;
+    origin.url = Some(base);
+    if let Some(v) = get("ORIGIN_COPY") {
+        origin.copy = boolean("ORIGIN_COPY", &v)?;
+    }
+    if let Some(v) = get("ORIGIN_TIMEOUT_S") {
+        origin.timeout_ms = parse_in("ORIGIN_TIMEOUT_S", &v, 1, 120)? as u32 * 1000;
+    }
+    if let Some(v) = get("ORIGIN_MAX_MB") {
+        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, 100)? << 20;
+    }
+    if let Some(v) = get("ORIGIN_MISS_TTL_S") {
+        origin.miss_ttl_s = parse_in("ORIGIN_MISS_TTL_S", &v, 0, 86_400)? as u32;
+    }
+    let set = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    origin.s3 = match (set("ORIGIN_S3_REGION"), set("ORIGIN_S3_ACCESS_KEY_ID"), set("ORIGIN_S3_SECRET_ACCESS_KEY")) {
+        (None, None, None) => None,
+        (Some(region), Some(access_key_id), Some(secret_access_key)) => Some(S3Keys { region, access_key_id, secret_access_key }),
+        _ => {
+            return Err(config_error(
+                "ORIGIN_S3_REGION",
+                "set with both secrets ORIGIN_S3_ACCESS_KEY_ID and ORIGIN_S3_SECRET_ACCESS_KEY (or none of the three)",
+            ))
+        }
+    };
+    Ok(())
 }
 
 fn boolean(name: &str, value: &str) -> Result<bool> {
@@ -249,6 +284,37 @@ mod tests {
         assert_eq!((c.pipeline.quality, c.url.max_width, c.url.max_height), (QualityDefaults::all(70), 2000, 1000));
         assert_eq!((c.pipeline.limits.max_width, c.pipeline.limits.max_height), (2000, 1000), "one maximum for URLs and outputs");
         assert_eq!(c.pipeline.limits.memory_budget, 48 * 1024 * 1024);
+    }
+
+    #[test]
+    fn reads_the_origin_behind_r2_and_refuses_half_its_credentials() {
+        let c = Config::from_lookup(lookup(&[
+            ("ORIGIN_URL", "https://my-bucket.s3.eu-west-1.amazonaws.com/"),
+            ("ORIGIN_COPY", "false"),
+            ("ORIGIN_TIMEOUT_S", "3"),
+            ("ORIGIN_MAX_MB", "50"),
+            ("ORIGIN_MISS_TTL_S", "0"),
+            ("ORIGIN_S3_REGION", "eu-west-1"),
+            ("ORIGIN_S3_ACCESS_KEY_ID", "AKID"),
+            ("ORIGIN_S3_SECRET_ACCESS_KEY", "secret"),
+        ]))
+        .unwrap();
+        let o = &c.origin;
+        assert_eq!(o.url.as_ref().map(|u| u.as_str()), Some("https://my-bucket.s3.eu-west-1.amazonaws.com/"));
+        assert_eq!((o.copy, o.timeout_ms, o.max_bytes, o.miss_ttl_s), (false, 3000, 50 << 20, 0));
+        assert_eq!(o.s3.as_ref().map(|k| (k.region.as_str(), k.access_key_id.as_str())), Some(("eu-west-1", "AKID")));
+        assert!(!format!("{c:?}").contains("secret"), "never printed");
+        let defaults = Config::from_lookup(lookup(&[("ORIGIN_URL", "http://127.0.0.1:9000/bucket")])).unwrap().origin;
+        assert_eq!((defaults.copy, defaults.timeout_ms, defaults.max_bytes, defaults.miss_ttl_s), (true, 10_000, 20 << 20, 60));
+        for bad in [
+            vec![("ORIGIN_URL", "ftp://old.example")],
+            vec![("ORIGIN_URL", "old.example/bucket")],
+            vec![("ORIGIN_URL", "https://old.example/?list")],
+            vec![("ORIGIN_URL", "https://old.example"), ("ORIGIN_S3_REGION", "us-east-1")],
+            vec![("ORIGIN_URL", "https://old.example"), ("ORIGIN_TIMEOUT_S", "0")],
+        ] {
+            assert_eq!(Config::from_lookup(lookup(&bad)).unwrap_err().status(), 500, "{bad:?}");
+        }
     }
 
     #[test]

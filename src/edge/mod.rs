@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod heif;
+pub mod origin;
 pub mod queue;
 pub mod respond;
 pub mod store;
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
+use crate::flow::origin::{Behind, Copies, Sourced};
 use crate::flow::ports::{Clock, CodecHost, Later, RequestBody};
 use crate::flow::Ports;
 use crate::flow::{self, Method};
@@ -37,9 +39,17 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let body = Body(std::cell::RefCell::new(Some(req)));
     let reply = match (R2::originals(&env), R2::variants(&env)) {
         (Ok(originals), Ok(variants)) => {
+            let behind = config.as_ref().ok().map(|c| Behind {
+                origin: Rc::new(origin::HttpOrigin),
+                clock: Rc::new(WorkerClock),
+                settings: c.origin.clone(),
+                copies: COPIES.with(Rc::clone),
+                gate: gate(),
+                limits: c.pipeline.limits,
+            });
             let ports = Ports {
-                originals: Rc::new(originals),
-                variants: Rc::new(variants),
+                originals: Rc::new(Sourced::new(Rc::new(originals), behind)),
+                variants: Rc::new(Sourced::plain(Rc::new(variants))),
                 cache: Rc::new(cache::CacheApi),
                 clock: &WorkerClock,
                 later: &WaitUntil(&ctx),
@@ -49,7 +59,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             };
             flow::serve(&request, &body, &config, &ports, &mut trace).await
         }
-        (Err(e), _) | (_, Err(e)) => flow::serve_error::<R2, cache::CacheApi>(&request, &e, &mut trace),
+        (Err(e), _) | (_, Err(e)) => flow::serve_error::<Sourced<R2>, cache::CacheApi>(&request, &e, &mut trace),
     };
     body.drain_unread(request.content_length).await;
     let mut response = respond::response(reply, &ctx).unwrap_or_else(|e| {
@@ -125,19 +135,25 @@ impl RequestBody for Body {
         Box::pin(async move {
             let mut request = request.ok_or_else(|| Error::Internal("the request body was read twice".into()))?;
             let unreadable = |e: worker::Error| Error::bad_request(format!("the body could not be read: {e}"));
-            // Read as a stream and stopped past `max`: a body of unknown length (chunked) never
-            // takes more than that of the isolate's memory.
-            let mut stream = request.stream().map_err(unreadable)?;
-            let mut bytes = Vec::new();
-            while let Some(chunk) = stream.next().await {
-                bytes.extend_from_slice(&chunk.map_err(unreadable)?);
-                if bytes.len() as u64 > max {
-                    return Err(Error::TooLarge(format!("uploads are limited to {} MB (UPLOAD_MAX_MB)", max >> 20)));
-                }
-            }
-            Ok(bytes)
+            read_capped(request.stream().map_err(unreadable)?, max, unreadable).await.map_err(|e| match e {
+                Error::TooLarge(_) => Error::TooLarge(format!("uploads are limited to {} MB (UPLOAD_MAX_MB)", max >> 20)),
+                e => e,
+            })
         })
     }
+}
+
+/// A body read as a stream and stopped past `max` (a 413): one of unknown length (chunked) never
+/// takes more than that of the isolate's memory.
+async fn read_capped(mut stream: worker::ByteStream, max: u64, failed: impl Fn(worker::Error) -> Error) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.map_err(&failed)?);
+        if bytes.len() as u64 > max {
+            return Err(Error::TooLarge(format!("over {max} bytes")));
+        }
+    }
+    Ok(bytes)
 }
 
 thread_local! {
@@ -145,6 +161,8 @@ thread_local! {
     static GATE: &'static Gate = Box::leak(Box::default());
     /// This isolate's checks of originals under way.
     static CHECKS: Rc<Checks> = Rc::default();
+    /// This isolate's fetches from `ORIGIN_URL`, and the keys it lately did not have.
+    static COPIES: Rc<Copies> = Rc::default();
 }
 
 fn gate() -> &'static Gate {

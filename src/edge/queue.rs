@@ -4,6 +4,7 @@
 
 use super::{config, gate, store::R2, WaitUntil, WorkerClock, CHECKS};
 use crate::flow::eager::{self, R2Event};
+use crate::flow::origin::Sourced;
 use crate::flow::Ports;
 use std::rc::Rc;
 use worker::{Context, Env, MessageBatch, MessageExt};
@@ -24,8 +25,9 @@ pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> wo
         let outcome = match (&config, R2::originals(&env), R2::variants(&env)) {
             (Ok(config), Ok(originals), Ok(variants)) => {
                 let ports = Ports {
-                    originals: Rc::new(originals),
-                    variants: Rc::new(variants),
+                    // A new original is in R2 already: no origin behind it here.
+                    originals: Rc::new(Sourced::plain(Rc::new(originals))),
+                    variants: Rc::new(Sourced::plain(Rc::new(variants))),
                     cache: Rc::new(super::cache::CacheApi),
                     clock: &WorkerClock,
                     later: &WaitUntil(&ctx),

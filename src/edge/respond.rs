@@ -5,10 +5,11 @@ use super::cache::store_later;
 use super::store::R2Body;
 use super::upstream;
 use crate::error::Result;
+use crate::flow::origin::SourcedBody;
 use crate::http::reply::{Body, Reply};
 use worker::{Context, Headers, Response, ResponseBody};
 
-pub fn response(reply: Reply<R2Body, Response>, ctx: &Context) -> Result<Response> {
+pub fn response(reply: Reply<SourcedBody<R2Body>, Response>, ctx: &Context) -> Result<Response> {
     let Reply { status, headers, body, cache_as, head_only } = reply;
     let mut response = match body {
         // A cached response's headers are immutable: copy them, then set ours over them.
@@ -23,7 +24,11 @@ pub fn response(reply: Reply<R2Body, Response>, ctx: &Context) -> Result<Respons
             let builder = Response::builder().with_status(status).with_headers(own);
             match body {
                 Body::Bytes(bytes) => builder.body(ResponseBody::Body(bytes)),
-                Body::Stored(stored) => builder.body(stored.into_response_body()?),
+                Body::Stored(SourcedBody::Stored(stored)) => builder.body(stored.into_response_body()?),
+                // An original the origin sent and R2 does not keep (`ORIGIN_COPY=false`).
+                Body::Stored(SourcedBody::Fetched { bytes, offset, length }) => {
+                    builder.body(ResponseBody::Body(bytes[offset..offset + length].to_vec()))
+                }
                 _ => builder.empty(),
             }
         }

@@ -30,6 +30,7 @@ pub mod eager;
 pub mod freshness;
 pub mod gate;
 mod lookup;
+pub mod origin;
 mod original;
 mod overlays;
 pub mod ports;

@@ -106,10 +106,31 @@ pub trait Later {
     fn after_response(&self, work: LocalBoxFuture<'static, std::result::Result<(), String>>);
 }
 
-/// The body of a request that carries one (an upload).
+/// A body that arrives as a stream: an upload's, an origin's answer.
 pub trait RequestBody {
     /// The whole body; a 413 as soon as more than `max` bytes have come (never read whole first).
     fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>>;
+}
+
+/// An HTTP server behind the store (`ORIGIN_URL`: the old bucket, a CDN, any web server).
+pub trait Origin {
+    /// One GET with these headers, redirects not followed (the flow decides which to follow);
+    /// its body not read yet. A connection that fails is an `Upstream` error (502).
+    fn get<'a>(&'a self, url: &'a str, headers: &'a [(String, String)]) -> LocalBoxFuture<'a, Result<OriginResponse>>;
+}
+
+/// An origin's answer, before its body is read.
+pub struct OriginResponse {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Box<dyn RequestBody>,
+}
+
+impl OriginResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
 }
 
 /// The codecs that live outside Rust, each a wasm module of its own in the worker: one port.

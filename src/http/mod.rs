@@ -111,6 +111,12 @@ pub fn error_cache_control(status: u16, not_found_ttl: u32, error_ttl: u32) -> S
     }
 }
 
+/// A key as a URL path (without its leading `/`): everything but S3's unreserved characters and
+/// `/` escaped, so the same string is sent and signed (`ORIGIN_URL`).
+pub fn key_path(key: &str) -> String {
+    percent_encoding::utf8_percent_encode(key, PATH).to_string()
+}
+
 /// Characters escaped in a key used as a URL path (keeps `/`).
 const PATH: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');

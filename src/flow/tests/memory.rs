@@ -4,7 +4,7 @@
 //! that plays the adapter's part is `world.rs`.
 
 use crate::error::{Error, Result};
-use crate::flow::ports::{Cache, Clock, CodecHost, Later, Meta, OnlyIf, PutMeta, Store, Stored};
+use crate::flow::ports::{Cache, Clock, CodecHost, Later, Meta, OnlyIf, Origin, OriginResponse, PutMeta, RequestBody, Store, Stored};
 use crate::http::range::Ranged;
 use crate::pipeline::codecs::port::{LosslessWebp, PictureDecoder, WebpEncoder};
 use futures_util::future::LocalBoxFuture;
@@ -85,6 +85,11 @@ impl MemoryStore {
     /// Deletes an object, as a client of the bucket would.
     pub fn remove(&self, key: &str) {
         self.objects.borrow_mut().remove(key);
+    }
+
+    /// The stored bytes under `key`, read without a store call.
+    pub fn bytes(&self, key: &str) -> Option<Vec<u8>> {
+        self.objects.borrow().get(key).map(|(_, b)| b.clone())
     }
 
     pub fn meta(&self, key: &str) -> Option<Meta> {
@@ -280,5 +285,76 @@ impl CodecHost for Lossless {
 
     fn hevc(&self) -> Option<&dyn PictureDecoder> {
         None
+    }
+}
+
+/// An HTTP origin in memory (`ORIGIN_URL`): answers by URL path, each answer after the same
+/// latency as the store (or its own delay), every request logged as `origin GET <path>`.
+pub struct MemoryOrigin {
+    answers: RefCell<HashMap<String, OriginAnswer>>,
+    latency: Duration,
+    log: Log,
+    epoch: Instant,
+}
+
+/// What the origin answers for one path.
+#[derive(Clone, Default)]
+pub struct OriginAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Extra time before the answer.
+    pub delay_ms: u64,
+}
+
+impl OriginAnswer {
+    pub fn image(bytes: Vec<u8>, content_type: &str) -> OriginAnswer {
+        let headers = vec![("content-type".into(), content_type.into()), ("content-length".into(), bytes.len().to_string())];
+        OriginAnswer { status: 200, headers, body: bytes, delay_ms: 0 }
+    }
+}
+
+impl MemoryOrigin {
+    pub fn new(latency_ms: u64, log: Log, epoch: Instant) -> MemoryOrigin {
+        MemoryOrigin { answers: RefCell::default(), latency: Duration::from_millis(latency_ms), log, epoch }
+    }
+
+    /// From now on, `path` (as requested, with its leading `/`) answers `answer`.
+    pub fn answer(&self, path: &str, answer: OriginAnswer) {
+        self.answers.borrow_mut().insert(path.into(), answer);
+    }
+
+    /// The origin is switched off: every path answers 404.
+    pub fn clear(&self) {
+        self.answers.borrow_mut().clear();
+    }
+}
+
+impl Origin for MemoryOrigin {
+    fn get<'a>(&'a self, url: &'a str, headers: &'a [(String, String)]) -> LocalBoxFuture<'a, Result<OriginResponse>> {
+        Box::pin(async move {
+            let path = url.split_once("://").map(|(_, rest)| rest.find('/').map_or("/", |i| &rest[i..])).unwrap_or(url).to_string();
+            let signed = if headers.iter().any(|(n, _)| n == "authorization") { " signed" } else { "" };
+            self.log.borrow_mut().push((ms(self.epoch), format!("origin GET {path}{signed}")));
+            let answer = self.answers.borrow().get(&path).cloned().unwrap_or(OriginAnswer { status: 404, ..Default::default() });
+            sleep(self.latency + Duration::from_millis(answer.delay_ms)).await;
+            let body = Box::new(OriginBody(RefCell::new(Some(answer.body))));
+            Ok(OriginResponse { status: answer.status, headers: answer.headers, body })
+        })
+    }
+}
+
+/// An origin's body, read once, refused past `max` as the adapter does.
+struct OriginBody(RefCell<Option<Vec<u8>>>);
+
+impl RequestBody for OriginBody {
+    fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
+        let body = self.0.borrow_mut().take().unwrap_or_default();
+        Box::pin(async move {
+            match body.len() as u64 > max {
+                true => Err(Error::TooLarge(format!("over {max} bytes"))),
+                false => Ok(body),
+            }
+        })
     }
 }

@@ -7,6 +7,7 @@ mod answers;
 mod demo;
 mod eager;
 mod memory;
+mod origins;
 mod originals;
 mod round_trips;
 mod staleness;

@@ -2,10 +2,11 @@
 //! it turns a reply into a response, fills the cache from `cache_as`, then runs the work after
 //! the response.
 
-use super::memory::{ms, Deferred, Log, Lossless, MemoryBody, MemoryCache, MemoryStore, PausedClock, Response};
+use super::memory::{ms, Deferred, Log, Lossless, MemoryBody, MemoryCache, MemoryOrigin, MemoryStore, PausedClock, Response};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::flow::gate::Gate;
+use crate::flow::origin::{Behind, Copies, Sourced, SourcedBody};
 use crate::flow::ports::{RequestBody, Store};
 
 use crate::flow::{serve, Method, Ports, Request};
@@ -17,13 +18,17 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use tokio::time::Instant;
 
-/// One isolate: a bucket (originals, and variants under the prefix), a cache, the gate.
+/// One isolate: a bucket (originals, and variants under the prefix), a cache, the gate, and an
+/// origin behind the bucket that is asked only when the configuration sets `ORIGIN_URL`.
 pub struct World {
     pub store: Rc<MemoryStore>,
+    pub origin: Rc<MemoryOrigin>,
+    /// This isolate's fetches from the origin.
+    pub copies: Rc<Copies>,
     pub cache: Rc<MemoryCache>,
     checks: Rc<crate::flow::freshness::Checks>,
     pub later: Deferred,
-    pub gate: Gate,
+    pub gate: &'static Gate,
     pub config: Result<Config>,
     pub log: Log,
     epoch: Instant,
@@ -38,10 +43,13 @@ impl World {
         let log = Log::default();
         World {
             store: Rc::new(MemoryStore::new(latency_ms, log.clone(), epoch)),
+            origin: Rc::new(MemoryOrigin::new(latency_ms, log.clone(), epoch)),
+            copies: Rc::default(),
             cache: Rc::default(),
             checks: Rc::default(),
             later: Deferred::default(),
-            gate: Gate::default(),
+            // The adapter's gate lives as long as the isolate.
+            gate: Box::leak(Box::default()),
             config: Ok(config),
             log,
             epoch,
@@ -85,15 +93,23 @@ impl World {
     }
 
     /// The isolate's ports, as the adapter makes them for each request.
-    fn ports(&self) -> Ports<'_, MemoryStore, MemoryCache> {
+    fn ports(&self) -> Ports<'_, Sourced<MemoryStore>, MemoryCache> {
+        let behind = self.config.as_ref().ok().map(|config| Behind {
+            origin: self.origin.clone(),
+            clock: Rc::new(PausedClock(self.epoch)),
+            settings: config.origin.clone(),
+            copies: self.copies.clone(),
+            gate: self.gate,
+            limits: config.pipeline.limits,
+        });
         Ports {
-            originals: self.store.clone(),
-            variants: self.store.clone(),
+            originals: Rc::new(Sourced::new(self.store.clone(), behind)),
+            variants: Rc::new(Sourced::plain(self.store.clone())),
             cache: self.cache.clone(),
             clock: &self.clock,
             later: &self.later,
             codecs: &Lossless,
-            gate: &self.gate,
+            gate: self.gate,
             checks: self.checks.clone(),
         }
     }
@@ -106,7 +122,7 @@ impl World {
         crate::flow::eager::handle(&event, config, &ports).await
     }
 
-    async fn respond(&self, reply: Reply<MemoryBody, Response>) -> Response {
+    async fn respond(&self, reply: Reply<SourcedBody<MemoryBody>, Response>) -> Response {
         let Reply { status, headers, body, cache_as, head_only } = reply;
         let own: Vec<(String, String)> = headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
         let mut response = match body {
@@ -118,7 +134,10 @@ impl World {
                 cached
             }
             Body::Bytes(bytes) => Response { status, headers: own, body: bytes },
-            Body::Stored(stored) => Response { status, headers: own, body: self.store.read(stored).await.unwrap() },
+            Body::Stored(SourcedBody::Stored(stored)) => Response { status, headers: own, body: self.store.read(stored).await.unwrap() },
+            Body::Stored(SourcedBody::Fetched { bytes, offset, length }) => {
+                Response { status, headers: own, body: bytes[offset..offset + length].to_vec() }
+            }
             Body::Empty => Response { status, headers: own, body: Vec::new() },
         };
         if let Some(key) = cache_as {
