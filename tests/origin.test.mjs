@@ -68,6 +68,8 @@ test('a first read is the origin\'s, resized on the same URL; the copy is byte-i
   const original = await fetchImage(mf, '/photo.jpg');
   assert.equal(sha256(original.body), sha256(photo));
   assert.equal(original.res.headers.get('etag'), copy.httpEtag, 'ETags are R2\'s');
+  const current = await fetchImage(mf, '/photo.jpg', { headers: { 'if-none-match': copy.httpEtag } });
+  assert.equal(current.status, 304);
   const other = await fetchImage(mf, '/photo.jpg?w=120');
   assert.equal(other.status, 200);
   assert.equal(old.count('/old/photo.jpg'), 1, `the origin saw one request: ${old.seen}`);
