@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT } from '../tests/helpers.mjs';
 import { benchDistantHits } from './bench_hits.mjs';
+import { benchOriginMiss } from './bench_origin.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
@@ -200,6 +201,8 @@ for (const [i, c] of cases.entries()) {
 
 const distantHits = await benchDistantHits();
 console.log(`\n${distantHits}`);
+const originMiss = await benchOriginMiss();
+console.log(`\n${originMiss}`);
 const effects = await benchEffects(sharp);
 console.log(`\n${effects}`);
 const curve = await benchCurve(sharp);
@@ -260,6 +263,10 @@ ${table.join('\n')}
 ## Cache hits against a distant bucket
 
 ${distantHits}
+
+## A first read from the old origin (\`ORIGIN_URL\`)
+
+${originMiss}
 
 ## Cloudflare's effects against sharp
 
