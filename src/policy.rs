@@ -3,7 +3,7 @@
 //! bill attacks: a client cannot make the service resize to arbitrary sizes, or at all without
 //! a signature when a key is set.
 
-use crate::config::{Config, SizePolicy};
+use crate::config::{Config, RemoteHost, SizePolicy};
 use crate::error::{Error, Result};
 use crate::transform::SizeSpec;
 use crate::url::{ImageRequest, Signature};
@@ -68,7 +68,8 @@ pub fn check_request(request: &ImageRequest, config: &Config) -> Result<()> {
         return Ok(());
     }
     let ext = request.key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).filter(|e| !e.contains('/'));
-    if !ext.as_ref().is_some_and(|e| config.policy.allowed_extensions.contains(e)) {
+    // A remote original's URL need not name its type: its bytes decide when it is fetched.
+    if !crate::url::remote::is_remote(&request.key) && !ext.as_ref().is_some_and(|e| config.policy.allowed_extensions.contains(e)) {
         return Err(Error::Unsupported(format!(
             "only {} files can be transformed",
             config.policy.allowed_extensions.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(", ")
@@ -90,6 +91,33 @@ pub fn check_request(request: &ImageRequest, config: &Config) -> Result<()> {
     let asked = SizeSpec { width: t.width, height: t.height, cover: false };
     let list = allowed.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ");
     Err(Error::bad_request(format!("size {asked} is not allowed here (allowed: {list})")))
+}
+
+/// An absolute-URL source only from an origin on `REMOTE_HOSTS` (403 before any fetch; every
+/// redirect hop is checked again). A wildcard entry matches host names only, so an IP literal
+/// (a private, loopback or link-local address included) must be named exactly.
+pub fn check_remote(source: &str, hosts: &[RemoteHost]) -> Result<()> {
+    let url = url::Url::parse(source).map_err(|_| Error::bad_request("the source URL is not valid"))?;
+    let host = match url.host() {
+        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        Some(host) => host.to_string(),
+        None => String::new(),
+    };
+    let domain = matches!(url.host(), Some(url::Host::Domain(_)));
+    let listed = hosts.iter().any(|h| {
+        h.scheme == url.scheme()
+            && h.port == url.port()
+            && match h.host.strip_prefix("*.") {
+                Some(suffix) => {
+                    domain && host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.')
+                }
+                None => h.host == host,
+            }
+    });
+    match listed {
+        true => Ok(()),
+        false => Err(forbidden(&format!("{}://{host} is not on REMOTE_HOSTS", url.scheme()))),
+    }
 }
 
 fn forbidden(m: &str) -> Error {
@@ -202,6 +230,42 @@ mod tests {
         // `width=auto`: a hinted width snaps to an allowed one, so the request passes the policy.
         assert_eq!((hinted_width(500, &allow), hinted_width(300, &allow), hinted_width(5000, &allow)), (640, 320, 1920));
         assert_eq!((hinted_width(700, &presets), hinted_width(700, &Config::default())), (1280, 700));
+    }
+
+    #[test]
+    fn remote_sources_only_from_listed_origins() {
+        let hosts = crate::config::Config::from_lookup(|n| {
+            (n == "REMOTE_HOSTS")
+                .then(|| "https://images.example.com, https://*.cdn.example https://127.0.0.1:8080 http://[::1]:9000".into())
+        })
+        .unwrap()
+        .origin
+        .remote_hosts;
+        let ok = |u: &str| check_remote(u, &hosts);
+        for good in [
+            "https://images.example.com/a.jpg",
+            "https://eu.cdn.example/a.jpg",
+            "https://a.b.cdn.example/x/y.png?v=1",
+            "https://127.0.0.1:8080/a.jpg",
+            "http://[::1]:9000/a.jpg",
+        ] {
+            assert!(ok(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://images.example.com/a.jpg",
+            "https://images.example.com:8443/a.jpg",
+            "https://other.example/a.jpg",
+            "https://cdn.example/a.jpg",
+            "https://evilcdn.example/a.jpg",
+            "https://images.example.com.evil.example/a.jpg",
+            "https://127.0.0.1/a.jpg",
+            "https://10.0.0.1/a.jpg",
+            "https://169.254.169.254/latest/meta-data",
+            "http://localhost:9000/a.jpg",
+        ] {
+            assert_eq!(ok(bad).unwrap_err().status(), 403, "{bad}");
+        }
+        assert_eq!(check_remote("https://images.example.com/a.jpg", &[]).unwrap_err().status(), 403, "none by default");
     }
 
     #[test]

@@ -117,6 +117,42 @@ test('with the old origin switched off, what was copied is still served', async 
   assert.equal(sha256(original.body), sha256(png));
 });
 
+test('absolute-URL sources: only from REMOTE_HOSTS, resized, never stored as originals, revalidated with a 304', async () => {
+  let etag = '"v1"';
+  const remote = await origin({
+    '/pics/a.jpg': (req, res) => {
+      if (req.headers['if-none-match'] === etag) return res.writeHead(304, { etag }).end();
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': png.length, etag, 'cache-control': 'max-age=0' }).end(png);
+    },
+  });
+  const worker = await startWorker({ vars: { REMOTE_HOSTS: remote.base, REMOTE_MIN_TTL_S: '0', MAX_STALE_S: '0' } });
+  try {
+    const url = `/cdn-cgi/image/width=120,format=png/${remote.base}/pics/a.jpg`;
+    const first = await fetchImage(worker, url);
+    assert.equal(first.status, 200, first.text());
+    assert.deepEqual([first.size.width, first.size.height], [120, 80]);
+    assert.deepEqual((await listKeys(worker, '')).filter((k) => !k.startsWith('_variants/')), [], 'no original stored');
+    // A hit revalidates (MAX_STALE_S=0, max-age=0): one conditional request, a 304, the hit stands.
+    const hit = await fetchImage(worker, url);
+    assert.equal(hit.res.headers.get('x-cache'), 'HIT');
+    assert.equal(remote.seen.length, 2, `${remote.seen}`);
+    // Next.js's form names the same source.
+    const next = await fetchImage(worker, `/_next/image?url=${encodeURIComponent(`${remote.base}/pics/a.jpg`)}&w=64&q=75`, { headers: { accept: 'image/webp' } });
+    assert.deepEqual([next.status, next.res.headers.get('content-type'), next.size?.width], [200, 'image/webp', 64]);
+    // Off the list: 403, and nothing is fetched.
+    const before = remote.seen.length;
+    const other = remote.base.replace('127.0.0.1', 'localhost');
+    for (const source of [`${other}/pics/a.jpg`, `https://example.com/a.jpg`, `http://169.254.169.254/latest/meta-data`]) {
+      const r = await fetchImage(worker, `/cdn-cgi/image/width=100/${source}`);
+      assert.equal(r.status, 403, `${source}: ${r.text()}`);
+    }
+    assert.equal(remote.seen.length, before);
+  } finally {
+    await worker.dispose();
+    await remote.close();
+  }
+});
+
 /** s3s-fs, installed by scripts/setup.sh, serving `root` with these keys on a free port. */
 async function s3Server(root, accessKey, secretKey) {
   const port = await new Promise((resolve) => {

@@ -76,11 +76,37 @@ pub struct OriginSettings {
     /// `ORIGIN_S3_REGION` with the secrets `ORIGIN_S3_ACCESS_KEY_ID` and
     /// `ORIGIN_S3_SECRET_ACCESS_KEY`: requests signed with AWS Signature V4.
     pub s3: Option<S3Keys>,
+    /// `REMOTE_HOSTS`: the origins an absolute-URL source may name (none by default). The
+    /// timeout and size limit above apply to them too.
+    pub remote_hosts: Vec<RemoteHost>,
+    /// `REMOTE_MIN_TTL_S` (default 60): a remote original's metadata is trusted for its
+    /// `Cache-Control` max-age, and at least this long, before it is revalidated.
+    pub remote_min_ttl_s: u32,
+}
+
+/// One `REMOTE_HOSTS` entry: `https://images.example.com`, `https://*.example.com`,
+/// `http://127.0.0.1:8080` (plain `http` and IP literals only when named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteHost {
+    pub scheme: String,
+    /// A host name, an IP literal as the URL writes it, or `*.suffix` (any subdomain of it).
+    pub host: String,
+    /// The port, when not the scheme's default.
+    pub port: Option<u16>,
 }
 
 impl Default for OriginSettings {
     fn default() -> Self {
-        OriginSettings { url: None, copy: true, timeout_ms: 10_000, max_bytes: 20 << 20, miss_ttl_s: 60, s3: None }
+        OriginSettings {
+            url: None,
+            copy: true,
+            timeout_ms: 10_000,
+            max_bytes: 20 << 20,
+            miss_ttl_s: 60,
+            s3: None,
+            remote_hosts: Vec::new(),
+            remote_min_ttl_s: 60,
+        }
     }
 }
 
@@ -89,7 +115,7 @@ impl std::fmt::Debug for OriginSettings {
         let url = self.url.as_ref().map(url::Url::as_str);
         let region = self.s3.as_ref().map(|k| k.region.as_str());
         // Never print the keys.
-        write!(f, "OriginSettings {{ url: {url:?}, copy: {}, s3 region: {region:?} }}", self.copy)
+        write!(f, "OriginSettings {{ url: {url:?}, copy: {}, s3 region: {region:?}, remote: {:?} }}", self.copy, self.remote_hosts)
     }
 }
 

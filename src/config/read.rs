@@ -1,7 +1,7 @@
 //! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
 //! clear error at the first request instead of a silent default.
 
-use super::{Config, Grammars, OriginSettings, S3Keys, Signing, SizePolicy};
+use super::{Config, Grammars, OriginSettings, RemoteHost, S3Keys, Signing, SizePolicy};
 use crate::error::{Error, Result};
 use crate::transform::{QualityDefaults, SizeSpec};
 
@@ -168,6 +168,18 @@ impl Config {
 
 /// `ORIGIN_*`: checked together, so credentials without a region (or the reverse) are an error.
 fn read_origin(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSettings) -> Result<()> {
+    if let Some(v) = get("REMOTE_HOSTS") {
+        origin.remote_hosts = list(&v).map(remote_host).collect::<Result<_>>()?;
+    }
+    if let Some(v) = get("REMOTE_MIN_TTL_S") {
+        origin.remote_min_ttl_s = parse_in("REMOTE_MIN_TTL_S", &v, 0, 31_536_000)? as u32;
+    }
+    if let Some(v) = get("ORIGIN_TIMEOUT_S") {
+        origin.timeout_ms = parse_in("ORIGIN_TIMEOUT_S", &v, 1, 120)? as u32 * 1000;
+    }
+    if let Some(v) = get("ORIGIN_MAX_MB") {
+        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, 100)? << 20;
+    }
     let Some(v) = get("ORIGIN_URL").filter(|v| !v.trim().is_empty()) else { return Ok(()) };
     let base = url::Url::parse(v.trim().trim_end_matches('/'))
         .ok()
@@ -176,12 +188,6 @@ fn read_origin(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSetting
     origin.url = Some(base);
     if let Some(v) = get("ORIGIN_COPY") {
         origin.copy = boolean("ORIGIN_COPY", &v)?;
-    }
-    if let Some(v) = get("ORIGIN_TIMEOUT_S") {
-        origin.timeout_ms = parse_in("ORIGIN_TIMEOUT_S", &v, 1, 120)? as u32 * 1000;
-    }
-    if let Some(v) = get("ORIGIN_MAX_MB") {
-        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, 100)? << 20;
     }
     if let Some(v) = get("ORIGIN_MISS_TTL_S") {
         origin.miss_ttl_s = parse_in("ORIGIN_MISS_TTL_S", &v, 0, 86_400)? as u32;
@@ -198,6 +204,27 @@ fn read_origin(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSetting
         }
     };
     Ok(())
+}
+
+/// `https://images.example.com`, `https://*.example.com`, `http://127.0.0.1:8080`: an origin,
+/// nothing after it.
+fn remote_host(entry: &str) -> Result<RemoteHost> {
+    let bad = || config_error("REMOTE_HOSTS", "origins such as https://images.example.com or https://*.example.com");
+    let (scheme, rest) = entry.split_once("://").ok_or_else(bad)?;
+    let (wildcard, rest) = match rest.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let url = url::Url::parse(&format!("{scheme}://{rest}")).map_err(|_| bad())?;
+    let plain = matches!(url.scheme(), "http" | "https") && url.path() == "/" && url.query().is_none() && url.username().is_empty();
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) if plain => d.to_string(),
+        Some(ip) if plain && !wildcard => ip.to_string(),
+        _ => return Err(bad()),
+    };
+    // (An IPv6 literal is written with its brackets, as `check_remote` compares it.)
+    let host = if wildcard { format!("*.{host}") } else { host };
+    Ok(RemoteHost { scheme: url.scheme().to_string(), host, port: url.port() })
 }
 
 fn boolean(name: &str, value: &str) -> Result<bool> {

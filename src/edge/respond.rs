@@ -29,6 +29,10 @@ pub fn response(reply: Reply<SourcedBody<R2Body>, Response>, ctx: &Context) -> R
                 Body::Stored(SourcedBody::Fetched { bytes, offset, length }) => {
                     builder.body(ResponseBody::Body(bytes[offset..offset + length].to_vec()))
                 }
+                // The flow reads a remote original before answering with it (`flow::original`).
+                Body::Stored(SourcedBody::Remote { source, .. }) => {
+                    return Err(crate::error::Error::Internal(format!("a remote original was not read: {source}")))
+                }
                 _ => builder.empty(),
             }
         }

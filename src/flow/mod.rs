@@ -5,7 +5,7 @@
 //! 1. method: GET and HEAD; PUT and DELETE of originals only with `UPLOAD_TOKEN` ([`upload`])
 //! 2. route and URL: `/_health`, the demo page ([`demo`], `DEMO=true`), else a grammar gives the
 //!    original's key and one transform
-//! 3. signature, before anything is read
+//! 3. signature, before anything is read; an absolute-URL source only from `REMOTE_HOSTS`
 //! 4. which file: a file really named like a path-grammar URL wins ([`choose`])
 //! 5. nothing to do: the original, streamed as stored ([`original`])
 //! 6. policy: size allow-lists, presets-only mode, transformable extensions ([`transformed`])
@@ -181,6 +181,10 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     // 3.
     let transforms = !parsed.request.transform.is_identity();
     policy::check_signature(&parsed.signature, transforms, config, (ports.clock.now_ms() / 1000.0) as u64)?;
+    // (An absolute-URL source only from `REMOTE_HOSTS`, before anything is fetched.)
+    if url::remote::is_remote(&parsed.request.key) {
+        policy::check_remote(&parsed.request.key, &config.origin.remote_hosts)?;
+    }
 
     // 4. (`OVERLAYS`' defaults for the key chosen: a watermark no URL can leave out.)
     let (mut request, known) = choose(req, config, parsed, ports).await?;

@@ -75,6 +75,15 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
         return Ok(warned(Reply::image(Body::Bytes(clean), headers), warning));
     }
     let content_type = meta.content_type.clone().unwrap_or_else(|| content_type_for_key(key).into());
+    // A remote original is proxied through memory (it may not be fetched yet).
+    if crate::url::remote::is_remote(key) {
+        // (The store cut the range.)
+        let bytes = originals.read(stored.body).await?;
+        headers.content_type = &content_type;
+        headers.ranges = Some(matches!(ranged, Ranged::Part { .. }).then(|| range::content_range(ranged, meta.size)));
+        headers.content_length = bytes.len() as u64;
+        return Ok(warned(Reply::image(Body::Bytes(bytes), headers), warning));
+    }
     headers.content_type = &content_type;
     headers.ranges = Some(match ranged {
         Ranged::Part { length, .. } => {

@@ -2,15 +2,17 @@
 //! `/cdn-cgi/image/width=400,fit=cover,format=auto/shop/cat.jpg` → key `shop/cat.jpg`.
 
 use super::options::{Builder, Vocabulary};
-use super::{decode_key, ImageRequest};
+use super::{decode_key, remote, ImageRequest};
 use crate::config::UrlSettings;
 use crate::error::{Error, Result};
 use percent_encoding::percent_decode_str;
 
 pub const PREFIX: &str = "/cdn-cgi/image/";
 
-/// `rest` is the path after [`PREFIX`]; `query` holds further options from the query string.
-pub fn parse(rest: &str, query: &[(String, String)], settings: &UrlSettings) -> Result<ImageRequest> {
+/// `rest` is the path after [`PREFIX`]; `query` holds further options from the query string,
+/// unless the source is an absolute URL: then the query string (`raw_query`, without `sig` and
+/// `exp`) is the source's own, as Cloudflare reads it.
+pub fn parse(rest: &str, query: &[(String, String)], raw_query: Option<&str>, settings: &UrlSettings) -> Result<ImageRequest> {
     let (options, key_path) = rest.split_once('/').ok_or_else(|| Error::bad_request("expected /cdn-cgi/image/<options>/<key>"))?;
     // Cloudflare keeps animations unless told `anim=false`.
     let mut b = Builder::cloudflare(settings);
@@ -20,6 +22,11 @@ pub fn parse(rest: &str, query: &[(String, String)], settings: &UrlSettings) -> 
             option.split_once('=').ok_or_else(|| Error::bad_request(format!("option '{}' has no value", short(&option))))?;
         let value = percent_decode_str(value).decode_utf8().map_err(|_| Error::bad_request("option values must be UTF-8"))?;
         b.set(name, &value, path_vocabulary)?;
+    }
+    if remote::starts_remote(key_path) {
+        let own: Vec<&str> =
+            raw_query.unwrap_or("").split('&').filter(|p| !p.is_empty() && !matches!(p.split('=').next(), Some("sig" | "exp"))).collect();
+        return Ok(ImageRequest::new(remote::source(key_path, Some(&own.join("&")))?, b.finish()?));
     }
     let query_vocabulary = Vocabulary { transform: settings.grammars.query, presets: settings.grammars.size };
     let transform = super::query::apply(query, b, query_vocabulary)?;

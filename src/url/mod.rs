@@ -17,6 +17,7 @@ mod cloudflare;
 mod key;
 mod options;
 mod query;
+pub mod remote;
 mod segment;
 
 mod suffix;
@@ -42,7 +43,9 @@ impl ImageRequest {
     /// (`.jpg`, `.png`): dropped there, so Cloudflare's path (animations kept by default) and
     /// the other grammars name one variant for such originals.
     pub fn new(key: String, mut transform: Transform) -> ImageRequest {
-        if Format::of_extension(&key).is_some_and(|f| !matches!(f, Format::Gif | Format::Webp)) {
+        // (A source URL's own query string is not part of its name.)
+        let name = if remote::is_remote(&key) { key.split('?').next().unwrap_or(&key) } else { &key };
+        if Format::of_extension(name).is_some_and(|f| !matches!(f, Format::Gif | Format::Webp)) {
             transform.anim = false;
         }
         ImageRequest { key, transform }
@@ -67,8 +70,11 @@ pub fn parse(path: &str, query: Option<&str>, settings: &UrlSettings) -> Result<
 
     if grammars.cloudflare {
         if let Some(rest) = path.strip_prefix(cloudflare::PREFIX) {
-            return Ok(Parsed { request: cloudflare::parse(rest, &pairs, settings)?, literal: None, signature });
+            return Ok(Parsed { request: cloudflare::parse(rest, &pairs, query, settings)?, literal: None, signature });
         }
+    }
+    if grammars.query && path == NEXT_IMAGE {
+        return Ok(Parsed { request: next_image(&pairs, settings)?, literal: None, signature });
     }
 
     let key = decode_key(path, settings)?;
@@ -85,6 +91,31 @@ pub fn parse(path: &str, query: Option<&str>, settings: &UrlSettings) -> Result<
         // The query contradicts the path's size (`cat-200x200.jpg?w=50`): only the literal reading stands.
         Err(_) => Ok(Parsed { request: literal, literal: None, signature }),
     }
+}
+
+/// Control characters and `%` escaped: a key decoded once already keeps its `%`.
+const KEEP_PERCENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+
+/// Next.js's image optimizer URL, so its default loader can point at this worker.
+const NEXT_IMAGE: &str = "/_next/image";
+
+/// `/_next/image?url=…&w=…&q=…`: `url` is a key (`/photos/a.jpg`) or an absolute URL; the
+/// format is negotiated, as Next.js does.
+fn next_image(pairs: &[(String, String)], settings: &UrlSettings) -> Result<ImageRequest> {
+    let source = pairs
+        .iter()
+        .find(|(n, _)| n == "url")
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| crate::error::Error::bad_request("/_next/image needs url="))?;
+    let key = match remote::starts_remote(source) {
+        true => remote::source(source, None)?,
+        // Decoded once already (as a query value): `%` is escaped so the key keeps it.
+        false => decode_key(&percent_encoding::utf8_percent_encode(source, KEEP_PERCENT).to_string(), settings)?,
+    };
+    let mut builder = Builder::new(settings);
+    builder.set("format", "auto", Vocabulary { transform: true, presets: false })?;
+    let options: Vec<(String, String)> = pairs.iter().filter(|(n, _)| n != "url").cloned().collect();
+    Ok(ImageRequest::new(key, query::apply(&options, builder, Vocabulary { transform: true, presets: false })?))
 }
 
 /// The request a query (the query grammar alone, `?` optional) names for an original under `key`:
@@ -199,13 +230,39 @@ mod tests {
             "/c.jpg?size=L&w=100",
             "/cdn-cgi/image/width=400",
             "/cdn-cgi/image/width/c.jpg",
-            "/cdn-cgi/image/width=400/https://evil.example/x.jpg",
+            "/cdn-cgi/image/width=400/ftp://evil.example/x.jpg",
+            "/cdn-cgi/image/width=400/https://user:pw@evil.example/x.jpg",
+            "/_next/image?w=640",
+            "/_next/image?url=/a/../b.jpg&w=640",
             "/cdn-cgi/image/width=400/../c.jpg",
             "/a%2F..%2Fc.jpg",
             "/_variants/c.jpg",
             "/c.jpg?exp=tomorrow",
         ] {
             assert_eq!(parse_with(url, &UrlSettings::default()).map(|p| p.request).unwrap_err().status(), 400, "{url}");
+        }
+    }
+
+    /// Absolute-URL sources (the flow checks `REMOTE_HOSTS`): the URL is the key, Cloudflare's
+    /// query string is the source's own, and Next.js's form negotiates the format.
+    #[test]
+    fn absolute_url_sources_are_keys() {
+        for (url, key, transform) in [
+            (
+                "/cdn-cgi/image/width=400,fit=cover/https://images.example.com/a%20b.jpg",
+                "https://images.example.com/a%20b.jpg",
+                "w=400,fit=cover",
+            ),
+            ("/cdn-cgi/image/width=400/https:/images.example.com/a.jpg", "https://images.example.com/a.jpg", "w=400"),
+            ("/cdn-cgi/image/width=400/https://images.example.com/a.jpg?v=3&sig=x", "https://images.example.com/a.jpg?v=3", "w=400"),
+            (
+                "/_next/image?url=https%3A%2F%2Fimages.example.com%2Fa.jpg&w=640&q=75",
+                "https://images.example.com/a.jpg",
+                "w=640,q=75,f=auto",
+            ),
+            ("/_next/image?url=%2Fphotos%2Fa%2520b.jpg&w=640&q=75", "photos/a%20b.jpg", "w=640,q=75,f=auto"),
+        ] {
+            assert_eq!(read(url), (key.to_string(), transform.to_string()), "{url}");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Originals that R2 does not have yet come from `ORIGIN_URL` (the old bucket, a CDN, any web
+//! Originals from elsewhere, behind the originals' store. Those R2 does not have yet come from `ORIGIN_URL` (the old bucket, a CDN, any web
 //! server), served on the same URL and copied into R2 as they are read, so a team can switch DNS
 //! before its bucket is copied. [`Sourced`] is the originals' store with the origin behind it:
 //! the flow does not know which answered, and `head` finds an original the origin has as `get`
@@ -10,8 +10,13 @@
 //! original the origin does not have, or one we refuse, is remembered for `ORIGIN_MISS_TTL_S`;
 //! the copy is written only where nothing is stored yet (R2's `onlyIf`), so an upload that came
 //! meanwhile wins; the bytes in R2 are the origin's, unchanged.
+//!
+//! A key that is an absolute URL (`/cdn-cgi/image/…/https://…`, on `REMOTE_HOSTS`) is a remote
+//! original ([`remote`]): fetched under the same rules, never written into R2, its metadata
+//! trusted for its `Cache-Control` (at least `REMOTE_MIN_TTL_S`), then revalidated.
 
 mod fetch;
+mod remote;
 mod sigv4;
 
 pub use fetch::MAX_REDIRECTS;
@@ -49,6 +54,8 @@ pub struct Behind {
 pub struct Copies {
     under_way: RefCell<HashMap<String, Rc<Pending>>>,
     refused: RefCell<HashMap<String, (f64, Error)>>,
+    /// Remote originals' metadata, while it is fresh.
+    known: RefCell<HashMap<String, remote::Known>>,
     /// Fetches started since the isolate began.
     pub fetches: Cell<u32>,
 }
@@ -76,7 +83,17 @@ struct Found {
 /// A body from R2, or one the origin just sent and R2 does not keep.
 pub enum SourcedBody<B> {
     Stored(B),
-    Fetched { bytes: Rc<Vec<u8>>, offset: usize, length: usize },
+    Fetched {
+        bytes: Rc<Vec<u8>>,
+        offset: usize,
+        length: usize,
+    },
+    /// A remote original whose metadata is fresh, not fetched until it is read (a persisted
+    /// variant or a 304 may answer first): read it with `Store::read`, never stream it.
+    Remote {
+        source: String,
+        etag: String,
+    },
 }
 
 impl<S: Store> Sourced<S> {
@@ -85,8 +102,15 @@ impl<S: Store> Sourced<S> {
         Sourced { inner, behind: None }
     }
 
+    /// `behind` serves remote originals (absolute-URL keys), and keys R2 does not have when
+    /// `ORIGIN_URL` is set.
     pub fn new(inner: Rc<S>, behind: Option<Behind>) -> Sourced<S> {
-        Sourced { inner, behind: behind.filter(|b| b.settings.url.is_some()) }
+        Sourced { inner, behind }
+    }
+
+    /// The origin behind R2's keys, when `ORIGIN_URL` is set.
+    fn fallback(&self) -> Option<&Behind> {
+        self.behind.as_ref().filter(|b| b.settings.url.is_some())
     }
 
     pub fn inner(&self) -> &S {
@@ -96,7 +120,8 @@ impl<S: Store> Sourced<S> {
 
 impl<S: Store + 'static> Sourced<S> {
     /// What the origin has under `key`: fetched by the first request that asks, the others wait.
-    async fn found(&self, behind: &Behind, key: &str) -> Outcome {
+    /// `bytes`: a remote original's body is needed, not only whether it changed.
+    async fn found(&self, behind: &Behind, key: &str, bytes: bool) -> Outcome {
         let copies = &behind.copies;
         if let Some((until, refusal)) = copies.refused.borrow().get(key) {
             if *until > behind.clock.now_ms() {
@@ -105,24 +130,33 @@ impl<S: Store + 'static> Sourced<S> {
         }
         loop {
             let waiting = copies.under_way.borrow().get(key).cloned();
-            let Some(pending) = waiting else { return lead(&*self.inner, behind, key).await };
-            if let Some(outcome) = wait(behind, &pending).await {
-                return outcome;
+            let Some(pending) = waiting else { return lead(&*self.inner, behind, key, bytes).await };
+            match wait(behind, &pending).await {
+                // A revalidation answered without the body this request needs: it fetches.
+                Some(Ok(found)) if bytes && found.bytes.is_none() && crate::url::remote::is_remote(key) => {}
+                Some(outcome) => return outcome,
+                // The request that fetched went away (its client left): this one fetches instead.
+                None => {}
             }
-            // The request that fetched went away (its client left): this one fetches instead.
+            if copies.under_way.borrow().contains_key(key) {
+                behind.clock.sleep(POLL_MS).await;
+            }
         }
     }
 }
 
 /// Fetches `key` from the origin and, with `ORIGIN_COPY`, writes it into R2 where nothing is;
 /// the outcome is left for the requests that wait for it.
-async fn lead<S: Store>(inner: &S, behind: &Behind, key: &str) -> Outcome {
+async fn lead<S: Store>(inner: &S, behind: &Behind, key: &str, bytes: bool) -> Outcome {
     let copies = &behind.copies;
     let pending = Rc::new(Pending::default());
     copies.under_way.borrow_mut().insert(key.to_string(), pending.clone());
     let _leaving = Leaving { copies, key, pending: &pending };
     copies.fetches.set(copies.fetches.get() + 1);
-    let outcome = fetch_and_copy(inner, behind, key).await;
+    let outcome = match crate::url::remote::is_remote(key) {
+        true => remote::fetch(behind, key, bytes).await,
+        false => fetch_and_copy(inner, behind, key).await,
+    };
     if let Err(e) = &outcome {
         // A missing or refused original stays so for a while; a failing or slow origin may not.
         let lasting = matches!(e, Error::NotFound) || e.is_refusal();
@@ -178,7 +212,7 @@ impl Drop for Leaving<'_> {
 }
 
 async fn fetch_and_copy<S: Store>(inner: &S, behind: &Behind, key: &str) -> Outcome {
-    let (fetched, slot) = fetch::fetch(behind, key).await?;
+    let (fetched, slot) = fetch::from_origin(behind, key).await?;
     if !behind.settings.copy {
         let meta = fetched.meta(behind.clock.now_ms());
         return Ok(Rc::new(Found { meta, bytes: Some(Rc::new(fetched.bytes)) }));
@@ -198,9 +232,20 @@ impl<S: Store + 'static> Store for Sourced<S> {
     type Body = SourcedBody<S::Body>;
 
     async fn head(&self, key: &str) -> Result<Option<Meta>> {
+        if crate::url::remote::is_remote(key) {
+            let Some(behind) = &self.behind else { return Ok(None) };
+            if let Some(meta) = remote::fresh(behind, key) {
+                return Ok(Some(meta));
+            }
+            return match self.found(behind, key, false).await {
+                Ok(found) => Ok(Some(found.meta.clone())),
+                Err(Error::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
         let stored = self.inner.head(key).await?;
-        match (stored, &self.behind) {
-            (None, Some(behind)) => match self.found(behind, key).await {
+        match (stored, self.fallback()) {
+            (None, Some(behind)) => match self.found(behind, key, true).await {
                 Ok(found) => Ok(Some(found.meta.clone())),
                 Err(Error::NotFound) => Ok(None),
                 Err(e) => Err(e),
@@ -211,16 +256,27 @@ impl<S: Store + 'static> Store for Sourced<S> {
 
     async fn get(&self, key: &str, range: Ranged) -> Result<Option<Stored<Self::Body>>> {
         let as_stored = |s: Stored<S::Body>| Stored { meta: s.meta, body: SourcedBody::Stored(s.body) };
-        let stored = self.inner.get(key, range).await?;
-        let (None, Some(behind)) = (&stored, &self.behind) else { return Ok(stored.map(as_stored)) };
-        let found = match self.found(behind, key).await {
+        let remote = crate::url::remote::is_remote(key);
+        if let (true, Some(behind), Ranged::Whole) = (remote, &self.behind, range) {
+            if let Some(meta) = remote::fresh(behind, key) {
+                let body = SourcedBody::Remote { source: key.to_string(), etag: meta.etag.clone() };
+                return Ok(Some(Stored { meta, body }));
+            }
+        }
+        let (stored, behind) = match remote {
+            true => (None, self.behind.as_ref()),
+            false => (self.inner.get(key, range).await?, self.fallback()),
+        };
+        let (None, Some(behind)) = (&stored, behind) else { return Ok(stored.map(as_stored)) };
+        let found = match self.found(behind, key, true).await {
             Ok(found) => found,
             Err(Error::NotFound) => return Ok(None),
             Err(e) => return Err(e),
         };
         match &found.bytes {
             // Copied: R2 serves it from now on, this request included (a range is R2's to cut).
-            None => Ok(self.inner.get(key, range).await?.map(as_stored)),
+            None if !remote => Ok(self.inner.get(key, range).await?.map(as_stored)),
+            None => Err(Error::Internal("a remote original came without its body".into())),
             Some(bytes) => {
                 let (offset, length) = match range {
                     Ranged::Part { offset, length } => (offset as usize, length as usize),
@@ -240,6 +296,14 @@ impl<S: Store + 'static> Store for Sourced<S> {
                 Ok(whole) => Ok(whole[offset..offset + length].to_vec()),
                 Err(shared) => Ok(shared[offset..offset + length].to_vec()),
             },
+            SourcedBody::Remote { source, etag } => {
+                let behind = self.behind.as_ref().ok_or_else(|| Error::Internal("a remote body without an origin".into()))?;
+                let found = self.found(behind, &source, true).await?;
+                match (&found.bytes, found.meta.etag == etag) {
+                    (Some(bytes), true) => Ok(bytes.to_vec()),
+                    _ => Err(Error::Upstream(format!("the remote original changed while it was read: {source}"))),
+                }
+            }
         }
     }
 

@@ -288,8 +288,10 @@ impl CodecHost for Lossless {
     }
 }
 
-/// An HTTP origin in memory (`ORIGIN_URL`): answers by URL path, each answer after the same
-/// latency as the store (or its own delay), every request logged as `origin GET <path>`.
+/// An HTTP origin in memory (`ORIGIN_URL`, remote sources): answers by whole URL or by path,
+/// each after the same latency as the store (or its own delay), every request logged as
+/// `origin GET <path>` (with ` signed` and ` conditional` when it was); a conditional request
+/// whose `If-None-Match` is the answer's ETag gets a 304.
 pub struct MemoryOrigin {
     answers: RefCell<HashMap<String, OriginAnswer>>,
     latency: Duration,
@@ -319,7 +321,7 @@ impl MemoryOrigin {
         MemoryOrigin { answers: RefCell::default(), latency: Duration::from_millis(latency_ms), log, epoch }
     }
 
-    /// From now on, `path` (as requested, with its leading `/`) answers `answer`.
+    /// From now on, `path` (as requested, with its leading `/`, or a whole URL) answers `answer`.
     pub fn answer(&self, path: &str, answer: OriginAnswer) {
         self.answers.borrow_mut().insert(path.into(), answer);
     }
@@ -334,9 +336,18 @@ impl Origin for MemoryOrigin {
     fn get<'a>(&'a self, url: &'a str, headers: &'a [(String, String)]) -> LocalBoxFuture<'a, Result<OriginResponse>> {
         Box::pin(async move {
             let path = url.split_once("://").map(|(_, rest)| rest.find('/').map_or("/", |i| &rest[i..])).unwrap_or(url).to_string();
-            let signed = if headers.iter().any(|(n, _)| n == "authorization") { " signed" } else { "" };
-            self.log.borrow_mut().push((ms(self.epoch), format!("origin GET {path}{signed}")));
-            let answer = self.answers.borrow().get(&path).cloned().unwrap_or(OriginAnswer { status: 404, ..Default::default() });
+            let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+            let signed = if header("authorization").is_some() { " signed" } else { "" };
+            let conditional = if header("if-none-match").is_some() || header("if-modified-since").is_some() { " conditional" } else { "" };
+            self.log.borrow_mut().push((ms(self.epoch), format!("origin GET {path}{signed}{conditional}")));
+            let mut answer = {
+                let answers = self.answers.borrow();
+                answers.get(url).or_else(|| answers.get(&path)).cloned().unwrap_or(OriginAnswer { status: 404, ..Default::default() })
+            };
+            let etag = answer.headers.iter().find(|(n, _)| n == "etag").map(|(_, v)| v.clone());
+            if answer.status == 200 && etag.is_some() && header("if-none-match") == etag.as_deref() {
+                answer = OriginAnswer { status: 304, headers: answer.headers, body: Vec::new(), delay_ms: answer.delay_ms };
+            }
             sleep(self.latency + Duration::from_millis(answer.delay_ms)).await;
             let body = Box::new(OriginBody(RefCell::new(Some(answer.body))));
             Ok(OriginResponse { status: answer.status, headers: answer.headers, body })

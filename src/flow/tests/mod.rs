@@ -9,6 +9,7 @@ mod eager;
 mod memory;
 mod origins;
 mod originals;
+mod remote;
 mod round_trips;
 mod staleness;
 mod uploads;

@@ -138,6 +138,7 @@ impl World {
             Body::Stored(SourcedBody::Fetched { bytes, offset, length }) => {
                 Response { status, headers: own, body: bytes[offset..offset + length].to_vec() }
             }
+            Body::Stored(SourcedBody::Remote { source, .. }) => panic!("a remote original was answered unread: {source}"),
             Body::Empty => Response { status, headers: own, body: Vec::new() },
         };
         if let Some(key) = cache_as {
