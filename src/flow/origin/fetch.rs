@@ -2,7 +2,8 @@
 //! own origin, or `REMOTE_HOSTS` again at every hop), the whole fetch bounded in time (504) and
 //! size (413, as the bytes come), and only images taken (415/422).
 
-use super::{sigv4, Behind};
+use super::sigv4;
+use super::types::Behind;
 use crate::config::RemoteHost;
 use crate::error::{Error, Result};
 use crate::flow::gate::Slot;

@@ -4,9 +4,7 @@
 //! the flow does not know which answered, and `head` finds an original the origin has as `get`
 //! does (R2 Sippy copies on `get` only).
 //!
-//! What holds: one fetch per key per isolate however many requests want it ([`Copies`]: the
-//! first request fetches, the others look for its outcome on their own timer, since workerd
-//! lets no request wait on another's I/O); an
+//! What holds: one fetch per key per isolate however many requests want it ([`once`]); an
 //! original the origin does not have, or one we refuse, is remembered for `ORIGIN_MISS_TTL_S`;
 //! the copy is written only where nothing is stored yet (R2's `onlyIf`), so an upload that came
 //! meanwhile wins; the bytes in R2 are the origin's, unchanged.
@@ -15,85 +13,25 @@
 //! original ([`remote`]): fetched under the same rules, never written into R2, its metadata
 //! trusted for its `Cache-Control` (at least `REMOTE_MIN_TTL_S`), then revalidated.
 
+mod copy;
 mod fetch;
+mod once;
 mod remote;
 mod sigv4;
+mod types;
 
 pub use fetch::MAX_REDIRECTS;
+pub use types::{Behind, Copies, SourcedBody};
 
-use super::gate::Gate;
-use super::ports::{Clock, Meta, OnlyIf, Origin, PutMeta, Store, Stored};
-use crate::config::{Limits, OriginSettings};
+use super::ports::{Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// The originals' store, with an origin behind it when `ORIGIN_URL` is set.
 pub struct Sourced<S> {
     inner: Rc<S>,
     behind: Option<Behind>,
-}
-
-/// The origin, and what this isolate knows of it.
-#[derive(Clone)]
-pub struct Behind {
-    pub origin: Rc<dyn Origin>,
-    pub clock: Rc<dyn Clock>,
-    pub settings: OriginSettings,
-    pub copies: Rc<Copies>,
-    /// An origin's body is held in memory while it is read and copied: it takes its share of
-    /// the isolate's in-flight budget, as an upload does.
-    pub gate: &'static Gate,
-    pub limits: Limits,
-}
-
-/// This isolate's fetches from the origin: those under way, and the keys refused lately.
-#[derive(Default)]
-pub struct Copies {
-    under_way: RefCell<HashMap<String, Rc<Pending>>>,
-    refused: RefCell<HashMap<String, (f64, Error)>>,
-    /// Remote originals' metadata, while it is fresh.
-    known: RefCell<HashMap<String, remote::Known>>,
-    /// Fetches started since the isolate began.
-    pub fetches: Cell<u32>,
-}
-
-/// A fetch under way: its outcome, once the request that makes it has it.
-#[derive(Default)]
-struct Pending(RefCell<Option<Outcome>>);
-
-/// How often a request that waits for another's fetch looks for its outcome.
-const POLL_MS: u32 = 10;
-
-/// At most this many refusals are remembered; past it, the expired ones are dropped, then all.
-const MAX_REMEMBERED: usize = 10_000;
-
-type Outcome = Result<Rc<Found>>;
-
-/// An original the origin had.
-struct Found {
-    /// R2's metadata once copied; else made from the origin's answer.
-    meta: Meta,
-    /// The bytes, when they were not copied (`ORIGIN_COPY=false`, or R2 is served instead).
-    bytes: Option<Rc<Vec<u8>>>,
-}
-
-/// A body from R2, or one the origin just sent and R2 does not keep.
-pub enum SourcedBody<B> {
-    Stored(B),
-    Fetched {
-        bytes: Rc<Vec<u8>>,
-        offset: usize,
-        length: usize,
-    },
-    /// A remote original whose metadata is fresh, not fetched until it is read (a persisted
-    /// variant or a 304 may answer first): read it with `Store::read`, never stream it.
-    Remote {
-        source: String,
-        etag: String,
-    },
 }
 
 impl<S: Store> Sourced<S> {
@@ -118,116 +56,6 @@ impl<S: Store> Sourced<S> {
     }
 }
 
-impl<S: Store + 'static> Sourced<S> {
-    /// What the origin has under `key`: fetched by the first request that asks, the others wait.
-    /// `bytes`: a remote original's body is needed, not only whether it changed.
-    async fn found(&self, behind: &Behind, key: &str, bytes: bool) -> Outcome {
-        let copies = &behind.copies;
-        if let Some((until, refusal)) = copies.refused.borrow().get(key) {
-            if *until > behind.clock.now_ms() {
-                return Err(refusal.clone());
-            }
-        }
-        loop {
-            let waiting = copies.under_way.borrow().get(key).cloned();
-            let Some(pending) = waiting else { return lead(&*self.inner, behind, key, bytes).await };
-            match wait(behind, &pending).await {
-                // A revalidation answered without the body this request needs: it fetches.
-                Some(Ok(found)) if bytes && found.bytes.is_none() && crate::url::remote::is_remote(key) => {}
-                Some(outcome) => return outcome,
-                // The request that fetched went away (its client left): this one fetches instead.
-                None => {}
-            }
-            if copies.under_way.borrow().contains_key(key) {
-                behind.clock.sleep(POLL_MS).await;
-            }
-        }
-    }
-}
-
-/// Fetches `key` from the origin and, with `ORIGIN_COPY`, writes it into R2 where nothing is;
-/// the outcome is left for the requests that wait for it.
-async fn lead<S: Store>(inner: &S, behind: &Behind, key: &str, bytes: bool) -> Outcome {
-    let copies = &behind.copies;
-    let pending = Rc::new(Pending::default());
-    copies.under_way.borrow_mut().insert(key.to_string(), pending.clone());
-    let _leaving = Leaving { copies, key, pending: &pending };
-    copies.fetches.set(copies.fetches.get() + 1);
-    let outcome = match crate::url::remote::is_remote(key) {
-        true => remote::fetch(behind, key, bytes).await,
-        false => fetch_and_copy(inner, behind, key).await,
-    };
-    if let Err(e) = &outcome {
-        // A missing or refused original stays so for a while; a failing or slow origin may not.
-        let lasting = matches!(e, Error::NotFound) || e.is_refusal();
-        if lasting && behind.settings.miss_ttl_s > 0 {
-            let now = behind.clock.now_ms();
-            let mut refused = copies.refused.borrow_mut();
-            if refused.len() >= MAX_REMEMBERED {
-                refused.retain(|_, (until, _)| *until > now);
-                if refused.len() >= MAX_REMEMBERED {
-                    refused.clear();
-                }
-            }
-            refused.insert(key.to_string(), (now + behind.settings.miss_ttl_s as f64 * 1000.0, e.clone()));
-        }
-    }
-    *pending.0.borrow_mut() = Some(outcome.clone());
-    outcome
-}
-
-/// Another request's outcome, looked for every [`POLL_MS`]; `None` when that request is gone
-/// without one. Bounded by the fetch's own timeout.
-async fn wait(behind: &Behind, pending: &Rc<Pending>) -> Option<Outcome> {
-    let deadline = behind.clock.now_ms() + behind.settings.timeout_ms as f64 + 1000.0;
-    loop {
-        if let Some(outcome) = pending.0.borrow().clone() {
-            return Some(outcome);
-        }
-        // Only this wait and the map hold it: the request that fetched dropped its side.
-        if Rc::strong_count(pending) == 1 {
-            return None;
-        }
-        if behind.clock.now_ms() > deadline {
-            return Some(Err(Error::GatewayTimeout("the origin did not answer in time (ORIGIN_TIMEOUT_S)".into())));
-        }
-        behind.clock.sleep(POLL_MS).await;
-    }
-}
-
-/// Takes a finished (or abandoned) fetch off the list, on every path out of [`lead`].
-struct Leaving<'a> {
-    copies: &'a Copies,
-    key: &'a str,
-    pending: &'a Rc<Pending>,
-}
-
-impl Drop for Leaving<'_> {
-    fn drop(&mut self) {
-        let mut under_way = self.copies.under_way.borrow_mut();
-        if under_way.get(self.key).is_some_and(|p| Rc::ptr_eq(p, self.pending)) {
-            under_way.remove(self.key);
-        }
-    }
-}
-
-async fn fetch_and_copy<S: Store>(inner: &S, behind: &Behind, key: &str) -> Outcome {
-    let (fetched, slot) = fetch::from_origin(behind, key).await?;
-    if !behind.settings.copy {
-        let meta = fetched.meta(behind.clock.now_ms());
-        return Ok(Rc::new(Found { meta, bytes: Some(Rc::new(fetched.bytes)) }));
-    }
-    let put = PutMeta { content_type: fetched.content_type, custom: Vec::new() };
-    let written = inner.put(key, fetched.bytes, put, OnlyIf::Absent).await?;
-    drop(slot);
-    let meta = match written {
-        Some(meta) => meta,
-        // Something was stored meanwhile (an upload): it wins, and is what we serve.
-        None => inner.head(key).await?.ok_or(Error::NotFound)?,
-    };
-    Ok(Rc::new(Found { meta, bytes: None }))
-}
-
 impl<S: Store + 'static> Store for Sourced<S> {
     type Body = SourcedBody<S::Body>;
 
@@ -237,7 +65,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
             if let Some(meta) = remote::fresh(behind, key) {
                 return Ok(Some(meta));
             }
-            return match self.found(behind, key, false).await {
+            return match once::found(&*self.inner, behind, key, false).await {
                 Ok(found) => Ok(Some(found.meta.clone())),
                 Err(Error::NotFound) => Ok(None),
                 Err(e) => Err(e),
@@ -245,7 +73,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
         }
         let stored = self.inner.head(key).await?;
         match (stored, self.fallback()) {
-            (None, Some(behind)) => match self.found(behind, key, true).await {
+            (None, Some(behind)) => match once::found(&*self.inner, behind, key, true).await {
                 Ok(found) => Ok(Some(found.meta.clone())),
                 Err(Error::NotFound) => Ok(None),
                 Err(e) => Err(e),
@@ -268,7 +96,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
             false => (self.inner.get(key, range).await?, self.fallback()),
         };
         let (None, Some(behind)) = (&stored, behind) else { return Ok(stored.map(as_stored)) };
-        let found = match self.found(behind, key, true).await {
+        let found = match once::found(&*self.inner, behind, key, true).await {
             Ok(found) => found,
             Err(Error::NotFound) => return Ok(None),
             Err(e) => return Err(e),
@@ -298,7 +126,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
             },
             SourcedBody::Remote { source, etag } => {
                 let behind = self.behind.as_ref().ok_or_else(|| Error::Internal("a remote body without an origin".into()))?;
-                let found = self.found(behind, &source, true).await?;
+                let found = once::found(&*self.inner, behind, &source, true).await?;
                 match (&found.bytes, found.meta.etag == etag) {
                     (Some(bytes), true) => Ok(bytes.to_vec()),
                     _ => Err(Error::Upstream(format!("the remote original changed while it was read: {source}"))),

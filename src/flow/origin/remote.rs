@@ -5,17 +5,9 @@
 //! not its bytes.
 
 use super::fetch::{self, Answer, Fetched};
-use super::{Behind, Found, Outcome, MAX_REMEMBERED};
+use super::types::{Behind, Found, Known, Outcome, MAX_REMEMBERED};
 use crate::flow::ports::Meta;
 use std::rc::Rc;
-
-/// A remote original's metadata and when it must be asked again.
-pub struct Known {
-    meta: Meta,
-    fresh_until_ms: f64,
-    etag: Option<String>,
-    last_modified: Option<String>,
-}
 
 /// The metadata, while it is fresh.
 pub fn fresh(behind: &Behind, source: &str) -> Option<Meta> {

@@ -1,0 +1,25 @@
+//! `ORIGIN_URL`: the original R2 does not have, fetched and, with `ORIGIN_COPY`, written into R2
+//! where nothing is stored yet (an upload meanwhile wins).
+
+use super::fetch;
+use super::types::{Behind, Found, Outcome};
+use crate::error::Error;
+use crate::flow::ports::{OnlyIf, PutMeta, Store};
+use std::rc::Rc;
+
+pub async fn fetch_and_copy<S: Store>(inner: &S, behind: &Behind, key: &str) -> Outcome {
+    let (fetched, slot) = fetch::from_origin(behind, key).await?;
+    if !behind.settings.copy {
+        let meta = fetched.meta(behind.clock.now_ms());
+        return Ok(Rc::new(Found { meta, bytes: Some(Rc::new(fetched.bytes)) }));
+    }
+    let put = PutMeta { content_type: fetched.content_type, custom: Vec::new() };
+    let written = inner.put(key, fetched.bytes, put, OnlyIf::Absent).await?;
+    drop(slot);
+    let meta = match written {
+        Some(meta) => meta,
+        // Something was stored meanwhile (an upload): it wins, and is what we serve.
+        None => inner.head(key).await?.ok_or(Error::NotFound)?,
+    };
+    Ok(Rc::new(Found { meta, bytes: None }))
+}

@@ -1,0 +1,75 @@
+//! What the origin's parts share: the origin and this isolate's knowledge of it ([`Behind`],
+//! [`Copies`]), an outcome, and the bodies the store hands out.
+
+use crate::config::{Limits, OriginSettings};
+use crate::error::{Error, Result};
+use crate::flow::gate::Gate;
+use crate::flow::ports::{Clock, Meta, Origin};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The origin, and what this isolate knows of it.
+#[derive(Clone)]
+pub struct Behind {
+    pub origin: Rc<dyn Origin>,
+    pub clock: Rc<dyn Clock>,
+    pub settings: OriginSettings,
+    pub copies: Rc<Copies>,
+    /// An origin's body is held in memory while it is read and copied: it takes its share of
+    /// the isolate's in-flight budget, as an upload does.
+    pub gate: &'static Gate,
+    pub limits: Limits,
+}
+
+/// This isolate's fetches from the origin: those under way, and the keys refused lately.
+#[derive(Default)]
+pub struct Copies {
+    pub(super) under_way: RefCell<HashMap<String, Rc<Pending>>>,
+    pub(super) refused: RefCell<HashMap<String, (f64, Error)>>,
+    /// Remote originals' metadata, while it is fresh.
+    pub(super) known: RefCell<HashMap<String, Known>>,
+    /// Fetches started since the isolate began.
+    pub fetches: Cell<u32>,
+}
+
+/// A fetch under way: its outcome, once the request that makes it has it.
+#[derive(Default)]
+pub struct Pending(pub RefCell<Option<Outcome>>);
+
+/// At most this many refusals are remembered; past it, the expired ones are dropped, then all.
+pub const MAX_REMEMBERED: usize = 10_000;
+
+pub type Outcome = Result<Rc<Found>>;
+
+/// An original the origin had.
+pub struct Found {
+    /// R2's metadata once copied; else made from the origin's answer.
+    pub meta: Meta,
+    /// The bytes, when they were not copied (`ORIGIN_COPY=false`, or R2 is served instead).
+    pub bytes: Option<Rc<Vec<u8>>>,
+}
+
+/// A remote original's metadata and when it must be asked again.
+pub struct Known {
+    pub meta: Meta,
+    pub fresh_until_ms: f64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// A body from R2, or one the origin just sent and R2 does not keep.
+pub enum SourcedBody<B> {
+    Stored(B),
+    Fetched {
+        bytes: Rc<Vec<u8>>,
+        offset: usize,
+        length: usize,
+    },
+    /// A remote original whose metadata is fresh, not fetched until it is read (a persisted
+    /// variant or a 304 may answer first): read it with `Store::read`, never stream it.
+    Remote {
+        source: String,
+        etag: String,
+    },
+}
