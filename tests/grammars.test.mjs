@@ -3,6 +3,7 @@
 // allow-list, presets only, signed URLs) with their configuration.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { startWorker, seedSamples, seededSuite, fetchImage, putOriginal, listKeys, eventually, sha256, readFileSync, path, SAMPLES } from './helpers.mjs';
 import { signUrl } from '../scripts/sign.mjs';
 
@@ -91,9 +92,30 @@ describe('URL grammars', () => {
     assert.equal(avif.status, 200, avif.text());
     assert.equal(avif.res.headers.get('content-type'), 'image/avif');
     assert.deepEqual([avif.size.type, avif.size.width, avif.size.height], ['avif', 100, 75]);
-    const big = await fetchImage(mf, '/photo.jpg?w=2000&format=avif');
-    assert.equal(big.status, 413);
-    assert.match(big.text(), /AVIF output is limited to 1200 px/);
+    // Past AVIF_MAX_SIDE, Cloudflare's best effort: WebP at the size asked, saying so; stored
+    // and cached as the variant of this URL.
+    const big = await fetchImage(mf, '/photo.jpg?w=1600&format=avif');
+    assert.equal(big.status, 200, big.text());
+    assert.equal(big.res.headers.get('content-type'), 'image/webp');
+    assert.deepEqual([big.size.type, big.size.width, big.size.height], ['webp', 1600, 1200]);
+    assert.match(big.res.headers.get('x-resize-note'), /served WEBP instead of AVIF: AVIF output is limited to 1200 px/);
+    // A transform no format fits (2400 px of a 12 MP photo is over the memory budget as any
+    // format) is still a 413, and says so rather than blaming AVIF.
+    const huge = await fetchImage(mf, '/photo.jpg?w=2400&format=avif');
+    assert.equal(huge.status, 413);
+    assert.match(huge.text(), /budget/);
+    assert.doesNotMatch(huge.text(), /AVIF/);
+    // A 6 MP photo at 2400 px: AVIF is over its side, WebP fits, and it is served.
+    const sixMp = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#4a7' } }).jpeg().toBuffer();
+    await putOriginal(mf, 'six.jpg', sixMp, 'image/jpeg');
+    const wide = await fetchImage(mf, '/six.jpg?w=2400&format=avif');
+    assert.deepEqual([wide.status, wide.res.headers.get('content-type'), wide.size?.width, wide.size?.height], [200, 'image/webp', 2400, 1600]);
+    const again = await eventually(async () => {
+      const r = await fetchImage(mf, '/photo.jpg?w=1600&format=avif');
+      return r.res.headers.get('x-cache') === 'HIT' && r;
+    });
+    assert.equal(again.res.headers.get('content-type'), 'image/webp');
+    assert.equal(again.res.headers.get('etag'), big.res.headers.get('etag'));
     await putOriginal(mf, 'doc.pdf', Buffer.from('%PDF-1.4'), 'application/pdf');
     assert.equal((await fetchImage(mf, '/doc.pdf?w=100')).status, 415);
   });

@@ -148,8 +148,30 @@ fn avif_output_up_to_the_side_limit() {
     let out = run(jpeg(1600, 1200, jpeg_encoder::SamplingFactor::R_4_2_0), avif(320)).unwrap();
     assert_eq!((out.format, out.width, out.height), (Format::Avif, 320, 240));
     assert_eq!(&out.bytes[4..12], b"ftypavif");
-    let e = run(jpeg(2000, 1000, jpeg_encoder::SamplingFactor::R_4_2_0), avif(1300)).unwrap_err();
-    assert!(e.status() == 413 && e.message().contains("1200 px"), "{e}");
+    // Past AVIF_MAX_SIDE, Cloudflare's best effort: WebP, with a note saying so.
+    let out = run(jpeg(2000, 1000, jpeg_encoder::SamplingFactor::R_4_2_0), avif(1300)).unwrap();
+    assert_eq!((out.format, out.width, out.height), (Format::Webp, 1300, 650));
+    assert_eq!(image::guess_format(&out.bytes).unwrap(), image::ImageFormat::WebP);
+    let note = out.note.unwrap_or_default();
+    assert!(note.contains("served WEBP instead of AVIF") && note.contains("1200 px"), "{note}");
+}
+
+/// When WebP is over its encoder's budget too: JPEG for an opaque image, PNG for one with alpha.
+#[test]
+fn avif_falls_back_to_jpeg_or_png_when_webp_does_not_fit_either() {
+    let mut settings = PipelineSettings::default();
+    settings.limits.webp_memory_budget = 1;
+    let avif = Transform { width: Some(1300), format: Some(FormatChoice::Is(Format::Avif)), ..Default::default() };
+    let opaque = pipeline::transform_bytes(jpeg(2000, 1000, jpeg_encoder::SamplingFactor::R_4_2_0), &avif, &settings).unwrap();
+    assert_eq!((opaque.format, image::guess_format(&opaque.bytes).unwrap()), (Format::Jpeg, image::ImageFormat::Jpeg));
+    let alpha = image::RgbaImage::from_fn(2000, 1000, |x, _| image::Rgba([200, 10, 10, (x % 256) as u8]));
+    let out = pipeline::transform_bytes(png_of(&alpha), &avif, &settings).unwrap();
+    assert_eq!((out.format, out.width), (Format::Png, 1300));
+    assert!(decode(&out).pixels().any(|p| p[3] < 255), "alpha kept");
+    // A transform no format fits is still a 413, saying why.
+    settings.limits.memory_budget = 1 << 20;
+    let e = pipeline::transform_bytes(jpeg(2000, 1000, jpeg_encoder::SamplingFactor::R_4_2_0), &avif, &settings);
+    assert_eq!(e.err().map(|e| (e.status(), e.message().contains("budget"))), Some((413, true)));
 }
 
 /// Texture everywhere, hard edges and noise: what DCT scaling could blur.

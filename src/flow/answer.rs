@@ -38,7 +38,7 @@ impl<'a> Answer<'a> {
         Ok(Answer {
             config,
             content_type,
-            etag: http::variant_etag(&original.etag, &resolved),
+            etag: etag(&original.etag, &resolved, output_format, config),
             last_modified: http_date(original.uploaded_ms),
             disposition: http::content_disposition(key, Some(extension)),
             vary_accept: http::negotiated_class(transform, accepts).is_some(),
@@ -65,5 +65,25 @@ impl<'a> Answer<'a> {
             ranges: None,
             content_security_policy: None,
         }
+    }
+}
+
+/// A variant's ETag. An AVIF may be served as another format when it does not fit its budgets
+/// (`steps::admit::best_effort`), so those budgets are part of its ETag: the bytes of one ETag
+/// never change when an operator changes them.
+fn etag(original: &str, resolved: &Transform, format: Format, config: &Config) -> String {
+    match format {
+        Format::Avif => {
+            let l = &config.pipeline.limits;
+            let how = format!(
+                "{};avif-side={},memory={},webp-memory={}",
+                resolved.canonical(),
+                l.avif_max_side,
+                l.memory_budget,
+                l.webp_memory_budget
+            );
+            http::derived_etag(original, &how)
+        }
+        _ => http::variant_etag(original, resolved),
     }
 }

@@ -195,8 +195,9 @@ async fn make_now<S: Store + 'static, C: Cache>(
     }
     let (output, read_ms) = resize(ports, config, original.size, source, images?, &answer.resolved, trace).await?;
     // An animation over a budget is served unchanged, in its own format whatever was asked: it is
-    // typed as what it is, and not persisted as a variant (it is the original).
-    let as_asked = output.format.content_type() == answer.content_type;
+    // typed as what it is, and not persisted as a variant (it is the original). An AVIF served as
+    // another format (best effort) is a variant like any other: the same inputs give it again.
+    let stored = !output.unchanged;
     let answer = answer.typed_as(output.format.content_type());
 
     // 12.
@@ -209,7 +210,7 @@ async fn make_now<S: Store + 'static, C: Cache>(
     if let Some(note) = output.note {
         reply = reply.with_header("x-resize-note", note);
     }
-    if let Some(variant_key) = variant_key.filter(|_| as_asked) {
+    if let Some(variant_key) = variant_key.filter(|_| stored) {
         let meta = variant::put_meta(answer.content_type, &answer.etag, key, &original.etag);
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
     }

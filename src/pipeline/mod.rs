@@ -61,6 +61,8 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
         let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host, first);
         return animate::run(source, &probe, frames, shape, &retrim, limits, &writing, clock);
     }
+    // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
+    let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
     let still = still(source, &probe, shape, transform, format, limits, host)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
     let encoding = encode::Settings {
@@ -80,8 +82,12 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     let (width, height) = (img.width(), img.height());
     let timings = Timings { decode: still.decode_ms, resize: still.pixels_ms, encode: t3 - t2 };
     // No face detector fits the worker (docs/options.md): `gravity=face` crops as `auto` does, and says so.
-    let note = (transform.gravity == Gravity::Face).then(|| "gravity=face: no face detector here, cropped as gravity=auto".to_string());
-    Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note })
+    let face = (transform.gravity == Gravity::Face).then(|| "gravity=face: no face detector here, cropped as gravity=auto".to_string());
+    let note = match (fallback, face) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
+    Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note, unchanged: false })
 }
 
 /// A still image from probe to border, without encoding: the pixels `transform` makes (its format is

@@ -79,8 +79,11 @@ pub struct Output {
     pub timings: Timings,
     /// What admission control estimated for the peak memory of this transform, in bytes.
     pub estimated_peak: u64,
-    /// Why the bytes are not what was asked for (an animation served unchanged), for a header.
+    /// Why the bytes are not what was asked for (an animation served unchanged, another format
+    /// than AVIF), for a header.
     pub note: Option<String>,
+    /// The original's own bytes (an animation over its budget): not a variant to store.
+    pub unchanged: bool,
 }
 
 /// Milliseconds spent in each step, for `Server-Timing`.

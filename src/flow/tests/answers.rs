@@ -183,3 +183,26 @@ async fn a_full_gate_answers_busy_after_waiting() {
     drop(held);
     assert_eq!(w.get("/photo.jpg?w=10").await.0.status, 200);
 }
+
+/// An AVIF past `AVIF_MAX_SIDE` is served as WebP and stored as this URL's variant; the limits
+/// that decide the format are part of an AVIF's ETag, so changing them never gives one ETag two
+/// different bodies. Other formats' ETags do not depend on them.
+#[tokio::test(start_paused = true)]
+async fn an_avif_over_its_side_is_webp_and_its_etag_names_the_limits() {
+    let served = |side: u32, url: &'static str| async move {
+        let mut config = Config::default();
+        config.pipeline.limits.avif_max_side = side;
+        let w = world(config);
+        let (res, _) = w.get(url).await;
+        let puts = ops(&w.calls()).iter().filter(|op| op.starts_with("put _variants/")).count();
+        (res.status, res.header("content-type").map(String::from), res.header("etag").map(String::from), puts)
+    };
+    let (status, content_type, narrow, puts) = served(200, "/photo.jpg?w=300&format=avif").await;
+    assert_eq!((status, content_type.as_deref(), puts), (200, Some("image/webp"), 1), "served as WebP and stored");
+    let (_, wide_type, wide, _) = served(400, "/photo.jpg?w=300&format=avif").await;
+    assert_ne!(narrow, wide, "another AVIF_MAX_SIDE, another ETag");
+    assert_ne!(wide_type.as_deref(), Some("image/webp"), "within the side: not WebP");
+    let (.., webp_a, _) = served(200, "/photo.jpg?w=300&format=webp").await;
+    let (.., webp_b, _) = served(400, "/photo.jpg?w=300&format=webp").await;
+    assert_eq!(webp_a, webp_b);
+}

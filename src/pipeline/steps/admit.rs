@@ -151,6 +151,29 @@ pub fn still(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits
     Ok(Admitted { decode_size, estimated_peak })
 }
 
+/// The format to encode: the one asked for, unless it is AVIF and AVIF does not fit (its side,
+/// the memory budget): then WebP, then JPEG (PNG for an image with alpha), the first that fits,
+/// with a note saying what was served and why. Any other refusal stands.
+pub fn best_effort(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits: &Limits) -> Result<(Format, Option<String>)> {
+    if format != Format::Avif {
+        return Ok((format, None));
+    }
+    let why = match still(p, source_len, shape, Format::Avif, limits) {
+        Ok(_) => return Ok((format, None)),
+        Err(Error::TooLarge(why)) => why,
+        Err(e) => return Err(e),
+    };
+    let last = if shape.has_alpha(p.channels) { Format::Png } else { Format::Jpeg };
+    let mut refusal = None;
+    for candidate in [Format::Webp, last] {
+        match still(p, source_len, shape, candidate, limits) {
+            Ok(_) => return Ok((candidate, Some(format!("served {} instead of AVIF: {why}", candidate.name().to_uppercase())))),
+            Err(e) => refusal = Some(e),
+        }
+    }
+    Err(refusal.unwrap_or(Error::TooLarge(why)))
+}
+
 pub fn admit(estimate: u64, budget: u64) -> Result<()> {
     if estimate > budget {
         return Err(Error::TooLarge(format!(
@@ -167,7 +190,7 @@ pub fn admit(estimate: u64, budget: u64) -> Result<()> {
 pub fn admit_avif(output: (u32, u32), max_side: u32) -> Result<()> {
     if output.0.max(output.1) > max_side {
         return Err(Error::TooLarge(format!(
-            "AVIF output is limited to {max_side} px a side (encoding time); this one is {}×{}: ask for a smaller size or WebP",
+            "AVIF output is limited to {max_side} px a side (AVIF_MAX_SIDE, encoding time); this one is {}×{}",
             output.0, output.1
         )));
     }
