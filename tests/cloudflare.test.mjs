@@ -191,6 +191,22 @@ describe('Cloudflare options', () => {
     assert.match(face.res.headers.get('x-resize-note'), /gravity=face/);
   });
 
+  test('fit=aspect-crop keeps the box\'s shape without enlarging; fit=scale-up enlarges, never shrinks (both grammars)', async () => {
+    // alpha.png is 1200×800: a 2000×1000 box is 2:1, larger than the image.
+    for (const url of ['/cdn-cgi/image/fit=aspect-crop,width=2000,height=1000,format=png/alpha.png', '/alpha.png?w=2000&h=1000&fit=aspect-crop&format=png']) {
+      const r = await ok(mf, url);
+      assert.deepEqual([r.size.width, r.size.height], [1200, 600], url);
+    }
+    const cropped = await ok(mf, '/alpha.png?w=2000&h=1000&fit=crop&format=png');
+    assert.deepEqual([cropped.size.width, cropped.size.height], [1200, 800], 'crop gives up the shape there');
+    const up = await ok(mf, '/cdn-cgi/image/fit=scale-up,width=1800/alpha.png');
+    assert.deepEqual([up.size.width, up.size.height], [1800, 1200]);
+    const kept = await ok(mf, '/alpha.png?w=300&fit=scale-up&format=png');
+    assert.deepEqual([kept.size.width, kept.size.height], [1200, 800]);
+    const info = JSON.parse(new TextDecoder().decode((await ok(mf, '/alpha.png?w=2000&h=1000&fit=aspect-crop&format=json')).body));
+    assert.deepEqual([info.width, info.height], [1200, 600]);
+  });
+
   test('options that need a model we cannot run are refused with the reason', async () => {
     for (const url of ['/cdn-cgi/image/segment=foreground/photo.jpg', '/photo.jpg?w=100&upscale=generate']) {
       const r = await fetchImage(mf, url);

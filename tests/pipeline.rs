@@ -280,3 +280,20 @@ fn a_progressive_jpeg_decoded_at_a_reduced_scale_keeps_its_exif_orientation_and_
     let text = String::from_utf8_lossy(&out.bytes);
     assert!(text.contains("A. Photographer"), "metadata=copyright keeps the artist from the progressive file's EXIF");
 }
+
+/// `fit=aspect-crop` (Cloudflare, 2026): the box's shape always, never enlarged; `fit=scale-up`:
+/// enlarged to the box, never shrunk. Checked on decoded pixels.
+#[test]
+fn aspect_crop_and_scale_up_on_pixels() {
+    let crop = |gravity| Transform { width: Some(300), height: Some(200), fit: Fit::AspectCrop, gravity, ..Default::default() };
+    for (gravity, colour) in [(Gravity::Left, [255, 0, 0]), (Gravity::Right, [0, 0, 255])] {
+        let img = decode(&run(halves(800, 150), crop(gravity)).unwrap());
+        assert_eq!(img.dimensions(), (225, 150), "3:2 from the full height, not enlarged");
+        assert!(img.pixels().all(|p| p.0[..3] == colour), "{gravity:?}: only that half");
+    }
+    let up = |w| Transform { width: Some(w), fit: Fit::ScaleUp, ..Default::default() };
+    let big = decode(&run(halves(60, 40), up(300)).unwrap());
+    assert_eq!(big.dimensions(), (300, 200));
+    assert_eq!((big.get_pixel(10, 100).0[0], big.get_pixel(290, 100).0[2]), (255, 255), "the halves where they were");
+    assert_eq!(decode(&run(halves(600, 400), up(300)).unwrap()).dimensions(), (600, 400), "never shrunk");
+}

@@ -36,7 +36,7 @@ pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings,
     let (tw, th) = (((w as f64 * k).round() as u32).max(1), ((h as f64 * k).round() as u32).max(1));
     // The same picture, smaller: crops keep their window, everything else is scaled as a whole;
     // blur, sharpen, overlays and the border would only be lost in the hash.
-    let fit = if matches!(transform.fit, Fit::Cover | Fit::Crop | Fit::Pad) { transform.fit } else { Fit::Squeeze };
+    let fit = if matches!(transform.fit, Fit::Cover | Fit::Crop | Fit::AspectCrop | Fit::Pad) { transform.fit } else { Fit::Squeeze };
     let small = Transform {
         width: Some(tw),
         height: Some(th),

@@ -19,6 +19,12 @@ pub enum Fit {
     Pad,
     /// Stretch to exactly the box, ignoring the aspect ratio.
     Squeeze,
+    /// The box's aspect ratio always, never enlarged: `Cover` when the source covers the box,
+    /// else the largest window of the box's shape the source has, unscaled (the box shrinks).
+    AspectCrop,
+    /// Never shrinks: an image smaller than the box is enlarged to fit it (`Contain`), a larger
+    /// one keeps its size.
+    ScaleUp,
 }
 
 impl Fit {
@@ -30,6 +36,8 @@ impl Fit {
             ("crop", Fit::Crop),
             ("pad", Fit::Pad),
             ("squeeze", Fit::Squeeze),
+            ("aspect-crop", Fit::AspectCrop),
+            ("scale-up", Fit::ScaleUp),
         ],
     };
 
@@ -43,7 +51,7 @@ impl Fit {
 
     /// Only these modes cut the image, so only they read `gravity`.
     pub fn crops(self) -> bool {
-        matches!(self, Fit::Cover | Fit::Crop)
+        matches!(self, Fit::Cover | Fit::Crop | Fit::AspectCrop)
     }
 }
 

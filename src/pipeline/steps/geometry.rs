@@ -33,12 +33,13 @@ impl Plan {
 /// Step 2: the [`Shape`] of this output, from the header alone. `found`: the region a
 /// `trim=border` kept, in stored pixels, once it is known (`None` before).
 pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Option<Rect>) -> Result<Shape> {
-    // A vector has no pixel ceiling: "never enlarge" (scale-down, crop) means nothing for it,
-    // so an SVG is drawn at the size asked, as contain and cover would.
+    // A vector has no pixel ceiling: "never enlarge" (scale-down, crop, aspect-crop) and "never
+    // shrink" (scale-up) mean nothing for it, so an SVG is drawn at the size asked, as contain
+    // and cover would.
     let vector;
     let transform = match (probe.format, transform.fit) {
-        (Format::Svg, Fit::ScaleDown | Fit::Crop) => {
-            let fit = if transform.fit == Fit::Crop { Fit::Cover } else { Fit::Contain };
+        (Format::Svg, Fit::ScaleDown | Fit::Crop | Fit::AspectCrop | Fit::ScaleUp) => {
+            let fit = if matches!(transform.fit, Fit::Crop | Fit::AspectCrop) { Fit::Cover } else { Fit::Contain };
             vector = Transform { fit, ..transform.clone() };
             &vector
         }
@@ -113,7 +114,25 @@ pub fn plan(src_w: u32, src_h: u32, t: &Transform, max_w: u32, max_h: u32) -> Pl
             let canvas = Canvas { width: bw, height: bh, left: (bw - fitted.width) / 2, top: (bh - fitted.height) / 2 };
             Plan { canvas: Some(canvas), ..fitted }
         }
+        Fit::AspectCrop if both => {
+            let scale = (bw as f64 / sw).max(bh as f64 / sh);
+            if scale <= 1.0 {
+                cover(sw, sh, bw, bh, t.gravity)
+            } else {
+                // Never enlarge: the box shrinks, keeping its shape, to the largest the source has.
+                let (cw, ch) = ((bw as f64 / scale).min(sw), (bh as f64 / scale).min(sh));
+                let (w, h) = (side(cw), side(ch));
+                let source = window(sw, sh, cw, ch, t.gravity);
+                Plan { width: w, height: h, source, canvas: None, auto_crop: t.gravity.from_pixels() && (cw < sw || ch < sh) }
+            }
+        }
+        // Never shrink: a source that already reaches the box keeps its size (within the maximum).
+        Fit::ScaleUp => match (bw as f64 / sw).min(bh as f64 / sh) > 1.0 {
+            true => inside(sw, sh, bw, bh, true, whole),
+            false => inside(sw, sh, max_w, max_h, false, whole),
+        },
         Fit::Cover | Fit::Pad => inside(sw, sh, bw, bh, true, whole),
+        Fit::AspectCrop => inside(sw, sh, bw, bh, false, whole),
         Fit::Crop => inside(sw, sh, bw, bh, false, whole),
         Fit::Squeeze => {
             // A missing side keeps the aspect ratio, so only a given pair can distort.
@@ -205,6 +224,12 @@ mod tests {
             (Fit::Squeeze, (1200, 600), (300, 200)),
             (Fit::Squeeze, (600, 1200), (300, 200)),
             (Fit::Squeeze, (1000, 1000), (300, 200)),
+            (Fit::AspectCrop, (1200, 600), (300, 200)),
+            (Fit::AspectCrop, (600, 1200), (300, 200)),
+            (Fit::AspectCrop, (1000, 1000), (300, 200)),
+            (Fit::ScaleUp, (1200, 600), (1200, 600)),
+            (Fit::ScaleUp, (600, 1200), (600, 1200)),
+            (Fit::ScaleUp, (1000, 1000), (1000, 1000)),
             // up
             (Fit::ScaleDown, (120, 60), (120, 60)),
             (Fit::ScaleDown, (60, 120), (60, 120)),
@@ -224,10 +249,32 @@ mod tests {
             (Fit::Squeeze, (120, 60), (300, 200)),
             (Fit::Squeeze, (60, 120), (300, 200)),
             (Fit::Squeeze, (100, 100), (300, 200)),
+            // The box's 3:2 shape, shrunk to what the source has: never enlarged.
+            (Fit::AspectCrop, (120, 60), (90, 60)),
+            (Fit::AspectCrop, (60, 120), (60, 40)),
+            (Fit::AspectCrop, (100, 100), (100, 67)),
+            (Fit::ScaleUp, (120, 60), (300, 150)),
+            (Fit::ScaleUp, (60, 120), (100, 200)),
+            (Fit::ScaleUp, (100, 100), (200, 200)),
         ];
         for &(fit, src, want) in cases {
             assert_eq!(size(src, &boxed(fit)), want, "{fit:?} {src:?}");
         }
+    }
+
+    /// Between the two: a source wider than the box but not as tall keeps the box's shape from
+    /// its full height (aspect-crop), where `crop` gives up the shape; one side given, the new
+    /// modes never enlarge (aspect-crop) or never shrink (scale-up).
+    #[test]
+    fn aspect_crop_keeps_the_shape_and_scale_up_never_shrinks() {
+        assert_eq!(size((800, 150), &t(Some(300), Some(200), Fit::AspectCrop)), (225, 150));
+        assert_eq!(size((800, 150), &t(Some(300), Some(200), Fit::Crop)), (300, 150));
+        let p = plan(800, 150, &Transform { gravity: Gravity::Right, ..t(Some(300), Some(200), Fit::AspectCrop) }, 4096, 4096);
+        assert_eq!((p.source.left, p.source.width, p.source.height), (575.0, 225.0, 150.0), "the window, unscaled, at the gravity");
+        assert_eq!(size((600, 400), &t(Some(1200), None, Fit::AspectCrop)), (600, 400));
+        assert_eq!(size((600, 400), &t(Some(1200), None, Fit::ScaleUp)), (1200, 800));
+        assert_eq!(size((600, 400), &t(Some(100), None, Fit::ScaleUp)), (600, 400));
+        assert_eq!(plan(5000, 100, &t(Some(100), None, Fit::ScaleUp), 4096, 4096).output_size(), (4096, 82), "within the maximum");
     }
 
     #[test]
