@@ -27,6 +27,8 @@ pub enum Error {
     Undecodable(String),
     /// 502: the storage behind us failed.
     Upstream(String),
+    /// 429: over a cost bound (`RENDER_BUDGET`); retry after this many seconds.
+    TooManyRequests(String, u32),
     /// 504: the origin behind R2 (`ORIGIN_URL`) did not answer in time.
     GatewayTimeout(String),
     /// 503: this isolate has too many originals in flight; retry shortly.
@@ -52,6 +54,7 @@ impl Error {
             Error::Upstream(_) => 502,
             Error::Busy(_) => 503,
             Error::GatewayTimeout(_) => 504,
+            Error::TooManyRequests(..) => 429,
             Error::Internal(_) | Error::Misconfigured(_) => 500,
         }
     }
@@ -71,6 +74,7 @@ impl Error {
             Error::Upstream(m) => format!("storage error: {m}"),
             Error::Busy(m) => format!("busy: {m}"),
             Error::GatewayTimeout(m) => format!("origin too slow: {m}"),
+            Error::TooManyRequests(m, _) => format!("too many requests: {m}"),
             Error::Internal(m) => format!("internal error: {m}"),
             Error::Misconfigured(m) => format!("server misconfigured: {m}"),
         }
@@ -81,6 +85,15 @@ impl Error {
     /// an eager variant skips instead of retrying.
     pub fn is_refusal(&self) -> bool {
         matches!(self, Error::Unsupported(_) | Error::Undecodable(_) | Error::TooLarge(_))
+    }
+
+    /// Seconds a client should wait before asking again (`Retry-After`), for 429 and 503.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Error::TooManyRequests(_, s) => Some(*s),
+            Error::Busy(_) => Some(1),
+            _ => None,
+        }
     }
 
     pub fn bad_request(m: impl Into<String>) -> Self {

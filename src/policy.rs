@@ -61,6 +61,16 @@ pub fn hinted_width(width: u32, config: &Config) -> u32 {
     allowed.iter().copied().filter(|&w| w >= width).min().or(allowed.iter().copied().max()).unwrap_or(width)
 }
 
+/// `WIDTH_STEPS`: a request that names a width and no height (after `dpr`) is made at the next
+/// step up, or the widest step past them all, so a client cannot ask for every width; the width
+/// served, for the response to name.
+pub fn snap_width(transform: &mut crate::transform::Transform, steps: &[u32]) -> Option<u32> {
+    let (Some(width), None, false) = (transform.width, transform.height, steps.is_empty()) else { return None };
+    let snapped = steps.iter().copied().find(|&s| s >= width).or(steps.last().copied())?;
+    transform.width = Some(snapped);
+    Some(snapped)
+}
+
 /// Size policy and allowed extensions for the request that will be served.
 pub fn check_request(request: &ImageRequest, config: &Config) -> Result<()> {
     let t = &request.transform;

@@ -21,6 +21,8 @@ pub struct Config {
     pub upload: UploadSettings,
     /// `ORIGIN_URL`: where originals come from while R2 does not have them yet.
     pub origin: OriginSettings,
+    /// What bounds the cost a client can cause (`flow::budget`).
+    pub cost: CostSettings,
     /// `OVERLAYS`: the overlays a URL may draw (`draw=name`) or that every image under a key
     /// prefix gets.
     pub overlays: Vec<Overlay>,
@@ -55,6 +57,25 @@ impl std::fmt::Debug for UploadSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
         write!(f, "UploadSettings {{ token: {}, max_bytes: {} }}", self.token.is_some(), self.max_bytes)
+    }
+}
+
+/// Cost bounds, on by default, designed so ordinary traffic never meets them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostSettings {
+    /// `RENDER_BUDGET` (default 64; 0: off): distinct transforms one isolate renders of one
+    /// original per window; past it, 429.
+    pub render_budget: u32,
+    /// `RENDER_WINDOW_S` (default 60).
+    pub render_window_s: u32,
+    /// `WIDTH_STEPS` (opt-in, empty by default): a width-only request is rendered at the next
+    /// step up (the widest when past them all), like Next.js's `deviceSizes`.
+    pub width_steps: Vec<u32>,
+}
+
+impl Default for CostSettings {
+    fn default() -> Self {
+        CostSettings { render_budget: 64, render_window_s: 60, width_steps: Vec::new() }
     }
 }
 

@@ -156,6 +156,22 @@ impl Config {
             }
         }
         read_origin(&get, &mut c.origin)?;
+        if let Some(v) = get("RENDER_BUDGET") {
+            c.cost.render_budget = parse_in("RENDER_BUDGET", &v, 0, 100_000)? as u32;
+        }
+        if let Some(v) = get("RENDER_WINDOW_S") {
+            c.cost.render_window_s = parse_in("RENDER_WINDOW_S", &v, 1, 86_400)? as u32;
+        }
+        if let Some(v) = get("WIDTH_STEPS") {
+            let mut steps = list(&v).map(|w| w.parse::<u32>().ok().filter(|&w| w >= 1 && w <= c.url.max_width)).collect::<Option<Vec<_>>>();
+            steps = steps.filter(|s| s.len() <= 64);
+            let mut steps = steps.ok_or_else(|| {
+                config_error("WIDTH_STEPS", "at most 64 widths such as 640,750,828,1080,1200,1920, each within MAX_WIDTH")
+            })?;
+            steps.sort_unstable();
+            steps.dedup();
+            c.cost.width_steps = steps;
+        }
         if let Some(v) = get("DEMO") {
             http.demo = boolean("DEMO", &v)?;
         }

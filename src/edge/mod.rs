@@ -15,6 +15,7 @@ pub mod webp;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::flow::budget::Renders;
 use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
 use crate::flow::origin::{Behind, Copies, Sourced};
@@ -55,6 +56,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 later: &WaitUntil(&ctx),
                 codecs: &WasmCodecs,
                 gate: gate(),
+                renders: renders(),
                 checks: CHECKS.with(Rc::clone),
             };
             flow::serve(&request, &body, &config, &ports, &mut trace).await
@@ -159,6 +161,8 @@ async fn read_capped(mut stream: worker::ByteStream, max: u64, failed: impl Fn(w
 thread_local! {
     /// This isolate's originals in flight (one wasm instance per isolate, one thread).
     static GATE: &'static Gate = Box::leak(Box::default());
+    /// This isolate's renders per original (`RENDER_BUDGET`).
+    static RENDERS: &'static Renders = Box::leak(Box::default());
     /// This isolate's checks of originals under way.
     static CHECKS: Rc<Checks> = Rc::default();
     /// This isolate's fetches from `ORIGIN_URL`, and the keys it lately did not have.
@@ -167,6 +171,10 @@ thread_local! {
 
 fn gate() -> &'static Gate {
     GATE.with(|g| *g)
+}
+
+fn renders() -> &'static Renders {
+    RENDERS.with(|r| *r)
 }
 
 struct WorkerClock;

@@ -3,6 +3,7 @@
 //! (R2, configuration) is retried by the queue, then dead-lettered (`wrangler.toml`).
 
 use super::{config, gate, store::R2, WaitUntil, WorkerClock, CHECKS};
+use crate::flow::budget::Renders;
 use crate::flow::eager::{self, R2Event};
 use crate::flow::origin::Sourced;
 use crate::flow::Ports;
@@ -33,6 +34,8 @@ pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> wo
                     later: &WaitUntil(&ctx),
                     codecs: &super::WasmCodecs,
                     gate: gate(),
+                    // Eager variants are the operator's own list: no client's budget to charge.
+                    renders: &Renders::default(),
                     checks: CHECKS.with(Rc::clone),
                 };
                 eager::handle(&event, config, &ports).await

@@ -14,7 +14,8 @@
 //! 8. 304 from metadata alone
 //! 9. a cache hit, if it is of this version of the original
 //! 10. a persisted variant, likewise
-//! 11. resize now, once the isolate has room ([`gate`]), with the [`pipeline`]
+//! 11. resize now, within the original's render budget ([`budget`], else 429) once the isolate
+//!     has room ([`gate`]), with the [`pipeline`]
 //! 12. answer; the cache and the persisted variant are filled after the response ([`variant`])
 //!
 //! With `onerror=redirect` or `ON_ERROR=original`, an original that cannot be transformed (415,
@@ -25,6 +26,7 @@
 //! [`pipeline`]: crate::pipeline
 
 mod answer;
+pub mod budget;
 mod demo;
 pub mod eager;
 pub mod freshness;
@@ -64,6 +66,8 @@ pub struct Ports<'a, S: Store, C: Cache> {
     pub codecs: &'a dyn CodecHost,
     /// This isolate's originals in flight.
     pub gate: &'a gate::Gate,
+    /// This isolate's renders per original (`RENDER_BUDGET`).
+    pub renders: &'a budget::Renders,
     /// This isolate's checks of originals under way.
     pub checks: Rc<freshness::Checks>,
 }
@@ -177,6 +181,8 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     if let Some(literal) = parsed.literal.as_mut() {
         http::hints::apply(&mut literal.transform, &req.hints, config.url.max_width, allowed);
     }
+    // (`WIDTH_STEPS`: a width-only request snaps up to the next step, before any key is made.)
+    let snapped = policy::snap_width(&mut parsed.request.transform, &config.cost.width_steps);
 
     // 3.
     let transforms = !parsed.request.transform.is_identity();
@@ -205,7 +211,13 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     let key = request.key.clone();
     let fallback = request.transform.on_error || config.http.on_error_original;
     let negotiated = request.transform.format == Some(crate::transform::FormatChoice::Auto);
-    let reply = transformed::transformed(req, config, ports, request, known, trace).await.map(|r| varied(r, negotiated, &hints_read));
+    let reply =
+        transformed::transformed(req, config, ports, request, known, trace).await.map(|r| varied(r, negotiated, &hints_read)).map(|r| {
+            match snapped {
+                Some(width) if matches!(r.status, 200 | 304) => r.with_header("x-resize-width", width.to_string()),
+                _ => r,
+            }
+        });
     match reply {
         Err(e) if fallback && e.is_refusal() => {
             trace.warnings.push(format!("served the original instead: {}", e.message()));

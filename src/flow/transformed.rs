@@ -186,7 +186,10 @@ async fn make_now<S: Store + 'static, C: Cache>(
 ) -> Result<ReplyOf<S, C>> {
     let clock = ports.clock;
     let Miss { answer, original, source, images } = miss;
-    // 11.
+    // 11. (Within the original's render budget: a description from the header costs no decode.)
+    if !answer.resolved.is_info() {
+        ports.renders.admit(key, &answer.resolved.canonical(), &config.cost, clock.now_ms())?;
+    }
     if answer.resolved.is_info() || answer.resolved.is_placeholder() {
         let (info, read_ms) = describe(ports, config, &original, source, &answer.resolved).await?;
         let timing = http::server_timing_stored("r2", waited_ms + read_ms, clock.now_ms() - started);

@@ -127,8 +127,8 @@ impl<S, C> Reply<S, C> {
         if e.status() == 401 {
             headers.push(("www-authenticate", "Bearer".into()));
         }
-        if e.status() == 503 {
-            headers.push(("retry-after", "1".into()));
+        if let Some(seconds) = e.retry_after() {
+            headers.push(("retry-after", seconds.to_string()));
         }
         Reply::new(e.status(), headers, Body::Bytes(format!("{}\n", e.message()).into_bytes()))
     }

@@ -160,10 +160,10 @@ mod tests {
 
     #[test]
     fn every_fit_has_a_name_that_parses_back() {
-        for fit in [Fit::ScaleDown, Fit::Contain, Fit::Cover, Fit::Crop, Fit::Pad, Fit::Squeeze] {
+        for fit in [Fit::ScaleDown, Fit::Contain, Fit::Cover, Fit::Crop, Fit::Pad, Fit::Squeeze, Fit::AspectCrop, Fit::ScaleUp] {
             assert_eq!(Fit::parse(fit.name()), Some(fit));
         }
-        assert_eq!(Fit::NAMES.list(), "scale-down, contain, cover, crop, pad, squeeze");
+        assert_eq!(Fit::NAMES.list(), "scale-down, contain, cover, crop, pad, squeeze, aspect-crop, scale-up");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! latency of virtual time".
 
 mod answers;
+mod costs;
 mod demo;
 mod eager;
 mod memory;

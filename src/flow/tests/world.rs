@@ -29,6 +29,8 @@ pub struct World {
     checks: Rc<crate::flow::freshness::Checks>,
     pub later: Deferred,
     pub gate: &'static Gate,
+    /// This isolate's renders per original (`RENDER_BUDGET`).
+    pub renders: crate::flow::budget::Renders,
     pub config: Result<Config>,
     pub log: Log,
     epoch: Instant,
@@ -50,6 +52,7 @@ impl World {
             later: Deferred::default(),
             // The adapter's gate lives as long as the isolate.
             gate: Box::leak(Box::default()),
+            renders: Default::default(),
             config: Ok(config),
             log,
             epoch,
@@ -110,6 +113,7 @@ impl World {
             later: &self.later,
             codecs: &Lossless,
             gate: self.gate,
+            renders: &self.renders,
             checks: self.checks.clone(),
         }
     }

@@ -1,0 +1,85 @@
+//! Cost bounds: what stops a client from making us decode one original thousands of times
+//! (`?w=1`, `?w=2`, …). Each isolate counts the **distinct transforms it renders of one original**
+//! in a window (`RENDER_BUDGET` per `RENDER_WINDOW_S`, on by default); past the budget a render
+//! is refused at once with 429 and `Retry-After` (the rest of the window). Only renders count:
+//! cache hits, persisted variants and 304s cost no decode and are never refused, and rendering the
+//! same transform again (an evicted cache) does not count twice. A page's `srcset` (a handful of
+//! widths × the negotiated formats) stays far below the default budget.
+
+use crate::config::CostSettings;
+use crate::error::{Error, Result};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// This isolate's renders per original, in the current window.
+#[derive(Debug, Default)]
+pub struct Renders(RefCell<HashMap<String, Window>>);
+
+#[derive(Debug)]
+struct Window {
+    started_ms: f64,
+    transforms: HashSet<u64>,
+}
+
+/// At most this many originals are counted; past it, the expired windows are dropped, then all.
+const MAX_ORIGINALS: usize = 10_000;
+
+impl Renders {
+    /// Counts a render of `transform` (canonical) of `key`, or refuses it (429).
+    pub fn admit(&self, key: &str, transform: &str, cost: &CostSettings, now_ms: f64) -> Result<()> {
+        if cost.render_budget == 0 {
+            return Ok(());
+        }
+        let window_ms = cost.render_window_s as f64 * 1000.0;
+        let mut windows = self.0.borrow_mut();
+        if windows.len() >= MAX_ORIGINALS && !windows.contains_key(key) {
+            windows.retain(|_, w| now_ms - w.started_ms < window_ms);
+            if windows.len() >= MAX_ORIGINALS {
+                windows.clear();
+            }
+        }
+        let window = windows.entry(key.to_string()).or_insert_with(|| Window { started_ms: now_ms, transforms: HashSet::new() });
+        if now_ms - window.started_ms >= window_ms {
+            *window = Window { started_ms: now_ms, transforms: HashSet::new() };
+        }
+        let mut hasher = DefaultHasher::new();
+        transform.hash(&mut hasher);
+        let id = hasher.finish();
+        if window.transforms.contains(&id) || window.transforms.len() < cost.render_budget as usize {
+            window.transforms.insert(id);
+            return Ok(());
+        }
+        let retry_after_s = ((window.started_ms + window_ms - now_ms) / 1000.0).ceil().max(1.0) as u32;
+        Err(Error::TooManyRequests(
+            format!(
+                "more than {} different transforms of this image in {} s (RENDER_BUDGET); cached ones are still served",
+                cost.render_budget, cost.render_window_s
+            ),
+            retry_after_s,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storm_of_sizes_is_refused_a_srcset_and_repeats_are_not() {
+        let cost = CostSettings { render_budget: 4, render_window_s: 60, width_steps: Vec::new() };
+        let renders = Renders::default();
+        for w in 1..=4 {
+            renders.admit("a.jpg", &format!("w={w}"), &cost, 0.0).unwrap();
+        }
+        renders.admit("a.jpg", "w=2", &cost, 1000.0).expect("the same transform again does not count");
+        renders.admit("b.jpg", "w=5", &cost, 1000.0).expect("another original has its own budget");
+        let refused = renders.admit("a.jpg", "w=5", &cost, 15_500.0).unwrap_err();
+        assert_eq!((refused.status(), refused.retry_after()), (429, Some(45)));
+        renders.admit("a.jpg", "w=5", &cost, 60_000.0).expect("a new window");
+        let off = CostSettings { render_budget: 0, ..cost };
+        for w in 1..100 {
+            renders.admit("c.jpg", &format!("w={w}"), &off, 0.0).unwrap();
+        }
+    }
+}
