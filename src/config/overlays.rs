@@ -19,10 +19,10 @@ pub struct Overlay {
     pub name: String,
     /// The R2 key of the image drawn.
     pub key: String,
-    /// Its box in output pixels (`fit` and `gravity` as for the main image); its own size when
-    /// neither is given.
-    pub width: Option<u32>,
-    pub height: Option<u32>,
+    /// Its box (`fit` and `gravity` as for the main image), in output pixels or as a fraction of
+    /// the base image (Cloudflare's 2026 form); its own size when neither is given.
+    pub width: Option<Side>,
+    pub height: Option<Side>,
     pub fit: Fit,
     pub gravity: Gravity,
     /// 0 (invisible) ..= 1.
@@ -40,6 +40,24 @@ pub struct Overlay {
     pub default_for: Vec<String>,
 }
 
+/// An overlay's side: pixels (`120`), or a fraction of the base image's side (`0.25`: a quarter
+/// of it; any number with a fraction part up to `1.0`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Side {
+    Pixels(u32),
+    Fraction(f32),
+}
+
+impl Side {
+    /// In pixels, for a base image `base` pixels along this side (at least 1).
+    pub fn of(self, base: u32) -> u32 {
+        match self {
+            Side::Pixels(px) => px,
+            Side::Fraction(f) => ((base as f64 * f as f64).round() as u32).max(1),
+        }
+    }
+}
+
 /// `repeat`: tiled over the whole image, along one line, or drawn once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repeat {
@@ -54,8 +72,8 @@ pub enum Repeat {
 #[serde(deny_unknown_fields)]
 struct Spec {
     key: String,
-    width: Option<u32>,
-    height: Option<u32>,
+    width: Option<serde_json::Number>,
+    height: Option<serde_json::Number>,
     fit: Option<String>,
     gravity: Option<String>,
     opacity: Option<f32>,
@@ -116,9 +134,13 @@ fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
         None => None,
         Some(c) => Some(csscolorparser::parse(c).map(|c| c.to_rgba8()).map_err(|_| bad(&format!("{at}.background"), "a CSS colour"))?),
     };
-    let side = |v: Option<u32>, field: &str| match v {
-        Some(0) | Some(4097..) => Err(bad(&format!("{at}.{field}"), "1 to 4096 pixels")),
-        v => Ok(v),
+    let side = |v: Option<serde_json::Number>, field: &str| match v {
+        None => Ok(None),
+        Some(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(px @ 1..=4096), _) => Ok(Some(Side::Pixels(px as u32))),
+            (None, Some(f)) if f > 0.0 && f <= 1.0 => Ok(Some(Side::Fraction(f as f32))),
+            _ => Err(bad(&format!("{at}.{field}"), "1 to 4096 pixels, or a fraction of the base image above 0 and up to 1.0")),
+        },
     };
     Ok(Overlay {
         width: side(s.width, "width")?,
@@ -151,7 +173,13 @@ mod tests {
     fn reads_cloudflares_draw_fields() {
         let o = parse(r#"{"logo": {"key": "brand/logo.png", "width": 100, "height": 50, "bottom": 5, "right": 5, "opacity": 0.8, "rotate": 90, "repeat": "x", "background": "white", "default_for": ["shop/"]}}"#).unwrap();
         let logo = &o[0];
-        assert_eq!((logo.name.as_str(), logo.key.as_str(), logo.width, logo.height), ("logo", "brand/logo.png", Some(100), Some(50)));
+        assert_eq!(
+            (logo.name.as_str(), logo.key.as_str(), logo.width, logo.height),
+            ("logo", "brand/logo.png", Some(Side::Pixels(100)), Some(Side::Pixels(50)))
+        );
+        let part = parse(r#"{"p": {"key": "x.png", "width": 0.25, "height": 1.0}}"#).unwrap();
+        assert_eq!((part[0].width, part[0].height), (Some(Side::Fraction(0.25)), Some(Side::Fraction(1.0))));
+        assert_eq!((Side::Fraction(0.25).of(1000), Side::Fraction(0.001).of(10), Side::Pixels(7).of(1000)), (250, 1, 7));
         assert_eq!((logo.bottom, logo.right, logo.top, logo.left), (Some(5), Some(5), None, None));
         assert_eq!((logo.opacity, logo.quarters, logo.repeat, logo.fit), (0.8, 1, Repeat::X, Fit::Contain));
         assert_eq!((logo.background, logo.default_for.clone()), (Some([255, 255, 255, 255]), vec!["shop/".to_string()]));
@@ -165,6 +193,9 @@ mod tests {
             (r#"{"a": {"key": "x.png", "rotate": 45}}"#, "rotate"),
             (r#"{"a": {"key": "x.png", "repeat": "z"}}"#, "repeat"),
             (r#"{"a": {"key": "x.png", "fit": "fill"}}"#, "fit"),
+            (r#"{"a": {"key": "x.png", "width": 1.5}}"#, "width"),
+            (r#"{"a": {"key": "x.png", "width": 0}}"#, "width"),
+            (r#"{"a": {"key": "x.png", "height": -0.5}}"#, "height"),
             (r#"{"a": {"key": "x.png", "url": "https://x"}}"#, "OVERLAYS.a"),
             (r#"{"A b": {"key": "x.png"}}"#, "OVERLAYS.A b"),
             (r#"{"a": {"key": ""}}"#, "key"),

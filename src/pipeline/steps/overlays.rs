@@ -46,7 +46,9 @@ pub fn prepare(spec: &Overlay, bytes: &[u8], canvas: (u32, u32), memory_budget: 
     let mut img = decode::decode(bytes, &p, (p.width, p.height), memory_budget, codecs)?.image;
     orient::apply(&mut img, p.orientation);
     if spec.width.is_some() || spec.height.is_some() {
-        let boxed = Transform { width: spec.width, height: spec.height, fit: spec.fit, gravity: spec.gravity, ..Default::default() };
+        // A fraction is of the base image (the output inside its border).
+        let (width, height) = (spec.width.map(|s| s.of(canvas.0)), spec.height.map(|s| s.of(canvas.1)));
+        let boxed = Transform { width, height, fit: spec.fit, gravity: spec.gravity, ..Default::default() };
         let plan = geometry::plan(img.width(), img.height(), &boxed, 4096, 4096);
         img = resize::resize(DynamicImage::ImageRgba8(img.into_rgba8()), plan.source, plan.width, plan.height)?;
         if let Some(c) = plan.canvas {
@@ -140,5 +142,20 @@ mod tests {
         assert_eq!(row.iter().map(|t| t.1).collect::<Vec<_>>(), [0; 5]);
         let tiny = positions(&spec(r#"{"key": "k", "repeat": true}"#), (1, 1), (4096, 4096));
         assert_eq!(tiny.len(), MAX_TILES);
+    }
+
+    /// Cloudflare's fractional sizes: `width: 0.25` is a quarter of the base image, drawn at
+    /// that size for any output size.
+    #[test]
+    fn a_fractional_width_is_a_share_of_the_base_image() {
+        let logo = crate::fixtures::png(&image::RgbaImage::from_pixel(200, 100, Rgba([255, 0, 0, 255])));
+        for canvas in [(400, 300), (1000, 500)] {
+            let placed = prepare(&spec(r#"{"key": "k", "width": 0.25}"#), &logo, canvas, 64 << 20, &Codecs::NATIVE).unwrap();
+            assert_eq!((placed.img.width(), placed.img.height()), (canvas.0 / 4, canvas.0 / 8), "{canvas:?}");
+        }
+        let tall =
+            prepare(&spec(r#"{"key": "k", "height": 0.5, "width": 1.0, "fit": "contain"}"#), &logo, (400, 300), 64 << 20, &Codecs::NATIVE)
+                .unwrap();
+        assert_eq!((tall.img.width(), tall.img.height()), (300, 150));
     }
 }
