@@ -241,6 +241,8 @@ describe('draw: overlays from OVERLAYS', () => {
   let mf;
   const overlays = {
     logo: { key: 'brand/logo.png', width: 40, bottom: 10, right: 10 },
+    // Cloudflare's fractional form: half the base image's width, at any output size.
+    half: { key: 'brand/half.png', width: 0.5, top: 0, left: 0 },
     mark: { key: 'brand/mark.png', repeat: true, opacity: 0.5, default_for: ['shop/'] },
   };
   const solid = (w, h, [r, g, b]) => sharp({ create: { width: w, height: h, channels: 4, background: { r, g, b, alpha: 1 } } }).png().toBuffer();
@@ -252,6 +254,7 @@ describe('draw: overlays from OVERLAYS', () => {
     await putOriginal(mf, 'shop/grey.jpg', await sharp({ create: { width: 400, height: 300, channels: 3, background: '#808080' } }).jpeg().toBuffer());
     await putOriginal(mf, 'brand/logo.png', await solid(80, 40, [255, 0, 0]));
     await putOriginal(mf, 'brand/mark.png', await solid(10, 10, [0, 0, 255]));
+    await putOriginal(mf, 'brand/half.png', await solid(20, 10, [255, 0, 0]));
   });
   after(() => mf.dispose());
 
@@ -287,9 +290,19 @@ describe('draw: overlays from OVERLAYS', () => {
     assert.ok(near(await pixel(elsewhere.body, 50, 37), [128, 128, 128]), 'not outside the prefix');
   });
 
+  test('an overlay sized as a fraction of the base image keeps its share at every size (both grammars)', async () => {
+    for (const [url, w] of [['/cdn-cgi/image/width=200,draw=half,format=png/grey.jpg', 200], ['/grey.jpg?w=400&draw=half&format=png', 400]]) {
+      const r = await ok(mf, url);
+      // 20×10 red, half the width: w/2 × w/4 from the top-left corner.
+      assert.ok(near(await pixel(r.body, w / 2 - 3, w / 4 - 3), [255, 0, 0]), `${url}: inside`);
+      assert.ok(near(await pixel(r.body, w / 2 + 3, 2), [128, 128, 128]), `${url}: right of it`);
+      assert.ok(near(await pixel(r.body, 2, w / 4 + 3), [128, 128, 128]), `${url}: below it`);
+    }
+  });
+
   test('draw must name a configured overlay', async () => {
     const r = await fetchImage(mf, '/grey.jpg?w=100&draw=nope');
     assert.equal(r.status, 400);
-    assert.match(new TextDecoder().decode(r.body), /logo, mark/);
+    assert.match(new TextDecoder().decode(r.body), /logo, half, mark|half, logo, mark|logo, mark/);
   });
 });

@@ -5,6 +5,7 @@
 
 mod answers;
 mod costs;
+mod datacentres;
 mod demo;
 mod eager;
 mod memory;

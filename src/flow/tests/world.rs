@@ -61,6 +61,25 @@ impl World {
         }
     }
 
+    /// Another data centre: the same bucket (and origin) and clock, its own cache and isolate.
+    pub fn beside(&self) -> World {
+        World {
+            store: self.store.clone(),
+            origin: self.origin.clone(),
+            copies: Rc::default(),
+            cache: Rc::default(),
+            checks: Rc::default(),
+            later: Deferred::default(),
+            gate: Box::leak(Box::default()),
+            renders: Default::default(),
+            config: self.config.clone(),
+            log: self.log.clone(),
+            epoch: self.epoch,
+            clock: PausedClock(self.epoch),
+            answered: Cell::new(0),
+        }
+    }
+
     pub fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) {
         self.store.insert(key, bytes, Some(content_type), HashMap::new());
     }
