@@ -239,6 +239,9 @@ pub struct HttpSettings {
     pub max_stale_s: u32,
     /// `SVG`: SVG originals are served sanitised, or refused.
     pub svg: crate::svg::Mode,
+    /// `R2_TIMEOUT_MS` (default 5000): the longest any one R2 call may take before it counts as
+    /// failed, so a stalled bucket never holds a request longer.
+    pub r2_timeout_ms: u32,
 }
 
 /// The URL grammars, each of which can be switched off with `GRAMMARS`.
@@ -352,6 +355,7 @@ impl Default for HttpSettings {
             demo: false,
             max_stale_s: 60,
             svg: crate::svg::Mode::Sanitize,
+            r2_timeout_ms: 5000,
         }
     }
 }

@@ -129,6 +129,9 @@ impl Config {
                 _ => return Err(config_error("ON_ERROR", "error or original")),
             };
         }
+        if let Some(v) = get("R2_TIMEOUT_MS") {
+            http.r2_timeout_ms = parse_in("R2_TIMEOUT_MS", &v, 100, 60_000)? as u32;
+        }
         if let Some(v) = get("MAX_STALE_S") {
             http.max_stale_s = parse_in("MAX_STALE_S", &v, 0, 86_400)? as u32;
         }

@@ -48,9 +48,11 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 gate: gate(),
                 limits: c.pipeline.limits,
             });
+            let r2_timeout = config.as_ref().map_or(5000, |c| c.http.r2_timeout_ms);
+            let bounded = |s: Sourced<R2>| s.bounded(Rc::new(WorkerClock), r2_timeout);
             let ports = Ports {
-                originals: Rc::new(Sourced::new(Rc::new(originals), behind)),
-                variants: Rc::new(Sourced::plain(Rc::new(variants))),
+                originals: Rc::new(bounded(Sourced::new(Rc::new(originals), behind))),
+                variants: Rc::new(bounded(Sourced::plain(Rc::new(variants)))),
                 cache: Rc::new(cache::CacheApi),
                 clock: &WorkerClock,
                 later: &WaitUntil(&ctx),

@@ -27,8 +27,8 @@ pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> wo
             (Ok(config), Ok(originals), Ok(variants)) => {
                 let ports = Ports {
                     // A new original is in R2 already: no origin behind it here.
-                    originals: Rc::new(Sourced::plain(Rc::new(originals))),
-                    variants: Rc::new(Sourced::plain(Rc::new(variants))),
+                    originals: Rc::new(Sourced::plain(Rc::new(originals)).bounded(Rc::new(WorkerClock), config.http.r2_timeout_ms)),
+                    variants: Rc::new(Sourced::plain(Rc::new(variants)).bounded(Rc::new(WorkerClock), config.http.r2_timeout_ms)),
                     cache: Rc::new(super::cache::CacheApi),
                     clock: &WorkerClock,
                     later: &WaitUntil(&ctx),

@@ -23,27 +23,45 @@ mod types;
 pub use fetch::MAX_REDIRECTS;
 pub use types::{Behind, Copies, SourcedBody};
 
-use super::ports::{Meta, OnlyIf, PutMeta, Store, Stored};
+use super::ports::{Clock, Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
+use futures_util::future::{select, Either};
+use std::pin::pin;
 use std::rc::Rc;
 
-/// The originals' store, with an origin behind it when `ORIGIN_URL` is set.
+/// The originals' store, with an origin behind it when `ORIGIN_URL` is set, and every call to
+/// the store bounded in time when [`Sourced::bounded`].
 pub struct Sourced<S> {
     inner: Rc<S>,
     behind: Option<Behind>,
+    deadline: Option<(Rc<dyn Clock>, u32)>,
 }
 
 impl<S: Store> Sourced<S> {
     /// The store alone (the variants' store, or no `ORIGIN_URL`).
     pub fn plain(inner: Rc<S>) -> Sourced<S> {
-        Sourced { inner, behind: None }
+        Sourced { inner, behind: None, deadline: None }
     }
 
     /// `behind` serves remote originals (absolute-URL keys), and keys R2 does not have when
     /// `ORIGIN_URL` is set.
     pub fn new(inner: Rc<S>, behind: Option<Behind>) -> Sourced<S> {
-        Sourced { inner, behind }
+        Sourced { inner, behind, deadline: None }
+    }
+
+    /// Every call to the store (not a body being read) answers within `ms` or fails (502, as a
+    /// failing store does), so a stalled bucket never holds a request longer (`R2_TIMEOUT_MS`).
+    pub fn bounded(self, clock: Rc<dyn Clock>, ms: u32) -> Sourced<S> {
+        Sourced { deadline: Some((clock, ms)), ..self }
+    }
+
+    async fn within<T>(&self, op: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let Some((clock, ms)) = &self.deadline else { return work.await };
+        match select(pin!(work), clock.sleep(*ms)).await {
+            Either::Left((done, _)) => done,
+            Either::Right(_) => Err(Error::Upstream(format!("R2 did not answer a {op} within {ms} ms (R2_TIMEOUT_MS)"))),
+        }
     }
 
     /// The origin behind R2's keys, when `ORIGIN_URL` is set.
@@ -71,7 +89,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
                 Err(e) => Err(e),
             };
         }
-        let stored = self.inner.head(key).await?;
+        let stored = self.within("head", self.inner.head(key)).await?;
         match (stored, self.fallback()) {
             (None, Some(behind)) => match once::found(&*self.inner, behind, key, true).await {
                 Ok(found) => Ok(Some(found.meta.clone())),
@@ -93,7 +111,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
         }
         let (stored, behind) = match remote {
             true => (None, self.behind.as_ref()),
-            false => (self.inner.get(key, range).await?, self.fallback()),
+            false => (self.within("get", self.inner.get(key, range)).await?, self.fallback()),
         };
         let (None, Some(behind)) = (&stored, behind) else { return Ok(stored.map(as_stored)) };
         let found = match once::found(&*self.inner, behind, key, true).await {
@@ -103,7 +121,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
         };
         match &found.bytes {
             // Copied: R2 serves it from now on, this request included (a range is R2's to cut).
-            None if !remote => Ok(self.inner.get(key, range).await?.map(as_stored)),
+            None if !remote => Ok(self.within("get", self.inner.get(key, range)).await?.map(as_stored)),
             None => Err(Error::Internal("a remote original came without its body".into())),
             Some(bytes) => {
                 let (offset, length) = match range {
@@ -136,14 +154,14 @@ impl<S: Store + 'static> Store for Sourced<S> {
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>> {
-        self.inner.put(key, bytes, meta, only_if).await
+        self.within("put", self.inner.put(key, bytes, meta, only_if)).await
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>, max: usize) -> Result<Vec<String>> {
-        self.inner.list(prefix, start_after, max).await
+        self.within("list", self.inner.list(prefix, start_after, max)).await
     }
 
     async fn delete(&self, keys: Vec<String>) -> Result<()> {
-        self.inner.delete(keys).await
+        self.within("delete", self.inner.delete(keys)).await
     }
 }

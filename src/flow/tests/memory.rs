@@ -21,6 +21,10 @@ pub struct MemoryStore {
     latency: Duration,
     /// Operations (`head`, `get`, `put`) that fail, with the key prefix they fail for.
     failing: RefCell<Vec<(&'static str, String)>>,
+    /// Operations that never answer (an hour of virtual time), with their key prefix.
+    stalling: RefCell<Vec<(&'static str, String)>>,
+    /// Random faults: (one in how many calls fails, one in how many stalls, the generator's state).
+    random: Cell<Option<(u64, u64, u64)>>,
     log: Log,
     epoch: Instant,
     version: Cell<u64>,
@@ -52,6 +56,8 @@ impl MemoryStore {
             objects: RefCell::default(),
             latency: Duration::from_millis(latency_ms),
             failing: RefCell::default(),
+            stalling: RefCell::default(),
+            random: Cell::new(None),
             log,
             epoch,
             version: Cell::new(0),
@@ -78,13 +84,31 @@ impl MemoryStore {
         self.failing.borrow_mut().push((op, prefix.into()));
     }
 
+    /// From now on, `op` never answers for keys starting with `prefix`.
+    pub fn stall(&self, op: &'static str, prefix: &str) {
+        self.stalling.borrow_mut().push((op, prefix.into()));
+    }
+
+    /// From now on, one call in `fail_every` fails and one in `stall_every` stalls, at random
+    /// (a fixed seed: the same run every time).
+    pub fn faults(&self, fail_every: u64, stall_every: u64, seed: u64) {
+        self.random.set(Some((fail_every, stall_every, seed)));
+    }
+
     pub fn heal(&self) {
+        self.random.set(None);
+        self.stalling.borrow_mut().clear();
         self.failing.borrow_mut().clear();
     }
 
     /// Deletes an object, as a client of the bucket would.
     pub fn remove(&self, key: &str) {
         self.objects.borrow_mut().remove(key);
+    }
+
+    /// The keys under `prefix`, read without a store call.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        self.objects.borrow().keys().filter(|k| k.starts_with(prefix)).cloned().collect()
     }
 
     /// The stored bytes under `key`, read without a store call.
@@ -98,8 +122,24 @@ impl MemoryStore {
 
     async fn call(&self, op: &'static str, key: &str) -> Result<()> {
         self.log.borrow_mut().push((ms(self.epoch), format!("{op} {key}")));
+        let matches =
+            |list: &RefCell<Vec<(&'static str, String)>>| list.borrow().iter().any(|(o, p)| *o == op && key.starts_with(p.as_str()));
+        let (mut fail, mut stall) = (matches(&self.failing), matches(&self.stalling));
+        if let Some((fail_every, stall_every, state)) = self.random.get() {
+            // xorshift64: deterministic, and enough for picking calls.
+            let mut x = state;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.random.set(Some((fail_every, stall_every, x)));
+            fail |= x % fail_every == 0;
+            stall |= (x >> 20) % stall_every == 0;
+        }
+        if stall {
+            sleep(Duration::from_secs(3600)).await;
+        }
         sleep(self.latency).await;
-        if self.failing.borrow().iter().any(|(o, prefix)| *o == op && key.starts_with(prefix.as_str())) {
+        if fail {
             return Err(Error::Upstream(format!("injected {op} failure")));
         }
         Ok(())

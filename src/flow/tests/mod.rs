@@ -6,6 +6,7 @@
 mod answers;
 mod costs;
 mod datacentres;
+mod faults;
 mod demo;
 mod eager;
 mod memory;

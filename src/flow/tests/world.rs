@@ -116,6 +116,7 @@ impl World {
 
     /// The isolate's ports, as the adapter makes them for each request.
     fn ports(&self) -> Ports<'_, Sourced<MemoryStore>, MemoryCache> {
+        let timeout = self.config.as_ref().map_or(5000, |c| c.http.r2_timeout_ms);
         let behind = self.config.as_ref().ok().map(|config| Behind {
             origin: self.origin.clone(),
             clock: Rc::new(PausedClock(self.epoch)),
@@ -125,8 +126,8 @@ impl World {
             limits: config.pipeline.limits,
         });
         Ports {
-            originals: Rc::new(Sourced::new(self.store.clone(), behind)),
-            variants: Rc::new(Sourced::plain(self.store.clone())),
+            originals: Rc::new(Sourced::new(self.store.clone(), behind).bounded(Rc::new(PausedClock(self.epoch)), timeout)),
+            variants: Rc::new(Sourced::plain(self.store.clone()).bounded(Rc::new(PausedClock(self.epoch)), timeout)),
             cache: self.cache.clone(),
             clock: &self.clock,
             later: &self.later,
