@@ -95,6 +95,8 @@ const R2_WRAPPER = `export default function (env) {
   const log = (r2, op, key) => env.DELAY_MS && console.log(JSON.stringify({ r2, op, key }));
   const call = (op) => async (...args) => {
     log('start', op, args[0]);
+    // 'stall:get': the call never answers, as a stalled bucket.
+    if (env.FAIL.includes('stall:' + op)) return new Promise(() => {});
     if (env.DELAY_MS) await new Promise((resolve) => setTimeout(resolve, env.DELAY_MS));
     try {
       if (env.FAIL.includes(op)) throw new Error('injected R2 ' + op + ' failure');

@@ -34,6 +34,22 @@ test('a failing R2 read is a 502 with a message, never cached', async () => {
   }
 });
 
+test('a stalled bucket holds no request past R2_TIMEOUT_MS: a stalled variant read is a miss, a stalled original a 502', async () => {
+  await withWorker({ extraBuckets: ['VARIANTS'], faults: { VARIANTS: ['stall:get'] }, vars: { R2_TIMEOUT_MS: '400' } }, async (mf) => {
+    const started = Date.now();
+    const r = await fetchImage(mf, '/photo.jpg?w=122');
+    assert.deepEqual([r.status, r.size?.width], [200, 122], r.text());
+    assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+  });
+  await withWorker({ faults: { IMAGES: ['stall:head', 'stall:get'] }, vars: { R2_TIMEOUT_MS: '400' } }, async (mf) => {
+    const started = Date.now();
+    const r = await fetchImage(mf, '/photo.jpg?w=123');
+    assert.equal(r.status, 502);
+    assert.match(r.text(), /R2 did not answer a (head|get) within 400 ms/);
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+  });
+});
+
 test('a failing variant write still returns the image, and the cache still fills', async () => {
   await withWorker({ extraBuckets: ['VARIANTS'], faults: { VARIANTS: ['put'] } }, async (mf) => {
     const first = await fetchImage(mf, '/photo.jpg?w=120');
