@@ -8,7 +8,7 @@
 mod overlays;
 mod read;
 
-pub use overlays::{parse as parse_overlays, Overlay, Repeat, Side};
+pub use overlays::{parse as parse_overlays, Composite, Overlay, Repeat, Side};
 
 use crate::transform::{Defaults, QualityDefaults, SizeSpec};
 

@@ -27,6 +27,8 @@ pub struct Overlay {
     pub gravity: Gravity,
     /// 0 (invisible) ..= 1.
     pub opacity: f32,
+    /// How it combines with the image under it (Cloudflare's `composite`).
+    pub composite: Composite,
     pub repeat: Repeat,
     /// Offsets from the edges; an axis without one is centred.
     pub left: Option<u32>,
@@ -58,6 +60,38 @@ impl Side {
     }
 }
 
+/// Cloudflare's `composite` modes (its Workers types list exactly these): Porter–Duff operators
+/// and `lighter`, on sRGB values with premultiplied alpha as a canvas does. Cloudflare does not
+/// say where a mode acts: here only under the overlay, so the rest of the image is kept (as
+/// sharp and libvips do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Composite {
+    /// The overlay on top (the default).
+    #[default]
+    Over,
+    /// The overlay only where the image under it is opaque, and nothing of that image.
+    In,
+    /// The overlay on top, clipped to the image's shape.
+    Atop,
+    /// The overlay only where the image under it is transparent.
+    Out,
+    /// Each only where the other is not.
+    Xor,
+    /// Both added (brightening).
+    Lighter,
+}
+
+impl Composite {
+    pub const NAMES: &'static [(&'static str, Composite)] = &[
+        ("over", Composite::Over),
+        ("in", Composite::In),
+        ("atop", Composite::Atop),
+        ("out", Composite::Out),
+        ("xor", Composite::Xor),
+        ("lighter", Composite::Lighter),
+    ];
+}
+
 /// `repeat`: tiled over the whole image, along one line, or drawn once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repeat {
@@ -77,6 +111,7 @@ struct Spec {
     fit: Option<String>,
     gravity: Option<String>,
     opacity: Option<f32>,
+    composite: Option<String>,
     repeat: Option<serde_json::Value>,
     left: Option<u32>,
     right: Option<u32>,
@@ -119,6 +154,14 @@ fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
     if !(0.0..=1.0).contains(&opacity) {
         return Err(bad(&format!("{at}.opacity"), "a number from 0 to 1"));
     }
+    let composite = match s.composite.as_deref() {
+        None => Composite::Over,
+        Some(c) => Composite::NAMES
+            .iter()
+            .find(|(n, _)| *n == c)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| bad(&format!("{at}.composite"), &Composite::NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")))?,
+    };
     let repeat = match s.repeat {
         None | Some(serde_json::Value::Bool(false)) => Repeat::Once,
         Some(serde_json::Value::Bool(true)) => Repeat::Both,
@@ -150,6 +193,7 @@ fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
         fit,
         gravity,
         opacity,
+        composite,
         repeat,
         left: s.left,
         right: s.right,
@@ -194,6 +238,7 @@ mod tests {
             (r#"{"a": {"key": "x.png", "repeat": "z"}}"#, "repeat"),
             (r#"{"a": {"key": "x.png", "fit": "fill"}}"#, "fit"),
             (r#"{"a": {"key": "x.png", "width": 1.5}}"#, "width"),
+            (r#"{"a": {"key": "x.png", "composite": "multiply"}}"#, "over, in, atop, out, xor, lighter"),
             (r#"{"a": {"key": "x.png", "width": 0}}"#, "width"),
             (r#"{"a": {"key": "x.png", "height": -0.5}}"#, "height"),
             (r#"{"a": {"key": "x.png", "url": "https://x"}}"#, "OVERLAYS.a"),

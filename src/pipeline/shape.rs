@@ -64,6 +64,7 @@ impl Shape {
 pub struct Placed {
     pub(in crate::pipeline) img: RgbaImage,
     pub(in crate::pipeline) at: Vec<(i64, i64)>,
+    pub(in crate::pipeline) composite: crate::config::Composite,
 }
 
 impl Placed {

@@ -5,7 +5,7 @@
 //! source is decoded, and drawn on every frame of an animation alike.
 
 use super::{decode, geometry, orient, pad, probe, resize};
-use crate::config::{Limits, Overlay, Repeat};
+use crate::config::{Composite, Limits, Overlay, Repeat};
 use crate::error::{Error, Result};
 use crate::pipeline::codecs::port::Codecs;
 use crate::pipeline::shape::{Placed, Shape};
@@ -72,7 +72,7 @@ pub fn prepare(spec: &Overlay, bytes: &[u8], canvas: (u32, u32), memory_budget: 
         }
     }
     let at = positions(spec, (rgba.width(), rgba.height()), canvas);
-    Ok(Placed { img: rgba, at })
+    Ok(Placed { img: rgba, at, composite: spec.composite })
 }
 
 /// Where the overlay's top-left corner goes: by the edge offsets (centred on an axis without
@@ -109,11 +109,56 @@ pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
     let mut canvas = p.img.into_rgba8();
     for placed in &shape.overlays {
         for &(x, y) in &placed.at {
-            imageops::overlay(&mut canvas, &placed.img, x, y);
+            match placed.composite {
+                Composite::Over => imageops::overlay(&mut canvas, &placed.img, x, y),
+                mode => composite(&mut canvas, &placed.img, x, y, mode),
+            }
+        }
+    }
+    // An opaque image stays opaque: what a mode made transparent (`out`, `xor`) shows the
+    // background, as anywhere else an image has no alpha to keep.
+    if opaque && shape.overlays.iter().any(|o| o.composite != Composite::Over) {
+        let bg = shape.background;
+        for px in canvas.pixels_mut() {
+            let a = px[3] as u16;
+            for c in 0..3 {
+                px[c] = ((px[c] as u16 * a + bg[c] as u16 * (255 - a) + 127) / 255) as u8;
+            }
         }
     }
     p.img = if opaque { DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).into_rgb8()) } else { DynamicImage::ImageRgba8(canvas) };
     Ok(p)
+}
+
+/// Draws `top` at (`x`, `y`) with a Porter–Duff operator (or `lighter`), on premultiplied
+/// sRGB values, under the overlay only.
+fn composite(canvas: &mut RgbaImage, top: &RgbaImage, x: i64, y: i64, mode: Composite) {
+    let (cw, ch) = (canvas.width() as i64, canvas.height() as i64);
+    for (tx, ty, src) in top.enumerate_pixels() {
+        let (px, py) = (x + tx as i64, y + ty as i64);
+        if px < 0 || py < 0 || px >= cw || py >= ch {
+            continue;
+        }
+        let dst = canvas.get_pixel_mut(px as u32, py as u32);
+        let (a_s, a_b) = (src[3] as f32 / 255.0, dst[3] as f32 / 255.0);
+        // How much of each side shows (Porter and Duff's Fa and Fb).
+        let (fa, fb) = match mode {
+            Composite::Over => (1.0, 1.0 - a_s),
+            Composite::In => (a_b, 0.0),
+            Composite::Atop => (a_b, 1.0 - a_s),
+            Composite::Out => (1.0 - a_b, 0.0),
+            Composite::Xor => (1.0 - a_b, 1.0 - a_s),
+            Composite::Lighter => (1.0, 1.0),
+        };
+        let alpha = (a_s * fa + a_b * fb).min(1.0);
+        let mut out = [0u8; 4];
+        for c in 0..3 {
+            let premultiplied = (src[c] as f32 * a_s * fa + dst[c] as f32 * a_b * fb).min(255.0);
+            out[c] = if alpha > 0.0 { (premultiplied / alpha).round().min(255.0) as u8 } else { 0 };
+        }
+        out[3] = (alpha * 255.0).round() as u8;
+        *dst = Rgba(out);
+    }
 }
 
 #[cfg(test)]
@@ -157,5 +202,46 @@ mod tests {
             prepare(&spec(r#"{"key": "k", "height": 0.5, "width": 1.0, "fit": "contain"}"#), &logo, (400, 300), 64 << 20, &Codecs::NATIVE)
                 .unwrap();
         assert_eq!((tall.img.width(), tall.img.height()), (300, 150));
+    }
+
+    /// Cloudflare's composite modes on three backdrops, against Porter and Duff's definitions
+    /// worked by hand: an opaque one, a transparent one, and a half-transparent overlay on an
+    /// opaque one.
+    #[test]
+    fn composite_modes_follow_porter_duff() {
+        let run = |mode, base: [u8; 4], top: [u8; 4]| {
+            let mut canvas = RgbaImage::from_pixel(1, 1, Rgba(base));
+            composite(&mut canvas, &RgbaImage::from_pixel(1, 1, Rgba(top)), 0, 0, mode);
+            canvas.get_pixel(0, 0).0
+        };
+        let (red, clear, blue) = ([255, 0, 0, 255], [0, 0, 0, 0], [0, 0, 255, 255]);
+        let (white, half_white) = ([255, 255, 255, 255], [255, 255, 255, 128]);
+        let cases: &[(Composite, [u8; 4], [u8; 4], [u8; 4])] = &[
+            (Composite::Over, red, white, white),
+            (Composite::In, red, white, white),
+            (Composite::Atop, red, white, white),
+            (Composite::Out, red, white, [0, 0, 0, 0]),
+            (Composite::Xor, red, white, [0, 0, 0, 0]),
+            (Composite::Lighter, red, white, white),
+            (Composite::Over, clear, white, white),
+            (Composite::In, clear, white, [0, 0, 0, 0]),
+            (Composite::Atop, clear, white, [0, 0, 0, 0]),
+            (Composite::Out, clear, white, white),
+            (Composite::Xor, clear, white, white),
+            (Composite::Lighter, clear, white, white),
+            (Composite::Over, blue, half_white, [128, 128, 255, 255]),
+            (Composite::In, blue, half_white, [255, 255, 255, 128]),
+            (Composite::Atop, blue, half_white, [128, 128, 255, 255]),
+            (Composite::Out, blue, half_white, [0, 0, 0, 0]),
+            (Composite::Xor, blue, half_white, [0, 0, 255, 127]),
+            (Composite::Lighter, blue, half_white, [128, 128, 255, 255]),
+        ];
+        for &(mode, base, top, want) in cases {
+            let got = run(mode, base, top);
+            assert!(
+                got.iter().zip(want).all(|(g, w)| (*g as i16 - w as i16).abs() <= 1),
+                "{mode:?} {base:?} {top:?}: {got:?}, want {want:?}"
+            );
+        }
     }
 }
