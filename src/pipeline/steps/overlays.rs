@@ -216,7 +216,9 @@ mod tests {
         };
         let (red, clear, blue) = ([255, 0, 0, 255], [0, 0, 0, 0], [0, 0, 255, 255]);
         let (white, half_white) = ([255, 255, 255, 255], [255, 255, 255, 128]);
-        let cases: &[(Composite, [u8; 4], [u8; 4], [u8; 4])] = &[
+        type Pixel = [u8; 4];
+        // (mode, the image's pixel, the overlay's, the result)
+        let cases: &[(Composite, Pixel, Pixel, Pixel)] = &[
             (Composite::Over, red, white, white),
             (Composite::In, red, white, white),
             (Composite::Atop, red, white, white),
