@@ -15,7 +15,7 @@
 //   SOAK_HEAPS=others: in every isolate but our worker's, to tell whose garbage it was)
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { startWorker, putOriginal, hashOriginals, path, SAMPLES } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, hashOriginals, path, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
 import { inspectIsolates } from './soak_heaps.mjs';
 
 const [total = 20_000, seconds = 600, concurrency = 16] = process.argv.slice(2).map(Number);
@@ -49,7 +49,7 @@ const INSPECTOR_PORT = 9341;
 const inspectorPort = process.env.SOAK_HEAPS ? INSPECTOR_PORT : undefined;
 const mf = baseline
   ? new (await import('miniflare')).Miniflare({ modules: true, script: BASELINE, r2Buckets: ['IMAGES'], compatibilityDate: '2026-04-26', handleStructuredLogs: () => {}, inspectorPort })
-  : await startWorker({ vars: { DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000' }, inspectorPort });
+  : await startWorker({ vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000' }, inspectorPort });
 const base = await mf.ready;
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
 const samples = ['photo.jpg', 'alpha.png', 'portrait.jpg', 'logo.svg', 'animated.gif', 'grey.png'];

@@ -13,6 +13,8 @@ import { imageSize } from 'image-size';
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const SAMPLES = process.env.SAMPLES_DIR ?? path.join(ROOT, 'target', 'samples');
 export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
+/** For benchmarks and the soak, which render one original in many ways on purpose: no render budget. */
+export const UNBOUNDED = { RENDER_BUDGET: '0' };
 
 /**
  * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2
