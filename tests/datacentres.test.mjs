@@ -1,0 +1,61 @@
+// Two data centres in workerd: two Miniflare instances on one persisted R2 directory, each with
+// its own Cache API, as two Cloudflare locations share a bucket and nothing else. What A writes,
+// B uses; what A replaces or deletes, A shows at once and B within MAX_STALE_S and one request.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { startWorker, fetchImage, tempDir, readFileSync, path, SAMPLES } from './helpers.mjs';
+
+const TOKEN = 'a-local-upload-token-for-tests';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function twoDataCentres(maxStale, fn) {
+  const { dir, remove } = tempDir();
+  const vars = { MAX_STALE_S: String(maxStale), UPLOAD_TOKEN: TOKEN };
+  const a = await startWorker({ persist: dir, vars });
+  const b = await startWorker({ persist: dir, vars });
+  try {
+    await fn(a, b);
+  } finally {
+    await a.dispose();
+    await b.dispose();
+    remove();
+  }
+}
+
+const upload = (mf, key, body, method = 'PUT') => fetchImage(mf, `/${key}`, { method, body, headers: { authorization: `Bearer ${TOKEN}` } });
+
+/** B's answers to `url` until it shows what `done` recognises; how many came before. */
+async function answersBefore(b, url, done) {
+  for (let n = 0; n < 4; n++) {
+    if (done(await fetchImage(b, url))) return n;
+  }
+  return Infinity;
+}
+
+for (const maxStale of [0, 1]) {
+  test(`MAX_STALE_S=${maxStale}: B uses A's variants and sees A's replacement and delete in time`, async () => {
+    await twoDataCentres(maxStale, async (a, b) => {
+      const url = '/dc/p.png?w=100';
+      assert.equal((await upload(a, 'dc/p.png', readFileSync(path.join(SAMPLES, 'alpha.png')))).status, 200);
+      const made = await fetchImage(a, url);
+      assert.deepEqual([made.status, made.res.headers.get('x-cache'), made.size.height], [200, 'MISS', 67]);
+      const used = await fetchImage(b, url);
+      assert.deepEqual([used.res.headers.get('x-cache'), used.size.height], ['VARIANT', 67], 'A\'s persisted variant, no resize');
+      assert.equal((await fetchImage(b, url)).res.headers.get('x-cache'), 'HIT');
+
+      const square = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#369' } }).png().toBuffer();
+      assert.equal((await upload(a, 'dc/p.png', square)).status, 200);
+      assert.equal((await fetchImage(a, url)).size.height, 100, 'A shows it at once');
+      await sleep(maxStale * 1000 + 100);
+      const stale = await answersBefore(b, url, (r) => r.size?.height === 100);
+      assert.ok(stale <= (maxStale === 0 ? 0 : 1), `B answered the old picture ${stale} times past the window`);
+
+      assert.equal((await upload(a, 'dc/p.png', undefined, 'DELETE')).status, 200);
+      assert.equal((await fetchImage(a, url)).status, 404);
+      await sleep(maxStale * 1000 + 100);
+      const served = await answersBefore(b, url, (r) => r.status === 404);
+      assert.ok(served <= (maxStale === 0 ? 0 : 1), `B served the deleted original ${served} times past the window`);
+    });
+  });
+}
