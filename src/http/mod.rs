@@ -57,7 +57,7 @@ pub const R2_MAX_KEY_BYTES: usize = 1024;
 /// time as the original's `head`; a hit is served only if its ETag is the one this version of
 /// the original and this configuration give (`fresh_hit`), so a replaced original misses at once.
 pub fn cache_key(origin: &str, key: &str, transform: &Transform, negotiated: Option<&str>) -> String {
-    let path = percent_encoding::utf8_percent_encode(key, PATH).to_string();
+    let path = key_path(key);
     let class = negotiated.map(|c| format!("&accept={c}")).unwrap_or_default();
     format!("{origin}/{path}?t={}{class}", transform.canonical())
 }
@@ -65,7 +65,7 @@ pub fn cache_key(origin: &str, key: &str, transform: &Transform, negotiated: Opt
 /// The Cache API key under which a data centre remembers what R2 last said about an original
 /// (`MAX_STALE_S`). Never a response's key: those all have `?t=`.
 pub fn checked_key(origin: &str, key: &str) -> String {
-    let path = percent_encoding::utf8_percent_encode(key, PATH).to_string();
+    let path = key_path(key);
     format!("{origin}/{path}?checked")
 }
 

@@ -20,14 +20,12 @@ mod remote;
 mod sigv4;
 mod types;
 
-pub use fetch::MAX_REDIRECTS;
+use types::Deadline;
 pub use types::{Behind, Copies, SourcedBody};
 
 use super::ports::{Clock, Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
-use futures_util::future::{select, Either};
-use std::pin::pin;
 use std::rc::Rc;
 
 /// The originals' store, with an origin behind it when `ORIGIN_URL` is set, and every call to
@@ -35,42 +33,30 @@ use std::rc::Rc;
 pub struct Sourced<S> {
     inner: Rc<S>,
     behind: Option<Behind>,
-    deadline: Option<(Rc<dyn Clock>, u32)>,
+    deadline: Deadline,
 }
 
 impl<S: Store> Sourced<S> {
     /// The store alone (the variants' store, or no `ORIGIN_URL`).
     pub fn plain(inner: Rc<S>) -> Sourced<S> {
-        Sourced { inner, behind: None, deadline: None }
+        Sourced { inner, behind: None, deadline: Deadline::default() }
     }
 
     /// `behind` serves remote originals (absolute-URL keys), and keys R2 does not have when
     /// `ORIGIN_URL` is set.
     pub fn new(inner: Rc<S>, behind: Option<Behind>) -> Sourced<S> {
-        Sourced { inner, behind, deadline: None }
+        Sourced { inner, behind, deadline: Deadline::default() }
     }
 
     /// Every call to the store (not a body being read) answers within `ms` or fails (502, as a
     /// failing store does), so a stalled bucket never holds a request longer (`R2_TIMEOUT_MS`).
     pub fn bounded(self, clock: Rc<dyn Clock>, ms: u32) -> Sourced<S> {
-        Sourced { deadline: Some((clock, ms)), ..self }
-    }
-
-    async fn within<T>(&self, op: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        let Some((clock, ms)) = &self.deadline else { return work.await };
-        match select(pin!(work), clock.sleep(*ms)).await {
-            Either::Left((done, _)) => done,
-            Either::Right(_) => Err(Error::Upstream(format!("R2 did not answer a {op} within {ms} ms (R2_TIMEOUT_MS)"))),
-        }
+        Sourced { deadline: Deadline(Some((clock, ms))), ..self }
     }
 
     /// The origin behind R2's keys, when `ORIGIN_URL` is set.
     fn fallback(&self) -> Option<&Behind> {
         self.behind.as_ref().filter(|b| b.settings.url.is_some())
-    }
-
-    pub fn inner(&self) -> &S {
-        &self.inner
     }
 }
 
@@ -83,15 +69,15 @@ impl<S: Store + 'static> Store for Sourced<S> {
             if let Some(meta) = remote::fresh(behind, key) {
                 return Ok(Some(meta));
             }
-            return match once::found(&*self.inner, behind, key, false).await {
+            return match once::found(&*self.inner, &self.deadline, behind, key, false).await {
                 Ok(found) => Ok(Some(found.meta.clone())),
                 Err(Error::NotFound) => Ok(None),
                 Err(e) => Err(e),
             };
         }
-        let stored = self.within("head", self.inner.head(key)).await?;
+        let stored = self.deadline.within("head", self.inner.head(key)).await?;
         match (stored, self.fallback()) {
-            (None, Some(behind)) => match once::found(&*self.inner, behind, key, true).await {
+            (None, Some(behind)) => match once::found(&*self.inner, &self.deadline, behind, key, true).await {
                 Ok(found) => Ok(Some(found.meta.clone())),
                 Err(Error::NotFound) => Ok(None),
                 Err(e) => Err(e),
@@ -111,17 +97,17 @@ impl<S: Store + 'static> Store for Sourced<S> {
         }
         let (stored, behind) = match remote {
             true => (None, self.behind.as_ref()),
-            false => (self.within("get", self.inner.get(key, range)).await?, self.fallback()),
+            false => (self.deadline.within("get", self.inner.get(key, range)).await?, self.fallback()),
         };
         let (None, Some(behind)) = (&stored, behind) else { return Ok(stored.map(as_stored)) };
-        let found = match once::found(&*self.inner, behind, key, true).await {
+        let found = match once::found(&*self.inner, &self.deadline, behind, key, true).await {
             Ok(found) => found,
             Err(Error::NotFound) => return Ok(None),
             Err(e) => return Err(e),
         };
         match &found.bytes {
             // Copied: R2 serves it from now on, this request included (a range is R2's to cut).
-            None if !remote => Ok(self.within("get", self.inner.get(key, range)).await?.map(as_stored)),
+            None if !remote => Ok(self.deadline.within("get", self.inner.get(key, range)).await?.map(as_stored)),
             None => Err(Error::Internal("a remote original came without its body".into())),
             Some(bytes) => {
                 let (offset, length) = match range {
@@ -144,7 +130,7 @@ impl<S: Store + 'static> Store for Sourced<S> {
             },
             SourcedBody::Remote { source, etag } => {
                 let behind = self.behind.as_ref().ok_or_else(|| Error::Internal("a remote body without an origin".into()))?;
-                let found = once::found(&*self.inner, behind, &source, true).await?;
+                let found = once::found(&*self.inner, &self.deadline, behind, &source, true).await?;
                 match (&found.bytes, found.meta.etag == etag) {
                     (Some(bytes), true) => Ok(bytes.to_vec()),
                     _ => Err(Error::Upstream(format!("the remote original changed while it was read: {source}"))),
@@ -154,14 +140,14 @@ impl<S: Store + 'static> Store for Sourced<S> {
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, meta: PutMeta, only_if: OnlyIf) -> Result<Option<Meta>> {
-        self.within("put", self.inner.put(key, bytes, meta, only_if)).await
+        self.deadline.within("put", self.inner.put(key, bytes, meta, only_if)).await
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>, max: usize) -> Result<Vec<String>> {
-        self.within("list", self.inner.list(prefix, start_after, max)).await
+        self.deadline.within("list", self.inner.list(prefix, start_after, max)).await
     }
 
     async fn delete(&self, keys: Vec<String>) -> Result<()> {
-        self.within("delete", self.inner.delete(keys)).await
+        self.deadline.within("delete", self.inner.delete(keys)).await
     }
 }

@@ -3,7 +3,7 @@
 //! I/O (a request whose only pending work is another's promise is cancelled as hung). A missing
 //! or refused original is remembered for `ORIGIN_MISS_TTL_S`.
 
-use super::types::{Behind, Copies, Outcome, Pending, MAX_REMEMBERED};
+use super::types::{Behind, Copies, Deadline, Outcome, Pending, MAX_REMEMBERED};
 use super::{copy, remote};
 use crate::error::Error;
 use crate::flow::ports::Store;
@@ -14,7 +14,7 @@ const POLL_MS: u32 = 10;
 
 /// What the origin has under `key`: fetched by the first request that asks, the others wait.
 /// `bytes`: a remote original's body is needed, not only whether it changed.
-pub async fn found<S: Store>(inner: &S, behind: &Behind, key: &str, bytes: bool) -> Outcome {
+pub async fn found<S: Store>(inner: &S, deadline: &Deadline, behind: &Behind, key: &str, bytes: bool) -> Outcome {
     let copies = &behind.copies;
     if let Some((until, refusal)) = copies.refused.borrow().get(key) {
         if *until > behind.clock.now_ms() {
@@ -23,7 +23,7 @@ pub async fn found<S: Store>(inner: &S, behind: &Behind, key: &str, bytes: bool)
     }
     loop {
         let waiting = copies.under_way.borrow().get(key).cloned();
-        let Some(pending) = waiting else { return lead(inner, behind, key, bytes).await };
+        let Some(pending) = waiting else { return lead(inner, deadline, behind, key, bytes).await };
         match wait(behind, &pending).await {
             // A revalidation answered without the body this request needs: it fetches.
             Some(Ok(found)) if bytes && found.bytes.is_none() && crate::url::remote::is_remote(key) => {}
@@ -39,15 +39,14 @@ pub async fn found<S: Store>(inner: &S, behind: &Behind, key: &str, bytes: bool)
 
 /// Fetches `key` from the origin and, with `ORIGIN_COPY`, writes it into R2 where nothing is;
 /// the outcome is left for the requests that wait for it.
-async fn lead<S: Store>(inner: &S, behind: &Behind, key: &str, bytes: bool) -> Outcome {
+async fn lead<S: Store>(inner: &S, deadline: &Deadline, behind: &Behind, key: &str, bytes: bool) -> Outcome {
     let copies = &behind.copies;
     let pending = Rc::new(Pending::default());
     copies.under_way.borrow_mut().insert(key.to_string(), pending.clone());
     let _leaving = Leaving { copies, key, pending: &pending };
-    copies.fetches.set(copies.fetches.get() + 1);
     let outcome = match crate::url::remote::is_remote(key) {
         true => remote::fetch(behind, key, bytes).await,
-        false => copy::fetch_and_copy(inner, behind, key).await,
+        false => copy::fetch_and_copy(inner, deadline, behind, key).await,
     };
     if let Err(e) = &outcome {
         // A missing or refused original stays so for a while; a failing or slow origin may not.

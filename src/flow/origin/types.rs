@@ -5,8 +5,10 @@ use crate::config::{Limits, OriginSettings};
 use crate::error::{Error, Result};
 use crate::flow::gate::Gate;
 use crate::flow::ports::{Clock, Meta, Origin};
-use std::cell::{Cell, RefCell};
+use futures_util::future::{select, Either};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::pin::pin;
 use std::rc::Rc;
 
 /// The origin, and what this isolate knows of it.
@@ -29,8 +31,6 @@ pub struct Copies {
     pub(super) refused: RefCell<HashMap<String, (f64, Error)>>,
     /// Remote originals' metadata, while it is fresh.
     pub(super) known: RefCell<HashMap<String, Known>>,
-    /// Fetches started since the isolate began.
-    pub fetches: Cell<u32>,
 }
 
 /// A fetch under way: its outcome, once the request that makes it has it.
@@ -72,4 +72,19 @@ pub enum SourcedBody<B> {
         source: String,
         etag: String,
     },
+}
+
+/// How long one call to the store may take (`R2_TIMEOUT_MS`), on the flow's clock; none unbounded.
+#[derive(Clone, Default)]
+pub struct Deadline(pub Option<(Rc<dyn Clock>, u32)>);
+
+impl Deadline {
+    /// `work`, or a failure (502, as a failing store) once the time is up.
+    pub async fn within<T>(&self, op: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let Some((clock, ms)) = &self.0 else { return work.await };
+        match select(pin!(work), clock.sleep(*ms)).await {
+            Either::Left((done, _)) => done,
+            Either::Right(_) => Err(Error::Upstream(format!("R2 did not answer a {op} within {ms} ms (R2_TIMEOUT_MS)"))),
+        }
+    }
 }
