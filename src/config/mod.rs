@@ -5,6 +5,7 @@
 //! its grammars and limits, `policy` sizes, extensions and signing keys, `pipeline` its budgets
 //! and encoder defaults (never a signing key), the flow its HTTP settings.
 
+mod origin;
 mod overlays;
 mod read;
 

@@ -1,7 +1,7 @@
 //! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
 //! clear error at the first request instead of a silent default.
 
-use super::{Config, Grammars, OriginSettings, RemoteHost, S3Keys, Signing, SizePolicy};
+use super::{Config, Grammars, Signing, SizePolicy};
 use crate::error::{Error, Result};
 use crate::transform::{QualityDefaults, SizeSpec};
 
@@ -158,7 +158,7 @@ impl Config {
                 return Err(config_error("EAGER_VARIANTS", "at most 16 variants (one queue message renders them all)"));
             }
         }
-        read_origin(&get, &mut c.origin)?;
+        super::origin::read(&get, &mut c.origin)?;
         if let Some(v) = get("RENDER_BUDGET") {
             c.cost.render_budget = parse_in("RENDER_BUDGET", &v, 0, 100_000)? as u32;
         }
@@ -185,68 +185,7 @@ impl Config {
     }
 }
 
-/// `ORIGIN_*`: checked together, so credentials without a region (or the reverse) are an error.
-fn read_origin(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSettings) -> Result<()> {
-    if let Some(v) = get("REMOTE_HOSTS") {
-        origin.remote_hosts = list(&v).map(remote_host).collect::<Result<_>>()?;
-    }
-    if let Some(v) = get("REMOTE_MIN_TTL_S") {
-        origin.remote_min_ttl_s = parse_in("REMOTE_MIN_TTL_S", &v, 0, 31_536_000)? as u32;
-    }
-    if let Some(v) = get("ORIGIN_TIMEOUT_S") {
-        origin.timeout_ms = parse_in("ORIGIN_TIMEOUT_S", &v, 1, 120)? as u32 * 1000;
-    }
-    if let Some(v) = get("ORIGIN_MAX_MB") {
-        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, 100)? << 20;
-    }
-    let Some(v) = get("ORIGIN_URL").filter(|v| !v.trim().is_empty()) else { return Ok(()) };
-    let base = url::Url::parse(v.trim().trim_end_matches('/'))
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none() && u.fragment().is_none())
-        .ok_or_else(|| config_error("ORIGIN_URL", "an http(s) URL such as https://my-bucket.s3.eu-west-1.amazonaws.com"))?;
-    origin.url = Some(base);
-    if let Some(v) = get("ORIGIN_COPY") {
-        origin.copy = boolean("ORIGIN_COPY", &v)?;
-    }
-    if let Some(v) = get("ORIGIN_MISS_TTL_S") {
-        origin.miss_ttl_s = parse_in("ORIGIN_MISS_TTL_S", &v, 0, 86_400)? as u32;
-    }
-    let set = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    origin.s3 = match (set("ORIGIN_S3_REGION"), set("ORIGIN_S3_ACCESS_KEY_ID"), set("ORIGIN_S3_SECRET_ACCESS_KEY")) {
-        (None, None, None) => None,
-        (Some(region), Some(access_key_id), Some(secret_access_key)) => Some(S3Keys { region, access_key_id, secret_access_key }),
-        _ => {
-            return Err(config_error(
-                "ORIGIN_S3_REGION",
-                "set with both secrets ORIGIN_S3_ACCESS_KEY_ID and ORIGIN_S3_SECRET_ACCESS_KEY (or none of the three)",
-            ))
-        }
-    };
-    Ok(())
-}
-
-/// `https://images.example.com`, `https://*.example.com`, `http://127.0.0.1:8080`: an origin,
-/// nothing after it.
-fn remote_host(entry: &str) -> Result<RemoteHost> {
-    let bad = || config_error("REMOTE_HOSTS", "origins such as https://images.example.com or https://*.example.com");
-    let (scheme, rest) = entry.split_once("://").ok_or_else(bad)?;
-    let (wildcard, rest) = match rest.strip_prefix("*.") {
-        Some(rest) => (true, rest),
-        None => (false, rest),
-    };
-    let url = url::Url::parse(&format!("{scheme}://{rest}")).map_err(|_| bad())?;
-    let plain = matches!(url.scheme(), "http" | "https") && url.path() == "/" && url.query().is_none() && url.username().is_empty();
-    let host = match url.host() {
-        Some(url::Host::Domain(d)) if plain => d.to_string(),
-        Some(ip) if plain && !wildcard => ip.to_string(),
-        _ => return Err(bad()),
-    };
-    // (An IPv6 literal is written with its brackets, as `check_remote` compares it.)
-    let host = if wildcard { format!("*.{host}") } else { host };
-    Ok(RemoteHost { scheme: url.scheme().to_string(), host, port: url.port() })
-}
-
-fn boolean(name: &str, value: &str) -> Result<bool> {
+pub(super) fn boolean(name: &str, value: &str) -> Result<bool> {
     match value.trim() {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -258,7 +197,7 @@ fn boolean(name: &str, value: &str) -> Result<bool> {
 const MAX_EAGER_VARIANTS: usize = 16;
 
 /// Items separated by commas and/or spaces.
-fn list(v: &str) -> impl Iterator<Item = &str> {
+pub(super) fn list(v: &str) -> impl Iterator<Item = &str> {
     v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -290,14 +229,14 @@ pub(super) fn parse_presets(v: &str) -> Option<Vec<(String, SizeSpec)>> {
         .collect()
 }
 
-fn parse_in(name: &str, value: &str, min: u64, max: u64) -> Result<u64> {
+pub(super) fn parse_in(name: &str, value: &str, min: u64, max: u64) -> Result<u64> {
     match value.trim().parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(config_error(name, &format!("a whole number from {min} to {max}"))),
     }
 }
 
-fn config_error(name: &str, expected: &str) -> Error {
+pub(super) fn config_error(name: &str, expected: &str) -> Error {
     Error::Misconfigured(format!("configuration variable {name} must be {expected}"))
 }
 

@@ -20,6 +20,9 @@
 //!
 //! With `onerror=redirect` or `ON_ERROR=original`, an original that cannot be transformed (415,
 //! 422, 413) is served as stored; client hints are written into the transform after step 2.
+//! Originals are read through [`origin::Sourced`], R2 with what stands behind it: `ORIGIN_URL`
+//! for a key R2 does not have yet, the remote origin for an absolute-URL key, and `R2_TIMEOUT_MS`
+//! on every call; the steps above do not know which answered.
 //! Queue messages (R2 event notifications) are not requests: [`eager`] renders the variants
 //! `EAGER_VARIANTS` names for a new original, with steps 6, 7's keys and 11–12 of this story.
 //!

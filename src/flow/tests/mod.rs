@@ -10,6 +10,7 @@ mod faults;
 mod demo;
 mod eager;
 mod memory;
+mod memory_origin;
 mod origins;
 mod originals;
 mod remote;

@@ -2,7 +2,7 @@
 //! copied into R2 byte for byte, and are fetched once however many ask; a bad origin is a clear
 //! answer with nothing stored. Origin round trips are counted on the paused clock as R2's are.
 
-use super::memory::OriginAnswer;
+use super::memory_origin::OriginAnswer;
 use super::world::{request, World};
 use super::{ops, photo, size, LATENCY};
 use crate::config::{Config, S3Keys};

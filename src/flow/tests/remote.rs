@@ -2,7 +2,7 @@
 //! originals, cached and persisted like ours under the URL, revalidated with a 304 after their
 //! `Cache-Control`; anything else refused before a fetch.
 
-use super::memory::OriginAnswer;
+use super::memory_origin::OriginAnswer;
 use super::world::World;
 use super::{ops, photo, size, LATENCY};
 use crate::config::Config;

@@ -2,18 +2,18 @@
 //! it turns a reply into a response, fills the cache from `cache_as`, then runs the work after
 //! the response.
 
-use super::memory::{ms, Deferred, Log, Lossless, MemoryBody, MemoryCache, MemoryOrigin, MemoryStore, PausedClock, Response};
+use super::memory::{ms, Deferred, Log, Lossless, MemoryBody, MemoryCache, MemoryStore, OnceBody, PausedClock, Response};
+use super::memory_origin::MemoryOrigin;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::flow::gate::Gate;
 use crate::flow::origin::{Behind, Copies, Sourced, SourcedBody};
-use crate::flow::ports::{RequestBody, Store};
+use crate::flow::ports::Store;
 
 use crate::flow::{serve, Method, Ports, Request};
 use crate::http::reply::{Body, Reply};
 use crate::trace::Trace;
-use futures_util::future::LocalBoxFuture;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use tokio::time::Instant;
@@ -43,9 +43,21 @@ impl World {
     pub fn new(latency_ms: u64, config: Config) -> World {
         let epoch = Instant::now();
         let log = Log::default();
+        let store = Rc::new(MemoryStore::new(latency_ms, log.clone(), epoch));
+        let origin = Rc::new(MemoryOrigin::new(latency_ms, log.clone(), epoch));
+        World::isolate(store, origin, Ok(config), log, epoch)
+    }
+
+    /// Another data centre: the same bucket (and origin) and clock, its own cache and isolate.
+    pub fn beside(&self) -> World {
+        World::isolate(self.store.clone(), self.origin.clone(), self.config.clone(), self.log.clone(), self.epoch)
+    }
+
+    /// A fresh isolate and cache in front of `store`.
+    fn isolate(store: Rc<MemoryStore>, origin: Rc<MemoryOrigin>, config: Result<Config>, log: Log, epoch: Instant) -> World {
         World {
-            store: Rc::new(MemoryStore::new(latency_ms, log.clone(), epoch)),
-            origin: Rc::new(MemoryOrigin::new(latency_ms, log.clone(), epoch)),
+            store,
+            origin,
             copies: Rc::default(),
             cache: Rc::default(),
             checks: Rc::default(),
@@ -53,29 +65,10 @@ impl World {
             // The adapter's gate lives as long as the isolate.
             gate: Box::leak(Box::default()),
             renders: Default::default(),
-            config: Ok(config),
+            config,
             log,
             epoch,
             clock: PausedClock(epoch),
-            answered: Cell::new(0),
-        }
-    }
-
-    /// Another data centre: the same bucket (and origin) and clock, its own cache and isolate.
-    pub fn beside(&self) -> World {
-        World {
-            store: self.store.clone(),
-            origin: self.origin.clone(),
-            copies: Rc::default(),
-            cache: Rc::default(),
-            checks: Rc::default(),
-            later: Deferred::default(),
-            gate: Box::leak(Box::default()),
-            renders: Default::default(),
-            config: self.config.clone(),
-            log: self.log.clone(),
-            epoch: self.epoch,
-            clock: PausedClock(self.epoch),
             answered: Cell::new(0),
         }
     }
@@ -99,7 +92,7 @@ impl World {
         if req.content_length.is_none() && !body.is_empty() {
             req.content_length = Some(body.len() as u64);
         }
-        let body = Uploading(RefCell::new(Some(body)));
+        let body = OnceBody::new(body);
         let mut trace = Trace::default();
         let ports = self.ports();
         let reply = serve(&req, &body, &self.config, &ports, &mut trace).await;
@@ -191,21 +184,6 @@ impl World {
     /// Milliseconds of virtual time since the world began.
     pub fn now(&self) -> u64 {
         ms(self.epoch)
-    }
-}
-
-/// A request's body, read once.
-struct Uploading(RefCell<Option<Vec<u8>>>);
-
-impl RequestBody for Uploading {
-    fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
-        let body = self.0.borrow_mut().take().unwrap_or_default();
-        Box::pin(async move {
-            match body.len() as u64 > max {
-                true => Err(Error::TooLarge(format!("over {max} bytes"))),
-                false => Ok(body),
-            }
-        })
     }
 }
 
