@@ -188,7 +188,18 @@ pub struct PipelineSettings {
     pub avif_speed: u8,
     /// `HEIC=true`: HEIC originals are decoded (HEVC is patent-encumbered: the user chooses).
     pub heic: bool,
+    pub mezzanine: Mezzanine,
     pub limits: Limits,
+}
+
+/// Large originals are decoded once: later sizes come from a reduced copy ([`crate::pipeline::mezzanine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mezzanine {
+    /// `MEZZANINE_MIN_MP` (default 4; 0 turns mezzanines off): originals of at least this many
+    /// pixels get one.
+    pub min_pixels: u64,
+    /// `MEZZANINE_SIDE` (default 2048): its longer side.
+    pub side: u32,
 }
 
 /// Every budget in one place: what admission control refuses (413) and what the in-flight
@@ -321,6 +332,7 @@ impl Default for PipelineSettings {
             progressive_jpeg: false,
             avif_speed: 10,
             heic: false,
+            mezzanine: Mezzanine { min_pixels: 4_000_000, side: 2048 },
             limits: Limits::default(),
         }
     }

@@ -110,6 +110,12 @@ impl Config {
         if let Some(v) = get("AVIF_SPEED") {
             pipeline.avif_speed = parse_in("AVIF_SPEED", &v, 1, 10)? as u8;
         }
+        if let Some(v) = get("MEZZANINE_MIN_MP") {
+            pipeline.mezzanine.min_pixels = parse_in("MEZZANINE_MIN_MP", &v, 0, 1000)? * 1_000_000;
+        }
+        if let Some(v) = get("MEZZANINE_SIDE") {
+            pipeline.mezzanine.side = parse_in("MEZZANINE_SIDE", &v, 256, 8192)? as u32;
+        }
         if let Some(v) = get("AVIF_MAX_SIDE") {
             limits.avif_max_side = parse_in("AVIF_MAX_SIDE", &v, 16, 4096)? as u32;
         }

@@ -113,7 +113,7 @@ pub fn run(
     let bytes = writer.finish()?;
     // Decoding, resizing and encoding interleave frame by frame: report them as one.
     let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
-    Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None, unchanged: false })
+    Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None, unchanged: false, mezzanine: None })
 }
 
 /// The estimated peak memory of re-encoding `frames` frames to `output`, and why the animation
@@ -144,7 +144,17 @@ fn budgets(
 /// The original's bytes as they are, typed as what they are, with the reason in a note.
 fn served_unchanged(source: Vec<u8>, probe: &Probe, why: String) -> Output {
     let (width, height, format) = (probe.width, probe.height, probe.format);
-    Output { bytes: source, format, width, height, timings: Timings::default(), estimated_peak: 0, note: Some(why), unchanged: true }
+    Output {
+        bytes: source,
+        format,
+        width,
+        height,
+        timings: Timings::default(),
+        estimated_peak: 0,
+        note: Some(why),
+        unchanged: true,
+        mezzanine: None,
+    }
 }
 
 type Frames<'a> = Box<dyn Iterator<Item = image::ImageResult<Frame>> + 'a>;

@@ -18,6 +18,7 @@
 pub mod animate;
 pub mod codecs;
 pub mod info;
+pub mod mezzanine;
 pub mod placeholder;
 pub mod shape;
 pub mod steps;
@@ -25,7 +26,7 @@ pub mod types;
 
 pub use codecs::port::Codecs;
 pub use shape::Shape;
-pub use types::{Decoded, Output, Pixels, Probe, Timings};
+pub use types::{Decoded, Made, Output, Pixels, Probe, Timings};
 
 use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
@@ -46,14 +47,40 @@ pub struct Host<'a> {
     pub overlays: &'a [(crate::config::Overlay, Vec<u8>)],
 }
 
+/// What the pixels are read from.
+pub enum Source {
+    /// An original's bytes; with `mezzanine`, its [`mezzanine`] is made on the way when it gets
+    /// one and the output needs no more (`Output::mezzanine`).
+    Original { bytes: Vec<u8>, mezzanine: bool },
+    /// A mezzanine's bytes and its original's size as displayed: the geometry is the original's.
+    Mezzanine { bytes: Vec<u8>, of: (u32, u32) },
+}
+
+impl From<Vec<u8>> for Source {
+    fn from(bytes: Vec<u8>) -> Source {
+        Source::Original { bytes, mezzanine: false }
+    }
+}
+
 /// Runs `transform` (already [`Transform::resolved`], so the format is known) on `source`.
-pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, host: &Host<'_>) -> Result<Output> {
+pub fn run(source: impl Into<Source>, transform: &Transform, settings: &PipelineSettings, host: &Host<'_>) -> Result<Output> {
     let clock = host.clock;
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
     let limits = &settings.limits;
 
-    let probe = probe::probe(&source)?;
-    let mut shape = geometry::shape(&probe, transform, limits, None)?;
+    let (source, probe, mut shape, make) = match source.into() {
+        Source::Original { bytes, mezzanine } => {
+            let probe = probe::probe(&bytes)?;
+            let shape = geometry::shape(&probe, transform, limits, None)?;
+            (bytes, probe, shape, mezzanine)
+        }
+        // (Planned on the original, then in the mezzanine's pixels: a decode at a reduced scale.)
+        Source::Mezzanine { bytes, of } => {
+            let probe = probe::probe(&bytes)?;
+            let shape = geometry::shape(&mezzanine::original(&probe, of), transform, limits, None)?.within(probe.width, probe.height);
+            (bytes, probe, shape, false)
+        }
+    };
     overlays::place(&mut shape, host.overlays, limits, host.codecs)?;
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.codecs.webp };
@@ -63,7 +90,14 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
     }
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
-    let still = still(source, &probe, shape, transform, format, limits, host)?;
+    let reduced = match make.then(|| mezzanine::size_for(&probe, &settings.mezzanine)).flatten() {
+        Some(size) => mezzanine::still_and_made(&source, &probe, &mut shape, transform, format, limits, host, size)?,
+        None => None,
+    };
+    let (still, made) = match reduced {
+        Some((still, made)) => (still, Some(made)),
+        None => (still(source, &probe, shape, transform, format, limits, host)?, None),
+    };
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
     let encoding = encode::Settings {
         quality: transform.encoder_quality().unwrap_or(85),
@@ -87,7 +121,7 @@ pub fn run(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, 
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
     };
-    Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note, unchanged: false })
+    Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note, unchanged: false, mezzanine: made })
 }
 
 /// A still image from probe to border, without encoding: the pixels `transform` makes (its format is
@@ -101,7 +135,7 @@ pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSetting
 }
 
 /// A still image from admission to border, and what encoding needs of them.
-struct Still {
+pub(crate) struct Still {
     img: DynamicImage,
     /// The source's EXIF (the TIFF structure), for `metadata`.
     exif: Option<Vec<u8>>,

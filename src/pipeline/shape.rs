@@ -54,6 +54,15 @@ impl Shape {
         (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height)
     }
 
+    /// The same plan for pixels of a reduced copy of the whole stored image, `w`×`h` (a
+    /// mezzanine): the kept region scaled with it, so admission and decoding read that copy.
+    pub fn within(mut self, w: u32, h: u32) -> Shape {
+        let (kx, ky) = (w as f64 / self.stored.0, h as f64 / self.stored.1);
+        self.region = self.region.scaled_within(kx, ky, w, h);
+        self.stored = (w as f64, h as f64);
+        self
+    }
+
     /// Whether the output has transparency: from the source, or from a transparent `pad`.
     pub fn has_alpha(&self, source_channels: u8) -> bool {
         source_channels.is_multiple_of(2) || (self.canvas.is_some() && self.background[3] < 255)

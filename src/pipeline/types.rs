@@ -84,6 +84,20 @@ pub struct Output {
     pub note: Option<String>,
     /// The original's own bytes (an animation over its budget): not a variant to store.
     pub unchanged: bool,
+    /// The original's mezzanine, made on the way (`Source::Original` with `mezzanine`), to be
+    /// encoded and stored after the response.
+    pub mezzanine: Option<Made>,
+}
+
+/// A mezzanine made while serving a miss ([`crate::pipeline::mezzanine`]).
+#[derive(Debug)]
+pub struct Made {
+    /// Upright sRGB pixels, `MEZZANINE_SIDE` on the longer side.
+    pub img: DynamicImage,
+    /// The original's EXIF (the TIFF structure), for `metadata` of the outputs made from it.
+    pub exif: Option<Vec<u8>>,
+    /// The original's size as displayed (upright).
+    pub of: (u32, u32),
 }
 
 /// Milliseconds spent in each step, for `Server-Timing`.

@@ -52,24 +52,37 @@ const FRAGMENTATION: f64 = 1.15;
 pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32, u32), format: Format) -> u64 {
     let px = |(w, h): (u32, u32)| w as u64 * h as u64;
     let ch = p.channels as u64;
-    let source = source_len as u64;
-    let decoded_bytes = px(decoded) * ch;
-    // Decoding: the decoder's own sample planes (at the DCT scale), the result, and what it holds
-    // at any scale (a progressive JPEG's coefficients, an SVG's embedded images).
-    let planes = (p.plane_bytes as f64 * px(decoded) as f64 / px((p.width, p.height)).max(1) as f64) as u64;
-    let decoding = source + planes + decoded_bytes + held_bytes(p, decoded);
-    // Resizing: the decode, the resizer's intermediate (output width × decoded height), the output.
-    let output_bytes = px(output) * ch;
-    let resizing = decoded_bytes + output.0 as u64 * decoded.1 as u64 * ch + output_bytes;
     // Encoding: the output, an upright copy, the encoder's working set and the encoded bytes:
     // measured ≈ 4× the output; JPEG's is counted (below). rav1e (AVIF) needs far more: measured
     // 18, 33 and 53 MB for 0.5, 1.2 and 2.1 MP, about 26 bytes a pixel.
     let encoding = match format {
         Format::Avif => px(output) * 26,
         Format::Jpeg => jpeg_encoding(output, ch),
-        _ => output_bytes * 4,
+        _ => px(output) * ch * 4,
     };
-    INSTANCE_BYTES + (decoding.max(resizing).max(encoding) as f64 * FRAGMENTATION) as u64
+    INSTANCE_BYTES + (reading(p, source_len, decoded, output).max(encoding) as f64 * FRAGMENTATION) as u64
+}
+
+/// The larger live set of decoding and of resizing the decode to `output`.
+fn reading(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32, u32)) -> u64 {
+    let px = |(w, h): (u32, u32)| w as u64 * h as u64;
+    let ch = p.channels as u64;
+    let decoded_bytes = px(decoded) * ch;
+    // Decoding: the decoder's own sample planes (at the DCT scale), the result, and what it holds
+    // at any scale (a progressive JPEG's coefficients, an SVG's embedded images).
+    let planes = (p.plane_bytes as f64 * px(decoded) as f64 / px((p.width, p.height)).max(1) as f64) as u64;
+    let decoding = source_len as u64 + planes + decoded_bytes + held_bytes(p, decoded);
+    // Resizing: the decode, the resizer's intermediate (output width × decoded height), the output.
+    let resizing = decoded_bytes + output.0 as u64 * decoded.1 as u64 * ch + px(output) * ch;
+    decoding.max(resizing)
+}
+
+/// Peak bytes of making a mezzanine of `size`: reading the original and reducing it, then (after
+/// the response) its pixels encoded without optimised Huffman tables, which jpeg-encoder writes
+/// row by row: the pixels and the encoded bytes (under a byte a pixel per component at q95).
+pub fn mezzanine(p: &Probe, source_len: usize, decoded: (u32, u32), size: (u32, u32)) -> u64 {
+    let held = size.0 as u64 * size.1 as u64 * p.channels as u64;
+    INSTANCE_BYTES + (reading(p, source_len, decoded, size).max(held * 2) as f64 * FRAGMENTATION) as u64
 }
 
 /// jpeg-encoder with optimised Huffman tables keeps the whole image twice over: full-size sample

@@ -1,0 +1,242 @@
+//! The mezzanine: a large original reduced once (its longer side to `MEZZANINE_SIDE`), upright,
+//! in sRGB, as a JPEG at quality 95 with every chroma sample (4:4:4) and the original's EXIF.
+//! Later sizes that need no more pixels than it has are made from it: a small read and a small
+//! decode (JPEG shrinks on load, so a 400 px output decodes it at a quarter) instead of the
+//! original's. The geometry is always the original's: a mezzanine is read as a decode of the
+//! original at a reduced scale, which the steps already handle for JPEG's DCT scaling.
+//!
+//! Only lossy stills without alpha get one (JPEG, HEIC, AVIF): a PNG's lines or an alpha channel
+//! would not survive JPEG, and an SVG or animation has nothing to gain.
+
+use super::codecs::jpeg;
+use super::shape::Shape;
+use super::steps::{self, admit, decode, geometry, probe};
+use super::types::{Decoded, Made, Pixels, Probe};
+use super::{Codecs, Host, Still};
+use crate::config::{Limits, Mezzanine, PipelineSettings};
+use crate::error::{Error, Result};
+use crate::transform::{Fit, Format, Transform, Trim};
+use image::metadata::Orientation;
+use image::DynamicImage;
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+/// Quality of the mezzanine's JPEG: outputs made from it stay within SSIM 0.995 of those made
+/// from the original (measured in BENCHMARKS.md).
+const QUALITY: u8 = 95;
+
+/// The mezzanine's size for an original (upright), or `None` when it gets none: off, not a
+/// lossy still without alpha, under `MEZZANINE_MIN_MP`, or not larger than the mezzanine.
+pub fn size_for(probe: &Probe, settings: &Mezzanine) -> Option<(u32, u32)> {
+    let lossy_opaque = matches!(probe.format, Format::Jpeg | Format::Heic | Format::Avif) && probe.channels % 2 == 1;
+    let pixels = probe.width as u64 * probe.height as u64;
+    let (w, h) = probe.oriented_size();
+    let long = w.max(h);
+    if settings.min_pixels == 0 || !lossy_opaque || pixels < settings.min_pixels || long <= settings.side {
+        return None;
+    }
+    // A JPEG whose half-size decode (in the DCT domain) comes within a quarter of the side is
+    // reduced to exactly that, so the mezzanine never needs a full decode: a 12 MP phone photo's
+    // (4032×3024) is 2016×1512, not 2048 px from 12 MP of decoded pixels.
+    let half = (jpeg::scaled(w, 4), jpeg::scaled(h, 4));
+    if probe.format == Format::Jpeg && half.0.max(half.1) < settings.side && half.0.max(half.1) * 4 >= settings.side * 3 {
+        return Some(half);
+    }
+    let k = settings.side as f64 / long as f64;
+    Some((((w as f64 * k).round() as u32).max(1), ((h as f64 * k).round() as u32).max(1)))
+}
+
+/// What the mezzanine's own geometry is: the whole original, upright, to `size`.
+pub fn transform(size: (u32, u32)) -> Transform {
+    Transform { width: Some(size.0), height: Some(size.1), fit: Fit::ScaleDown, ..Default::default() }
+}
+
+/// The header the geometry reads for a mezzanine of an original displayed at `of`: the
+/// mezzanine's own, at the original's size (both upright).
+pub fn original(mezzanine: &Probe, of: (u32, u32)) -> Probe {
+    Probe { width: of.0, height: of.1, orientation: Orientation::NoTransforms, ..*mezzanine }
+}
+
+/// Whether `transform` (resolved) can be made from a mezzanine of `size` of an original
+/// displayed at `of`: it needs no more pixels than the mezzanine has (within a pixel: the
+/// mezzanine's sides are rounded), and it does not look for a frame in the pixels
+/// (`trim=border` may need more of them once found). Descriptions read the original.
+pub fn covers(transform: &Transform, of: (u32, u32), size: (u32, u32), limits: &Limits) -> bool {
+    if matches!(transform.trim, Some(Trim::Border { .. })) || transform.is_info() || transform.is_placeholder() {
+        return false;
+    }
+    match geometry::shape(&upright(Format::Jpeg, of, 3), transform, limits, None) {
+        Ok(shape) => {
+            let (w, h) = shape.needed();
+            w <= size.0 as f64 + 1.0 && h <= size.1 as f64 + 1.0
+        }
+        Err(_) => false,
+    }
+}
+
+/// A miss's still by way of the original's mezzanine of `size`: the original decoded once at
+/// the scale the mezzanine needs, reduced to it (upright, sRGB), then the output made from those
+/// pixels as a later miss makes it from the stored mezzanine. `None` when the output needs more
+/// than the mezzanine has (the next miss it covers makes it), or when holding the mezzanine
+/// while the output is made is over the memory budget: then the output is made as without one.
+/// `shape` is the output's plan on the original; its prepared overlays move to the new plan.
+#[allow(clippy::too_many_arguments)] // `pipeline::still`'s inputs and the mezzanine's size
+pub(super) fn still_and_made(
+    source: &[u8],
+    probe: &Probe,
+    shape: &mut Shape,
+    transform: &Transform,
+    format: Format,
+    limits: &Limits,
+    host: &Host<'_>,
+    size: (u32, u32),
+) -> Result<Option<(Still, Made)>> {
+    let of = probe.oriented_size();
+    if !covers(transform, of, size, limits) {
+        return Ok(None);
+    }
+    let own = geometry::shape(probe, &self::transform(size), limits, None)?;
+    let mut out = geometry::shape(&upright(probe.format, of, probe.channels), transform, limits, None)?.within(size.0, size.1);
+    // Admission: decoding and reducing the original, then the output from the mezzanine's pixels
+    // (read as a decode of their own, at full size) while they are held for the later encode.
+    let pixels = upright(Format::Png, size, probe.channels);
+    let (Ok(making), Ok(output)) =
+        (admit::still(probe, source.len(), &own, Format::Jpeg, limits), admit::still(&pixels, 0, &out, format, limits))
+    else {
+        return Ok(None);
+    };
+    let held = size.0 as u64 * size.1 as u64 * probe.channels as u64;
+    let estimated_peak = making.estimated_peak.max(output.estimated_peak + held);
+    if estimated_peak > limits.memory_budget {
+        return Ok(None);
+    }
+    out.overlays = std::mem::take(&mut shape.overlays);
+    let clock = host.clock;
+    let t0 = clock();
+    let (mezzanine, exif) = reduce(source, probe, &own, making.decode_size, limits, host.codecs)?;
+    let t1 = clock();
+    let img = steps::apply(&out, Pixels { img: mezzanine.clone(), region: None, icc: None })?;
+    let still = Still { img, exif: exif.clone(), background: out.background, estimated_peak, decode_ms: t1 - t0, pixels_ms: clock() - t1 };
+    Ok(Some((still, Made { img: mezzanine, exif, of })))
+}
+
+/// An original's mezzanine on its own (an upload); `None` when it gets none, or when making it
+/// is over the memory budget.
+pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Option<Made>> {
+    let probe = probe::probe(source)?;
+    let Some(size) = size_for(&probe, &settings.mezzanine) else { return Ok(None) };
+    let limits = &settings.limits;
+    let own = geometry::shape(&probe, &transform(size), limits, None)?;
+    let Some((decode_size, _)) = admitted(&probe, source.len(), &own, limits) else { return Ok(None) };
+    let (img, exif) = reduce(source, &probe, &own, decode_size, limits, codecs)?;
+    Ok(Some(Made { img, exif, of: probe.oriented_size() }))
+}
+
+/// The decode size and peak memory of making the mezzanine `own` plans, when within budget (and
+/// within a HEIF decoder's own).
+fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &Limits) -> Option<((u32, u32), u64)> {
+    let decode_size = admit::decode_size(probe, own.needed());
+    let peak = admit::mezzanine(probe, source_len, decode_size, own.output_size());
+    (peak <= limits.memory_budget && probe.decoder_bytes <= limits.heif_memory_budget).then_some((decode_size, peak))
+}
+
+/// The original decoded at `decode_size` and reduced by its own plan (`own`) to the
+/// mezzanine's pixels, upright and in sRGB; with the original's EXIF.
+fn reduce(
+    source: &[u8],
+    probe: &Probe,
+    own: &Shape,
+    decode_size: (u32, u32),
+    limits: &Limits,
+    codecs: &Codecs<'_>,
+) -> Result<(DynamicImage, Option<Vec<u8>>)> {
+    let Decoded { image, icc, exif } = decode::decode(source, probe, decode_size, limits.memory_budget, codecs)?;
+    Ok((steps::apply(own, Pixels { img: image, region: None, icc })?, exif))
+}
+
+/// An upright header of a `size` image, for the geometry alone.
+fn upright(format: Format, size: (u32, u32), channels: u8) -> Probe {
+    Probe {
+        format,
+        width: size.0,
+        height: size.1,
+        orientation: Orientation::NoTransforms,
+        decoded_bpp: channels,
+        channels,
+        progressive: false,
+        held_bytes: 0,
+        kept_blocks: 0,
+        plane_bytes: 0,
+        decoder_bytes: 0,
+    }
+}
+
+/// The mezzanine's bytes: baseline JPEG, 4:4:4, with the original's EXIF (orientation 1: the
+/// pixels are upright). Huffman tables are not optimised: that would hold every coefficient
+/// of a 2.8 MP image at once, after the response, for about 5% of its bytes.
+pub fn encode(made: &Made) -> Result<Vec<u8>> {
+    let (w, h) = (made.img.width(), made.img.height());
+    let side = |v: u32| u16::try_from(v).map_err(|_| Error::TooLarge(format!("a mezzanine of {w}×{h}")));
+    let mut out = Vec::with_capacity((w as usize * h as usize) / 2);
+    let mut encoder = Encoder::new(&mut out, QUALITY);
+    encoder.set_sampling_factor(SamplingFactor::R_4_4_4);
+    if let Some(app1) = super::codecs::metadata::app1(made.exif.as_deref(), crate::transform::Metadata::Keep) {
+        encoder.add_app_segment(1, app1).map_err(|e| Error::Internal(format!("mezzanine EXIF: {e}")))?;
+    }
+    let result = match &made.img {
+        DynamicImage::ImageLuma8(g) => encoder.encode(g.as_raw(), side(w)?, side(h)?, ColorType::Luma),
+        other => encoder.encode(other.to_rgb8().as_raw(), side(w)?, side(h)?, ColorType::Rgb),
+    };
+    result.map_err(|e| Error::Internal(format!("encoding a mezzanine: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Limits;
+
+    fn probe(format: Format, width: u32, height: u32, orientation: Orientation, channels: u8) -> Probe {
+        Probe { orientation, ..upright(format, (width, height), channels) }
+    }
+
+    #[test]
+    fn large_lossy_opaque_stills_get_one_at_the_side_upright() {
+        let on = Mezzanine { min_pixels: 4_000_000, side: 2048 };
+        assert_eq!(size_for(&probe(Format::Jpeg, 6000, 4000, Orientation::NoTransforms, 3), &on), Some((2048, 1365)));
+        assert_eq!(size_for(&probe(Format::Jpeg, 6000, 4000, Orientation::Rotate90, 3), &on), Some((1365, 2048)));
+        assert_eq!(size_for(&probe(Format::Heic, 4032, 3024, Orientation::NoTransforms, 1), &on), Some((2048, 1536)));
+        // A JPEG at half size, when that is within a quarter of the side: no full decode.
+        assert_eq!(size_for(&probe(Format::Jpeg, 4032, 3024, Orientation::NoTransforms, 3), &on), Some((2016, 1512)));
+        assert_eq!(size_for(&probe(Format::Jpeg, 2725, 2225, Orientation::NoTransforms, 3), &on), Some((2048, 1672)));
+        assert_eq!(size_for(&probe(Format::Jpeg, 1900, 1900, Orientation::NoTransforms, 3), &on), None, "under 4 MP");
+        assert_eq!(size_for(&probe(Format::Png, 6000, 4000, Orientation::NoTransforms, 3), &on), None, "lossless");
+        assert_eq!(size_for(&probe(Format::Avif, 6000, 4000, Orientation::NoTransforms, 4), &on), None, "alpha");
+        assert_eq!(
+            size_for(&probe(Format::Jpeg, 6000, 4000, Orientation::NoTransforms, 3), &Mezzanine { min_pixels: 0, side: 2048 }),
+            None
+        );
+        assert_eq!(
+            size_for(&probe(Format::Jpeg, 2000, 2000, Orientation::NoTransforms, 3), &Mezzanine { min_pixels: 1, side: 2048 }),
+            None
+        );
+    }
+
+    #[test]
+    fn covers_what_needs_no_more_pixels_than_it_has() {
+        let limits = Limits::default();
+        let (of, size) = ((6000, 4000), (2048, 1365));
+        let t = |width: Option<u32>, height: Option<u32>| Transform { width, height, ..Default::default() };
+        assert!(covers(&t(Some(400), None), of, size, &limits));
+        assert!(covers(&t(Some(2048), None), of, size, &limits), "the rounded side is within a pixel");
+        assert!(!covers(&t(Some(2400), None), of, size, &limits));
+        assert!(!covers(&t(None, Some(1400)), of, size, &limits));
+        // A crop of a sixth of the width at 400 px needs 2,400 px of the whole.
+        let cropped = Transform {
+            trim: Some(Trim::Edges { left: 0, top: 0, right: 5000, bottom: 0, width: None, height: None }),
+            ..t(Some(400), None)
+        };
+        assert!(!covers(&cropped, of, size, &limits));
+        let bordered = Transform { trim: Some(Trim::Border { color: None, tolerance: 10, keep: 0 }), ..t(Some(100), None) };
+        assert!(!covers(&bordered, of, size, &limits));
+    }
+}
