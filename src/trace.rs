@@ -10,8 +10,10 @@ pub struct Trace {
     pub key: Option<String>,
     /// The resolved canonical transform.
     pub transform: Option<String>,
-    /// Bytes of the original read into memory (a resize).
+    /// Bytes of the original (or its mezzanine) read into memory (a resize).
     pub bytes_in: Option<u64>,
+    /// `"mezzanine"` when a resize read the original's mezzanine instead of the original.
+    pub source: Option<&'static str>,
     pub timings: Option<Timings>,
     pub error: Option<String>,
     /// What went wrong without costing the client its answer (a failing cache or variant read).
@@ -40,6 +42,7 @@ impl Trace {
             "key": self.key,
             "transform": self.transform,
             "bytes_in": self.bytes_in,
+            "source": self.source,
             "bytes_out": o.bytes_out,
             "ms": round(o.total_ms),
             "timings": timings,

@@ -11,17 +11,20 @@
 //!    make them; one already stored with this ETag is left alone, so a message delivered twice
 //!    does no work twice;
 //! 4. the original read once (through the isolate's memory gate), each missing variant
-//!    rendered by the pipeline and written before the next.
+//!    rendered by the pipeline and written before the next; a large original's mezzanine is
+//!    made with the first variant it covers and stored, and the others are made from it.
 //!
 //! A variant the original cannot give (415, 422, 413) is reported and skipped: retrying would
 //! not help. A store failure is an error: the queue retries the message, then dead-letters it.
 
 use super::answer::Answer;
+use super::mezzanine::Kept;
 use super::ports::{Cache, Meta, OnlyIf, Store};
 use super::{variant, Ports};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
+use crate::pipeline::Source;
 use crate::transform::{Accepts, FormatChoice, Transform};
 use crate::{http, url};
 use serde::{Deserialize, Serialize};
@@ -116,13 +119,25 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     let source = ports.originals.get(&key, Ranged::Whole).await?.ok_or(Error::NotFound)?;
     let version: Meta = source.meta.clone();
     let bytes = ports.originals.read(source.body).await?;
+    // (The first variant a mezzanine covers makes it and stores it; the others are made from it.)
+    let mezzanine_key = super::mezzanine::key(config, &key);
+    let mut kept: Option<Kept> = None;
     for (variant_key, answer) in missing {
+        let source = match kept.as_ref().and_then(|k| k.source_for(config, &answer.resolved)) {
+            Some(source) => source,
+            None => Source::Original { bytes: bytes.clone(), mezzanine: kept.is_none() && mezzanine_key.is_some() },
+        };
         let rendered = match super::overlays::read(config, ports, &answer.resolved).await {
-            Ok(overlays) => super::transformed::run_pipeline(ports, config, bytes.clone(), &overlays, &answer.resolved).await,
+            Ok(overlays) => super::transformed::run_pipeline(ports, config, source, &overlays, &answer.resolved).await,
             Err(e) => Err(e),
         };
         match rendered {
-            Ok(output) => {
+            Ok(mut output) => {
+                if let (Some(made), Some(mezzanine_key)) = (output.mezzanine.take(), &mezzanine_key) {
+                    let (mezzanine, meta) = super::mezzanine::encoded(&made, &version.etag)?;
+                    ports.variants.put(mezzanine_key, mezzanine.clone(), meta, OnlyIf::Always).await?;
+                    kept = Some(Kept::new(&made, mezzanine));
+                }
                 let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;
                 outcome.rendered.push(variant_key);

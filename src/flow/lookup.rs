@@ -1,8 +1,8 @@
 //! Step 7: the lookups, local first. This data centre's cache answers at once with the variant's
 //! cached copy and what R2 last said about the original (remembered for `MAX_STALE_S`). R2 is
 //! then asked, in one wave, only for what is still unknown: the original's metadata, and the
-//! bodies unless a cached copy may do (the persisted variant, the original and the overlays'
-//! images: this is the one place a transform asks for them). None of their keys
+//! bodies unless a cached copy may do (the persisted variant, the original, its mezzanine and
+//! the overlays' images: this is the one place a transform asks for them). None of their keys
 //! needs the original's version (each copy is checked against it afterwards), so every outcome
 //! waits for at most one R2 round trip. A body that turns out unneeded is dropped unread, which
 //! cancels it.
@@ -21,6 +21,8 @@ pub(super) struct Keys<'k> {
     pub original: &'k str,
     /// `None` when the variant's key would be too long for the store.
     pub variant: Option<&'k str>,
+    /// The original's mezzanine (`None`: mezzanines are off).
+    pub mezzanine: Option<&'k str>,
     pub cache: &'k str,
     /// Where the original's metadata is remembered.
     pub checked: &'k str,
@@ -61,11 +63,12 @@ pub(super) async fn local<S: Store, C: Cache>(
     Local { entry, remembered }
 }
 
-/// The persisted variant, the original and the overlays' images, each with a body that may go
-/// unread.
+/// The persisted variant, the original, its mezzanine and the overlays' images, each with a
+/// body that may go unread.
 pub(super) struct Bodies<B> {
     pub variant: Result<Option<Stored<B>>>,
     pub source: Result<Option<Stored<B>>>,
+    pub mezzanine: Result<Option<Stored<B>>>,
     pub images: Result<Fetched<B>>,
 }
 
@@ -87,16 +90,22 @@ pub(super) async fn wave<S: Store, C: Cache>(
     join(metadata, stored).await
 }
 
-/// The persisted variant, the original's body and the overlays' images, at once. Also asked
-/// alone when a cached copy turned out stale.
+/// The persisted variant, the original's body, its mezzanine and the overlays' images, at once.
+/// Also asked alone when a cached copy turned out stale.
 pub(super) async fn bodies<S: Store, C: Cache>(config: &Config, ports: &Ports<'_, S, C>, keys: &Keys<'_>) -> Bodies<S::Body> {
-    let variant = async {
-        match keys.variant {
-            Some(key) => ports.variants.get(key, Ranged::Whole).await,
-            None => Ok(None),
-        }
-    };
     let original = ports.originals.get(keys.original, Ranged::Whole);
-    let ((variant, source), images) = join(join(variant, original), overlays::fetch(config, ports, keys.transform)).await;
-    Bodies { variant, source, images }
+    let (((variant, mezzanine), source), images) = join(
+        join(join(derived(ports, keys.variant), derived(ports, keys.mezzanine)), original),
+        overlays::fetch(config, ports, keys.transform),
+    )
+    .await;
+    Bodies { variant, source, mezzanine, images }
+}
+
+/// A persisted variant or the mezzanine, when it has a key.
+async fn derived<S: Store, C: Cache>(ports: &Ports<'_, S, C>, key: Option<&str>) -> Result<Option<Stored<S::Body>>> {
+    match key {
+        Some(key) => ports.variants.get(key, Ranged::Whole).await,
+        None => Ok(None),
+    }
 }

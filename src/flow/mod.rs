@@ -35,6 +35,7 @@ pub mod eager;
 pub mod freshness;
 pub mod gate;
 mod lookup;
+mod mezzanine;
 pub mod origin;
 mod original;
 mod overlays;
@@ -68,7 +69,7 @@ pub struct Ports<'a, S: Store, C: Cache> {
     /// libwebp, dav1d and libde265.
     pub codecs: &'a dyn CodecHost,
     /// This isolate's originals in flight.
-    pub gate: &'a gate::Gate,
+    pub gate: &'static gate::Gate,
     /// This isolate's renders per original (`RENDER_BUDGET`).
     pub renders: &'a budget::Renders,
     /// This isolate's checks of originals under way.

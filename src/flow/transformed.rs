@@ -4,9 +4,10 @@
 
 use super::answer::Answer;
 use super::freshness::{self, Served as ServedCopy};
+use super::gate::Slot;
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
-use super::{overlays, variant, Ports, ReplyOf, Request};
+use super::{mezzanine, overlays, variant, Ports, ReplyOf, Request};
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http::conditional::{not_modified, parse_http_date};
@@ -40,7 +41,15 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
     let checked_key = http::checked_key(&req.origin, &key);
     let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
-    let keys = Keys { original: &key, variant: variant_key.as_deref(), cache: &cache_key, checked: &checked_key, transform: &transform };
+    let mezzanine_key = mezzanine::key(config, &key).filter(|_| !transform.is_info() && !transform.is_placeholder());
+    let keys = Keys {
+        original: &key,
+        variant: variant_key.as_deref(),
+        mezzanine: mezzanine_key.as_deref(),
+        cache: &cache_key,
+        checked: &checked_key,
+        transform: &transform,
+    };
     let asking = clock.now_ms();
     let (decided, said) = decide(req, config, ports, &keys, accepts, known, trace).await?;
     let waited_ms = clock.now_ms() - asking;
@@ -69,7 +78,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
             Ok(reply)
         }
         Decision::Miss(miss) => {
-            let mut reply = make_now(config, ports, miss, &key, variant_key, waited_ms, started, trace).await?;
+            let mut reply = make_now(config, ports, miss, &key, (variant_key, mezzanine_key), waited_ms, started, trace).await?;
             reply.cache_as = Some(cache_key);
             Ok(reply)
         }
@@ -88,7 +97,7 @@ enum Decision<'a, S: Store, C: Cache> {
     /// 10: the persisted variant of this version.
     Variant(Answer<'a>, Stored<S::Body>),
     /// 11: to be made now.
-    Miss(Miss<'a, S::Body>),
+    Miss(Box<Miss<'a, S::Body>>),
 }
 
 /// A miss: what to make, and from what.
@@ -96,6 +105,8 @@ struct Miss<'a, B> {
     answer: Answer<'a>,
     original: Meta,
     source: Stored<B>,
+    /// The original's mezzanine, of whichever version (`mezzanine::choose` checks).
+    mezzanine: Option<Stored<B>>,
     images: Result<overlays::Fetched<B>>,
 }
 
@@ -166,7 +177,14 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     });
     let decision = match stored_variant.filter(|v| http::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
         Some(stored) => Decision::Variant(answer, stored),
-        None => Decision::Miss(Miss { answer, original, source, images: bodies.images }),
+        None => {
+            // Likewise the mezzanine: without it, the original.
+            let mezzanine = bodies.mezzanine.unwrap_or_else(|e| {
+                trace.warnings.push(format!("reading the mezzanine failed, reading the original instead: {e}"));
+                None
+            });
+            Decision::Miss(Box::new(Miss { answer, original, source, mezzanine, images: bodies.images }))
+        }
     };
     Ok((decision, said))
 }
@@ -177,15 +195,15 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
 async fn make_now<S: Store + 'static, C: Cache>(
     config: &Config,
     ports: &Ports<'_, S, C>,
-    miss: Miss<'_, S::Body>,
+    miss: Box<Miss<'_, S::Body>>,
     key: &str,
-    variant_key: Option<String>,
+    (variant_key, mezzanine_key): (Option<String>, Option<String>),
     waited_ms: f64,
     started: f64,
     trace: &mut Trace,
 ) -> Result<ReplyOf<S, C>> {
     let clock = ports.clock;
-    let Miss { answer, original, source, images } = miss;
+    let Miss { answer, original, source, mezzanine, images } = *miss;
     // 11. (Within the original's render budget: a description from the header costs no decode.)
     if !answer.resolved.is_info() {
         ports.renders.admit(key, &answer.resolved.canonical(), &config.cost, clock.now_ms())?;
@@ -196,7 +214,8 @@ async fn make_now<S: Store + 'static, C: Cache>(
         let length = info.len() as u64;
         return Ok(Reply::image(Body::Bytes(info), answer.headers(length, Served::Miss, timing)));
     }
-    let (output, read_ms) = resize(ports, config, original.size, source, images?, &answer.resolved, trace).await?;
+    let read = mezzanine::choose(config, source, mezzanine, &answer.resolved);
+    let (output, read_ms, slot) = resize(ports, config, read, images?, &answer.resolved, trace).await?;
     // An animation over a budget is served unchanged, in its own format whatever was asked: it is
     // typed as what it is, and not persisted as a variant (it is the original). An AVIF served as
     // another format (best effort) is a variant like any other: the same inputs give it again.
@@ -209,6 +228,7 @@ async fn make_now<S: Store + 'static, C: Cache>(
     let mut reply = Reply::image(Body::Bytes(output.bytes.clone()), answer.headers(length, Served::Miss, timing));
     if config.http.debug_headers {
         reply = reply.with_header("x-memory-estimate", output.estimated_peak.to_string());
+        reply = reply.with_header("x-resize-source", trace.source.unwrap_or("original").to_string());
     }
     if let Some(note) = output.note {
         reply = reply.with_header("x-resize-note", note);
@@ -216,6 +236,9 @@ async fn make_now<S: Store + 'static, C: Cache>(
     if let Some(variant_key) = variant_key.filter(|_| stored) {
         let meta = variant::put_meta(answer.content_type, &answer.etag, key, &original.etag);
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
+    }
+    if let (Some(made), Some(mezzanine_key)) = (output.mezzanine, mezzanine_key) {
+        mezzanine::persist_later(ports.later, ports.variants.clone(), mezzanine_key, made, original.etag, slot);
     }
     Ok(reply)
 }
@@ -268,29 +291,30 @@ async fn describe<S: Store, C: Cache>(
     Ok((json.map_err(|e| Error::Internal(e.to_string()))?, read_ms))
 }
 
-/// Step 11: once this isolate has room for one more original of `size` bytes in memory (else
-/// 503), read it and the overlays' images and run the pipeline; also how long reading took. `pipeline::run` is
-/// synchronous: no other request's buffers interleave with it.
+/// Step 11: once this isolate has room for one more image of that many bytes in memory (else
+/// 503), read the original or its mezzanine and the overlays' images and run the pipeline; also
+/// how long reading took, and the gate's slot (held on while a mezzanine made on the way is
+/// stored). `pipeline::run` is synchronous: no other request's buffers interleave with it.
 async fn resize<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
-    size: u64,
-    source: Stored<S::Body>,
+    read: mezzanine::Read<S::Body>,
     images: overlays::Fetched<S::Body>,
     resolved: &Transform,
     trace: &mut Trace,
-) -> Result<(pipeline::Output, f64)> {
+) -> Result<(pipeline::Output, f64, Slot<'static>)> {
     let clock = ports.clock;
-    let slot = ports.gate.take(size, &config.pipeline.limits, clock).await?;
+    let slot = ports.gate.take(read.stored.meta.size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
-    let (bytes, overlays) = join(ports.originals.read(source.body), overlays::read_fetched(ports, images)).await;
+    let mezzanine::Read { stored, how } = read;
+    let (bytes, overlays) = join(ports.originals.read(stored.body), overlays::read_fetched(ports, images)).await;
     let (bytes, overlays) = (bytes?, overlays?);
     let read_ms = clock.now_ms() - reading;
     trace.bytes_in = Some(bytes.len() as u64);
-    let output = run_pipeline(ports, config, bytes, &overlays, resolved).await?;
-    drop(slot);
+    trace.source = how.of.map(|_| "mezzanine");
+    let output = run_pipeline(ports, config, how.source(bytes), &overlays, resolved).await?;
     trace.timings = Some(output.timings);
-    Ok((output, read_ms))
+    Ok((output, read_ms, slot))
 }
 
 /// The pipeline on an original's bytes and the overlays' images (`overlays::read`), with libwebp
@@ -299,12 +323,12 @@ async fn resize<S: Store, C: Cache>(
 pub(super) async fn run_pipeline<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
-    bytes: Vec<u8>,
+    source: impl Into<pipeline::Source>,
     overlays: &[(Overlay, Vec<u8>)],
     resolved: &Transform,
 ) -> Result<pipeline::Output> {
     let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.codecs.webp().await?) } else { None };
     let codecs = ports.codecs.codecs(libwebp.as_deref(), config.pipeline.heic);
     let now = || ports.clock.now_ms();
-    pipeline::run(bytes, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })
+    pipeline::run(source, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })
 }

@@ -69,13 +69,23 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
     // past that (`RequestBody::read`), so it never holds more.
     let slot = ports.gate.take(req.content_length.unwrap_or(max), &config.pipeline.limits, ports.clock).await?;
     let bytes = body.read(max).await?;
-    let kind = Kind::of(&bytes, config, &ports.codecs.codecs(None, config.pipeline.heic))?;
+    let codecs = ports.codecs.codecs(None, config.pipeline.heic);
+    let kind = Kind::of(&bytes, config, &codecs)?;
+    // A large original's mezzanine is made while its bytes are here, so the first sizes asked for
+    // need not decode it (it only spares work: a failure to make it is no failure of the upload).
+    let mezzanine_key = super::mezzanine::key(config, &key);
+    let made = mezzanine_key.as_ref().and_then(|_| pipeline::mezzanine::make(&bytes, &config.pipeline, &codecs).ok().flatten());
     let size = bytes.len() as u64;
     let meta = PutMeta { content_type: kind.content_type.into(), custom: Vec::new() };
     let created = only_if == OnlyIf::Absent;
     let stored = ports.originals.put(&key, bytes, meta, only_if).await?;
-    drop(slot);
     let stored = stored.ok_or_else(|| Error::PreconditionFailed("the stored original does not match If-Match / If-None-Match".into()))?;
+    match (made, mezzanine_key) {
+        (Some(made), Some(key)) => {
+            super::mezzanine::persist_later(ports.later, ports.variants.clone(), key, made, stored.etag.clone(), slot)
+        }
+        _ => drop(slot),
+    }
     if window > 0 {
         ports.cache.remember(&checked_key, Some(&stored), window).await?;
     }

@@ -11,6 +11,7 @@ mod demo;
 mod eager;
 mod memory;
 mod memory_origin;
+mod mezzanines;
 mod origins;
 mod originals;
 mod remote;

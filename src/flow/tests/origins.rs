@@ -64,6 +64,7 @@ async fn a_first_read_costs_the_origin_and_one_copy() {
         timeline.starts_with(&[
             (0, "head a.jpg"),
             (0, "get _variants/a.jpg/w=300"),
+            (0, "get _variants/a.jpg/mezzanine"),
             (0, "get a.jpg"),
             (LATENCY, "origin GET /bucket/a.jpg"),
             (2 * LATENCY, "put a.jpg"),

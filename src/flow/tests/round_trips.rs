@@ -4,8 +4,8 @@ use super::world::request;
 use super::{checking_every_time, ops, size, world, LATENCY};
 use crate::config::Config;
 
-/// Everything a miss needs is asked for at once: the original's metadata, the persisted variant
-/// and the original's body, so the miss waits for one round trip before resizing.
+/// Everything a miss needs is asked for at once: the original's metadata, the persisted variant,
+/// the mezzanine and the original's body, so the miss waits for one round trip before resizing.
 #[tokio::test(start_paused = true)]
 async fn a_miss_waits_for_one_round_trip() {
     let w = world(Config::default());
@@ -14,10 +14,11 @@ async fn a_miss_waits_for_one_round_trip() {
     assert_eq!(size(&res.body), (300, 200));
     let calls = w.calls();
     let asked: Vec<_> = calls.iter().filter(|(_, op)| op.starts_with("head") || op.starts_with("get")).map(|(t, _)| *t).collect();
-    assert_eq!(asked, [0, 0, 0], "every read starts at once: {calls:?}");
+    assert_eq!(asked, [0, 0, 0, 0], "every read starts at once: {calls:?}");
     assert_eq!(w.answered(), LATENCY, "one round trip, then the resize (no virtual time)");
     let reads = ops(&calls);
-    assert!(reads.starts_with(&["head photo.jpg", "get _variants/photo.jpg/w=300", "get photo.jpg", "read photo.jpg"]), "{reads:?}");
+    let wave = ["head photo.jpg", "get _variants/photo.jpg/w=300", "get _variants/photo.jpg/mezzanine", "get photo.jpg", "read photo.jpg"];
+    assert!(reads.starts_with(&wave), "{reads:?}");
     // The variant is written after the response: the response itself waited for one round trip.
     let (t, put) = calls.iter().find(|(_, op)| op.starts_with("put")).expect("the variant is persisted");
     assert_eq!((*t, put.as_str()), (LATENCY, "put _variants/photo.jpg/w=300"));
