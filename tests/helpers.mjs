@@ -15,6 +15,9 @@ export const SAMPLES = process.env.SAMPLES_DIR ?? path.join(ROOT, 'target', 'sam
 export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
 /** For benchmarks and the soak, which render one original in many ways on purpose: no render budget. */
 export const UNBOUNDED = { RENDER_BUDGET: '0' };
+// And every miss decodes the original (no mezzanine): what the benches compare with sharp and
+// Pillow, which decode the original for every size. scripts/bench_mezzanine.mjs measures the other.
+export const FULL_DECODE = { ...UNBOUNDED, MEZZANINE_MIN_MP: '0' };
 
 /**
  * Starts the worker. `vars` override wrangler.toml's [vars]; `persist` is a directory for R2

@@ -83,11 +83,12 @@ test('50 concurrent requests for one uncached variant: all 200, identical bytes,
     assert.deepEqual([...new Set(all.map((r) => r.status))], [200]);
     assert.equal(new Set(all.map((r) => sha256(r.body))).size, 1);
     assert.equal(new Set(all.map((r) => r.res.headers.get('etag'))).size, 1);
+    // The variant and the 12 MP original's mezzanine.
     const keys = await eventually(async () => {
       const k = await listKeys(mf, '_variants/');
-      return k.length > 0 && k;
-    });
-    assert.equal(keys.length, 1, 'written once, or harmlessly more than once under one key');
+      return k.length > 1 && k;
+    }, { timeoutMs: 20_000 });
+    assert.deepEqual(keys.sort(), ['_variants/photo.jpg/mezzanine', '_variants/photo.jpg/w=640,f=webp'], 'each written once, or harmlessly more than once under one key');
   });
 });
 
@@ -188,7 +189,7 @@ test('decompression bombs (GIF screen, WebP header) are 413 without decoding', a
 /** The R2 calls the delaying wrapper logged (`r2LatencyMs`), in order. */
 const r2Calls = (mf) => mf.logs.map((l) => { try { return JSON.parse(l.message); } catch { return {}; } }).filter((c) => c.r2);
 
-test('a miss asks R2 for the metadata, the persisted variant and the original at once; a variant hit cancels the original', async () => {
+test('a miss asks R2 for the metadata, the persisted variant, the mezzanine and the original at once; a variant hit cancels the original', async () => {
   // Every R2 call takes 50 ms, as from a distant bucket; the log shows which calls overlap.
   const { dir: persist, remove } = tempDir();
   try {
@@ -196,12 +197,13 @@ test('a miss asks R2 for the metadata, the persisted variant and the original at
       const miss = await fetchImage(mf, '/photo.jpg?w=132');
       assert.equal(miss.status, 200);
       assert.equal(miss.res.headers.get('x-cache'), 'MISS');
-      // One wait before the response: the three calls start before any ends (the gets as soon as
-      // the local cache has missed); the variant's put comes after the response.
+      // One wait before the response: the four calls start before any ends (the gets as soon as
+      // the local cache has missed); the variant's and the mezzanine's puts come after the response.
       const reads = r2Calls(mf).filter((c) => c.op !== 'put');
-      assert.deepEqual(reads.map((c) => c.r2), ['start', 'start', 'start', 'end', 'end', 'end'], JSON.stringify(reads));
-      assert.deepEqual(reads.slice(0, 3).map((c) => `${c.op} ${c.key}`).sort(), ['get _variants/photo.jpg/w=132', 'get photo.jpg', 'head photo.jpg']);
-      await eventually(async () => (await listKeys(mf, '_variants/photo.jpg/')).length === 1);
+      assert.deepEqual(reads.map((c) => c.r2), ['start', 'start', 'start', 'start', 'end', 'end', 'end', 'end'], JSON.stringify(reads));
+      const asked = reads.slice(0, 4).map((c) => `${c.op} ${c.key}`).sort();
+      assert.deepEqual(asked, ['get _variants/photo.jpg/mezzanine', 'get _variants/photo.jpg/w=132', 'get photo.jpg', 'head photo.jpg']);
+      await eventually(async () => (await listKeys(mf, '_variants/photo.jpg/')).length === 2, { timeoutMs: 20_000 });
     });
     // A fresh cache on the same R2: the variant is served, the original's body is not read.
     await withWorker({ r2LatencyMs: 50, persist }, async (mf) => {
@@ -209,7 +211,7 @@ test('a miss asks R2 for the metadata, the persisted variant and the original at
       assert.equal(again.status, 200);
       assert.equal(again.res.headers.get('x-cache'), 'VARIANT');
       assert.deepEqual([again.size.width, again.size.height], [132, 99]);
-      assert.deepEqual(r2Calls(mf).map((c) => c.r2), ['start', 'start', 'start', 'end', 'end', 'end'], 'one wait for all three');
+      assert.deepEqual(r2Calls(mf).map((c) => c.r2), ['start', 'start', 'start', 'start', 'end', 'end', 'end', 'end'], 'one wait for all four');
       assert.deepEqual(mf.logs.filter((l) => l.level === 'error'), [], 'cancelling the unread body is quiet');
     });
   } finally {
@@ -225,7 +227,8 @@ test("a path-grammar URL looks up the literal file and the grammar's original at
     assert.equal(miss.status, 200, miss.text());
     assert.deepEqual([miss.size.width, miss.size.height], [200, 150]);
     const reads = r2Calls(mf).filter((c) => c.op !== 'put');
-    assert.deepEqual(reads.map((c) => `${c.r2} ${c.op}`), ['start head', 'start head', 'end head', 'end head', 'start get', 'start get', 'end get', 'end get']);
+    const gets = ['start get', 'start get', 'start get', 'end get', 'end get', 'end get']; // variant, mezzanine, original
+    assert.deepEqual(reads.map((c) => `${c.r2} ${c.op}`), ['start head', 'start head', 'end head', 'end head', ...gets]);
     assert.deepEqual(reads.slice(0, 2).map((c) => c.key).sort(), ['photo-200x150.jpg', 'photo.jpg']);
     await eventually(async () => (await fetchImage(mf, url)).res.headers.get('x-cache') === 'HIT');
     // A hit: one round trip to R2 (both heads at once), then the cache.
@@ -242,6 +245,8 @@ test('a cache hit asks R2 nothing while the data centre remembers the original (
     const miss = await fetchImage(mf, url);
     assert.equal(miss.res.headers.get('x-cache'), 'MISS');
     await eventually(async () => (await fetchImage(mf, url)).res.headers.get('x-cache') === 'HIT');
+    // The miss's writes after the response (the variant, the mezzanine) are done.
+    await eventually(() => r2Calls(mf).filter((c) => c.op === 'put' && c.r2 === 'end').length === 2, { timeoutMs: 20_000 });
     mf.logs.length = 0;
     const hit = await fetchImage(mf, url);
     assert.equal(hit.res.headers.get('x-cache'), 'HIT');
