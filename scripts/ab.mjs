@@ -8,7 +8,7 @@
 // change the number of round trips, which a local R2 cannot show).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, eventually, CORPUS, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, eventually, CORPUS, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
 import { existsSync } from 'node:fs';
 
 const [dirA, dirB, roundsArg] = process.argv.slice(2);
@@ -31,7 +31,7 @@ const PER_ROUND = 5;
 const r2LatencyMs = Number(process.env.R2_LATENCY_MS ?? 0) || undefined;
 
 async function measure(dir, c, round) {
-  const mf = await startWorker({ buildDir: dir, r2LatencyMs, vars: UNBOUNDED });
+  const mf = await startWorker({ buildDir: dir, r2LatencyMs, vars: FULL_DECODE });
   try {
     const key = path.basename(c.file);
     await putOriginal(mf, key, readFileSync(c.file));

@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
 import { benchDistantHits } from './bench_hits.mjs';
 import { benchOriginMiss } from './bench_origin.mjs';
 import { benchEffects } from './bench_effects.mjs';
@@ -111,14 +111,14 @@ async function benchOurs(c, peerRun) {
   const key = `bench/${path.basename(c.file)}`;
   const bytes = readFileSync(c.file);
   // Memory: one request on a fresh instance, since wasm memory never shrinks.
-  const fresh = await startWorker({ vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true' } });
+  const fresh = await startWorker({ vars: { ...FULL_DECODE, DEBUG_HEADERS: 'true' } });
   await putOriginal(fresh, key, bytes);
   const first = await fetchImage(fresh, `/${key}?w=${c.width}&format=${c.format}&q=${c.quality}`);
   await fresh.dispose();
   if (first.status !== 200) return { status: first.status, message: first.text().trim() };
   const memory = /wasm=(\d+), webp=(\d+)/.exec(first.res.headers.get('x-memory')).slice(1).map(Number);
 
-  const mf = await startWorker({ vars: UNBOUNDED });
+  const mf = await startWorker({ vars: FULL_DECODE });
   try {
     await putOriginal(mf, key, bytes);
     const lossless = await fetchImage(mf, `/${key}?w=${c.width}&format=png`);

@@ -3,14 +3,14 @@
 // animation encoder, quality 85): bytes, frames and pipeline time, and libwebp's peak memory.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
 
 export async function benchAnimations() {
   const files = [path.join(SAMPLES, 'animated.gif')];
   for (const f of ['rotating-squares.gif', 'animated-loop-3.gif', 'animated-loop-3.webp', 'rotating-squares.webp']) {
     if (existsSync(path.join(CORPUS, 'edge-cases', f))) files.push(path.join(CORPUS, 'edge-cases', f));
   }
-  const mf = await startWorker({ vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true' } });
+  const mf = await startWorker({ vars: { ...FULL_DECODE, DEBUG_HEADERS: 'true' } });
   const rows = ['| animation → 200 px, `anim=true` | source | GIF out | WebP out | WebP / GIF | GIF / WebP time (ms) | libwebp animation memory (MB) |', '|---|---|---|---|---|---|---|'];
   try {
     for (const file of files) {

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, SAMPLES, ROOT, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
 
 const SOURCES_MP = [1, 4, 12, 24, 50];
 const WIDTHS = [200, 400, 1200, 2400];
@@ -56,7 +56,7 @@ export function sharpPeak(file, width) {
 
 async function measure(source, width, sharp) {
   const bytes = readFileSync(source.file);
-  const mf = await startWorker({ vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true' } });
+  const mf = await startWorker({ vars: { ...FULL_DECODE, DEBUG_HEADERS: 'true' } });
   try {
     await putOriginal(mf, 'src.jpg', bytes);
     const first = await fetchImage(mf, `/src.jpg?w=${width}&format=jpeg&q=${QUALITY}`);

@@ -8,7 +8,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
 import { ssim } from './ssim.mjs';
 
 const RUNS = 9;
@@ -40,7 +40,7 @@ export async function benchEffects(sharp) {
     const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
   };
-  const mf = await startWorker({ vars: UNBOUNDED });
+  const mf = await startWorker({ vars: FULL_DECODE });
   const rows = [];
   try {
     await putOriginal(mf, 'effects.jpg', source);

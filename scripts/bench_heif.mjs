@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
 
 const RUNS = 7;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -49,7 +49,7 @@ export async function benchHeif(sharp) {
       c.key = `source${path.extname(c.file)}`;
       const bytes = readFileSync(c.file);
       // Memory: the first request on a fresh instance.
-      const fresh = await startWorker({ vars: { ...UNBOUNDED, ...vars } });
+      const fresh = await startWorker({ vars: { ...FULL_DECODE, ...vars } });
       let memory;
       try {
         await putOriginal(fresh, c.key, bytes, c.type);
@@ -60,7 +60,7 @@ export async function benchHeif(sharp) {
       } finally {
         await fresh.dispose();
       }
-      const mf = await startWorker({ vars: { ...UNBOUNDED, ...vars } });
+      const mf = await startWorker({ vars: { ...FULL_DECODE, ...vars } });
       const decode = [];
       const pipeline = [];
       const peer = [];

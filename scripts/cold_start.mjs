@@ -4,7 +4,7 @@
 // pipeline's code and libwebp on first use). Medians of the rounds. COLD_FORMATS=jpeg,webp,png,avif
 // makes the first transform each of those output formats in turn (a fresh workerd for each).
 //   node scripts/cold_start.mjs <buildDirA> <buildDirB> [rounds]
-import { startWorker, putOriginal, fetchImage, readFileSync, path, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, readFileSync, path, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
 
 const [a, b, rounds = '7'] = process.argv.slice(2);
 if (!a || !b) throw new Error('usage: node scripts/cold_start.mjs <buildDirA> <buildDirB> [rounds]');
@@ -15,7 +15,7 @@ const formats = (process.env.COLD_FORMATS ?? 'webp').split(',');
 
 async function once(buildDir, format) {
   const t0 = performance.now();
-  const mf = await startWorker({ buildDir, vars: UNBOUNDED });
+  const mf = await startWorker({ buildDir, vars: FULL_DECODE });
   await mf.ready;
   const t1 = performance.now();
   await fetchImage(mf, '/_health');
