@@ -14,6 +14,7 @@ import path from 'node:path';
 import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
 import { benchDistantHits } from './bench_hits.mjs';
 import { benchOriginMiss } from './bench_origin.mjs';
+import { benchMezzanine } from './bench_mezzanine.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
@@ -203,6 +204,8 @@ const distantHits = await benchDistantHits();
 console.log(`\n${distantHits}`);
 const originMiss = await benchOriginMiss();
 console.log(`\n${originMiss}`);
+const mezzanine = sharp ? await benchMezzanine() : { table: 'sharp did not run: the mezzanine bench compares with it', chartRows: [] };
+console.log(`\n${mezzanine.table}`);
 const effects = await benchEffects(sharp);
 console.log(`\n${effects}`);
 const curve = await benchCurve(sharp);
@@ -240,7 +243,7 @@ const chart = benchChart(
     pillow: pil?.median,
     hit: ours.hit?.median,
     passthrough: ours.passthrough?.median,
-  })),
+  })).concat(mezzanine.chartRows),
   { title: 'edge image resizer against sharp and Pillow', subtitle: `npm run bench, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}: medians of ${RUNS} runs` },
 );
 writeFileSync(path.join(ROOT, 'bench.svg'), chart);
@@ -263,6 +266,10 @@ ${table.join('\n')}
 ## Cache hits against a distant bucket
 
 ${distantHits}
+
+## Later sizes of a large original: from its mezzanine
+
+${mezzanine.table}
 
 ## A first read from the old origin (\`ORIGIN_URL\`)
 

@@ -2,7 +2,8 @@
 // Mezzanines: the sizes after the first of a large original, made from its stored mezzanine,
 // against sharp's decode + resize + encode of the original for each size (what sharp, imgproxy
 // and Cloudflare do) and against our own full decode; the first miss's extra cost; quality and
-// storage. `npm run bench` includes these tables in BENCHMARKS.md; alone it prints them:
+// storage. `npm run bench` includes these tables in BENCHMARKS.md and the rows in its chart;
+// alone it prints the tables:
 //   node scripts/bench_mezzanine.mjs
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -113,7 +114,12 @@ export async function benchMezzanine() {
     await on.dispose();
     await off.dispose();
   }
-  return render(first, later);
+  const chartRows = later.map((r) => ({
+    label: `${r.input.name.replace(/ \(generated\)/, '')} → ${r.width} ${r.format.toUpperCase()}, later size (e2e)`,
+    ours: median(r.ours),
+    sharp: median(r.sharp),
+  }));
+  return { table: render(first, later), chartRows };
 }
 
 function render(first, later) {
@@ -139,5 +145,5 @@ function render(first, later) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(await benchMezzanine());
+  console.log((await benchMezzanine()).table);
 }

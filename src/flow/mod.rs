@@ -9,14 +9,16 @@
 //! 4. which file: a file really named like a path-grammar URL wins ([`choose`])
 //! 5. nothing to do: the original, streamed as stored ([`original`])
 //! 6. policy: size allow-lists, presets-only mode, transformable extensions ([`transformed`])
-//! 7. one wave of lookups: the original's metadata, the cache, the persisted variant and the
-//!    original's body, so any outcome waits for one store round trip ([`lookup`])
+//! 7. one wave of lookups: the original's metadata, the cache, the persisted variant, the
+//!    original's body and its mezzanine, so any outcome waits for one store round trip ([`lookup`])
 //! 8. 304 from metadata alone
 //! 9. a cache hit, if it is of this version of the original
 //! 10. a persisted variant, likewise
 //! 11. resize now, within the original's render budget ([`budget`], else 429) once the isolate
-//!     has room ([`gate`]), with the [`pipeline`]
-//! 12. answer; the cache and the persisted variant are filled after the response ([`variant`])
+//!     has room ([`gate`]), with the [`pipeline`]: from the original's [`mezzanine`] when it has
+//!     the pixels needed, else from the original (a large one's mezzanine made on the way)
+//! 12. answer; the cache, the persisted variant and a new mezzanine are filled after the
+//!     response ([`variant`])
 //!
 //! With `onerror=redirect` or `ON_ERROR=original`, an original that cannot be transformed (415,
 //! 422, 413) is served as stored; client hints are written into the transform after step 2.
