@@ -7,6 +7,7 @@
 
 mod origin;
 mod overlays;
+mod parse;
 mod read;
 
 pub use overlays::{parse as parse_overlays, Composite, Overlay, Repeat, Side};

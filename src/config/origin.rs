@@ -1,7 +1,7 @@
 //! Reading the origin behind R2 (`ORIGIN_*`) and the remote sources (`REMOTE_*`): each checked,
 //! and the S3 credentials together, so half of them is an error rather than unsigned requests.
 
-use super::read::{boolean, config_error, list, parse_in};
+use super::parse::{boolean, config_error, list, parse_in};
 use super::{OriginSettings, RemoteHost, S3Keys};
 use crate::error::Result;
 

@@ -1,8 +1,9 @@
 //! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
 //! clear error at the first request instead of a silent default.
 
+use super::parse::{boolean, config_error, list, parse_in};
 use super::{Config, Grammars, Signing, SizePolicy};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::transform::{QualityDefaults, SizeSpec};
 
 impl Config {
@@ -191,21 +192,8 @@ impl Config {
     }
 }
 
-pub(super) fn boolean(name: &str, value: &str) -> Result<bool> {
-    match value.trim() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(config_error(name, "true or false")),
-    }
-}
-
 /// One queue message renders every eager variant of one original: this bounds its CPU time.
 const MAX_EAGER_VARIANTS: usize = 16;
-
-/// Items separated by commas and/or spaces.
-pub(super) fn list(v: &str) -> impl Iterator<Item = &str> {
-    v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty())
-}
 
 fn parse_grammars(v: &str) -> Result<Grammars> {
     let mut g = Grammars::NONE;
@@ -233,17 +221,6 @@ pub(super) fn parse_presets(v: &str) -> Option<Vec<(String, SizeSpec)>> {
             Some((name.to_string(), SizeSpec::parse(token, true)?)).filter(|_| ok_name)
         })
         .collect()
-}
-
-pub(super) fn parse_in(name: &str, value: &str, min: u64, max: u64) -> Result<u64> {
-    match value.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(config_error(name, &format!("a whole number from {min} to {max}"))),
-    }
-}
-
-pub(super) fn config_error(name: &str, expected: &str) -> Error {
-    Error::Misconfigured(format!("configuration variable {name} must be {expected}"))
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 //! would not survive JPEG, and an SVG or animation has nothing to gain.
 
 use super::codecs::jpeg;
+use super::codecs::port::Codecs;
 use super::shape::Shape;
 use super::steps::{self, admit, decode, geometry, probe};
 use super::types::{Decoded, Made, Pixels, Probe};
-use super::{Codecs, Host, Still};
 use crate::config::{Limits, Mezzanine, PipelineSettings};
 use crate::error::{Error, Result};
 use crate::transform::{Fit, Format, Transform, Trim};
@@ -73,52 +73,6 @@ pub fn covers(transform: &Transform, of: (u32, u32), size: (u32, u32), limits: &
     }
 }
 
-/// A miss's still by way of the original's mezzanine of `size`: the original decoded once at
-/// the scale the mezzanine needs, reduced to it (upright, sRGB), then the output made from those
-/// pixels as a later miss makes it from the stored mezzanine. `None` when the output needs more
-/// than the mezzanine has (the next miss it covers makes it), or when holding the mezzanine
-/// while the output is made is over the memory budget: then the output is made as without one.
-/// `shape` is the output's plan on the original; its prepared overlays move to the new plan.
-#[allow(clippy::too_many_arguments)] // `pipeline::still`'s inputs and the mezzanine's size
-pub(super) fn still_and_made(
-    source: &[u8],
-    probe: &Probe,
-    shape: &mut Shape,
-    transform: &Transform,
-    format: Format,
-    limits: &Limits,
-    host: &Host<'_>,
-    size: (u32, u32),
-) -> Result<Option<(Still, Made)>> {
-    let of = probe.oriented_size();
-    if !covers(transform, of, size, limits) {
-        return Ok(None);
-    }
-    let own = geometry::shape(probe, &self::transform(size), limits, None)?;
-    let mut out = geometry::shape(&upright(probe.format, of, probe.channels), transform, limits, None)?.within(size.0, size.1);
-    // Admission: decoding and reducing the original, then the output from the mezzanine's pixels
-    // (read as a decode of their own, at full size) while they are held for the later encode.
-    let pixels = upright(Format::Png, size, probe.channels);
-    let (Ok(making), Ok(output)) =
-        (admit::still(probe, source.len(), &own, Format::Jpeg, limits), admit::still(&pixels, 0, &out, format, limits))
-    else {
-        return Ok(None);
-    };
-    let held = size.0 as u64 * size.1 as u64 * probe.channels as u64;
-    let estimated_peak = making.estimated_peak.max(output.estimated_peak + held);
-    if estimated_peak > limits.memory_budget {
-        return Ok(None);
-    }
-    out.overlays = std::mem::take(&mut shape.overlays);
-    let clock = host.clock;
-    let t0 = clock();
-    let (mezzanine, exif) = reduce(source, probe, &own, making.decode_size, limits, host.codecs)?;
-    let t1 = clock();
-    let img = steps::apply(&out, Pixels { img: mezzanine.clone(), region: None, icc: None })?;
-    let still = Still { img, exif: exif.clone(), background: out.background, estimated_peak, decode_ms: t1 - t0, pixels_ms: clock() - t1 };
-    Ok(Some((still, Made { img: mezzanine, exif, of })))
-}
-
 /// An original's mezzanine on its own (an upload); `None` when it gets none, or when making it
 /// is over the memory budget.
 pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Option<Made>> {
@@ -133,7 +87,7 @@ pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> 
 
 /// The decode size and peak memory of making the mezzanine `own` plans, when within budget (and
 /// within a HEIF decoder's own).
-fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &Limits) -> Option<((u32, u32), u64)> {
+pub(super) fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &Limits) -> Option<((u32, u32), u64)> {
     let decode_size = admit::decode_size(probe, own.needed());
     let peak = admit::mezzanine(probe, source_len, decode_size, own.output_size());
     (peak <= limits.memory_budget && probe.decoder_bytes <= limits.heif_memory_budget).then_some((decode_size, peak))
@@ -141,7 +95,7 @@ fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &Limits) -> O
 
 /// The original decoded at `decode_size` and reduced by its own plan (`own`) to the
 /// mezzanine's pixels, upright and in sRGB; with the original's EXIF.
-fn reduce(
+pub(super) fn reduce(
     source: &[u8],
     probe: &Probe,
     own: &Shape,
@@ -154,7 +108,7 @@ fn reduce(
 }
 
 /// An upright header of a `size` image, for the geometry alone.
-fn upright(format: Format, size: (u32, u32), channels: u8) -> Probe {
+pub(super) fn upright(format: Format, size: (u32, u32), channels: u8) -> Probe {
     Probe {
         format,
         width: size.0,

@@ -91,7 +91,7 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
     let reduced = match make.then(|| mezzanine::size_for(&probe, &settings.mezzanine)).flatten() {
-        Some(size) => mezzanine::still_and_made(&source, &probe, &mut shape, transform, format, limits, host, size)?,
+        Some(size) => still_by_mezzanine(&source, &probe, &mut shape, transform, format, limits, host, size)?,
         None => None,
     };
     let (still, made) = match reduced {
@@ -135,7 +135,7 @@ pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSetting
 }
 
 /// A still image from admission to border, and what encoding needs of them.
-pub(crate) struct Still {
+struct Still {
     img: DynamicImage,
     /// The source's EXIF (the TIFF structure), for `metadata`.
     exif: Option<Vec<u8>>,
@@ -181,6 +181,52 @@ fn still(
     let img = steps::apply(&shape, Pixels { img: image, region: None, icc })?;
     let pixels_ms = clock() - t1;
     Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
+}
+
+/// A miss's still by way of the original's [`mezzanine`] of `size`: the original decoded once at
+/// the scale the mezzanine needs, reduced to it (upright, sRGB), then the output made from those
+/// pixels as a later miss makes it from the stored mezzanine. `None` when the output needs more
+/// than the mezzanine has (the next miss it covers makes it), or when holding the mezzanine
+/// while the output is made is over the memory budget: then the output is made as without one.
+/// `shape` is the output's plan on the original; its prepared overlays move to the new plan.
+#[allow(clippy::too_many_arguments)] // `pipeline::still`'s inputs and the mezzanine's size
+fn still_by_mezzanine(
+    source: &[u8],
+    probe: &Probe,
+    shape: &mut Shape,
+    transform: &Transform,
+    format: Format,
+    limits: &Limits,
+    host: &Host<'_>,
+    size: (u32, u32),
+) -> Result<Option<(Still, Made)>> {
+    let of = probe.oriented_size();
+    if !mezzanine::covers(transform, of, size, limits) {
+        return Ok(None);
+    }
+    let own = geometry::shape(probe, &mezzanine::transform(size), limits, None)?;
+    let mut out = geometry::shape(&mezzanine::upright(probe.format, of, probe.channels), transform, limits, None)?.within(size.0, size.1);
+    // Admission: making the mezzanine, and the output from its pixels (read as a decode of their
+    // own, at full size) while they are held for the later encode.
+    let pixels = mezzanine::upright(Format::Png, size, probe.channels);
+    let (Some((decode_size, making)), Ok(output)) =
+        (mezzanine::admitted(probe, source.len(), &own, limits), admit::still(&pixels, 0, &out, format, limits))
+    else {
+        return Ok(None);
+    };
+    let held = size.0 as u64 * size.1 as u64 * probe.channels as u64;
+    let estimated_peak = making.max(output.estimated_peak + held);
+    if estimated_peak > limits.memory_budget {
+        return Ok(None);
+    }
+    out.overlays = std::mem::take(&mut shape.overlays);
+    let clock = host.clock;
+    let t0 = clock();
+    let (reduced, exif) = mezzanine::reduce(source, probe, &own, decode_size, limits, host.codecs)?;
+    let t1 = clock();
+    let img = steps::apply(&out, Pixels { img: reduced.clone(), region: None, icc: None })?;
+    let still = Still { img, exif: exif.clone(), background: out.background, estimated_peak, decode_ms: t1 - t0, pixels_ms: clock() - t1 };
+    Ok(Some((still, Made { img: reduced, exif, of })))
 }
 
 /// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,
