@@ -12,7 +12,7 @@
 //!    does no work twice;
 //! 4. the original read once (through the isolate's memory gate), each missing variant
 //!    rendered by the pipeline and written before the next; a large original's mezzanine is
-//!    made with the first variant it covers and stored, and the others are made from it.
+//!    made and stored first, and the variants it covers are made from it.
 //!
 //! A variant the original cannot give (415, 422, 413) is reported and skipped: retrying would
 //! not help. A store failure is an error: the queue retries the message, then dead-letters it.
@@ -119,25 +119,22 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     let source = ports.originals.get(&key, Ranged::Whole).await?.ok_or(Error::NotFound)?;
     let version: Meta = source.meta.clone();
     let bytes = ports.originals.read(source.body).await?;
-    // (The first variant a mezzanine covers makes it and stores it; the others are made from it.)
-    let mezzanine_key = super::mezzanine::key(config, &key);
-    let mut kept: Option<Kept> = None;
+    // (A large original's mezzanine first: the variants it covers are made from it.)
+    let kept = match super::mezzanine::key(config, &key) {
+        Some(mezzanine_key) => mezzanine(config, ports, &bytes, mezzanine_key, &version.etag).await?,
+        None => None,
+    };
     for (variant_key, answer) in missing {
         let source = match kept.as_ref().and_then(|k| k.source_for(config, &answer.resolved)) {
             Some(source) => source,
-            None => Source::Original { bytes: bytes.clone(), mezzanine: kept.is_none() && mezzanine_key.is_some() },
+            None => Source::Original(bytes.clone()),
         };
         let rendered = match super::overlays::read(config, ports, &answer.resolved).await {
             Ok(overlays) => super::transformed::run_pipeline(ports, config, source, &overlays, &answer.resolved).await,
             Err(e) => Err(e),
         };
         match rendered {
-            Ok(mut output) => {
-                if let (Some(made), Some(mezzanine_key)) = (output.mezzanine.take(), &mezzanine_key) {
-                    let (mezzanine, meta) = super::mezzanine::encoded(&made, &version.etag)?;
-                    ports.variants.put(mezzanine_key, mezzanine.clone(), meta, OnlyIf::Always).await?;
-                    kept = Some(Kept::new(&made, mezzanine));
-                }
+            Ok(output) => {
                 let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;
                 outcome.rendered.push(variant_key);
@@ -150,6 +147,24 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     }
     drop(slot);
     Ok(outcome)
+}
+
+/// The original's mezzanine, made and stored, when it gets one (a refusal to make it is none).
+async fn mezzanine<S: Store + 'static, C: Cache + 'static>(
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    bytes: &[u8],
+    key: String,
+    etag: &str,
+) -> Result<Option<Kept>> {
+    let codecs = ports.codecs.codecs(None, config.pipeline.heic);
+    let made = match crate::pipeline::mezzanine::make(bytes, &config.pipeline, &codecs) {
+        Ok(Some(made)) => made,
+        Ok(None) | Err(_) => return Ok(None),
+    };
+    let (mezzanine, meta) = super::mezzanine::encoded(&made, etag)?;
+    ports.variants.put(&key, mezzanine.clone(), meta, OnlyIf::Always).await?;
+    Ok(Some(Kept::new(&made, mezzanine)))
 }
 
 /// The transform with the client it is made for: `format=auto` is made for every class of

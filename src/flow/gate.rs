@@ -41,6 +41,11 @@ impl Gate {
         }
     }
 
+    /// Room now or never: for work that may be skipped (a mezzanine another miss can make).
+    pub fn try_take(&self, size: u64, limits: &Limits) -> Option<Slot<'_>> {
+        self.0.borrow_mut().try_take(size, limits.in_flight_budget).then_some(Slot { gate: self, size })
+    }
+
     pub fn in_flight(&self) -> InFlight {
         *self.0.borrow()
     }

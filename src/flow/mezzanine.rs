@@ -7,13 +7,14 @@
 //! made from, and is read only while that is the current one; a replaced original's is
 //! overwritten by the next miss rather than left behind under an old version's key.
 
-use super::gate::Slot;
-use super::ports::{Later, Meta, OnlyIf, PutMeta, Store, Stored};
+use super::ports::{Cache, Meta, OnlyIf, PutMeta, Store, Stored};
+use super::Ports;
 use crate::config::Config;
-use crate::http;
+use crate::error::Error;
+use crate::http::range::Ranged;
 use crate::pipeline::{self, Made, Source};
 use crate::transform::Transform;
-use std::rc::Rc;
+use crate::{http, url};
 
 const SOURCE_ETAG: &str = "source-etag";
 /// The original's size as displayed: the geometry of every output made from the mezzanine.
@@ -21,11 +22,13 @@ const SOURCE_SIZE: &str = "source-size";
 /// The mezzanine's own size.
 const SIZE: &str = "size";
 
-/// Where an original's mezzanine is kept; `None` when mezzanines are off or the key would be too
-/// long for R2.
+/// Where an original's mezzanine is kept; `None` when mezzanines are off, the key would be too
+/// long for R2, or the original is not kept in R2 (an absolute-URL source, `ORIGIN_COPY=false`):
+/// making one reads the original again, which must not cost its origin a second fetch.
 pub(super) fn key(config: &Config, key: &str) -> Option<String> {
     let mezzanine = format!("{}{key}/mezzanine", config.url.variant_prefix);
-    (config.pipeline.mezzanine.min_pixels > 0 && mezzanine.len() <= http::R2_MAX_KEY_BYTES).then_some(mezzanine)
+    let in_r2 = !url::remote::is_remote(key) && (config.origin.url.is_none() || config.origin.copy);
+    (config.pipeline.mezzanine.min_pixels > 0 && in_r2 && mezzanine.len() <= http::R2_MAX_KEY_BYTES).then_some(mezzanine)
 }
 
 /// What a miss reads: a body, and how the pipeline takes it.
@@ -38,8 +41,9 @@ pub(super) struct Read<B> {
 pub(super) struct How {
     /// When the mezzanine is read: its original's size as displayed.
     pub of: Option<(u32, u32)>,
-    /// The original is read and has no mezzanine of this version: make one on the way.
-    make: bool,
+    /// The original is read and has no mezzanine of this version: make one after the response
+    /// if it is an original that gets one.
+    pub make: bool,
 }
 
 impl How {
@@ -47,7 +51,7 @@ impl How {
     pub fn source(self, bytes: Vec<u8>) -> Source {
         match self.of {
             Some(of) => Source::Mezzanine { bytes, of },
-            None => Source::Original { bytes, mezzanine: self.make },
+            None => Source::Original(bytes),
         }
     }
 }
@@ -108,23 +112,35 @@ impl Kept {
     }
 }
 
-/// Encodes and stores the mezzanine once the response is on its way, still holding the gate's
-/// slot (its pixels and the encoder's memory are this isolate's until then). A failure is only
-/// logged: the next miss that reads the original makes it again.
-pub(super) fn persist_later<S: Store + 'static>(
-    later: &dyn Later,
-    variants: Rc<S>,
-    key: String,
-    made: Made,
-    original_etag: String,
-    slot: Slot<'static>,
+/// Makes and stores the original's mezzanine after the response: the original read again (one
+/// more R2 read, and only while it is still the version `etag` names; a newer one's own miss
+/// makes its own), decoded at the mezzanine's scale, reduced, encoded. Only when the isolate has
+/// room for it now, and a failure is only logged: the next miss that reads the original tries
+/// again. The response never waits for any of it.
+pub(super) fn make_later<S: Store + 'static, C: Cache>(
+    ports: &Ports<'_, S, C>,
+    config: &Config,
+    key: &str,
+    mezzanine_key: String,
+    original: &Meta,
 ) {
-    later.after_response(Box::pin(async move {
-        let encoded = encoded(&made, &original_etag).map_err(|e| format!("encoding mezzanine {key} failed: {e}"));
+    let (originals, variants, gate, codecs) = (ports.originals.clone(), ports.variants.clone(), ports.gate, ports.codecs);
+    let (settings, key, etag, size) = (config.pipeline.clone(), key.to_string(), original.etag.clone(), original.size);
+    ports.later.after_response(Box::pin(async move {
+        let failed = |e: Error| format!("making mezzanine {mezzanine_key} failed: {e}");
+        let Some(slot) = gate.try_take(size, &settings.limits) else { return Ok(()) };
+        let Some(stored) = originals.get(&key, Ranged::Whole).await.map_err(failed)? else { return Ok(()) };
+        if stored.meta.etag != etag {
+            return Ok(());
+        }
+        let bytes = originals.read(stored.body).await.map_err(failed)?;
+        let made = pipeline::mezzanine::make(&bytes, &settings, &codecs.codecs(None, settings.heic)).map_err(failed)?;
+        drop(bytes);
+        let Some(made) = made else { return Ok(()) };
+        let (bytes, meta) = encoded(&made, &etag).map_err(failed)?;
         drop(made);
-        let (bytes, meta) = encoded?;
-        let written = variants.put(&key, bytes, meta, OnlyIf::Always).await;
+        variants.put(&mezzanine_key, bytes, meta, OnlyIf::Always).await.map_err(failed)?;
         drop(slot);
-        written.map(drop).map_err(|e| format!("persisting mezzanine {key} failed: {e}"))
+        Ok(())
     }));
 }

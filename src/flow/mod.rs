@@ -69,7 +69,7 @@ pub struct Ports<'a, S: Store, C: Cache> {
     pub clock: &'a dyn Clock,
     pub later: &'a dyn Later,
     /// libwebp, dav1d and libde265.
-    pub codecs: &'a dyn CodecHost,
+    pub codecs: &'static dyn CodecHost,
     /// This isolate's originals in flight.
     pub gate: &'static gate::Gate,
     /// This isolate's renders per original (`RENDER_BUDGET`).

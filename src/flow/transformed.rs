@@ -4,7 +4,6 @@
 
 use super::answer::Answer;
 use super::freshness::{self, Served as ServedCopy};
-use super::gate::Slot;
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
 use super::{mezzanine, overlays, variant, Ports, ReplyOf, Request};
@@ -215,7 +214,7 @@ async fn make_now<S: Store + 'static, C: Cache>(
         return Ok(Reply::image(Body::Bytes(info), answer.headers(length, Served::Miss, timing)));
     }
     let read = mezzanine::choose(config, source, mezzanine, &answer.resolved);
-    let (output, read_ms, slot) = resize(ports, config, read, images?, &answer.resolved, trace).await?;
+    let (output, read_ms, how) = resize(ports, config, read, images?, &answer.resolved, trace).await?;
     // An animation over a budget is served unchanged, in its own format whatever was asked: it is
     // typed as what it is, and not persisted as a variant (it is the original). An AVIF served as
     // another format (best effort) is a variant like any other: the same inputs give it again.
@@ -237,8 +236,8 @@ async fn make_now<S: Store + 'static, C: Cache>(
         let meta = variant::put_meta(answer.content_type, &answer.etag, key, &original.etag);
         variant::persist_later(ports.later, ports.variants.clone(), variant_key, output.bytes, meta);
     }
-    if let (Some(made), Some(mezzanine_key)) = (output.mezzanine, mezzanine_key) {
-        mezzanine::persist_later(ports.later, ports.variants.clone(), mezzanine_key, made, original.etag, slot);
+    if let (true, true, Some(mezzanine_key)) = (how.make, output.mezzanine, mezzanine_key) {
+        mezzanine::make_later(ports, config, key, mezzanine_key, &original);
     }
     Ok(reply)
 }
@@ -293,8 +292,8 @@ async fn describe<S: Store, C: Cache>(
 
 /// Step 11: once this isolate has room for one more image of that many bytes in memory (else
 /// 503), read the original or its mezzanine and the overlays' images and run the pipeline; also
-/// how long reading took, and the gate's slot (held on while a mezzanine made on the way is
-/// stored). `pipeline::run` is synchronous: no other request's buffers interleave with it.
+/// how long reading took, and which was read. `pipeline::run` is synchronous: no other
+/// request's buffers interleave with it.
 async fn resize<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
@@ -302,7 +301,7 @@ async fn resize<S: Store, C: Cache>(
     images: overlays::Fetched<S::Body>,
     resolved: &Transform,
     trace: &mut Trace,
-) -> Result<(pipeline::Output, f64, Slot<'static>)> {
+) -> Result<(pipeline::Output, f64, mezzanine::How)> {
     let clock = ports.clock;
     let slot = ports.gate.take(read.stored.meta.size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
@@ -313,8 +312,9 @@ async fn resize<S: Store, C: Cache>(
     trace.bytes_in = Some(bytes.len() as u64);
     trace.source = how.of.map(|_| "mezzanine");
     let output = run_pipeline(ports, config, how.source(bytes), &overlays, resolved).await?;
+    drop(slot);
     trace.timings = Some(output.timings);
-    Ok((output, read_ms, slot))
+    Ok((output, read_ms, how))
 }
 
 /// The pipeline on an original's bytes and the overlays' images (`overlays::read`), with libwebp

@@ -69,22 +69,17 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
     // past that (`RequestBody::read`), so it never holds more.
     let slot = ports.gate.take(req.content_length.unwrap_or(max), &config.pipeline.limits, ports.clock).await?;
     let bytes = body.read(max).await?;
-    let codecs = ports.codecs.codecs(None, config.pipeline.heic);
-    let kind = Kind::of(&bytes, config, &codecs)?;
-    // A large original's mezzanine is made while its bytes are here, so the first sizes asked for
-    // need not decode it (it only spares work: a failure to make it is no failure of the upload).
-    let mezzanine_key = super::mezzanine::key(config, &key);
-    let made = mezzanine_key.as_ref().and_then(|_| pipeline::mezzanine::make(&bytes, &config.pipeline, &codecs).ok().flatten());
+    let kind = Kind::of(&bytes, config, &ports.codecs.codecs(None, config.pipeline.heic))?;
     let size = bytes.len() as u64;
     let meta = PutMeta { content_type: kind.content_type.into(), custom: Vec::new() };
     let created = only_if == OnlyIf::Absent;
     let stored = ports.originals.put(&key, bytes, meta, only_if).await?;
+    drop(slot);
     let stored = stored.ok_or_else(|| Error::PreconditionFailed("the stored original does not match If-Match / If-None-Match".into()))?;
-    match (made, mezzanine_key) {
-        (Some(made), Some(key)) => {
-            super::mezzanine::persist_later(ports.later, ports.variants.clone(), key, made, stored.etag.clone(), slot)
-        }
-        _ => drop(slot),
+    // A large original's mezzanine is made after the response, so the first sizes asked for need
+    // not decode it.
+    if let (true, Some(mezzanine_key)) = (kind.mezzanine, super::mezzanine::key(config, &key)) {
+        super::mezzanine::make_later(ports, config, &key, mezzanine_key, &stored);
     }
     if window > 0 {
         ports.cache.remember(&checked_key, Some(&stored), window).await?;
@@ -156,17 +151,24 @@ struct Kind {
     content_type: &'static str,
     format: &'static str,
     size: Option<(u32, u32)>,
+    /// An original that gets a mezzanine.
+    mezzanine: bool,
 }
 
 impl Kind {
     fn of(bytes: &[u8], config: &Config, codecs: &Codecs<'_>) -> Result<Kind> {
-        let other = |content_type, format| Ok(Kind { content_type, format, size: None });
+        let other = |content_type, format| Ok(Kind { content_type, format, size: None, mezzanine: false });
         if sniff(bytes).is_ok() {
             // Stored only if it can be resized here: decoded as for a thumbnail, so a truncated or
             // damaged file (422) or a decompression bomb (413) is never stored; an SVG is sanitised
             // and drawn, so one svg-hush refuses or a `<use>` bomb is never stored either.
             return match pipeline::verify(bytes, &config.pipeline, codecs) {
-                Ok(p) => Ok(Kind { content_type: p.format.content_type(), format: p.format.name(), size: Some((p.width, p.height)) }),
+                Ok(p) => Ok(Kind {
+                    content_type: p.format.content_type(),
+                    format: p.format.name(),
+                    size: Some((p.width, p.height)),
+                    mezzanine: pipeline::mezzanine::size_for(&p, &config.pipeline.mezzanine).is_some(),
+                }),
                 // A HEIF file of a kind we do not decode (an image sequence, HEIC with `HEIC`
                 // off) is still an image to keep and serve as stored, as TIFF is.
                 Err(Error::Unsupported(why)) => match container::format_of(bytes) {

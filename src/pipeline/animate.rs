@@ -113,7 +113,7 @@ pub fn run(
     let bytes = writer.finish()?;
     // Decoding, resizing and encoding interleave frame by frame: report them as one.
     let timings = Timings { decode: 0.0, resize: clock() - t0, encode: 0.0 };
-    Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None, unchanged: false, mezzanine: None })
+    Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None, unchanged: false, mezzanine: false })
 }
 
 /// The estimated peak memory of re-encoding `frames` frames to `output`, and why the animation
@@ -153,7 +153,7 @@ fn served_unchanged(source: Vec<u8>, probe: &Probe, why: String) -> Output {
         estimated_peak: 0,
         note: Some(why),
         unchanged: true,
-        mezzanine: None,
+        mezzanine: false,
     }
 }
 

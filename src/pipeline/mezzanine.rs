@@ -87,7 +87,7 @@ pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> 
 
 /// The decode size and peak memory of making the mezzanine `own` plans, when within budget (and
 /// within a HEIF decoder's own).
-pub(super) fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &Limits) -> Option<((u32, u32), u64)> {
+fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &Limits) -> Option<((u32, u32), u64)> {
     let decode_size = admit::decode_size(probe, own.needed());
     let peak = admit::mezzanine(probe, source_len, decode_size, own.output_size());
     (peak <= limits.memory_budget && probe.decoder_bytes <= limits.heif_memory_budget).then_some((decode_size, peak))
@@ -95,7 +95,7 @@ pub(super) fn admitted(probe: &Probe, source_len: usize, own: &Shape, limits: &L
 
 /// The original decoded at `decode_size` and reduced by its own plan (`own`) to the
 /// mezzanine's pixels, upright and in sRGB; with the original's EXIF.
-pub(super) fn reduce(
+fn reduce(
     source: &[u8],
     probe: &Probe,
     own: &Shape,
@@ -108,7 +108,7 @@ pub(super) fn reduce(
 }
 
 /// An upright header of a `size` image, for the geometry alone.
-pub(super) fn upright(format: Format, size: (u32, u32), channels: u8) -> Probe {
+fn upright(format: Format, size: (u32, u32), channels: u8) -> Probe {
     Probe {
         format,
         width: size.0,

@@ -49,16 +49,15 @@ pub struct Host<'a> {
 
 /// What the pixels are read from.
 pub enum Source {
-    /// An original's bytes; with `mezzanine`, its [`mezzanine`] is made on the way when it gets
-    /// one and the output needs no more (`Output::mezzanine`).
-    Original { bytes: Vec<u8>, mezzanine: bool },
+    /// An original's bytes (`Output::mezzanine` says whether it gets a [`mezzanine`]).
+    Original(Vec<u8>),
     /// A mezzanine's bytes and its original's size as displayed: the geometry is the original's.
     Mezzanine { bytes: Vec<u8>, of: (u32, u32) },
 }
 
 impl From<Vec<u8>> for Source {
     fn from(bytes: Vec<u8>) -> Source {
-        Source::Original { bytes, mezzanine: false }
+        Source::Original(bytes)
     }
 }
 
@@ -68,11 +67,11 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
     let limits = &settings.limits;
 
-    let (source, probe, mut shape, make) = match source.into() {
-        Source::Original { bytes, mezzanine } => {
+    let (source, probe, mut shape, original) = match source.into() {
+        Source::Original(bytes) => {
             let probe = probe::probe(&bytes)?;
             let shape = geometry::shape(&probe, transform, limits, None)?;
-            (bytes, probe, shape, mezzanine)
+            (bytes, probe, shape, true)
         }
         // (Planned on the original, then in the mezzanine's pixels: a decode at a reduced scale.)
         Source::Mezzanine { bytes, of } => {
@@ -90,14 +89,8 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     }
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
-    let reduced = match make.then(|| mezzanine::size_for(&probe, &settings.mezzanine)).flatten() {
-        Some(size) => still_by_mezzanine(&source, &probe, &mut shape, transform, format, limits, host, size)?,
-        None => None,
-    };
-    let (still, made) = match reduced {
-        Some((still, made)) => (still, Some(made)),
-        None => (still(source, &probe, shape, transform, format, limits, host)?, None),
-    };
+    let gets_mezzanine = original && mezzanine::size_for(&probe, &settings.mezzanine).is_some();
+    let still = still(source, &probe, shape, transform, format, limits, host)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
     let encoding = encode::Settings {
         quality: transform.encoder_quality().unwrap_or(85),
@@ -121,7 +114,17 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
     };
-    Ok(Output { bytes, format, width, height, timings, estimated_peak: still.estimated_peak, note, unchanged: false, mezzanine: made })
+    Ok(Output {
+        bytes,
+        format,
+        width,
+        height,
+        timings,
+        estimated_peak: still.estimated_peak,
+        note,
+        unchanged: false,
+        mezzanine: gets_mezzanine,
+    })
 }
 
 /// A still image from probe to border, without encoding: the pixels `transform` makes (its format is
@@ -181,52 +184,6 @@ fn still(
     let img = steps::apply(&shape, Pixels { img: image, region: None, icc })?;
     let pixels_ms = clock() - t1;
     Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
-}
-
-/// A miss's still by way of the original's [`mezzanine`] of `size`: the original decoded once at
-/// the scale the mezzanine needs, reduced to it (upright, sRGB), then the output made from those
-/// pixels as a later miss makes it from the stored mezzanine. `None` when the output needs more
-/// than the mezzanine has (the next miss it covers makes it), or when holding the mezzanine
-/// while the output is made is over the memory budget: then the output is made as without one.
-/// `shape` is the output's plan on the original; its prepared overlays move to the new plan.
-#[allow(clippy::too_many_arguments)] // `pipeline::still`'s inputs and the mezzanine's size
-fn still_by_mezzanine(
-    source: &[u8],
-    probe: &Probe,
-    shape: &mut Shape,
-    transform: &Transform,
-    format: Format,
-    limits: &Limits,
-    host: &Host<'_>,
-    size: (u32, u32),
-) -> Result<Option<(Still, Made)>> {
-    let of = probe.oriented_size();
-    if !mezzanine::covers(transform, of, size, limits) {
-        return Ok(None);
-    }
-    let own = geometry::shape(probe, &mezzanine::transform(size), limits, None)?;
-    let mut out = geometry::shape(&mezzanine::upright(probe.format, of, probe.channels), transform, limits, None)?.within(size.0, size.1);
-    // Admission: making the mezzanine, and the output from its pixels (read as a decode of their
-    // own, at full size) while they are held for the later encode.
-    let pixels = mezzanine::upright(Format::Png, size, probe.channels);
-    let (Some((decode_size, making)), Ok(output)) =
-        (mezzanine::admitted(probe, source.len(), &own, limits), admit::still(&pixels, 0, &out, format, limits))
-    else {
-        return Ok(None);
-    };
-    let held = size.0 as u64 * size.1 as u64 * probe.channels as u64;
-    let estimated_peak = making.max(output.estimated_peak + held);
-    if estimated_peak > limits.memory_budget {
-        return Ok(None);
-    }
-    out.overlays = std::mem::take(&mut shape.overlays);
-    let clock = host.clock;
-    let t0 = clock();
-    let (reduced, exif) = mezzanine::reduce(source, probe, &own, decode_size, limits, host.codecs)?;
-    let t1 = clock();
-    let img = steps::apply(&out, Pixels { img: reduced.clone(), region: None, icc: None })?;
-    let still = Still { img, exif: exif.clone(), background: out.background, estimated_peak, decode_ms: t1 - t0, pixels_ms: clock() - t1 };
-    Ok(Some((still, Made { img: reduced, exif, of })))
 }
 
 /// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,

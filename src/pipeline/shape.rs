@@ -7,6 +7,12 @@ use crate::transform::{Adjust, Border};
 use image::metadata::Orientation;
 use image::RgbaImage;
 
+/// A mezzanine is close to the output's size, so a JPEG DCT scale down to just the output's
+/// pixels would do most of the reduction with its crude filter: on a 24 MP photo's mezzanine,
+/// 400 px outputs measured luma SSIM 0.955 against a float Lanczos resize of the original, 0.994
+/// when decoded at twice the output's size or more (Lanczos then does at least half the work).
+pub const MEZZANINE_MARGIN: f64 = 2.0;
+
 /// What happens to decoded pixels, decided from the header before decoding: the same for a
 /// still image and for every frame of an animation. Regions are in stored coordinates:
 /// orientation is applied to the small output only.
@@ -26,6 +32,9 @@ pub struct Shape {
     pub(in crate::pipeline) border: Option<Border>,
     /// Overlays ready to draw (`steps::overlays::place`).
     pub(in crate::pipeline) overlays: Vec<Placed>,
+    /// How many times the output's pixels the decode must have at least (1, or more for a
+    /// mezzanine: [`Shape::within`]).
+    pub(in crate::pipeline) margin: f64,
 }
 
 impl Shape {
@@ -51,15 +60,18 @@ impl Shape {
     /// Before `trim=border` has found its frame, for the untrimmed output (`pipeline::still` decodes again
     /// if the frame turns out to need more).
     pub fn needed(&self) -> (f64, f64) {
-        (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height)
+        let (w, h) = (self.stored.0 * self.out.0 as f64 / self.region.width, self.stored.1 * self.out.1 as f64 / self.region.height);
+        ((w * self.margin).min(self.stored.0.max(w)), (h * self.margin).min(self.stored.1.max(h)))
     }
 
     /// The same plan for pixels of a reduced copy of the whole stored image, `w`×`h` (a
-    /// mezzanine): the kept region scaled with it, so admission and decoding read that copy.
+    /// mezzanine): the kept region scaled with it, so admission and decoding read that copy, at
+    /// no less than twice the pixels needed ([`MEZZANINE_MARGIN`]).
     pub fn within(mut self, w: u32, h: u32) -> Shape {
         let (kx, ky) = (w as f64 / self.stored.0, h as f64 / self.stored.1);
         self.region = self.region.scaled_within(kx, ky, w, h);
         self.stored = (w as f64, h as f64);
+        self.margin = MEZZANINE_MARGIN;
         self
     }
 

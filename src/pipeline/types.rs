@@ -84,12 +84,11 @@ pub struct Output {
     pub note: Option<String>,
     /// The original's own bytes (an animation over its budget): not a variant to store.
     pub unchanged: bool,
-    /// The original's mezzanine, made on the way (`Source::Original` with `mezzanine`), to be
-    /// encoded and stored after the response.
-    pub mezzanine: Option<Made>,
+    /// The original read is one that gets a mezzanine (`pipeline::mezzanine::size_for`).
+    pub mezzanine: bool,
 }
 
-/// A mezzanine made while serving a miss ([`crate::pipeline::mezzanine`]).
+/// A mezzanine's pixels, to be encoded ([`crate::pipeline::mezzanine`]).
 #[derive(Debug)]
 pub struct Made {
     /// Upright sRGB pixels, `MEZZANINE_SIDE` on the longer side.

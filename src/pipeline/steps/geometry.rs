@@ -74,6 +74,7 @@ pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Optio
         adjust: transform.adjust,
         border,
         overlays: Vec::new(),
+        margin: 1.0,
     })
 }
 
