@@ -138,7 +138,7 @@ fn encoder_rows(path: &Path, bytes: &[u8], width: u32) {
     }
 }
 
-/// The mezzanine's format, weighed: ours (JPEG q95 4:4:4), JPEG q90 4:2:0, PNG and WebP
+/// The mezzanine's format, weighed: ours (JPEG q95 4:2:0), 4:4:4, JPEG q90, PNG and WebP
 /// lossless (through `image`), each as bytes, its encode, and what a later 400 px miss costs.
 fn mezzanine_rows(path: &Path, bytes: &[u8]) {
     let settings = PipelineSettings::default();
@@ -169,8 +169,9 @@ fn mezzanine_rows(path: &Path, bytes: &[u8]) {
             .expect("encodes");
         out
     };
-    let candidates: [(&str, &dyn Fn() -> Vec<u8>); 4] = [
-        ("JPEG q95 4:4:4 (ours)", &|| mezzanine::encode(&made).expect("encodes")),
+    let candidates: [(&str, &dyn Fn() -> Vec<u8>); 5] = [
+        ("JPEG q95 4:2:0 (ours)", &|| mezzanine::encode(&made).expect("encodes")),
+        ("JPEG q95 4:4:4", &|| jpeg(95, SamplingFactor::R_4_4_4)),
         ("JPEG q90 4:2:0", &|| jpeg(90, SamplingFactor::R_4_2_0)),
         ("PNG, fast", &png),
         ("WebP lossless", &webp),

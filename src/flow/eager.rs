@@ -121,7 +121,7 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     let bytes = ports.originals.read(source.body).await?;
     // (A large original's mezzanine first: the variants it covers are made from it.)
     let kept = match super::mezzanine::key(config, &key) {
-        Some(mezzanine_key) => mezzanine(config, ports, &bytes, mezzanine_key, &version.etag).await?,
+        Some(mezzanine_key) => mezzanine(config, ports, &bytes, mezzanine_key, &version).await?,
         None => None,
     };
     for (variant_key, answer) in missing {
@@ -155,14 +155,14 @@ async fn mezzanine<S: Store + 'static, C: Cache + 'static>(
     ports: &Ports<'_, S, C>,
     bytes: &[u8],
     key: String,
-    etag: &str,
+    original: &Meta,
 ) -> Result<Option<Kept>> {
     let codecs = ports.codecs.codecs(None, config.pipeline.heic);
     let made = match crate::pipeline::mezzanine::make(bytes, &config.pipeline, &codecs) {
         Ok(Some(made)) => made,
         Ok(None) | Err(_) => return Ok(None),
     };
-    let (mezzanine, meta) = super::mezzanine::encoded(&made, etag)?;
+    let Some((mezzanine, meta)) = super::mezzanine::encoded(&made, original)? else { return Ok(None) };
     ports.variants.put(&key, mezzanine.clone(), meta, OnlyIf::Always).await?;
     Ok(Some(Kept::new(&made, mezzanine)))
 }

@@ -82,15 +82,22 @@ fn recorded(meta: &Meta, etag: &str) -> Option<((u32, u32), (u32, u32))> {
     Some((size(SOURCE_SIZE)?, size(SIZE)?))
 }
 
-/// A mezzanine's bytes and what it records beside them.
-pub(super) fn encoded(made: &Made, original_etag: &str) -> crate::error::Result<(Vec<u8>, PutMeta)> {
+/// A mezzanine's bytes and what it records beside them; `None` when it would not spare enough to
+/// be worth a read of its own: a JPEG decode costs about its bytes, and a 6 MP photo of 0.8 MB
+/// made a 1.1 MB mezzanine that decoded slower than the original (`cargo bench --bench stages`),
+/// so it is kept only at half the original's bytes or less.
+pub(super) fn encoded(made: &Made, original: &Meta) -> crate::error::Result<Option<(Vec<u8>, PutMeta)>> {
     let bytes = pipeline::mezzanine::encode(made)?;
+    if bytes.len() as u64 * 2 > original.size {
+        return Ok(None);
+    }
+    let original_etag = &original.etag;
     let custom = vec![
         (SOURCE_ETAG.into(), original_etag.into()),
         (SOURCE_SIZE.into(), format!("{}x{}", made.of.0, made.of.1)),
         (SIZE.into(), format!("{}x{}", made.img.width(), made.img.height())),
     ];
-    Ok((bytes, PutMeta { content_type: "image/jpeg".into(), custom }))
+    Ok(Some((bytes, PutMeta { content_type: "image/jpeg".into(), custom })))
 }
 
 /// A mezzanine's bytes once made and stored (eager variants make the rest from them).
@@ -125,19 +132,19 @@ pub(super) fn make_later<S: Store + 'static, C: Cache>(
     original: &Meta,
 ) {
     let (originals, variants, gate, codecs) = (ports.originals.clone(), ports.variants.clone(), ports.gate, ports.codecs);
-    let (settings, key, etag, size) = (config.pipeline.clone(), key.to_string(), original.etag.clone(), original.size);
+    let (settings, key, original) = (config.pipeline.clone(), key.to_string(), original.clone());
     ports.later.after_response(Box::pin(async move {
         let failed = |e: Error| format!("making mezzanine {mezzanine_key} failed: {e}");
-        let Some(slot) = gate.try_take(size, &settings.limits) else { return Ok(()) };
+        let Some(slot) = gate.try_take(original.size, &settings.limits) else { return Ok(()) };
         let Some(stored) = originals.get(&key, Ranged::Whole).await.map_err(failed)? else { return Ok(()) };
-        if stored.meta.etag != etag {
+        if stored.meta.etag != original.etag {
             return Ok(());
         }
         let bytes = originals.read(stored.body).await.map_err(failed)?;
         let made = pipeline::mezzanine::make(&bytes, &settings, &codecs.codecs(None, settings.heic)).map_err(failed)?;
         drop(bytes);
         let Some(made) = made else { return Ok(()) };
-        let (bytes, meta) = encoded(&made, &etag).map_err(failed)?;
+        let Some((bytes, meta)) = encoded(&made, &original).map_err(failed)? else { return Ok(()) };
         drop(made);
         variants.put(&mezzanine_key, bytes, meta, OnlyIf::Always).await.map_err(failed)?;
         drop(slot);

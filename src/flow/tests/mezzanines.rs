@@ -189,3 +189,16 @@ async fn eager_variants_read_the_original_once_and_make_the_rest_from_the_mezzan
     let d = mean_difference(&made, &from_the_original(big(7), "/big.jpg?w=200&format=webp").await);
     assert!(d < 2.0, "mean difference {d}");
 }
+
+/// A mezzanine is kept only at half its original's bytes or less: a JPEG decode costs about its
+/// bytes, so a larger one would be slower to make outputs from than the original.
+#[test]
+fn a_mezzanine_not_half_the_originals_bytes_is_not_kept() {
+    let img = image::DynamicImage::ImageRgb8(fixtures::photo(512, 384, 8));
+    let made = crate::pipeline::Made { img, exif: None, of: (1600, 1200) };
+    let bytes = crate::pipeline::mezzanine::encode(&made).unwrap().len() as u64;
+    let original = |size| crate::flow::ports::Meta { size, etag: "e1".into(), ..Default::default() };
+    let kept = crate::flow::mezzanine::encoded(&made, &original(bytes * 2)).unwrap().expect("half the original's bytes");
+    assert_eq!(kept.1.custom.iter().find(|(k, _)| k == "source-etag").map(|(_, v)| v.as_str()), Some("e1"));
+    assert!(crate::flow::mezzanine::encoded(&made, &original(bytes * 2 - 1)).unwrap().is_none());
+}
