@@ -15,6 +15,7 @@ import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECOD
 import { benchDistantHits } from './bench_hits.mjs';
 import { benchOriginMiss } from './bench_origin.mjs';
 import { benchMezzanine } from './bench_mezzanine.mjs';
+import { carried } from './soak_faults.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
@@ -296,7 +297,7 @@ ${heif}
 ## Animated WebP against GIF
 
 ${animations}
-`;
+${carried() && `\n${carried()}`}`;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 writeFileSync(out, doc);
 console.log(`\n${table.join('\n')}\n\nwrote ${out}`);

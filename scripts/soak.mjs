@@ -8,6 +8,8 @@
 //   SOAK_WORKER=baseline SOAK_MIX=cached node scripts/soak.mjs …   (the same hits on a trivial JS worker)
 //   SOAK_WORKER=baseline-two-lookups …   (the same, with a second Cache API lookup per request, as ours
 //   does for the original's remembered metadata)
+//   SOAK_FAULTS=1 node scripts/soak.mjs 10000 900 32   (R2 failing and stalling, uploads in the mix:
+//   scripts/soak_faults.mjs says what must hold; its figures go into BENCHMARKS.md)
 //   SOAK_HEAPS=1 node scripts/soak.mjs …   (at each memory sample, a garbage collection in every
 //   isolate of the workerd process through the V8 inspector — ours and Miniflare's own workers for
 //   the Cache API, R2 and the entry — then each one's JS heap beside the process's resident memory:
@@ -17,6 +19,9 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startWorker, putOriginal, hashOriginals, path, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
 import { inspectIsolates } from './soak_heaps.mjs';
+import * as faulty from './soak_faults.mjs';
+
+const faults = Boolean(process.env.SOAK_FAULTS);
 
 const [total = 20_000, seconds = 600, concurrency = 16] = process.argv.slice(2).map(Number);
 const MiB = 2 ** 20;
@@ -49,7 +54,11 @@ const INSPECTOR_PORT = 9341;
 const inspectorPort = process.env.SOAK_HEAPS ? INSPECTOR_PORT : undefined;
 const mf = baseline
   ? new (await import('miniflare')).Miniflare({ modules: true, script: BASELINE, r2Buckets: ['IMAGES'], compatibilityDate: '2026-04-26', handleStructuredLogs: () => {}, inspectorPort })
-  : await startWorker({ vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000' }, inspectorPort });
+  : await startWorker({
+      vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000', ...(faults ? faulty.options.vars : {}) },
+      faults: faults ? faulty.options.faults : undefined,
+      inspectorPort,
+    });
 const base = await mf.ready;
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
 const samples = ['photo.jpg', 'alpha.png', 'portrait.jpg', 'logo.svg', 'animated.gif', 'grey.png'];
@@ -67,9 +76,12 @@ const hits = ['/photo.jpg?w=400', '/photo.jpg?w=400&format=webp', '/alpha.png?w=
 const hostile = ['/../etc/passwd', '/photo.jpg?w=999999', '/photo.jpg?w=abc', '/photo.jpg?fit=banana', `/${'a'.repeat(2000)}.jpg?w=10`, '/photo.jpg?format=exe', '/%00.jpg?w=10', '/photo.jpg?sig=zz&exp=1', '/nope.jpg?w=10', '/_variants/photo.jpg/w=400'];
 const etags = {};
 for (const url of hits) {
-  const res = await fetch(new URL(url, base));
-  etags[url] = res.headers.get('etag');
-  await res.arrayBuffer();
+  // (Against a failing bucket, until R2 answers.)
+  for (let i = 0; i < 20 && !etags[url]; i++) {
+    const res = await fetch(new URL(url, base));
+    if (res.status === 200) etags[url] = res.headers.get('etag');
+    await res.arrayBuffer();
+  }
 }
 
 // `SOAK_MIX=cached`: hits and 304s only, which store nothing new (to tell the worker's memory
@@ -86,6 +98,7 @@ function next() {
     const url = pick(hits);
     return { kind: '304', url, headers: { 'if-none-match': etags[url] } };
   }
+  if (faults && r < 0.925) return faulty.upload(sent);
   if (r < 0.95) return { kind: 'hostile', url: pick(hostile) };
   return { kind: 'damaged', url: `/damaged/${pick(['cut.jpg', 'flipped.jpg'])}?w=${100 + Math.floor(random() * 300)}` };
 }
@@ -103,21 +116,32 @@ const times = {};
 const statuses = {};
 const failures = [];
 const memory = [];
+const retries = { asked: 0, answered: 0, tries: 0 };
+let slowest = 0;
 let sent = 0;
 let done = 0;
 const started = Date.now();
 const deadline = started + seconds * 1000;
 
 async function one() {
-  const { kind, url, headers } = next();
+  const { kind, url, headers, init, key } = next();
   const t = performance.now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 30_000);
   try {
-    const res = await fetch(new URL(url, base), { headers, signal: controller.signal });
+    const res = await fetch(new URL(url, base), { headers, ...init, signal: controller.signal });
     await res.arrayBuffer();
+    slowest = Math.max(slowest, performance.now() - t);
     statuses[`${kind} ${res.status}`] = (statuses[`${kind} ${res.status}`] ?? 0) + 1;
-    if (res.status >= 500) failures.push(`${url}: ${res.status}`);
+    if (key) faulty.uploaded(key, res.status);
+    // Against a failing bucket: 502 (R2 failed) and 503 (busy) only, and a 502 answered on retry.
+    const allowed = faults && (res.status === 502 || res.status === 503);
+    if (res.status >= 500 && !allowed) failures.push(`${url}: ${res.status}`);
+    if (faults && res.status === 502 && !init) {
+      const again = await faulty.retried(url, base);
+      Object.assign(retries, { asked: retries.asked + 1, answered: retries.answered + (again.status !== 502), tries: retries.tries + again.tries });
+      if (again.status >= 500) failures.push(`${url}: still ${again.status} after ${again.tries} retries`);
+    }
     if (++done % 2000 === 0) {
       const wasm = /wasm=(\d+)/.exec(res.headers.get('x-memory') ?? '')?.[1];
       // Sampled by the lane once this request's time is counted (a collection takes seconds).
@@ -142,6 +166,7 @@ async function lane() {
 await Promise.all(Array.from({ length: concurrency }, lane));
 const elapsed = (Date.now() - started) / 1000;
 const after = await hashOriginals(mf);
+const bucket = faults ? await faulty.checkBucket(mf) : null;
 isolates?.close();
 await mf.dispose();
 
@@ -158,6 +183,26 @@ for (const m of memory) {
   console.log(`| ${m.done} | ${(m.rss / MiB).toFixed(0)} | ${m.wasm ? (m.wasm / MiB).toFixed(1) : '—'} |${heapNames.map((n) => ` ${mb(m.heaps[n])} |`).join('')}`);
 }
 const changed = Object.keys(originals).filter((k) => originals[k] !== after[k]);
+if (faults) {
+  failures.push(...bucket.failures);
+  if (slowest > faulty.BOUND_MS) failures.push(`a request took ${slowest.toFixed(0)} ms, over ${faulty.BOUND_MS}`);
+  const count = (status) => Object.entries(statuses).filter(([k]) => k.endsWith(` ${status}`)).reduce((a, [, n]) => a + n, 0);
+  faulty.record([
+    `\`SOAK_FAULTS=1 npm run soak\` of ${new Date().toISOString().slice(0, 10)}: ${done} requests at concurrency ${concurrency} in ${elapsed.toFixed(0)} s, every R2 call failing one time in ten and get, head and put stalling one in fifty (\`R2_TIMEOUT_MS=1000\`); hits, misses, originals, 304s, hostile URLs, damaged files and ${bucket.uploads} uploads.`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| answered 2xx/3xx/4xx | ${done - count(502) - count(503)} |`,
+    `| 502 (R2 failed) / 503 (busy) | ${count(502)} / ${count(503)} |`,
+    `| 502s of GETs retried by the client | ${retries.asked}, answered after ${(retries.tries / Math.max(1, retries.asked)).toFixed(1)} tries on average, ${retries.asked - retries.answered} never |`,
+    `| other 5xx, hangs | ${failures.filter((f) => !f.includes('retries') && !f.includes('_variants') && !f.startsWith('up/')).length} |`,
+    `| slowest request | ${slowest.toFixed(0)} ms (bound ${faulty.BOUND_MS}) |`,
+    `| p50 / p99 | ${median(all).toFixed(1)} / ${median(all, 0.99).toFixed(1)} ms |`,
+    `| persisted variants and mezzanines afterwards | ${bucket.derived}, every one decoding and of its original's current version: ${bucket.failures.some((f) => f.startsWith('_variants')) ? 'no' : 'yes'} |`,
+    `| originals byte-identical (samples and uploads) | ${changed.length === 0 && !bucket.failures.some((f) => f.startsWith('up/')) ? 'yes' : 'no'} |`,
+    `| worker wasm memory at each 2,000 requests (MB) | ${memory.map((m) => (m.wasm ? (m.wasm / MiB).toFixed(1) : '—')).join(', ')} |`,
+  ]);
+}
 if (changed.length) failures.push(`originals changed: ${changed.join(', ')}`);
 if (failures.length) {
   console.log(`FAILED: ${failures.length}\n${failures.slice(0, 20).join('\n')}`);

@@ -93,18 +93,22 @@ function withoutDevVars(bindings) {
 const R2_WORKER = 'r2-wrapper';
 /**
  * An R2 binding that rejects the listed operations with an error and passes the rest through,
- * each after DELAY_MS (logged) when that is set.
+ * each after DELAY_MS (logged) when that is set. `get` fails every get, `get~0.1` one in ten at
+ * random; `stall:get` (or `stall:get~0.02`) never answers, as a stalled bucket.
  */
 const R2_WRAPPER = `export default function (env) {
   const inner = env[env.BUCKET];
   const log = (r2, op, key) => env.DELAY_MS && console.log(JSON.stringify({ r2, op, key }));
+  const rate = (token) => {
+    const listed = env.FAIL.map((f) => f.split('~')).find(([name]) => name === token);
+    return listed ? Number(listed[1] ?? 1) : 0;
+  };
   const call = (op) => async (...args) => {
     log('start', op, args[0]);
-    // 'stall:get': the call never answers, as a stalled bucket.
-    if (env.FAIL.includes('stall:' + op)) return new Promise(() => {});
+    if (Math.random() < rate('stall:' + op)) return new Promise(() => {});
     if (env.DELAY_MS) await new Promise((resolve) => setTimeout(resolve, env.DELAY_MS));
     try {
-      if (env.FAIL.includes(op)) throw new Error('injected R2 ' + op + ' failure');
+      if (Math.random() < rate(op)) throw new Error('injected R2 ' + op + ' failure');
       return await inner[op](...args);
     } finally {
       log('end', op, args[0]);
