@@ -16,6 +16,7 @@ import { benchDistantHits } from './bench_hits.mjs';
 import { benchOriginMiss } from './bench_origin.mjs';
 import { benchMezzanine } from './bench_mezzanine.mjs';
 import { carried } from './soak_faults.mjs';
+import { benchPeers } from './bench_peers.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
@@ -139,7 +140,7 @@ async function benchOurs(c, peerRun) {
     const hit = await timeIt(() => fetchImage(mf, hitUrl));
     if (hit.last.res.headers.get('x-cache') !== 'HIT') throw new Error(`${hitUrl} was not a cache hit`);
     const passthrough = await timeIt(() => fetchImage(mf, `/${key}`));
-    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, memory, ssim: quality, peer };
+    return { status: 200, miss, hit, passthrough, pipeline: stats(pipeline), bytes: first.body.length, body: first.body, memory, ssim: quality, peer };
   } finally {
     await mf.dispose();
   }
@@ -205,6 +206,13 @@ const distantHits = await benchDistantHits();
 console.log(`\n${distantHits}`);
 const originMiss = await benchOriginMiss();
 console.log(`\n${originMiss}`);
+// The Workers wasm libraries, on the JPEG inputs' JPEG and WebP cases.
+const caseKey = (c) => `${c.name}|${c.width}|${c.format}`;
+const peerCases = rows
+  .filter(({ c, ours }) => ours.status === 200 && ['jpeg', 'webp'].includes(c.format) && /\.jpe?g$/.test(c.file))
+  .map(({ c, ours }) => ({ name: c.name, file: c.file, width: c.width, format: c.format, ours: ours.body, pipeline: ours.pipeline.median, key: caseKey(c) }));
+const peers = sharp ? await benchPeers(peerCases) : { table: 'sharp did not run: the peers bench compares with it', byCase: new Map() };
+console.log(`\n${peers.table}`);
 const mezzanine = sharp ? await benchMezzanine() : { table: 'sharp did not run: the mezzanine bench compares with it', chartRows: [] };
 console.log(`\n${mezzanine.table}`);
 const effects = await benchEffects(sharp);
@@ -244,6 +252,7 @@ const chart = benchChart(
     pillow: pil?.median,
     hit: ours.hit?.median,
     passthrough: ours.passthrough?.median,
+    ...peers.byCase.get(caseKey(c)),
   })).concat(mezzanine.chartRows),
   { title: 'edge image resizer against sharp and Pillow', subtitle: `npm run bench, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${cpu}: medians of ${RUNS} runs` },
 );
@@ -267,6 +276,17 @@ ${table.join('\n')}
 ## Cache hits against a distant bucket
 
 ${distantHits}
+
+## The Workers wasm libraries: wasm-vips and photon
+
+What a Workers developer reaches for instead of us, timed in Node. Neither replaces us in a
+Worker as it is: wasm-vips is built with threads (Emscripten pthreads need \`Worker\` and a
+shared \`SharedArrayBuffer\` memory, which Workers do not offer) and its core module is 2.0 MB
+gzip before its loaders; photon (0.6 MB gzip, packaged for Workers) decodes every image whole
+into RGBA, so a 24 MP photo is 96 MB of pixels before the resize, against the isolate's 128 MB,
+and it has no shrink-on-load, no lossy WebP and no AVIF.
+
+${peers.table}
 
 ## Later sizes of a large original: from its mezzanine
 
@@ -301,3 +321,5 @@ ${carried() && `\n${carried()}`}`;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 writeFileSync(out, doc);
 console.log(`\n${table.join('\n')}\n\nwrote ${out}`);
+// wasm-vips keeps its pthread workers alive: end the run here.
+process.exit(0);

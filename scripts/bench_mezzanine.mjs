@@ -46,7 +46,7 @@ async function luma(encoded) {
 }
 
 /** The original's luma resized in floating point (Pillow, Lanczos on mode F), rounded once. */
-function floatReference(file, width, height) {
+export function floatReference(file, width, height) {
   const script = `import sys
 from PIL import Image
 im = Image.open(sys.argv[1]).convert('L').convert('F').resize((int(sys.argv[2]), int(sys.argv[3])), Image.LANCZOS)

@@ -8,19 +8,20 @@ const LABEL = 300;
 const PANEL = 330;
 const GAP = 70;
 const TOP = 58;
-const COLOURS = { ours: '#2b6cb0', pillow: '#dd8a2b', sharp: '#4a5568', hit: '#2b6cb0', passthrough: '#a0aec0' };
+const COLOURS = { ours: '#2b6cb0', pillow: '#dd8a2b', vips: '#38a169', photon: '#b83280', sharp: '#4a5568', hit: '#2b6cb0', passthrough: '#a0aec0' };
 
 const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const text = (x, y, s, attrs = '') => `<text x="${x}" y="${y}" ${attrs}>${escape(s)}</text>`;
 
 /**
- * `rows`: [{ label, ours, sharp, pillow, hit, passthrough }] in milliseconds (any may be missing:
- * a case we refuse has no `ours`). Returns the SVG document.
+ * `rows`: [{ label, ours, sharp, pillow, vips, photon, hit, passthrough }] in milliseconds (any
+ * may be missing: a case we refuse has no `ours`). The scale ends at the slowest of ours, Pillow
+ * and wasm-vips; a bar past it (photon's) is cut and labelled. Returns the SVG document.
  */
 export function benchChart(rows, { title, subtitle }) {
   const height = TOP + rows.length * ROW + 40;
   const width = LABEL + PANEL + GAP + PANEL + 20;
-  const maxRatio = Math.max(2, ...rows.flatMap((r) => [r.ours / r.sharp, r.pillow / r.sharp].filter(Number.isFinite)));
+  const maxRatio = Math.max(2, ...rows.flatMap((r) => [r.ours / r.sharp, r.pillow / r.sharp, r.vips / r.sharp].filter(Number.isFinite)));
   const xRatio = (v) => LABEL + (Math.min(v, maxRatio) / maxRatio) * PANEL;
   const maxMs = Math.max(1, ...rows.flatMap((r) => [r.hit, r.passthrough].filter(Number.isFinite)));
   const right = LABEL + PANEL + GAP;
@@ -48,15 +49,23 @@ export function benchChart(rows, { title, subtitle }) {
     if (i % 2) out.push(`<rect x="0" y="${y}" width="${width}" height="${ROW}" fill="#f7fafc"/>`);
     out.push(text(LABEL - 8, y + 15, r.label, 'text-anchor="end"'));
     const bar = (x0, x1, dy, colour, h = 7) => `<rect x="${x0}" y="${y + dy}" width="${Math.max(1, x1 - x0)}" height="${h}" fill="${colour}"/>`;
-    if (Number.isFinite(r.ours / r.sharp)) out.push(bar(LABEL, xRatio(r.ours / r.sharp), 3, COLOURS.ours));
+    if (Number.isFinite(r.ours / r.sharp)) out.push(bar(LABEL, xRatio(r.ours / r.sharp), 2, COLOURS.ours, 5));
     else out.push(text(LABEL + 4, y + 10, r.oursNote ?? 'refused', 'fill="#c53030" font-size="10"'));
-    if (Number.isFinite(r.pillow / r.sharp)) out.push(bar(LABEL, xRatio(r.pillow / r.sharp), 12, COLOURS.pillow));
+    // Ours and Pillow, then the wasm peers, thinner, below.
+    for (const [name, dy] of [['pillow', 7], ['vips', 12], ['photon', 16]]) {
+      const ratio = r[name] / r.sharp;
+      if (!Number.isFinite(ratio)) continue;
+      out.push(bar(LABEL, xRatio(ratio), dy, COLOURS[name], name === 'pillow' ? 5 : 4));
+      if (ratio > maxRatio) out.push(text(xRatio(maxRatio) + 3, y + dy + 4, `${ratio.toFixed(0)}×`, `fill="${COLOURS[name]}" font-size="9"`));
+    }
     if (Number.isFinite(r.hit)) out.push(bar(right, xMs(r.hit), 3, COLOURS.hit));
     if (Number.isFinite(r.passthrough)) out.push(bar(right, xMs(r.passthrough), 12, COLOURS.passthrough));
   });
   const legend = [
     ['ours (pipeline)', COLOURS.ours],
     ['Pillow', COLOURS.pillow],
+    ['wasm-vips', COLOURS.vips],
+    ['photon', COLOURS.photon],
     ['sharp = 1×', COLOURS.sharp],
     ['hit', COLOURS.hit],
     ['passthrough', COLOURS.passthrough],
