@@ -58,7 +58,7 @@ impl How {
 
 /// The mezzanine when it is of this version of the original and has the pixels `resolved` needs
 /// (the original's body is then dropped unread, which cancels it); else the original, and a
-/// mezzanine made on the way when there is none of this version.
+/// mezzanine to make after the response when there is none of this version.
 pub(super) fn choose<B>(config: &Config, original: Stored<B>, mezzanine: Option<Stored<B>>, resolved: &Transform) -> Read<B> {
     let current = mezzanine.and_then(|m| recorded(&m.meta, &original.meta.etag).map(|sizes| (m, sizes)));
     match current {
