@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::http::range::Ranged;
 use crate::pipeline::{self, Made, Source};
-use crate::transform::Transform;
+use crate::transform::{Format, Transform};
 use crate::{http, url};
 
 const SOURCE_ETAG: &str = "source-etag";
@@ -22,13 +22,17 @@ const SOURCE_SIZE: &str = "source-size";
 /// The mezzanine's own size.
 const SIZE: &str = "size";
 
-/// Where an original's mezzanine is kept; `None` when mezzanines are off, the key would be too
-/// long for R2, or the original is not kept in R2 (an absolute-URL source, `ORIGIN_COPY=false`):
-/// making one reads the original again, which must not cost its origin a second fetch.
+/// Where an original's mezzanine is kept; `None` when none can be there, so step 7 does not ask
+/// R2 for it: mezzanines are off, the key names a format that never gets one (`photo.png`:
+/// most originals of a site's icons and logos), the key would be too long for R2, or the original
+/// is not kept in R2 (an absolute-URL source, `ORIGIN_COPY=false`: making one reads the original
+/// again, which must not cost its origin a second fetch).
 pub(super) fn key(config: &Config, key: &str) -> Option<String> {
     let mezzanine = format!("{}{key}/mezzanine", config.url.variant_prefix);
+    let format_may = Format::of_extension(key).is_none_or(|f| pipeline::mezzanine::FORMATS.contains(&f));
     let in_r2 = !url::remote::is_remote(key) && (config.origin.url.is_none() || config.origin.copy);
-    (config.pipeline.mezzanine.min_pixels > 0 && in_r2 && mezzanine.len() <= http::R2_MAX_KEY_BYTES).then_some(mezzanine)
+    let on = config.pipeline.mezzanine.min_pixels > 0;
+    (on && format_may && in_r2 && mezzanine.len() <= http::R2_MAX_KEY_BYTES).then_some(mezzanine)
 }
 
 /// What a miss reads: a body, and how the pipeline takes it.
@@ -65,10 +69,7 @@ pub(super) fn choose<B>(config: &Config, original: Stored<B>, mezzanine: Option<
         Some((stored, (of, size))) if pipeline::mezzanine::covers(resolved, of, size, &config.pipeline.limits) => {
             Read { stored, how: How { of: Some(of), make: false } }
         }
-        current => {
-            let make = current.is_none() && config.pipeline.mezzanine.min_pixels > 0;
-            Read { stored: original, how: How { of: None, make } }
-        }
+        current => Read { stored: original, how: How { of: None, make: current.is_none() } },
     }
 }
 

@@ -16,7 +16,8 @@
 //! 10. a persisted variant, likewise
 //! 11. resize now, within the original's render budget ([`budget`], else 429) once the isolate
 //!     has room ([`gate`]), with the [`pipeline`]: from the original's [`mezzanine`] when it has
-//!     the pixels needed, else from the original (a large one's mezzanine made on the way)
+//!     the pixels needed, else from the original (a large one's mezzanine is then made after
+//!     the response)
 //! 12. answer; the cache, the persisted variant and a new mezzanine are filled after the
 //!     response ([`variant`])
 //!

@@ -6,8 +6,7 @@
 //! original's. The geometry is always the original's: a mezzanine is read as a decode of the
 //! original at a reduced scale, which the steps already handle for JPEG's DCT scaling.
 //!
-//! Only lossy stills without alpha get one (JPEG, HEIC, AVIF): a PNG's lines or an alpha channel
-//! would not survive JPEG, and an SVG or animation has nothing to gain.
+//! Only lossy stills without alpha get one ([`FORMATS`]).
 
 use super::codecs::jpeg;
 use super::codecs::port::Codecs;
@@ -26,10 +25,14 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 /// 90 has half the bytes, and a later miss decodes it 10–20% faster.
 const QUALITY: u8 = 90;
 
+/// The formats whose originals may get one: lossy stills (a PNG's lines or an alpha channel
+/// would not survive JPEG; an SVG or an animation has nothing to gain).
+pub const FORMATS: [Format; 3] = [Format::Jpeg, Format::Heic, Format::Avif];
+
 /// The mezzanine's size for an original (upright), or `None` when it gets none: off, not a
 /// lossy still without alpha, under `MEZZANINE_MIN_MP`, or not larger than the mezzanine.
 pub fn size_for(probe: &Probe, settings: &Mezzanine) -> Option<(u32, u32)> {
-    let lossy_opaque = matches!(probe.format, Format::Jpeg | Format::Heic | Format::Avif) && probe.channels % 2 == 1;
+    let lossy_opaque = FORMATS.contains(&probe.format) && probe.channels % 2 == 1;
     let pixels = probe.width as u64 * probe.height as u64;
     let (w, h) = probe.oriented_size();
     let long = w.max(h);

@@ -202,3 +202,18 @@ fn a_mezzanine_not_half_the_originals_bytes_is_not_kept() {
     assert_eq!(kept.1.custom.iter().find(|(k, _)| k == "source-etag").map(|(_, v)| v.as_str()), Some("e1"));
     assert!(crate::flow::mezzanine::encoded(&made, &original(bytes * 2 - 1)).unwrap().is_none());
 }
+
+/// A key whose format never gets a mezzanine is not asked for one: no R2 read a miss cannot use.
+#[tokio::test(start_paused = true)]
+async fn a_png_miss_asks_for_no_mezzanine() {
+    let w = world(true, big(9));
+    w.put("logo.png", fixtures::png(&fixtures::alpha_disc(300, 200)), "image/png");
+    w.clear_log();
+    let (res, _) = w.get("/logo.png?w=100").await;
+    assert_eq!(res.status, 200);
+    let calls = w.calls();
+    assert!(!ops(&calls).iter().any(|c| c.contains("mezzanine")), "{calls:?}");
+    w.clear_log();
+    w.get("/big.jpg?w=100").await;
+    assert!(ops(&w.calls()).contains(&"get _variants/big.jpg/mezzanine"));
+}
