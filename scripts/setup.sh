@@ -61,6 +61,18 @@ if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1 ||
   fi
 fi
 
+# The tests' reference for SVG lettering: librsvg's rsvg-convert (Debian's librsvg2-bin).
+if ! command -v rsvg-convert >/dev/null 2>&1; then
+  step "apt-get install librsvg2-bin (the reference the SVG lettering tests compare with)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librsvg2-bin >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librsvg2-bin >/dev/null; }
+  else
+    echo "install librsvg2-bin (Debian 12), then run this again" >&2
+    exit 1
+  fi
+fi
+
 # The tests' reference decoder for HEIF files (AVIF, HEIC): libheif through pillow-heif (PyPI).
 if ! python3 -c 'import pillow_heif' >/dev/null 2>&1; then
   step "pip install pillow-heif (reference decodes for the AVIF tests)"

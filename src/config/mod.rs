@@ -28,6 +28,8 @@ pub struct Config {
     /// `OVERLAYS`: the overlays a URL may draw (`draw=name`) or that every image under a key
     /// prefix gets.
     pub overlays: Vec<Overlay>,
+    /// `FONTS`: R2 keys of fonts (TTF, OTF, WOFF2) an SVG's text may name, read once per isolate.
+    pub fonts: Vec<String>,
 }
 
 impl Config {

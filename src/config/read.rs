@@ -15,6 +15,9 @@ impl Config {
             c.overlays = super::overlays::parse(&v)?;
             c.url.overlay_names = c.overlays.iter().map(|o| o.name.clone()).collect();
         }
+        if let Some(v) = get("FONTS") {
+            c.fonts = list(&v).map(|k| k.trim_start_matches('/').to_string()).collect();
+        }
         let (url, policy, pipeline, http) = (&mut c.url, &mut c.policy, &mut c.pipeline, &mut c.http);
         let limits = &mut pipeline.limits;
         if let Some(v) = get("VARIANT_PREFIX") {

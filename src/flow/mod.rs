@@ -35,6 +35,7 @@ mod answer;
 pub mod budget;
 mod demo;
 pub mod eager;
+mod fonts;
 pub mod freshness;
 pub mod gate;
 mod lookup;

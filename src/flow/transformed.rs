@@ -6,7 +6,7 @@ use super::answer::Answer;
 use super::freshness::{self, Served as ServedCopy};
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
-use super::{mezzanine, overlays, variant, Ports, ReplyOf, Request};
+use super::{fonts, mezzanine, overlays, variant, Ports, ReplyOf, Request};
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http::conditional::{not_modified, parse_http_date};
@@ -327,8 +327,17 @@ pub(super) async fn run_pipeline<S: Store, C: Cache>(
     overlays: &[(Overlay, Vec<u8>)],
     resolved: &Transform,
 ) -> Result<pipeline::Output> {
+    let source = source.into();
+    let svg = matches!(&source, pipeline::Source::Original(bytes) if pipeline::codecs::sniff(bytes).ok() == Some(Format::Svg));
+    if svg {
+        fonts::ready(ports, config).await?;
+    }
     let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.codecs.webp().await?) } else { None };
     let codecs = ports.codecs.codecs(libwebp.as_deref(), config.pipeline.heic);
     let now = || ports.clock.now_ms();
-    pipeline::run(source, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })
+    let mut output = pipeline::run(source, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })?;
+    if let Some(refused) = svg.then(pipeline::codecs::vector::fonts::problems).flatten() {
+        output.note = Some(output.note.map_or(refused.clone(), |n| format!("{n}; {refused}")));
+    }
+    Ok(output)
 }

@@ -7,6 +7,7 @@ mod answers;
 mod costs;
 mod datacentres;
 mod faults;
+mod fonts;
 mod demo;
 mod eager;
 mod memory;

@@ -15,8 +15,8 @@
 //!   tiles) are summed along the deepest nesting from the parsed tree and counted by admission
 //!   like a decoder's planes, at the scale the render will use.
 //!
-//! Text is not drawn: a worker has no fonts, and bundling some would double its size. Logos and
-//! icons usually carry their lettering as paths (docs/formats.md).
+//! `<text>` is drawn with the bundled fonts and the operator's ([`fonts`]); a document never
+//! names a file or URL to read a font from.
 
 use super::raster;
 use crate::error::{Error, Result};
@@ -28,6 +28,8 @@ use resvg::{tiny_skia, usvg};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+
+pub mod fonts;
 
 /// Elements a document may expand to once every `<use>` is replaced by what it points to.
 pub const MAX_ELEMENTS: u64 = 100_000;
@@ -48,7 +50,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
         decoded_bpp: 4,
         channels: 4,
         progressive: false,
-        held_bytes: embedded,
+        held_bytes: embedded + fonts::held_bytes(),
         kept_blocks: 0,
         decoder_bytes: 0,
         plane_bytes: ((canvas + layers) * 4.0) as u64,
@@ -92,7 +94,8 @@ fn parse(bytes: &[u8], to_draw: bool) -> Result<(usvg::Tree, u64)> {
     }
     let held = Held::default();
     let resolver = usvg::ImageHrefResolver { resolve_data: embedded(&held, to_draw), resolve_string: Box::new(|_, _| None) };
-    let options = usvg::Options { image_href_resolver: resolver, ..Default::default() };
+    let options =
+        usvg::Options { image_href_resolver: resolver, fontdb: fonts::database(), font_resolver: fonts::resolver(), ..Default::default() };
     let tree = usvg::Tree::from_xmltree(&doc, &options).map_err(|e| Error::Undecodable(format!("SVG: {e}")))?;
     Ok((tree, held.all.load(Relaxed).saturating_add(held.largest.load(Relaxed))))
 }
