@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const out = path.join(ROOT, 'target', 'deploy-dry-run');
-// Workers' compressed size limit on the free plan (paid plans allow 10 MB).
-const LIMIT_KIB = 3 * 1024;
+// Workers' compressed size limit on the Paid plan, which the CPU time of a resize needs anyway
+// (the Free plan's is 3 MB: the face model and the fonts took us past it, docs/deploy.md).
+const LIMIT_KIB = 10 * 1024;
 
 rmSync(out, { recursive: true, force: true });
 const r = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', out], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });

@@ -39,6 +39,7 @@ mod edge;
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
 #[worker::event(fetch)]
 async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
+    pipeline::faces::provide_model(edge::faces::model);
     edge::serve(req, env, ctx).await
 }
 
@@ -46,5 +47,6 @@ async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> 
 #[cfg(all(target_arch = "wasm32", feature = "edge"))]
 #[worker::event(queue)]
 async fn queue(batch: worker::MessageBatch<flow::eager::R2Event>, env: worker::Env, ctx: worker::Context) -> worker::Result<()> {
+    pipeline::faces::provide_model(edge::faces::model);
     edge::queue::consume(batch, env, ctx).await
 }

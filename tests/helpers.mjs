@@ -39,6 +39,7 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     modulesRules: [
       { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
+      { type: 'Data', include: ['**/*.bin'] },
     ],
     compatibilityDate: workerOptions.compatibilityDate,
     bindings: { ...withoutDevVars(workerOptions.bindings), ...vars },

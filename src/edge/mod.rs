@@ -6,6 +6,7 @@
 //! Everything it does is decided by the core.
 
 pub mod cache;
+pub mod faces;
 pub mod heif;
 pub mod origin;
 pub mod queue;

@@ -17,6 +17,7 @@
 
 pub mod animate;
 pub mod codecs;
+pub mod faces;
 pub mod info;
 pub mod mezzanine;
 pub mod placeholder;
@@ -30,7 +31,7 @@ pub use types::{Decoded, Made, Output, Pixels, Probe, Timings};
 
 use crate::config::{Limits, PipelineSettings};
 use crate::error::{Error, Result};
-use crate::transform::{Accepts, Format, Gravity, Transform, Trim};
+use crate::transform::{Accepts, Format, Transform, Trim};
 use codecs::metadata;
 use image::DynamicImage;
 use steps::{admit, decode, encode, geometry, overlays, probe, trim};
@@ -81,6 +82,7 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
         }
     };
     overlays::place(&mut shape, host.overlays, limits, host.codecs)?;
+    admit::margin_within_budget(&probe, source.len(), &mut shape, format, limits);
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.codecs.webp };
         // `trim=border` is found on the first frame and kept for all, as one crop window is.
@@ -108,11 +110,9 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
 
     let (width, height) = (img.width(), img.height());
     let timings = Timings { decode: still.decode_ms, resize: still.pixels_ms, encode: t3 - t2 };
-    // No face detector fits the worker (docs/options.md): `gravity=face` crops as `auto` does, and says so.
-    let face = (transform.gravity == Gravity::Face).then(|| "gravity=face: no face detector here, cropped as gravity=auto".to_string());
-    let note = match (fallback, face) {
+    let note = match (fallback, still.note) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-        (a, b) => a.or(b),
+        (a, b) => a.or(b.map(String::from)),
     };
     Ok(Output {
         bytes,
@@ -145,8 +145,10 @@ struct Still {
     background: [u8; 4],
     estimated_peak: u64,
     decode_ms: f64,
-    /// The pixel steps (resize and everything after it).
+    /// The pixel steps (the crop window, the resize and everything after it).
     pixels_ms: f64,
+    /// Why the crop is not what was asked (`gravity=face` with no face found).
+    note: Option<&'static str>,
 }
 
 /// A still image from admission to border, shared by [`run`] and [`render`]: admission, decoding (then, for
@@ -181,9 +183,11 @@ fn still(
     }
     drop(source);
     let t1 = clock();
-    let img = steps::apply(&shape, Pixels { img: image, region: None, icc })?;
+    let (region, note) = steps::region::chosen(&image, &shape);
+    let img = steps::apply(&shape, Pixels { img: image, region: Some(region), icc })?;
     let pixels_ms = clock() - t1;
-    Ok(Still { img, exif, background: shape.background, estimated_peak: admitted.estimated_peak, decode_ms: t1 - t0, pixels_ms })
+    let (background, estimated_peak, decode_ms) = (shape.background, admitted.estimated_peak, t1 - t0);
+    Ok(Still { img, exif, background, estimated_peak, decode_ms, pixels_ms, note })
 }
 
 /// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,

@@ -25,6 +25,10 @@ pub struct Shape {
     pub(in crate::pipeline) out: (u32, u32),
     pub(in crate::pipeline) orientation: Orientation,
     pub(in crate::pipeline) auto_crop: bool,
+    /// `gravity=face` on a crop: the zoom (0–1) the faces found are framed with.
+    pub(in crate::pipeline) faces: Option<f64>,
+    /// Where a crop window may go: the stored image, less what a trim cut off.
+    pub(in crate::pipeline) bounds: Rect,
     pub(in crate::pipeline) canvas: Option<Canvas>,
     pub(in crate::pipeline) output: (u32, u32),
     pub(in crate::pipeline) background: [u8; 4],
@@ -32,8 +36,8 @@ pub struct Shape {
     pub(in crate::pipeline) border: Option<Border>,
     /// Overlays ready to draw (`steps::overlays::place`).
     pub(in crate::pipeline) overlays: Vec<Placed>,
-    /// How many times the output's pixels the decode must have at least (1, or more for a
-    /// mezzanine: [`Shape::within`]).
+    /// How many times the output's pixels the decode must have at least (1, more for a
+    /// mezzanine: [`Shape::within`], and for a face zoom, whose window is found in the pixels).
     pub(in crate::pipeline) margin: f64,
 }
 
@@ -70,8 +74,9 @@ impl Shape {
     pub fn within(mut self, w: u32, h: u32) -> Shape {
         let (kx, ky) = (w as f64 / self.stored.0, h as f64 / self.stored.1);
         self.region = self.region.scaled_within(kx, ky, w, h);
+        self.bounds = self.bounds.scaled_within(kx, ky, w, h);
         self.stored = (w as f64, h as f64);
-        self.margin = MEZZANINE_MARGIN;
+        self.margin = self.margin.max(MEZZANINE_MARGIN);
         self
     }
 

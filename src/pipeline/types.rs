@@ -125,6 +125,25 @@ impl Rect {
         let top = (self.top * ky).clamp(0.0, h);
         Rect { left, top, width: (self.width * kx).min(w - left), height: (self.height * ky).min(h - top) }
     }
+
+    /// Scaled by `k` on both axes (no bounds).
+    pub fn scaled(self, k: f64) -> Rect {
+        Rect { left: self.left * k, top: self.top * k, width: self.width * k, height: self.height * k }
+    }
+
+    /// Grown by `k` times its size on every side.
+    pub fn grown(self, k: f64) -> Rect {
+        let (dx, dy) = (self.width * k, self.height * k);
+        Rect { left: self.left - dx, top: self.top - dy, width: self.width + 2.0 * dx, height: self.height + 2.0 * dy }
+    }
+
+    /// The smallest rectangle holding both.
+    pub fn union(self, other: Rect) -> Rect {
+        let (left, top) = (self.left.min(other.left), self.top.min(other.top));
+        let right = (self.left + self.width).max(other.left + other.width);
+        let bottom = (self.top + self.height).max(other.top + other.height);
+        Rect { left, top, width: right - left, height: bottom - top }
+    }
 }
 
 /// `pad`: the output canvas and where the scaled image sits on it.

@@ -70,8 +70,8 @@ pub enum Gravity {
     BottomRight,
     /// The most detailed region, chosen from the pixels (see `pipeline::saliency`).
     Auto,
-    /// Cloudflare's face detection. No face detector fits the worker (docs/options.md), so this
-    /// crops as `Auto` does, and the response says so (`x-gravity: face→auto`).
+    /// Cloudflare's face detection: the crop keeps the faces found (`pipeline::faces`); with none
+    /// found it crops as `Auto` does, and the response says so (`x-resize-note`).
     Face,
     /// A focal point, in thousandths of the width and height (0..=1000).
     Focal {

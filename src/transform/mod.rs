@@ -40,6 +40,9 @@ pub struct Transform {
     pub size: Option<SizePreset>,
     pub fit: Fit,
     pub gravity: Gravity,
+    /// `zoom` (0–1) for `gravity=face`: from as much background as the box allows (0) to the
+    /// faces alone (1). Dropped for any other gravity.
+    pub zoom: Option<Factor>,
     /// A number or a perceptual level; [`Transform::resolved`] turns it into the encoder's number.
     pub quality: Option<Quality>,
     /// `slow-connection-quality`: replaces `quality` when the client's hints say the connection
@@ -135,6 +138,9 @@ impl Transform {
     pub fn normalized(mut self) -> Transform {
         if !self.fit.crops() {
             self.gravity = Gravity::Center;
+        }
+        if self.gravity != Gravity::Face || self.zoom == Some(Factor(0)) {
+            self.zoom = None;
         }
         if self.background == Some(WHITE) {
             self.background = None;
@@ -241,6 +247,7 @@ impl Transform {
         p.extend(self.size.map(|s| format!("size={}", s.name())));
         p.extend((self.fit != Fit::default()).then(|| format!("fit={}", self.fit.name())));
         p.extend((self.gravity != Gravity::default()).then(|| format!("g={}", self.gravity.name())));
+        p.extend(self.zoom.map(|z| format!("zoom={}", z.name())));
         p.extend(self.quality.map(|q| format!("q={}", q.name())));
         p.extend(self.slow_quality.map(|q| format!("scq={}", q.name())));
         let baseline = self.baseline && self.format == Some(FormatChoice::Is(Format::Jpeg));

@@ -59,6 +59,12 @@ pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Optio
     let shown = if turned { (kept_h, kept_w) } else { (kept_w, kept_h) };
     let plan = plan(shown.0, shown.1, transform, limits.max_width, limits.max_height);
     let inside = orient::to_stored(plan.source, orientation, kept.width, kept.height);
+    // A face zoom narrows the window to what the detector finds: the decode keeps up to 4× the
+    // pixels a side at zoom 1 (a head a quarter of the plain crop's width, unblurred), within the
+    // budget (`admit::margin_within_budget`).
+    let crops = transform.fit.crops() && transform.width.is_some() && transform.height.is_some() && transform.size.is_none();
+    let zoom = transform.zoom.map_or(0.0, |z| z.value() as f64);
+    let faces = (transform.gravity == Gravity::Face && crops && (plan.auto_crop || zoom > 0.0)).then_some(zoom);
     let border = transform.border;
     let (w, h) = plan.output_size();
     let output = border.map_or((w, h), |b| (w + b.left + b.right, h + b.top + b.bottom));
@@ -68,13 +74,15 @@ pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Optio
         out: if turned { (plan.height, plan.width) } else { (plan.width, plan.height) },
         orientation,
         auto_crop: plan.auto_crop,
+        faces,
+        bounds: kept,
         canvas: plan.canvas,
         output,
         background: transform.background_or_white(),
         adjust: transform.adjust,
         border,
         overlays: Vec::new(),
-        margin: 1.0,
+        margin: if faces.is_some() { 1.0 + 3.0 * zoom } else { 1.0 },
     })
 }
 

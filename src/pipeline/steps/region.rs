@@ -1,13 +1,20 @@
-//! `gravity=auto`: where to put a crop window, from the pixels. The method is gradient energy:
-//! the window slides along the axis being cropped to the position holding the most luminance
-//! change between neighbouring pixels (edges and texture), so flat sky or studio background is
-//! cut before the subject. Sampled on a grid of at most ~256 points a side: cheap next to the resize.
+//! Where the crop window goes when the pixels decide.
+//!
+//! `gravity=face` frames the faces [`faces`] finds (none found: as `auto`, with a note).
+//! `gravity=auto` is gradient energy: the window slides along the axis being cropped to the
+//! position holding the most luminance change between neighbouring pixels (edges and texture),
+//! so flat sky or studio background is cut before the subject. Sampled on a grid of at most ~256
+//! points a side: cheap next to the resize.
 
 use crate::error::Result;
+use crate::pipeline::faces;
 use crate::pipeline::shape::Shape;
 use crate::pipeline::types::Pixels;
 use crate::pipeline::types::Rect;
 use image::DynamicImage;
+
+/// Said when `gravity=face` found nobody.
+pub const NO_FACE: &str = "gravity=face: no face found, cropped as gravity=auto";
 
 /// Moves `window` (decoded pixels) along whichever axis it is narrower than the image.
 /// Pixel step: where the crop window sits in the decoded pixels (the decode may be DCT-scaled),
@@ -22,16 +29,28 @@ pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
 
 /// The crop window in `img`'s pixels.
 pub fn window(img: &DynamicImage, shape: &Shape) -> Rect {
+    chosen(img, shape).0
+}
+
+/// The crop window in `img`'s pixels, and a note when `gravity=face` fell back to `auto`.
+pub fn chosen(img: &DynamicImage, shape: &Shape) -> (Rect, Option<&'static str>) {
     let (kx, ky) = (img.width() as f64 / shape.stored.0, img.height() as f64 / shape.stored.1);
     let region = shape.region.scaled_within(kx, ky, img.width(), img.height());
-    if shape.auto_crop {
-        best_window(img, region)
-    } else {
-        region
+    let bounds = shape.bounds.scaled_within(kx, ky, img.width(), img.height());
+    if let Some(zoom) = shape.faces {
+        match faces::window(&faces::detect(img), region, bounds, zoom) {
+            Some(framed) => return (framed, None),
+            None => return (best_window(img, region, bounds), Some(NO_FACE)),
+        }
+    }
+    match shape.auto_crop {
+        true => (best_window(img, region, bounds), None),
+        false => (region, None),
     }
 }
 
-pub fn best_window(img: &DynamicImage, window: Rect) -> Rect {
+/// `window` slid within `bounds` to where the detail is.
+pub fn best_window(img: &DynamicImage, window: Rect, bounds: Rect) -> Rect {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let channels = img.color().channel_count() as usize;
     let bytes = img.as_bytes();
@@ -57,14 +76,16 @@ pub fn best_window(img: &DynamicImage, window: Rect) -> Rect {
         }
     }
     let mut best = window;
-    if window.width + 0.5 < w as f64 {
-        best.left = slide(&columns, window.width) as f64;
+    let (x0, x1) = (bounds.left as usize, ((bounds.left + bounds.width).round() as usize).min(w));
+    let (y0, y1) = (bounds.top as usize, ((bounds.top + bounds.height).round() as usize).min(h));
+    if window.width + 0.5 < (x1 - x0.min(x1)) as f64 {
+        best.left = (x0 + slide(&columns[x0..x1], window.width)) as f64;
     }
-    if window.height + 0.5 < h as f64 {
-        best.top = slide(&rows, window.height) as f64;
+    if window.height + 0.5 < (y1 - y0.min(y1)) as f64 {
+        best.top = (y0 + slide(&rows[y0..y1], window.height)) as f64;
     }
-    best.left = best.left.min(w as f64 - best.width).max(0.0);
-    best.top = best.top.min(h as f64 - best.height).max(0.0);
+    best.left = best.left.min(bounds.left + bounds.width - best.width).max(bounds.left);
+    best.top = best.top.min(bounds.top + bounds.height - best.height).max(bounds.top);
     best
 }
 
@@ -93,15 +114,22 @@ mod tests {
         // Flat on the left two thirds, a checkerboard on the right third.
         let img =
             RgbImage::from_fn(900, 300, |x, y| if x >= 600 && (x / 4 + y / 4) % 2 == 0 { Rgb([255, 255, 255]) } else { Rgb([90, 90, 90]) });
-        let r = best_window(&DynamicImage::ImageRgb8(img), Rect { left: 300.0, top: 0.0, width: 300.0, height: 300.0 });
+        let img = DynamicImage::ImageRgb8(img);
+        let whole = Rect { left: 0.0, top: 0.0, width: 900.0, height: 300.0 };
+        let r = best_window(&img, Rect { left: 300.0, top: 0.0, width: 300.0, height: 300.0 }, whole);
         assert!(r.left >= 590.0, "window at {}", r.left);
         assert_eq!((r.top, r.width, r.height), (0.0, 300.0, 300.0));
+        // A trim that cut the detailed third off keeps the window out of it.
+        let trimmed = Rect { width: 650.0, ..whole };
+        let r = best_window(&img, Rect { left: 100.0, top: 0.0, width: 300.0, height: 300.0 }, trimmed);
+        assert!(r.left + r.width <= 650.0 && r.left >= 340.0, "window at {}", r.left);
     }
 
     #[test]
     fn a_flat_image_keeps_a_valid_window() {
         let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(400, 100, Rgb([7, 7, 7])));
-        let r = best_window(&img, Rect { left: 150.0, top: 0.0, width: 100.0, height: 100.0 });
+        let whole = Rect { left: 0.0, top: 0.0, width: 400.0, height: 100.0 };
+        let r = best_window(&img, Rect { left: 150.0, top: 0.0, width: 100.0, height: 100.0 }, whole);
         assert!(r.left >= 0.0 && r.left + r.width <= 400.0);
     }
 }

@@ -227,8 +227,7 @@ impl<'c> Builder<'c> {
             Opt::SlowQuality => t.slow_quality = Some(quality(label, value)?),
             Opt::Fit => t.fit = Fit::parse(value).ok_or_else(|| one_of(label, &Fit::NAMES.list()))?,
             Opt::Gravity => t.gravity = Gravity::parse(value).ok_or_else(|| one_of(label, &Gravity::expected()))?,
-            // Only meaningful with face detection, which falls back to `auto` here: checked, then unused.
-            Opt::Zoom => drop(factor(label, value, 1.0)?),
+            Opt::Zoom => t.zoom = Some(factor(label, value, 1.0)?),
             Opt::Format if value == "baseline-jpeg" => {
                 t.format = Some(FormatChoice::Is(Format::Jpeg));
                 t.baseline = true;

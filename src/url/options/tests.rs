@@ -56,8 +56,12 @@ fn cloudflares_whole_vocabulary_parses_into_the_canonical_form() {
     assert_eq!(build(&[("format", "json")]).unwrap().canonical(), "f=json");
     assert_eq!(
         build(&[("gravity", "face"), ("zoom", "0.5"), ("fit", "cover"), ("w", "5"), ("h", "5")]).unwrap().canonical(),
-        "w=5,h=5,fit=cover,g=face"
+        "w=5,h=5,fit=cover,g=face,zoom=0.5"
     );
+    let zoom_elsewhere = build(&[("gravity", "auto"), ("zoom", "0.5"), ("fit", "cover"), ("w", "5"), ("h", "5")]);
+    assert_eq!(zoom_elsewhere.unwrap().canonical(), "w=5,h=5,fit=cover,g=auto", "zoom only refines face crops");
+    let zoom_zero = build(&[("gravity", "face"), ("zoom", "0"), ("fit", "cover"), ("w", "5"), ("h", "5")]);
+    assert_eq!(zoom_zero.unwrap().canonical(), "w=5,h=5,fit=cover,g=face", "0 is the default");
     assert_eq!(build(&[("upscale", "interpolate")]).unwrap().canonical(), "", "bicubic-or-better is what we do anyway");
     let onerror = build(&[("onerror", "redirect"), ("w", "5")]).unwrap();
     assert!(onerror.on_error);
