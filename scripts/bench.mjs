@@ -15,6 +15,7 @@ import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECOD
 import { benchDistantHits } from './bench_hits.mjs';
 import { benchOriginMiss } from './bench_origin.mjs';
 import { benchMezzanine } from './bench_mezzanine.mjs';
+import { benchFaces } from './bench_faces.mjs';
 import { carried } from './soak_faults.mjs';
 import { benchPeers } from './bench_peers.mjs';
 import { benchEffects } from './bench_effects.mjs';
@@ -214,6 +215,7 @@ const peerCases = rows
 const peers = sharp ? await benchPeers(peerCases) : { table: 'sharp did not run: the peers bench compares with it', byCase: new Map() };
 console.log(`\n${peers.table}`);
 const mezzanine = sharp ? await benchMezzanine() : { table: 'sharp did not run: the mezzanine bench compares with it', chartRows: [] };
+const faces = sharp ? await benchFaces() : 'sharp did not run: the lettering rows compare with it';
 console.log(`\n${mezzanine.table}`);
 const effects = await benchEffects(sharp);
 console.log(`\n${effects}`);
@@ -291,6 +293,10 @@ ${peers.table}
 ## Later sizes of a large original: from its mezzanine
 
 ${mezzanine.table}
+
+## Faces and lettering
+
+${faces}
 
 ## A first read from the old origin (\`ORIGIN_URL\`)
 
