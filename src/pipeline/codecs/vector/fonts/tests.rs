@@ -113,3 +113,20 @@ fn what_is_not_a_font_is_refused_with_the_key() {
     assert!(said.contains("fonts/gone.ttf") && said.contains("fonts/logo.png"), "{said}");
     assert!(unread(&["fonts/gone.ttf".into(), "fonts/logo.png".into()]).is_empty(), "not asked for again");
 }
+
+#[test]
+fn arial_and_helvetica_are_drawn_with_the_face_of_their_widths() {
+    let doc = |family: &str| {
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40"><rect width="300" height="40" fill="#fff"/><text x="4" y="30" font-family="{family}" font-size="24">Wide Lettering</text></svg>"##
+        )
+    };
+    let liberation = grey(&doc("Liberation Sans"), 300);
+    for alias in ["Helvetica", "Arial, sans-serif", "'Helvetica Neue', Helvetica"] {
+        assert_eq!(grey(&doc(alias), 300), liberation, "{alias}");
+    }
+    // Anything else falls back to DejaVu Sans, which is wider.
+    let fallback = ink_box(&grey(&doc("Some Brand Font"), 300)).unwrap();
+    assert_eq!(grey(&doc("Some Brand Font"), 300), grey(&doc("sans-serif"), 300));
+    assert!(fallback[2] > ink_box(&liberation).unwrap()[2] + 0.03, "{fallback:?}");
+}
