@@ -108,7 +108,7 @@ pub fn run(
         let (ms, denominator) = delay.numer_denom_ms();
         let delay_ms = ms / denominator.max(1);
         let r = *region.get_or_insert_with(|| super::steps::region::window(&img, &shape));
-        writer.push(steps::apply(&shape, Pixels { img, region: Some(r), icc: None })?.into_rgba8(), delay_ms)?;
+        writer.push(steps::apply(&shape, Pixels { img, region: Some(r), icc: None, note: None })?.img.into_rgba8(), delay_ms)?;
     }
     let bytes = writer.finish()?;
     // Decoding, resizing and encoding interleave frame by frame: report them as one.

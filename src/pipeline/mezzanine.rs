@@ -109,7 +109,7 @@ fn reduce(
     codecs: &Codecs<'_>,
 ) -> Result<(DynamicImage, Option<Vec<u8>>)> {
     let Decoded { image, icc, exif } = decode::decode(source, probe, decode_size, limits.memory_budget, codecs)?;
-    Ok((steps::apply(own, Pixels { img: image, region: None, icc })?, exif))
+    Ok((steps::apply(own, Pixels { img: image, region: None, icc, note: None })?.img, exif))
 }
 
 /// An upright header of a `size` image, for the geometry alone.

@@ -67,6 +67,8 @@ pub struct Pixels {
     pub region: Option<Rect>,
     /// The ICC profile the pixels are in (`None`: sRGB).
     pub icc: Option<Vec<u8>>,
+    /// Why the crop is not what was asked (`gravity=face` with no face found), said by `region`.
+    pub note: Option<&'static str>,
 }
 
 /// The encoded result and what it cost.

@@ -21,7 +21,6 @@ pub mod encode; // JPEG, PNG, WebP, AVIF, GIF
 use super::shape::Shape;
 use super::types::Pixels;
 use crate::error::Result;
-use image::DynamicImage;
 
 /// One step on decoded pixels, reading the geometry decided before decoding.
 pub type Step = fn(Pixels, &Shape) -> Result<Pixels>;
@@ -32,9 +31,9 @@ pub const PIXEL_STEPS: [Step; 8] =
     [region::step, resize::step, orient::step, colour::step, adjust::step, pad::step, overlays::step, border::step];
 
 /// Runs [`PIXEL_STEPS`] in order on decoded pixels.
-pub fn apply(shape: &Shape, mut pixels: Pixels) -> Result<DynamicImage> {
+pub fn apply(shape: &Shape, mut pixels: Pixels) -> Result<Pixels> {
     for step in PIXEL_STEPS {
         pixels = step(pixels, shape)?;
     }
-    Ok(pixels.img)
+    Ok(pixels)
 }

@@ -22,7 +22,8 @@ pub const NO_FACE: &str = "gravity=face: no face found, cropped as gravity=auto"
 /// frame's window, so the picture does not jump.
 pub fn step(mut p: Pixels, shape: &Shape) -> Result<Pixels> {
     if p.region.is_none() {
-        p.region = Some(window(&p.img, shape));
+        let (region, note) = chosen(&p.img, shape);
+        (p.region, p.note) = (Some(region), note);
     }
     Ok(p)
 }
@@ -33,7 +34,7 @@ pub fn window(img: &DynamicImage, shape: &Shape) -> Rect {
 }
 
 /// The crop window in `img`'s pixels, and a note when `gravity=face` fell back to `auto`.
-pub fn chosen(img: &DynamicImage, shape: &Shape) -> (Rect, Option<&'static str>) {
+fn chosen(img: &DynamicImage, shape: &Shape) -> (Rect, Option<&'static str>) {
     let (kx, ky) = (img.width() as f64 / shape.stored.0, img.height() as f64 / shape.stored.1);
     let region = shape.region.scaled_within(kx, ky, img.width(), img.height());
     let bounds = shape.bounds.scaled_within(kx, ky, img.width(), img.height());
