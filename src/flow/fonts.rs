@@ -8,7 +8,7 @@ use super::Ports;
 use crate::config::Config;
 use crate::error::Result;
 use crate::http::range::Ranged;
-use crate::pipeline::codecs::vector::fonts;
+use crate::pipeline::codecs::vector::fonts::{self, MAX_FONT_BYTES};
 use futures_util::future::join_all;
 
 /// Reads the `FONTS` this isolate has not read yet.
@@ -25,9 +25,12 @@ pub(super) async fn ready<S: Store, C: Cache>(ports: &Ports<'_, S, C>, config: &
     Ok(())
 }
 
-async fn read<S: Store, C: Cache>(ports: &Ports<'_, S, C>, key: &str) -> Result<Option<Vec<u8>>> {
+/// The file, or why it is refused (missing, too large: its body is never read); `Err` outside:
+/// the store failed.
+async fn read<S: Store, C: Cache>(ports: &Ports<'_, S, C>, key: &str) -> Result<Result<Vec<u8>>> {
     match ports.originals.get(key, Ranged::Whole).await? {
-        Some(stored) => Ok(Some(ports.originals.read(stored.body).await?)),
-        None => Ok(None),
+        Some(stored) if stored.meta.size > MAX_FONT_BYTES => Ok(Err(fonts::too_large(key, stored.meta.size))),
+        Some(stored) => Ok(Ok(ports.originals.read(stored.body).await?)),
+        None => Ok(Err(fonts::missing(key))),
     }
 }

@@ -328,16 +328,11 @@ pub(super) async fn run_pipeline<S: Store, C: Cache>(
     resolved: &Transform,
 ) -> Result<pipeline::Output> {
     let source = source.into();
-    let svg = matches!(&source, pipeline::Source::Original(bytes) if pipeline::codecs::sniff(bytes).ok() == Some(Format::Svg));
-    if svg {
+    if matches!(&source, pipeline::Source::Original(bytes) if pipeline::codecs::sniff(bytes).ok() == Some(Format::Svg)) {
         fonts::ready(ports, config).await?;
     }
     let libwebp = if resolved.output_format() == Some(Format::Webp) { Some(ports.codecs.webp().await?) } else { None };
     let codecs = ports.codecs.codecs(libwebp.as_deref(), config.pipeline.heic);
     let now = || ports.clock.now_ms();
-    let mut output = pipeline::run(source, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })?;
-    if let Some(refused) = svg.then(pipeline::codecs::vector::fonts::problems).flatten() {
-        output.note = Some(output.note.map_or(refused.clone(), |n| format!("{n}; {refused}")));
-    }
-    Ok(output)
+    pipeline::run(source, resolved, &config.pipeline, &pipeline::Host { clock: &now, codecs: &codecs, overlays })
 }

@@ -110,10 +110,10 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
 
     let (width, height) = (img.width(), img.height());
     let timings = Timings { decode: still.decode_ms, resize: still.pixels_ms, encode: t3 - t2 };
-    let note = match (fallback, still.note) {
-        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-        (a, b) => a.or(b.map(String::from)),
-    };
+    // What was served instead of what was asked, and `FONTS` that could not be used.
+    let fonts = if probe.format == Format::Svg { codecs::vector::fonts::problems() } else { None };
+    let notes: Vec<String> = [fallback, still.note.map(String::from), fonts].into_iter().flatten().collect();
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
     Ok(Output {
         bytes,
         format,
@@ -183,8 +183,7 @@ fn still(
     }
     drop(source);
     let t1 = clock();
-    let (region, note) = steps::region::chosen(&image, &shape);
-    let img = steps::apply(&shape, Pixels { img: image, region: Some(region), icc })?;
+    let Pixels { img, note, .. } = steps::apply(&shape, Pixels { img: image, region: None, icc, note: None })?;
     let pixels_ms = clock() - t1;
     let (background, estimated_peak, decode_ms) = (shape.background, admitted.estimated_peak, t1 - t0);
     Ok(Still { img, exif, background, estimated_peak, decode_ms, pixels_ms, note })

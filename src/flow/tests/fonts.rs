@@ -67,3 +67,15 @@ async fn a_photo_never_reads_the_fonts() {
     assert_eq!(photo.status, 200);
     assert!(!ops(&w.calls()).iter().any(|op| op.contains("fonts/")), "{:?}", w.calls());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_font_over_the_limit_is_refused_unread() {
+    let w = World::new(LATENCY, Config::from_lookup(|name| (name == "FONTS").then(|| "fonts/huge.ttf".to_string())).unwrap());
+    w.put("fonts/huge.ttf", vec![0; 9 << 20], "font/ttf");
+    w.put("plain.svg", lettering("sans-serif"), "image/svg+xml");
+    let (plain, _) = w.get("/plain.svg?w=200&format=png").await;
+    assert_eq!(plain.status, 200);
+    let note = plain.header("x-resize-note").unwrap_or_default();
+    assert!(note.contains("fonts/huge.ttf is 9 MB, over the 8 MB"), "{note}");
+    assert!(!ops(&w.calls()).contains(&"read fonts/huge.ttf"), "{:?}", w.calls());
+}

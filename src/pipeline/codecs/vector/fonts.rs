@@ -99,20 +99,39 @@ pub fn problems() -> Option<String> {
     with(|f| (!f.problems.is_empty()).then(|| f.problems.join("; ")))
 }
 
+/// The largest font file read, and the largest a WOFF2 may unpack to: a font is held for the
+/// isolate's life (a CJK face is 5–20 MB: one that size belongs in a subset).
+pub const MAX_FONT_BYTES: u64 = 8 << 20;
+
+/// What the flow found under a `FONTS` key.
+pub fn missing(key: &str) -> Error {
+    Error::bad_request(format!("FONTS: {key} is not in the bucket"))
+}
+
+/// The same for a file over [`MAX_FONT_BYTES`].
+pub fn too_large(key: &str, bytes: u64) -> Error {
+    Error::TooLarge(format!("FONTS: {key} is {} MB, over the {} MB a font may take", bytes.div_ceil(1 << 20), MAX_FONT_BYTES >> 20))
+}
+
 /// Adds the font file `key` held (TTF, OTF, a collection, or WOFF2), or says why not (nothing
-/// is added then, and [`problems`] says so from then on). `None`: `key` is not in the bucket.
-/// Either way it is not asked for again.
-pub fn add(key: &str, bytes: Option<Vec<u8>>) -> Result<()> {
+/// is added then, and [`problems`] says so from then on): `file` is the refusal when the flow
+/// already has one ([`missing`], [`too_large`]). Either way it is not asked for again.
+pub fn add(key: &str, file: Result<Vec<u8>>) -> Result<()> {
     with(|f| f.read.push(key.to_string()));
-    let added = add_font(key, bytes);
+    let added = file.and_then(|bytes| add_font(key, bytes));
     if let Err(e) = &added {
         with(|f| f.problems.push(e.message().to_string()));
     }
     added
 }
 
-fn add_font(key: &str, bytes: Option<Vec<u8>>) -> Result<()> {
-    let bytes = bytes.ok_or_else(|| Error::bad_request(format!("FONTS: {key} is not in the bucket")))?;
+fn add_font(key: &str, bytes: Vec<u8>) -> Result<()> {
+    // A WOFF2 says what it unpacks to (totalSfntSize): checked before anything is unpacked.
+    let unpacked = bytes.get(16..20).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64);
+    let declared = if bytes.starts_with(b"wOF2") { unpacked } else { bytes.len() as u64 };
+    if declared.max(bytes.len() as u64) > MAX_FONT_BYTES {
+        return Err(too_large(key, declared.max(bytes.len() as u64)));
+    }
     let sfnt = match bytes.get(..4) {
         Some(b"wOF2") => wuff::decompress_woff2(&bytes).map_err(|e| Error::bad_request(format!("FONTS: {key}: WOFF2 {e:?}")))?,
         Some(b"OTTO" | b"true" | b"ttcf" | [0, 1, 0, 0]) => bytes,

@@ -92,7 +92,7 @@ fn an_operators_woff2_font_is_used_by_its_family_name() {
     // Before it is added, "Test Mono" falls back to sans-serif, whose i is narrow.
     let narrow = ink_box(&grey(&doc("Test Mono"), 200)).unwrap();
     assert_eq!(unread(&["fonts/test-mono.woff2".into()]), vec!["fonts/test-mono.woff2".to_string()]);
-    add("fonts/test-mono.woff2", Some(include_bytes!("../../../../../tests/fixtures/fonts/test-mono.woff2").to_vec())).unwrap();
+    add("fonts/test-mono.woff2", Ok(include_bytes!("../../../../../tests/fixtures/fonts/test-mono.woff2").to_vec())).unwrap();
     assert!(unread(&["fonts/test-mono.woff2".into()]).is_empty(), "read once per isolate");
     assert!(held_bytes() > 1000, "counted by admission");
     let wide = ink_box(&grey(&doc("Test Mono"), 200)).unwrap();
@@ -102,12 +102,17 @@ fn an_operators_woff2_font_is_used_by_its_family_name() {
 
 #[test]
 fn what_is_not_a_font_is_refused_with_the_key() {
-    let missing = add("fonts/gone.ttf", None).unwrap_err();
-    assert!(missing.message().contains("fonts/gone.ttf is not in the bucket"), "{missing}");
-    let junk = add("fonts/logo.png", Some(b"\x89PNG\r\n\x1a\n....".to_vec())).unwrap_err();
+    let gone = add("fonts/gone.ttf", Err(missing("fonts/gone.ttf"))).unwrap_err();
+    assert!(gone.message().contains("fonts/gone.ttf is not in the bucket"), "{gone}");
+    let junk = add("fonts/logo.png", Ok(b"\x89PNG\r\n\x1a\n....".to_vec())).unwrap_err();
     assert!(junk.message().contains("not a TTF, OTF or WOFF2"), "{junk}");
-    let broken = add("fonts/broken.woff2", Some(b"wOF2 and then nothing".to_vec())).unwrap_err();
+    let broken = add("fonts/broken.woff2", Ok(b"wOF2 and then nothing".to_vec())).unwrap_err();
     assert!(broken.message().contains("fonts/broken.woff2"), "{broken}");
+    // A WOFF2 that says it unpacks to 4 GB is refused before anything is unpacked.
+    let mut bomb = include_bytes!("../../../../../tests/fixtures/fonts/test-mono.woff2").to_vec();
+    bomb[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+    let bomb = add("fonts/bomb.woff2", Ok(bomb)).unwrap_err();
+    assert_eq!(bomb.status(), 413, "{bomb}");
     assert_eq!(held_bytes(), 0, "nothing was added");
     let said = problems().unwrap();
     assert!(said.contains("fonts/gone.ttf") && said.contains("fonts/logo.png"), "{said}");
