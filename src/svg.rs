@@ -31,9 +31,12 @@ pub enum Mode {
 }
 
 /// An original is treated as SVG when its stored type or, without one, its extension says so.
+/// Any mention of SVG in the type counts (`image/png, image/svg+xml` is a list a browser reads as
+/// its last type), so a lying type errs towards sanitising.
 pub fn is_svg(content_type: Option<&str>, key: &str) -> bool {
     match content_type.map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        Some(ct) if !ct.is_empty() && ct != "application/octet-stream" => ct == "image/svg+xml",
+        Some(ct) if ct.contains("svg") => true,
+        Some(ct) if !ct.is_empty() && ct != "application/octet-stream" => false,
         _ => key.rsplit_once('.').is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("svg")),
     }
 }
@@ -103,6 +106,8 @@ mod tests {
         assert!(is_svg(Some("application/octet-stream"), "a.svg"));
         assert!(!is_svg(Some("image/png"), "a.svg"), "the stored type wins: served as a PNG, it cannot run");
         assert!(!is_svg(None, "a.svgz"));
+        assert!(is_svg(Some("image/png,image/svg+xml"), "a.jpg"), "a list naming SVG is an SVG");
+        assert!(is_svg(Some("IMAGE/SVG+XML"), "a.jpg"));
     }
 
     #[test]

@@ -224,6 +224,9 @@ pub struct Limits {
     /// `anim=true`: most pixels (canvas × frames) an animation may have to be re-encoded;
     /// a larger one is served unchanged.
     pub anim_max_pixels: u64,
+    /// Largest original read into memory to transform (`ORIGINAL_MAX_MB`): a larger one is
+    /// refused from its stored size, before a byte of it is read (413).
+    pub original_max_bytes: u64,
     /// Bytes of originals one isolate reads and resizes at once (`IN_FLIGHT_BUDGET_MB`).
     pub in_flight_budget: u64,
     /// How long a request waits for that budget before a 503 (`IN_FLIGHT_WAIT_MS`).
@@ -353,6 +356,8 @@ impl Default for Limits {
             avif_max_side: 1200,
             // Cloudflare's and imgproxy's limit for animations: 50 MP summed over the frames.
             anim_max_pixels: 50_000_000,
+            // Held twice while read (the JS heap, then wasm memory) beside its decode, inside 128 MB.
+            original_max_bytes: 32 * 1024 * 1024,
             in_flight_budget: 32 * 1024 * 1024,
             in_flight_wait_ms: 3000,
         }

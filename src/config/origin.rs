@@ -17,7 +17,7 @@ pub(super) fn read(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSet
         origin.timeout_ms = parse_in("ORIGIN_TIMEOUT_S", &v, 1, 120)? as u32 * 1000;
     }
     if let Some(v) = get("ORIGIN_MAX_MB") {
-        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, 100)? << 20;
+        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, super::read::MAX_BODY_MB)? << 20;
     }
     let Some(v) = get("ORIGIN_URL").filter(|v| !v.trim().is_empty()) else { return Ok(()) };
     let base = url::Url::parse(v.trim().trim_end_matches('/'))

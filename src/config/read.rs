@@ -6,6 +6,10 @@ use super::{Config, Grammars, Signing, SizePolicy};
 use crate::error::Result;
 use crate::transform::{QualityDefaults, SizeSpec};
 
+/// The most any body held in memory whole may be (an original read to transform, an upload, an
+/// origin's answer): twice that (the JS heap, then wasm memory) still leaves room in 128 MB.
+pub(super) const MAX_BODY_MB: u64 = 48;
+
 impl Config {
     /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).
     /// A variable that is set but invalid is an error, so a typo does not silently fall back.
@@ -60,6 +64,9 @@ impl Config {
         (url.max_width, url.max_height) = (limits.max_width, limits.max_height);
         if let Some(v) = get("MEMORY_BUDGET_MB") {
             limits.memory_budget = parse_in("MEMORY_BUDGET_MB", &v, 8, 120)? * 1024 * 1024;
+        }
+        if let Some(v) = get("ORIGINAL_MAX_MB") {
+            limits.original_max_bytes = parse_in("ORIGINAL_MAX_MB", &v, 1, MAX_BODY_MB)? << 20;
         }
         if let Some(v) = get("IN_FLIGHT_BUDGET_MB") {
             limits.in_flight_budget = parse_in("IN_FLIGHT_BUDGET_MB", &v, 1, 100)? * 1024 * 1024;
@@ -160,7 +167,7 @@ impl Config {
             c.upload.token = Some(token);
         }
         if let Some(v) = get("UPLOAD_MAX_MB") {
-            c.upload.max_bytes = parse_in("UPLOAD_MAX_MB", &v, 1, 100)? << 20;
+            c.upload.max_bytes = parse_in("UPLOAD_MAX_MB", &v, 1, MAX_BODY_MB)? << 20;
         }
         if let Some(v) = get("EAGER_VARIANTS") {
             c.upload.eager_variants = list(&v).map(|q| q.trim_start_matches('?').to_string()).collect();
@@ -257,13 +264,26 @@ mod tests {
         assert_eq!(c.pipeline.limits.memory_budget, 48 * 1024 * 1024);
     }
 
+    /// No body held whole in memory may be configured past what the isolate can hold twice.
+    #[test]
+    fn bodies_held_in_memory_are_bounded_by_the_isolate() {
+        for name in ["ORIGINAL_MAX_MB", "ORIGIN_MAX_MB", "UPLOAD_MAX_MB"] {
+            let refused = Config::from_lookup(lookup(&[(name, "49")])).unwrap_err();
+            assert!(refused.message().contains(name), "{name}: {refused}");
+            Config::from_lookup(lookup(&[(name, "48")])).unwrap();
+        }
+        let c = Config::from_lookup(lookup(&[("ORIGINAL_MAX_MB", "5")])).unwrap();
+        assert_eq!(c.pipeline.limits.original_max_bytes, 5 << 20);
+        assert_eq!(Config::default().pipeline.limits.original_max_bytes, 32 << 20);
+    }
+
     #[test]
     fn reads_the_origin_behind_r2_and_refuses_half_its_credentials() {
         let c = Config::from_lookup(lookup(&[
             ("ORIGIN_URL", "https://my-bucket.s3.eu-west-1.amazonaws.com/"),
             ("ORIGIN_COPY", "false"),
             ("ORIGIN_TIMEOUT_S", "3"),
-            ("ORIGIN_MAX_MB", "50"),
+            ("ORIGIN_MAX_MB", "40"),
             ("ORIGIN_MISS_TTL_S", "0"),
             ("ORIGIN_S3_REGION", "eu-west-1"),
             ("ORIGIN_S3_ACCESS_KEY_ID", "AKID"),
@@ -272,7 +292,7 @@ mod tests {
         .unwrap();
         let o = &c.origin;
         assert_eq!(o.url.as_ref().map(|u| u.as_str()), Some("https://my-bucket.s3.eu-west-1.amazonaws.com/"));
-        assert_eq!((o.copy, o.timeout_ms, o.max_bytes, o.miss_ttl_s), (false, 3000, 50 << 20, 0));
+        assert_eq!((o.copy, o.timeout_ms, o.max_bytes, o.miss_ttl_s), (false, 3000, 40 << 20, 0));
         assert_eq!(o.s3.as_ref().map(|k| (k.region.as_str(), k.access_key_id.as_str())), Some(("eu-west-1", "AKID")));
         assert!(!format!("{c:?}").contains("secret"), "never printed");
         let defaults = Config::from_lookup(lookup(&[("ORIGIN_URL", "http://127.0.0.1:9000/bucket")])).unwrap().origin;

@@ -27,7 +27,7 @@ pub fn response(reply: Reply<SourcedBody<R2Body>, Response>, ctx: &Context) -> R
                 Body::Stored(SourcedBody::Stored(stored)) => builder.body(stored.into_response_body()?),
                 // An original the origin sent and R2 does not keep (`ORIGIN_COPY=false`).
                 Body::Stored(SourcedBody::Fetched { bytes, offset, length }) => {
-                    builder.body(ResponseBody::Body(bytes[offset..offset + length].to_vec()))
+                    builder.body(ResponseBody::Body(crate::flow::origin::part(&bytes, offset, length)?.to_vec()))
                 }
                 // The flow reads a remote original before answering with it (`flow::original`).
                 Body::Stored(SourcedBody::Remote { source, .. }) => {

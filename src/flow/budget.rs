@@ -5,6 +5,11 @@
 //! cache hits, persisted variants and 304s cost no decode and are never refused, and rendering the
 //! same transform again (an evicted cache) does not count twice. A page's `srcset` (a handful of
 //! widths × the negotiated formats) stays far below the default budget.
+//!
+//! A remote original (an absolute-URL key) is counted by its origin and path: a query string
+//! makes a new URL but rarely a new picture, so `x.jpg?n=1`, `?n=2`, … are renders of one
+//! original. Its download is the cost, so it is counted before the download
+//! ([`remote_original`]), not after.
 
 use crate::config::CostSettings;
 use crate::error::{Error, Result};
@@ -61,6 +66,18 @@ impl Renders {
     }
 }
 
+/// What a remote original's renders are counted under: its URL without the query.
+pub fn remote_original(source: &str) -> String {
+    match url::Url::parse(source) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => source.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +94,9 @@ mod tests {
         let refused = renders.admit("a.jpg", "w=5", &cost, 15_500.0).unwrap_err();
         assert_eq!((refused.status(), refused.retry_after()), (429, Some(45)));
         renders.admit("a.jpg", "w=5", &cost, 60_000.0).expect("a new window");
+        let remote = |q: &str| remote_original(&format!("https://cdn.example/x.jpg{q}"));
+        assert_eq!(remote("?n=1"), remote("?n=2"));
+        assert_ne!(remote("?n=1"), remote_original("https://cdn.example/y.jpg?n=1"));
         let off = CostSettings { render_budget: 0, ..cost };
         for w in 1..100 {
             renders.admit("c.jpg", &format!("w={w}"), &off, 0.0).unwrap();

@@ -114,9 +114,14 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     if missing.is_empty() {
         return Ok(outcome);
     }
-    // 4.
+    // 4. (An original too large to read is refused for every variant, without reading it.)
+    if let Err(e) = super::lookup::readable(&original, &config.pipeline.limits) {
+        outcome.refused.extend(missing.into_iter().map(|(variant_key, _)| format!("{variant_key}: {}", e.message())));
+        return Ok(outcome);
+    }
     let slot = ports.gate.take(original.size, &config.pipeline.limits, ports.clock).await?;
     let source = ports.originals.get(&key, Ranged::Whole).await?.ok_or(Error::NotFound)?;
+    super::lookup::readable(&source.meta, &config.pipeline.limits)?;
     let version: Meta = source.meta.clone();
     let bytes = ports.originals.read(source.body).await?;
     // (A large original's mezzanine first: the variants it covers are made from it.)

@@ -11,7 +11,8 @@ use super::overlays::{self, Fetched};
 use super::ports::{Cache, Meta, Store, Stored};
 use super::Ports;
 use crate::config::Config;
-use crate::error::Result;
+use crate::config::Limits;
+use crate::error::{Error, Result};
 use crate::http::range::Ranged;
 use crate::trace::Trace;
 use futures_util::future::join;
@@ -107,5 +108,18 @@ async fn derived<S: Store, C: Cache>(ports: &Ports<'_, S, C>, key: Option<&str>)
     match key {
         Some(key) => ports.variants.get(key, Ranged::Whole).await,
         None => Ok(None),
+    }
+}
+
+/// An original is read whole into memory only within `ORIGINAL_MAX_MB`, refused from its stored
+/// size before a byte is read (413): R2 says how large it is, and reading is what costs.
+pub(super) fn readable(meta: &Meta, limits: &Limits) -> Result<()> {
+    match meta.size > limits.original_max_bytes {
+        true => Err(Error::TooLarge(format!(
+            "the original is {} MB, over the {} MB this service reads (ORIGINAL_MAX_MB)",
+            meta.size.div_ceil(1 << 20),
+            limits.original_max_bytes >> 20
+        ))),
+        false => Ok(()),
     }
 }

@@ -138,7 +138,7 @@ pub(super) fn make_later<S: Store + 'static, C: Cache>(
         let failed = |e: Error| format!("making mezzanine {mezzanine_key} failed: {e}");
         let Some(slot) = gate.try_take(original.size, &settings.limits) else { return Ok(()) };
         let Some(stored) = originals.get(&key, Ranged::Whole).await.map_err(failed)? else { return Ok(()) };
-        if stored.meta.etag != original.etag {
+        if stored.meta.etag != original.etag || super::lookup::readable(&stored.meta, &settings.limits).is_err() {
             return Ok(());
         }
         let bytes = originals.read(stored.body).await.map_err(failed)?;

@@ -217,7 +217,8 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     // `onerror=redirect` (or `ON_ERROR=original` for every request): when the original exists
     // but cannot be transformed, its own bytes on the same URL, with the reason in a header.
     let key = request.key.clone();
-    let fallback = request.transform.on_error || config.http.on_error_original;
+    // Never under a forced watermark: the original's own pixels would leave it out.
+    let fallback = (request.transform.on_error || config.http.on_error_original) && !overlays::forced(config, &key);
     let negotiated = request.transform.format == Some(crate::transform::FormatChoice::Auto);
     let reply =
         transformed::transformed(req, config, ports, request, known, trace).await.map(|r| varied(r, negotiated, &hints_read)).map(|r| {

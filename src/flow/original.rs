@@ -26,30 +26,27 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
         not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), etag, uploaded)
             .then(|| Reply::not_modified(etag, &http_date(uploaded), cache_control, false))
     };
-    // A range needs the size first (one `head`). Anything else is one `get`: validators are checked
-    // on the object it returns, and a 304 drops the body unread. An SVG is sent whole.
-    let mut ranged = Ranged::Whole;
-    if req.range.is_some() {
-        let head = originals.head(key).await?.ok_or(Error::NotFound)?;
-        let svg = svg_served(&head, key, config)?;
-        if let Some(reply) = current(&etag_of(&head, svg), head.uploaded_ms) {
-            return Ok(reply);
+    // A range is planned on the object it is cut from (`Store::get_part`: R2's metadata, or the
+    // origin's one fetch of the bytes). Anything else is one `get`: validators are checked on the
+    // object it returns, and a 304 drops the body unread. An SVG is sent whole.
+    let (stored, ranged) = match req.range.as_deref() {
+        Some(header) => {
+            let plan = |meta: &Meta| match svg::is_svg(meta.content_type.as_deref(), key) {
+                true => Ranged::Whole,
+                false => range::parse(Some(header), meta.size),
+            };
+            originals.get_part(key, &plan).await?.ok_or(Error::NotFound)?
         }
-        if !svg {
-            ranged = range::parse(req.range.as_deref(), head.size);
-        }
-        if ranged == Ranged::Unsatisfiable {
-            return Ok(Reply::unsatisfiable(range::content_range(ranged, head.size)));
-        }
-    }
-    let stored = originals.get(key, ranged).await?.ok_or(Error::NotFound)?;
+        None => (originals.get(key, Ranged::Whole).await?.ok_or(Error::NotFound)?, Ranged::Whole),
+    };
     let meta = &stored.meta;
     let svg = svg_served(meta, key, config)?;
     let etag = etag_of(meta, svg);
-    if req.range.is_none() {
-        if let Some(reply) = current(&etag, meta.uploaded_ms) {
-            return Ok(reply);
-        }
+    if let Some(reply) = current(&etag, meta.uploaded_ms) {
+        return Ok(reply);
+    }
+    if ranged == Ranged::Unsatisfiable {
+        return Ok(Reply::unsatisfiable(range::content_range(ranged, meta.size)));
     }
     let (last_modified, disposition) = (http_date(meta.uploaded_ms), content_disposition(key, None));
     let mut headers = ImageHeaders {
@@ -74,7 +71,7 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
         headers.content_length = clean.len() as u64;
         return Ok(warned(Reply::image(Body::Bytes(clean), headers), warning));
     }
-    let content_type = meta.content_type.clone().unwrap_or_else(|| content_type_for_key(key).into());
+    let content_type = served_type(meta.content_type.as_deref(), key);
     // A remote original is proxied through memory (it may not be fetched yet).
     if crate::url::remote::is_remote(key) {
         // (The store cut the range.)
@@ -114,6 +111,20 @@ fn warned<S, C>(reply: Reply<S, C>, warning: Option<&str>) -> Reply<S, C> {
                 .collect::<String>(),
         ),
         None => reply,
+    }
+}
+
+/// The stored type when it is one well-formed type; a list (which a browser reads by its last
+/// member) or anything malformed gets the key's. (Documents are disarmed by the CSP sandbox.)
+fn served_type(stored: Option<&str>, key: &str) -> String {
+    let single = |ct: &str| {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        let token = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+        !ct.contains(',') && essence.split_once('/').is_some_and(|(t, s)| token(t) && token(s))
+    };
+    match stored.map(str::trim) {
+        Some(ct) if single(ct) => ct.to_string(),
+        _ => content_type_for_key(key).into(),
     }
 }
 

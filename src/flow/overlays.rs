@@ -15,6 +15,13 @@ use crate::http::range::Ranged;
 use crate::transform::{Drawn, Transform};
 use futures_util::future::join_all;
 
+/// Whether `OVERLAYS` forces a watermark on `key` (`default_for`): then nothing may answer with
+/// the original's own pixels, not `onerror=redirect`, `ON_ERROR=original` nor an animation
+/// served unchanged; a refusal stays a refusal.
+pub(super) fn forced(config: &Config, key: &str) -> bool {
+    config.overlays.iter().any(|o| o.default_for.iter().any(|prefix| key.starts_with(prefix.as_str())))
+}
+
 /// `OVERLAYS`' defaults for `key`: drawn first, whatever the URL asked.
 pub(super) fn add_defaults(config: &Config, key: &str, transform: &mut Transform) {
     let defaults = config.overlays.iter().filter(|o| o.default_for.iter().any(|prefix| key.starts_with(prefix.as_str())));

@@ -61,6 +61,16 @@ pub trait Store {
     async fn head(&self, key: &str) -> Result<Option<Meta>>;
     /// The object, or only `range`'s bytes of it when that is a part.
     async fn get(&self, key: &str, range: Ranged) -> Result<Option<Stored<Self::Body>>>;
+    /// The object with only the part `plan` picks, planned on the same object it is cut from
+    /// (`plan` sees its metadata), and that part; `None` when nothing is stored. Here: the
+    /// metadata, then the part (the store cuts it). A store that fetches whole bodies from
+    /// elsewhere cuts the part out of the very bytes it planned on, never a second fetch.
+    async fn get_part(&self, key: &str, plan: &dyn Fn(&Meta) -> Ranged) -> Result<Option<(Stored<Self::Body>, Ranged)>> {
+        let Some(meta) = self.head(key).await? else { return Ok(None) };
+        let ranged = plan(&meta);
+        let range = if matches!(ranged, Ranged::Part { .. }) { ranged } else { Ranged::Whole };
+        Ok(self.get(key, range).await?.map(|stored| (stored, ranged)))
+    }
     /// The whole body, copied once into wasm memory.
     async fn read(&self, body: Self::Body) -> Result<Vec<u8>>;
     /// Writes the object whole or not at all; `None` when `only_if` did not hold (nothing written).

@@ -138,7 +138,10 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     // waits for one round trip.
     let (original, bodies) = match known {
         Some(original) => (Ok(original), None),
-        None => lookup::wave(config, ports, keys, cached.is_none()).await,
+        None => {
+            counted_before_download(config, ports, keys)?;
+            lookup::wave(config, ports, keys, cached.is_none()).await
+        }
     };
     let original = original?.ok_or(Error::NotFound)?;
     let answer = Answer::new(config, keys.original, keys.transform, accepts, &original)?;
@@ -158,7 +161,10 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     // replaced since it was remembered, answer for the new version.
     let bodies = match bodies {
         Some(bodies) => bodies,
-        None => lookup::bodies(config, ports, keys).await,
+        None => {
+            counted_before_download(config, ports, keys)?;
+            lookup::bodies(config, ports, keys).await
+        }
     };
     let source = bodies.source?.ok_or(Error::NotFound)?;
     let (original, answer, by_r2) = if source.meta.etag == original.etag {
@@ -188,6 +194,19 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     Ok((decision, said))
 }
 
+/// A remote original is downloaded by the lookups themselves (R2 does not keep it), and a query
+/// string makes a new URL of the same picture: so its render is counted before the lookups, by
+/// origin and path, each URL and transform one render of it (`RENDER_BUDGET`; a description
+/// counts too, since it downloads). Counting the same cache key twice costs nothing, so a retry
+/// after a failure is not charged again.
+fn counted_before_download<S: Store, C: Cache>(config: &Config, ports: &Ports<'_, S, C>, keys: &Keys<'_>) -> Result<()> {
+    if !crate::url::remote::is_remote(keys.original) {
+        return Ok(());
+    }
+    let original = super::budget::remote_original(keys.original);
+    ports.renders.admit(&original, keys.cache, &config.cost, ports.clock.now_ms())
+}
+
 /// Steps 11–12: made now, answered at once; the variant is persisted after the response (and
 /// the adapter fills the cache once the response is on its way).
 #[allow(clippy::too_many_arguments)] // the miss and where its answer goes, each named where it is used
@@ -203,8 +222,9 @@ async fn make_now<S: Store + 'static, C: Cache>(
 ) -> Result<ReplyOf<S, C>> {
     let clock = ports.clock;
     let Miss { answer, original, source, mezzanine, images } = *miss;
-    // 11. (Within the original's render budget: a description from the header costs no decode.)
-    if !answer.resolved.is_info() {
+    // 11. (Within the original's render budget: a description from the header costs no decode;
+    // a remote original was counted before its download.)
+    if !answer.resolved.is_info() && !crate::url::remote::is_remote(key) {
         ports.renders.admit(key, &answer.resolved.canonical(), &config.cost, clock.now_ms())?;
     }
     if answer.resolved.is_info() || answer.resolved.is_placeholder() {
@@ -219,6 +239,12 @@ async fn make_now<S: Store + 'static, C: Cache>(
     // typed as what it is, and not persisted as a variant (it is the original). An AVIF served as
     // another format (best effort) is a variant like any other: the same inputs give it again.
     let stored = !output.unchanged;
+    if output.unchanged && overlays::forced(config, key) {
+        return Err(Error::TooLarge(format!(
+            "{}; the watermark OVERLAYS draws on this image cannot be left out",
+            output.note.as_deref().unwrap_or("this animation is over the animation budget")
+        )));
+    }
     let answer = answer.typed_as(output.format.content_type());
 
     // 12.
@@ -272,6 +298,7 @@ async fn describe<S: Store, C: Cache>(
     resolved: &Transform,
 ) -> Result<(Vec<u8>, f64)> {
     let clock = ports.clock;
+    lookup::readable(&source.meta, &config.pipeline.limits)?;
     let slot = ports.gate.take(original.size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
     let bytes = ports.originals.read(source.body).await?;
@@ -303,6 +330,7 @@ async fn resize<S: Store, C: Cache>(
     trace: &mut Trace,
 ) -> Result<(pipeline::Output, f64, mezzanine::How)> {
     let clock = ports.clock;
+    lookup::readable(&read.stored.meta, &config.pipeline.limits)?;
     let slot = ports.gate.take(read.stored.meta.size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
     let mezzanine::Read { stored, how } = read;

@@ -140,7 +140,7 @@ async fn read(behind: &Behind, response: OriginResponse) -> Result<Answer> {
     let bytes = response.body.read(max).await.map_err(|e| if let Error::TooLarge(_) = e { too_large() } else { e })?;
     let header = |name: &str| response.header(name).map(String::from);
     let fetched = Fetched {
-        content_type: content_type(&bytes, response.header("content-type"))?,
+        content_type: content_type(&bytes)?,
         bytes,
         etag: header("etag"),
         last_modified: header("last-modified"),
@@ -149,19 +149,17 @@ async fn read(behind: &Behind, response: OriginResponse) -> Result<Answer> {
     Ok(Answer::Fetched(fetched, slot))
 }
 
-/// Only images are taken, by their bytes: the origin's `Content-Type` when it names an image,
-/// else the type the bytes are. An HTML error page or a text file is refused (422), and so is a
-/// format we do not read (415), as uploads are; TIFF is kept, as uploads keep it.
-fn content_type(bytes: &[u8], declared: Option<&str>) -> Result<String> {
+/// Only images are taken, and typed by their bytes, whatever the origin's `Content-Type` says: an
+/// HTML error page or a text file is refused (422), and so is a format we do not read (415), as
+/// uploads are; TIFF is kept, as uploads keep it. The type stored and served is ours: an origin
+/// that calls an SVG `image/png, image/svg+xml` cannot get it served unsanitised.
+fn content_type(bytes: &[u8]) -> Result<String> {
     let sniffed = match sniff(bytes) {
         Ok(format) => format.content_type(),
         Err(_) if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") => "image/tiff",
         Err(e) => return Err(e),
     };
-    Ok(match declared.map(str::trim) {
-        Some(ct) if ct.to_ascii_lowercase().starts_with("image/") => ct.to_string(),
-        _ => sniffed.to_string(),
-    })
+    Ok(sniffed.to_string())
 }
 
 fn upstream(why: &str) -> Error {

@@ -21,7 +21,7 @@ mod sigv4;
 mod types;
 
 use types::Deadline;
-pub use types::{Behind, Copies, SourcedBody};
+pub use types::{part, Behind, Copies, SourcedBody};
 
 use super::ports::{Clock, Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::error::{Error, Result};
@@ -52,6 +52,19 @@ impl<S: Store> Sourced<S> {
     /// failing store does), so a stalled bucket never holds a request longer (`R2_TIMEOUT_MS`).
     pub fn bounded(self, clock: Rc<dyn Clock>, ms: u32) -> Sourced<S> {
         Sourced { deadline: Deadline(Some((clock, ms))), ..self }
+    }
+
+    /// R2's object: the part planned on `meta`, cut by R2.
+    async fn cut_stored(
+        &self,
+        key: &str,
+        meta: Meta,
+        plan: &dyn Fn(&Meta) -> Ranged,
+    ) -> Result<Option<(Stored<SourcedBody<S::Body>>, Ranged)>> {
+        let ranged = plan(&meta);
+        let range = if matches!(ranged, Ranged::Part { .. }) { ranged } else { Ranged::Whole };
+        let stored = self.deadline.within("get", self.inner.get(key, range)).await?;
+        Ok(stored.map(|s| (Stored { meta: s.meta, body: SourcedBody::Stored(s.body) }, ranged)))
     }
 
     /// The origin behind R2's keys, when `ORIGIN_URL` is set.
@@ -114,10 +127,46 @@ impl<S: Store + 'static> Store for Sourced<S> {
                     Ranged::Part { offset, length } => (offset as usize, length as usize),
                     _ => (0, bytes.len()),
                 };
-                let body = SourcedBody::Fetched { bytes: bytes.clone(), offset, length };
+                let body = SourcedBody::fetched(bytes.clone(), offset, length)?;
                 Ok(Some(Stored { meta: found.meta.clone(), body }))
             }
         }
+    }
+
+    /// An original from the origin (remote, or `ORIGIN_URL` without a copy in R2) is fetched
+    /// once, and the part is planned on those bytes and cut from them: an origin that answers a
+    /// second fetch with other bytes cannot make the plan and the cut disagree.
+    async fn get_part(&self, key: &str, plan: &dyn Fn(&Meta) -> Ranged) -> Result<Option<(Stored<Self::Body>, Ranged)>> {
+        let remote = crate::url::remote::is_remote(key);
+        let behind = match remote {
+            true => self.behind.as_ref(),
+            false => match self.deadline.within("head", self.inner.head(key)).await? {
+                Some(meta) => return self.cut_stored(key, meta, plan).await,
+                None => self.fallback(),
+            },
+        };
+        let Some(behind) = behind else { return Ok(None) };
+        let found = match once::found(&*self.inner, &self.deadline, behind, key, true).await {
+            Ok(found) => found,
+            Err(Error::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(bytes) = &found.bytes else {
+            // Copied into R2: R2 serves it from now on, and cuts the part.
+            return match self.deadline.within("head", self.inner.head(key)).await? {
+                Some(meta) => self.cut_stored(key, meta, plan).await,
+                None => Ok(None),
+            };
+        };
+        let mut meta = found.meta.clone();
+        meta.size = bytes.len() as u64;
+        let ranged = plan(&meta);
+        let (offset, length) = match ranged {
+            Ranged::Part { offset, length } => (offset as usize, length as usize),
+            _ => (0, bytes.len()),
+        };
+        let body = SourcedBody::fetched(bytes.clone(), offset, length)?;
+        Ok(Some((Stored { meta, body }, ranged)))
     }
 
     async fn read(&self, body: Self::Body) -> Result<Vec<u8>> {
@@ -125,8 +174,8 @@ impl<S: Store + 'static> Store for Sourced<S> {
             SourcedBody::Stored(body) => self.inner.read(body).await,
             SourcedBody::Fetched { bytes, offset, length } => match Rc::try_unwrap(bytes) {
                 Ok(whole) if offset == 0 && length == whole.len() => Ok(whole),
-                Ok(whole) => Ok(whole[offset..offset + length].to_vec()),
-                Err(shared) => Ok(shared[offset..offset + length].to_vec()),
+                Ok(whole) => Ok(part(&whole, offset, length)?.to_vec()),
+                Err(shared) => Ok(part(&shared, offset, length)?.to_vec()),
             },
             SourcedBody::Remote { source, etag } => {
                 let behind = self.behind.as_ref().ok_or_else(|| Error::Internal("a remote body without an origin".into()))?;

@@ -74,6 +74,28 @@ pub enum SourcedBody<B> {
     },
 }
 
+impl<B> SourcedBody<B> {
+    /// `length` bytes of `bytes` from `offset`, checked: the numbers come from a range header
+    /// planned on some size, the bytes from an origin, and the two must agree (else 502).
+    pub fn fetched(bytes: Rc<Vec<u8>>, offset: usize, length: usize) -> Result<SourcedBody<B>> {
+        match offset.checked_add(length) {
+            Some(end) if end <= bytes.len() => Ok(SourcedBody::Fetched { bytes, offset, length }),
+            _ => Err(Error::Upstream(format!(
+                "the origin's original changed while it was read ({} bytes, a range of {length} from {offset} planned)",
+                bytes.len()
+            ))),
+        }
+    }
+}
+
+/// The part of fetched bytes a body holds (checked when it was made, checked again here).
+pub fn part(bytes: &[u8], offset: usize, length: usize) -> Result<&[u8]> {
+    offset
+        .checked_add(length)
+        .and_then(|end| bytes.get(offset..end))
+        .ok_or_else(|| Error::Internal(format!("a part of {length} bytes from {offset} of a {}-byte body", bytes.len())))
+}
+
 /// How long one call to the store may take (`R2_TIMEOUT_MS`), on the flow's clock; none unbounded.
 #[derive(Clone, Default)]
 pub struct Deadline(pub Option<(Rc<dyn Clock>, u32)>);

@@ -158,7 +158,11 @@ impl Store for MemoryStore {
         self.call("get", key).await?;
         let Some((meta, bytes)) = self.objects.borrow().get(key).cloned() else { return Ok(None) };
         let bytes = match range {
-            Ranged::Part { offset, length } => bytes[offset as usize..(offset + length) as usize].to_vec(),
+            // As R2: a range past the end is the store's error, never a panic.
+            Ranged::Part { offset, length } => bytes
+                .get(offset as usize..offset.saturating_add(length) as usize)
+                .ok_or_else(|| Error::Upstream(format!("the range is past the end of {key}")))?
+                .to_vec(),
             _ => bytes,
         };
         let body = MemoryBody { key: key.into(), bytes: Some(bytes), log: self.log.clone(), epoch: self.epoch };

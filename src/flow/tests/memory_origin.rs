@@ -15,6 +15,8 @@ use tokio::time::{sleep, Duration, Instant};
 /// whose `If-None-Match` is the answer's ETag gets a 304.
 pub struct MemoryOrigin {
     answers: RefCell<HashMap<String, OriginAnswer>>,
+    /// Answers given in turn, one a request, the last one again and again (an origin that changes).
+    turns: RefCell<HashMap<String, Vec<OriginAnswer>>>,
     latency: Duration,
     log: Log,
     epoch: Instant,
@@ -39,12 +41,18 @@ impl OriginAnswer {
 
 impl MemoryOrigin {
     pub fn new(latency_ms: u64, log: Log, epoch: Instant) -> MemoryOrigin {
-        MemoryOrigin { answers: RefCell::default(), latency: Duration::from_millis(latency_ms), log, epoch }
+        MemoryOrigin { answers: RefCell::default(), turns: RefCell::default(), latency: Duration::from_millis(latency_ms), log, epoch }
     }
 
     /// From now on, `path` (as requested, with its leading `/`, or a whole URL) answers `answer`.
     pub fn answer(&self, path: &str, answer: OriginAnswer) {
         self.answers.borrow_mut().insert(path.into(), answer);
+    }
+
+    /// From now on, `path` answers each of `answers` in turn, then the last one for ever.
+    pub fn answer_in_turn(&self, path: &str, mut answers: Vec<OriginAnswer>) {
+        answers.reverse();
+        self.turns.borrow_mut().insert(path.into(), answers);
     }
 
     /// The origin is switched off: every path answers 404.
@@ -61,10 +69,18 @@ impl Origin for MemoryOrigin {
             let signed = if header("authorization").is_some() { " signed" } else { "" };
             let conditional = if header("if-none-match").is_some() || header("if-modified-since").is_some() { " conditional" } else { "" };
             self.log.borrow_mut().push((ms(self.epoch), format!("origin GET {path}{signed}{conditional}")));
-            let mut answer = {
+            let turn = {
+                let mut turns = self.turns.borrow_mut();
+                turns.get_mut(url).map(|t| if t.len() > 1 { t.pop().unwrap() } else { t[0].clone() })
+            };
+            let turn = turn.or_else(|| {
+                let mut turns = self.turns.borrow_mut();
+                turns.get_mut(&path).map(|t| if t.len() > 1 { t.pop().unwrap() } else { t[0].clone() })
+            });
+            let mut answer = turn.unwrap_or_else(|| {
                 let answers = self.answers.borrow();
                 answers.get(url).or_else(|| answers.get(&path)).cloned().unwrap_or(OriginAnswer { status: 404, ..Default::default() })
-            };
+            });
             let etag = answer.headers.iter().find(|(n, _)| n == "etag").map(|(_, v)| v.clone());
             if answer.status == 200 && etag.is_some() && header("if-none-match") == etag.as_deref() {
                 answer = OriginAnswer { status: 304, headers: answer.headers, body: Vec::new(), delay_ms: answer.delay_ms };

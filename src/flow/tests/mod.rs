@@ -4,6 +4,7 @@
 //! latency of virtual time".
 
 mod answers;
+mod attacks;
 mod costs;
 mod datacentres;
 mod faults;

@@ -153,7 +153,7 @@ impl World {
             Body::Bytes(bytes) => Response { status, headers: own, body: bytes },
             Body::Stored(SourcedBody::Stored(stored)) => Response { status, headers: own, body: self.store.read(stored).await.unwrap() },
             Body::Stored(SourcedBody::Fetched { bytes, offset, length }) => {
-                Response { status, headers: own, body: bytes[offset..offset + length].to_vec() }
+                Response { status, headers: own, body: crate::flow::origin::part(&bytes, offset, length).unwrap().to_vec() }
             }
             Body::Stored(SourcedBody::Remote { source, .. }) => panic!("a remote original was answered unread: {source}"),
             Body::Empty => Response { status, headers: own, body: Vec::new() },
