@@ -11,15 +11,15 @@
 //! original. Its download is the cost, so it is counted before the download
 //! ([`remote_original`]), not after.
 
+use super::bounded::Bounded;
 use crate::config::CostSettings;
 use crate::error::{Error, Result};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// This isolate's renders per original, in the current window.
-#[derive(Debug, Default)]
-pub struct Renders(RefCell<HashMap<String, Window>>);
+pub struct Renders(RefCell<Bounded<Window>>);
 
 #[derive(Debug)]
 struct Window {
@@ -27,8 +27,15 @@ struct Window {
     transforms: HashSet<u64>,
 }
 
-/// At most this many originals are counted; past it, the expired windows are dropped, then all.
-const MAX_ORIGINALS: usize = 10_000;
+/// At most this many bytes of counts (keys of up to a kilobyte, up to `RENDER_BUDGET` transforms
+/// each); past it, the expired windows are dropped, then all.
+pub const MAX_BYTES: usize = 2 << 20;
+
+impl Default for Renders {
+    fn default() -> Self {
+        Renders(RefCell::new(Bounded::new(MAX_BYTES, |w: &Window| w.transforms.capacity() * 16)))
+    }
+}
 
 impl Renders {
     /// Counts a render of `transform` (canonical) of `key`, or refuses it (429).
@@ -37,25 +44,25 @@ impl Renders {
             return Ok(());
         }
         let window_ms = cost.render_window_s as f64 * 1000.0;
+        let expired = |w: &Window| now_ms - w.started_ms >= window_ms;
         let mut windows = self.0.borrow_mut();
-        if windows.len() >= MAX_ORIGINALS && !windows.contains_key(key) {
-            windows.retain(|_, w| now_ms - w.started_ms < window_ms);
-            if windows.len() >= MAX_ORIGINALS {
-                windows.clear();
-            }
-        }
-        let window = windows.entry(key.to_string()).or_insert_with(|| Window { started_ms: now_ms, transforms: HashSet::new() });
-        if now_ms - window.started_ms >= window_ms {
-            *window = Window { started_ms: now_ms, transforms: HashSet::new() };
+        if windows.get(key).is_none_or(expired) {
+            windows.insert(key.to_string(), Window { started_ms: now_ms, transforms: HashSet::new() }, expired);
         }
         let mut hasher = DefaultHasher::new();
         transform.hash(&mut hasher);
         let id = hasher.finish();
-        if window.transforms.contains(&id) || window.transforms.len() < cost.render_budget as usize {
-            window.transforms.insert(id);
-            return Ok(());
-        }
-        let retry_after_s = ((window.started_ms + window_ms - now_ms) / 1000.0).ceil().max(1.0) as u32;
+        let budget = cost.render_budget as usize;
+        let counted = windows.update(
+            key,
+            |window| match window.transforms.contains(&id) || window.transforms.len() < budget {
+                true => Ok(window.transforms.insert(id)),
+                false => Err(window.started_ms),
+            },
+            expired,
+        );
+        let Some(Err(started_ms)) = counted else { return Ok(()) };
+        let retry_after_s = ((started_ms + window_ms - now_ms) / 1000.0).ceil().max(1.0) as u32;
         Err(Error::TooManyRequests(
             format!(
                 "more than {} different transforms of this image in {} s (RENDER_BUDGET); cached ones are still served",
@@ -63,6 +70,11 @@ impl Renders {
             ),
             retry_after_s,
         ))
+    }
+
+    /// The bytes the counts hold now.
+    pub fn bytes(&self) -> usize {
+        self.0.borrow().bytes()
     }
 }
 
@@ -101,5 +113,20 @@ mod tests {
         for w in 1..100 {
             renders.admit("c.jpg", &format!("w={w}"), &off, 0.0).unwrap();
         }
+    }
+
+    /// Long keys (remote URLs, R2's kilobyte keys) and large budgets stay within the bytes.
+    #[test]
+    fn the_counts_are_bounded_in_bytes() {
+        let cost = CostSettings { render_budget: 100_000, render_window_s: 60, width_steps: Vec::new() };
+        let renders = Renders::default();
+        for n in 0..20_000 {
+            renders.admit(&format!("https://cdn.example/{n}/{}", "x".repeat(880)), "w=1", &cost, 0.0).unwrap();
+        }
+        assert!(renders.bytes() <= MAX_BYTES, "{}", renders.bytes());
+        for n in 0..100_000 {
+            renders.admit("one.jpg", &format!("w={n}"), &cost, 1.0).unwrap();
+        }
+        assert!(renders.bytes() <= MAX_BYTES, "{}", renders.bytes());
     }
 }

@@ -32,6 +32,7 @@
 //! [`pipeline`]: crate::pipeline
 
 mod answer;
+pub mod bounded;
 pub mod budget;
 mod demo;
 pub mod eager;

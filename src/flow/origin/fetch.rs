@@ -17,6 +17,9 @@ use url::Url;
 /// Redirects followed, each checked against the rule.
 pub const MAX_REDIRECTS: usize = 3;
 
+/// The longest ETag, Last-Modified or Cache-Control kept of an origin's answer.
+const MAX_VALIDATOR: usize = 256;
+
 /// What an origin sent for a key.
 pub struct Fetched {
     pub bytes: Vec<u8>,
@@ -48,7 +51,9 @@ impl Fetched {
     /// Metadata for an original that R2 does not keep: the origin's strong ETag, else one of the
     /// bytes, so every isolate names this version alike.
     pub fn meta(&self, now_ms: f64) -> Meta {
-        let strong = self.etag.as_deref().filter(|t| !t.starts_with("W/")).map(|t| t.trim_matches('"')).filter(|t| !t.is_empty());
+        let strong = self.etag.as_deref().filter(|t| !t.starts_with("W/")).map(|t| t.trim_matches('"'));
+        // An ETag names our variants and goes into R2's metadata: a long or odd one is not used.
+        let strong = strong.filter(|t| !t.is_empty() && t.len() <= MAX_VALIDATOR && t.bytes().all(|b| b.is_ascii_graphic()));
         let etag = strong.map(String::from).unwrap_or_else(|| {
             let digest = Sha256::digest(&self.bytes);
             digest[..16].iter().map(|b| format!("{b:02x}")).collect()
@@ -138,7 +143,8 @@ async fn read(behind: &Behind, response: OriginResponse) -> Result<Answer> {
     // A body of unknown length counts as the largest allowed, and reading stops past it.
     let slot = behind.gate.take(declared.unwrap_or(max), &behind.limits, &*behind.clock).await?;
     let bytes = response.body.read(max).await.map_err(|e| if let Error::TooLarge(_) = e { too_large() } else { e })?;
-    let header = |name: &str| response.header(name).map(String::from);
+    // Validators are kept for revalidation: a header longer than any real one is not.
+    let header = |name: &str| response.header(name).filter(|v| v.len() <= MAX_VALIDATOR).map(String::from);
     let fetched = Fetched {
         content_type: content_type(&bytes)?,
         bytes,

@@ -3,7 +3,7 @@
 //! I/O (a request whose only pending work is another's promise is cancelled as hung). A missing
 //! or refused original is remembered for `ORIGIN_MISS_TTL_S`.
 
-use super::types::{Behind, Copies, Deadline, Outcome, Pending, MAX_REMEMBERED};
+use super::types::{Behind, Copies, Deadline, Outcome, Pending};
 use super::{copy, remote};
 use crate::error::Error;
 use crate::flow::ports::Store;
@@ -53,14 +53,8 @@ async fn lead<S: Store>(inner: &S, deadline: &Deadline, behind: &Behind, key: &s
         let lasting = matches!(e, Error::NotFound) || e.is_refusal();
         if lasting && behind.settings.miss_ttl_s > 0 {
             let now = behind.clock.now_ms();
-            let mut refused = copies.refused.borrow_mut();
-            if refused.len() >= MAX_REMEMBERED {
-                refused.retain(|_, (until, _)| *until > now);
-                if refused.len() >= MAX_REMEMBERED {
-                    refused.clear();
-                }
-            }
-            refused.insert(key.to_string(), (now + behind.settings.miss_ttl_s as f64 * 1000.0, e.clone()));
+            let until = now + behind.settings.miss_ttl_s as f64 * 1000.0;
+            copies.refused.borrow_mut().insert(key.to_string(), (until, e.clone()), |(until, _)| *until <= now);
         }
     }
     *pending.0.borrow_mut() = Some(outcome.clone());

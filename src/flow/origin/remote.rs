@@ -5,7 +5,7 @@
 //! not its bytes.
 
 use super::fetch::{self, Answer, Fetched};
-use super::types::{Behind, Found, Known, Outcome, MAX_REMEMBERED};
+use super::types::{Behind, Found, Known, Outcome};
 use crate::flow::ports::Meta;
 use std::rc::Rc;
 
@@ -24,10 +24,17 @@ pub async fn fetch(behind: &Behind, source: &str, bytes: bool) -> Outcome {
     let now = behind.clock.now_ms();
     match fetch::remote(behind, source, &validators).await? {
         Answer::NotModified { cache_control } => {
-            let mut known = behind.copies.known.borrow_mut();
-            let entry = known.get_mut(source).ok_or_else(|| crate::error::Error::Upstream("a 304 to an unconditional request".into()))?;
-            entry.fresh_until_ms = now + ttl_s(behind, cache_control.as_deref()) * 1000.0;
-            Ok(Rc::new(Found { meta: entry.meta.clone(), bytes: None }))
+            let fresh_until_ms = now + ttl_s(behind, cache_control.as_deref()) * 1000.0;
+            let meta = behind.copies.known.borrow_mut().update(
+                source,
+                |entry| {
+                    entry.fresh_until_ms = fresh_until_ms;
+                    entry.meta.clone()
+                },
+                |k| k.fresh_until_ms <= now,
+            );
+            let meta = meta.ok_or_else(|| crate::error::Error::Upstream("a 304 to an unconditional request".into()))?;
+            Ok(Rc::new(Found { meta, bytes: None }))
         }
         Answer::Fetched(fetched, _slot) => {
             let meta = fetched.meta(now);
@@ -51,16 +58,9 @@ fn validators(behind: &Behind, source: &str) -> Vec<(String, String)> {
 }
 
 fn remember(behind: &Behind, source: &str, fetched: &Fetched, meta: &Meta, now: f64) {
-    let mut known = behind.copies.known.borrow_mut();
-    if known.len() >= MAX_REMEMBERED {
-        known.retain(|_, k| k.fresh_until_ms > now);
-        if known.len() >= MAX_REMEMBERED {
-            known.clear();
-        }
-    }
     let fresh_until_ms = now + ttl_s(behind, fetched.cache_control.as_deref()) * 1000.0;
     let entry = Known { meta: meta.clone(), fresh_until_ms, etag: fetched.etag.clone(), last_modified: fetched.last_modified.clone() };
-    known.insert(source.to_string(), entry);
+    behind.copies.known.borrow_mut().insert(source.to_string(), entry, |k| k.fresh_until_ms <= now);
 }
 
 /// The remote `Cache-Control`'s `s-maxage` or `max-age` (0 for `no-store`/`no-cache`), and at

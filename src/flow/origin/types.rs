@@ -3,6 +3,7 @@
 
 use crate::config::{Limits, OriginSettings};
 use crate::error::{Error, Result};
+use crate::flow::bounded::Bounded;
 use crate::flow::gate::Gate;
 use crate::flow::ports::{Clock, Meta, Origin};
 use futures_util::future::{select, Either};
@@ -24,21 +25,40 @@ pub struct Behind {
     pub limits: Limits,
 }
 
-/// This isolate's fetches from the origin: those under way, and the keys refused lately.
-#[derive(Default)]
+/// This isolate's fetches from the origin: those under way (as many as requests in flight), and,
+/// bounded in bytes, the keys refused lately and what remote originals said of themselves.
 pub struct Copies {
     pub(super) under_way: RefCell<HashMap<String, Rc<Pending>>>,
-    pub(super) refused: RefCell<HashMap<String, (f64, Error)>>,
+    /// Until when, and why.
+    pub(super) refused: RefCell<Bounded<(f64, Error)>>,
     /// Remote originals' metadata, while it is fresh.
-    pub(super) known: RefCell<HashMap<String, Known>>,
+    pub(super) known: RefCell<Bounded<Known>>,
+}
+
+impl Default for Copies {
+    fn default() -> Self {
+        Copies {
+            under_way: RefCell::default(),
+            refused: RefCell::new(Bounded::new(MAX_REMEMBERED_BYTES, |(_, e): &(f64, Error)| e.message().len())),
+            known: RefCell::new(Bounded::new(MAX_REMEMBERED_BYTES, Known::weight)),
+        }
+    }
+}
+
+impl Copies {
+    /// The bytes remembered now (refusals and remote metadata), by the bounds' count.
+    pub fn remembered_bytes(&self) -> usize {
+        self.refused.borrow().bytes() + self.known.borrow().bytes()
+    }
 }
 
 /// A fetch under way: its outcome, once the request that makes it has it.
 #[derive(Default)]
 pub struct Pending(pub RefCell<Option<Outcome>>);
 
-/// At most this many refusals are remembered; past it, the expired ones are dropped, then all.
-pub const MAX_REMEMBERED: usize = 10_000;
+/// At most this many bytes of refusals, and as many of remote metadata, are remembered; past
+/// it, the expired ones are dropped, then all.
+pub const MAX_REMEMBERED_BYTES: usize = 1 << 20;
 
 pub type Outcome = Result<Rc<Found>>;
 
@@ -56,6 +76,16 @@ pub struct Known {
     pub fresh_until_ms: f64,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+}
+
+impl Known {
+    /// The heap bytes it holds: the origin's headers are as long as the origin makes them.
+    fn weight(&self) -> usize {
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let meta = &self.meta;
+        let custom: usize = meta.custom.iter().map(|(k, v)| k.len() + v.len() + 48).sum();
+        meta.etag.len() + meta.http_etag.len() + text(&meta.content_type) + custom + text(&self.etag) + text(&self.last_modified)
+    }
 }
 
 /// A body from R2, or one the origin just sent and R2 does not keep.

@@ -225,3 +225,27 @@ async fn an_original_over_original_max_mb_is_refused_before_it_is_read() {
     assert_eq!((eager.rendered.len(), eager.refused.len()), (0, 1), "{eager:?}");
     assert!(eager.refused[0].contains("ORIGINAL_MAX_MB") && !ops(&w.calls()).contains(&"read big.png"));
 }
+
+/// What the isolate remembers of remote originals stays within its bytes, however many sources
+/// and however long the headers their origin sends.
+#[tokio::test(start_paused = true)]
+async fn what_an_isolate_remembers_of_origins_is_bounded_in_bytes() {
+    let w = World::new(LATENCY, config(&[("REMOTE_HOSTS", "https://images.example.com"), ("RENDER_BUDGET", "0")]));
+    let tiny = tiny_jpeg();
+    for n in 0..300 {
+        let source = format!("https://images.example.com/{n}/{}.jpg", "p".repeat(800));
+        let mut answer = OriginAnswer::image(tiny.clone(), "image/jpeg");
+        answer.headers.push(("etag".into(), format!("\"{}\"", "e".repeat(200))));
+        answer.headers.push(("last-modified".into(), "Tue, 01 Dec 2026 00:00:00 GMT".into()));
+        answer.headers.push(("cache-control".into(), format!("max-age=600, {}", "x".repeat(60_000))));
+        w.origin.answer(&source, answer);
+        // Refusals are remembered too: a source the origin does not have.
+        let (res, _) = w.get(&format!("/cdn-cgi/image/width=4/{source}")).await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        let (missing, _) = w.get(&format!("/cdn-cgi/image/width=4/https://images.example.com/missing/{n}/{}.jpg", "q".repeat(800))).await;
+        assert_eq!(missing.status, 404);
+    }
+    let bound = 2 * crate::flow::origin::MAX_REMEMBERED_BYTES;
+    assert!(w.copies.remembered_bytes() <= bound, "{} > {bound}", w.copies.remembered_bytes());
+    assert!(w.copies.remembered_bytes() > bound / 4, "the count counts: {}", w.copies.remembered_bytes());
+}
