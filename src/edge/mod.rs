@@ -6,6 +6,7 @@
 //! Everything it does is decided by the core.
 
 pub mod cache;
+pub mod clients;
 pub mod faces;
 pub mod heif;
 pub mod origin;
@@ -50,6 +51,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 limits: c.pipeline.limits,
             });
             let r2_timeout = config.as_ref().map_or(5000, |c| c.http.r2_timeout_ms);
+            let limiter = env.rate_limiter(clients::BINDING).ok().map(clients::Binding);
             let bounded = |s: Sourced<R2>| s.bounded(Rc::new(WorkerClock), r2_timeout);
             let ports = Ports {
                 originals: Rc::new(bounded(Sourced::new(Rc::new(originals), behind))),
@@ -61,6 +63,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 gate: gate(),
                 renders: renders(),
                 checks: CHECKS.with(Rc::clone),
+                limiter: limiter.as_ref().map(|l| l as &dyn crate::flow::ports::Limiter),
             };
             flow::serve(&request, &body, &config, &ports, &mut trace).await
         }
@@ -112,6 +115,7 @@ fn request(req: &Request) -> flow::Request {
         if_match: header("if-match"),
         content_length: header("content-length").and_then(|v| v.trim().parse().ok()),
         hints: crate::http::hints::Hints::read(header),
+        client: header("cf-connecting-ip"),
     }
 }
 

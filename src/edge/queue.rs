@@ -37,6 +37,7 @@ pub async fn consume(batch: MessageBatch<R2Event>, env: Env, ctx: Context) -> wo
                     // Eager variants are the operator's own list: no client's budget to charge.
                     renders: &Renders::default(),
                     checks: CHECKS.with(Rc::clone),
+                    limiter: None,
                 };
                 eager::handle(&event, config, &ports).await
             }

@@ -33,6 +33,7 @@
 
 mod answer;
 pub mod bounded;
+mod clients;
 pub mod budget;
 mod demo;
 pub mod eager;
@@ -79,6 +80,8 @@ pub struct Ports<'a, S: Store, C: Cache> {
     pub renders: &'a budget::Renders,
     /// This isolate's checks of originals under way.
     pub checks: Rc<freshness::Checks>,
+    /// New renders per client, when the `MISS_LIMITER` binding exists.
+    pub limiter: Option<&'a dyn ports::Limiter>,
 }
 
 /// The parts of an HTTP request the flow reads.
@@ -100,6 +103,8 @@ pub struct Request {
     pub content_length: Option<u64>,
     /// Client hints, for `width=auto` and `slow-connection-quality`.
     pub hints: http::hints::Hints,
+    /// The client's address (`CF-Connecting-IP`, which Cloudflare sets), for `MISS_LIMITER`.
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -143,6 +143,12 @@ impl OriginResponse {
     }
 }
 
+/// New renders per client (the Rate Limiting binding, `MISS_LIMITER`): whether `client` may have
+/// one more in this period. Hits, persisted variants and 304s never ask.
+pub trait Limiter {
+    fn allow<'a>(&'a self, client: &'a str) -> LocalBoxFuture<'a, Result<bool>>;
+}
+
 /// The codecs that live outside Rust, each a wasm module of its own in the worker: one port.
 /// What the pipeline gets of it is a [`Codecs`] (`codecs`, on `dyn CodecHost`).
 pub trait CodecHost {

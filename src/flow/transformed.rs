@@ -6,7 +6,7 @@ use super::answer::Answer;
 use super::freshness::{self, Served as ServedCopy};
 use super::lookup::{self, Keys};
 use super::ports::{Cache, Meta, Store, Stored};
-use super::{fonts, mezzanine, overlays, variant, Ports, ReplyOf, Request};
+use super::{clients, fonts, mezzanine, overlays, variant, Ports, ReplyOf, Request};
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
 use crate::http::conditional::{not_modified, parse_http_date};
@@ -77,6 +77,10 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
             Ok(reply)
         }
         Decision::Miss(miss) => {
+            // (A remote original's render was counted before its download.)
+            if !crate::url::remote::is_remote(&key) {
+                clients::admit_render(ports, req.client.as_deref(), trace).await?;
+            }
             let mut reply = make_now(config, ports, miss, &key, (variant_key, mezzanine_key), waited_ms, started, trace).await?;
             reply.cache_as = Some(cache_key);
             Ok(reply)
@@ -136,10 +140,12 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     // 7b. With the original's metadata known, 304 and a hit are decided before any body is asked
     // for; without it, the bodies go with the `head` (unless a cached copy may do), so a miss
     // waits for one round trip.
+    // (Whether the metadata was known before: else the wave was counted, and its download too.)
+    let known_before = known.as_ref().map(|_| ());
     let (original, bodies) = match known {
         Some(original) => (Ok(original), None),
         None => {
-            counted_before_download(config, ports, keys)?;
+            counted_before_download(req, config, ports, keys, trace).await?;
             lookup::wave(config, ports, keys, cached.is_none()).await
         }
     };
@@ -162,7 +168,9 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
     let bodies = match bodies {
         Some(bodies) => bodies,
         None => {
-            counted_before_download(config, ports, keys)?;
+            if known_before.is_some() {
+                counted_before_download(req, config, ports, keys, trace).await?;
+            }
             lookup::bodies(config, ports, keys).await
         }
     };
@@ -199,12 +207,19 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
 /// origin and path, each URL and transform one render of it (`RENDER_BUDGET`; a description
 /// counts too, since it downloads). Counting the same cache key twice costs nothing, so a retry
 /// after a failure is not charged again.
-fn counted_before_download<S: Store, C: Cache>(config: &Config, ports: &Ports<'_, S, C>, keys: &Keys<'_>) -> Result<()> {
+async fn counted_before_download<S: Store, C: Cache>(
+    req: &Request,
+    config: &Config,
+    ports: &Ports<'_, S, C>,
+    keys: &Keys<'_>,
+    trace: &mut Trace,
+) -> Result<()> {
     if !crate::url::remote::is_remote(keys.original) {
         return Ok(());
     }
     let original = super::budget::remote_original(keys.original);
-    ports.renders.admit(&original, keys.cache, &config.cost, ports.clock.now_ms())
+    ports.renders.admit(&original, keys.cache, &config.cost, ports.clock.now_ms())?;
+    clients::admit_render(ports, req.client.as_deref(), trace).await
 }
 
 /// Steps 11–12: made now, answered at once; the variant is persisted after the response (and

@@ -249,3 +249,39 @@ async fn what_an_isolate_remembers_of_origins_is_bounded_in_bytes() {
     assert!(w.copies.remembered_bytes() <= bound, "{} > {bound}", w.copies.remembered_bytes());
     assert!(w.copies.remembered_bytes() > bound / 4, "the count counts: {}", w.copies.remembered_bytes());
 }
+
+/// `MISS_LIMITER`: a client's new renders are bounded whatever originals it asks for; hits,
+/// persisted variants and 304s never ask the binding, and other clients are not affected.
+#[tokio::test(start_paused = true)]
+async fn a_client_is_limited_in_new_renders_not_in_hits() {
+    let mut w = super::world(config(&[("RENDER_BUDGET", "0")]));
+    w.limiter = Some(super::world::CountingLimiter { limit: 3, ..Default::default() });
+    let from = |url: &str, ip: &str| {
+        let mut r = request(url);
+        r.client = Some(ip.into());
+        r
+    };
+    let mut statuses = Vec::new();
+    for width in 1..=6 {
+        statuses.push(w.send(from(&format!("/photo.jpg?w={width}"), "198.51.100.7")).await.0.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+    let (refused, _) = w.send(from("/photo.jpg?w=9", "198.51.100.7")).await;
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    // What was made is still served to it: a hit, a persisted variant, a 304, the original.
+    let asked = || w.limiter.as_ref().unwrap().asked.borrow().get("198.51.100.7").copied().unwrap_or(0);
+    let before = asked();
+    let (hit, _) = w.send(from("/photo.jpg?w=1", "198.51.100.7")).await;
+    assert_eq!((hit.status, hit.header("x-cache")), (200, Some("HIT")));
+    w.cache.evict();
+    let (variant, _) = w.send(from("/photo.jpg?w=2", "198.51.100.7")).await;
+    assert_eq!((variant.status, variant.header("x-cache")), (200, Some("VARIANT")));
+    let mut current = from("/photo.jpg?w=2", "198.51.100.7");
+    current.if_none_match = variant.header("etag").map(String::from);
+    assert_eq!(w.send(current).await.0.status, 304);
+    assert_eq!(w.send(from("/photo.jpg", "198.51.100.7")).await.0.status, 200);
+    assert_eq!(asked(), before, "none of those asked the binding");
+    // Another client renders; a request without an address is not limited.
+    assert_eq!(w.send(from("/photo.jpg?w=20", "203.0.113.9")).await.0.status, 200);
+    assert_eq!(w.get("/photo.jpg?w=21").await.0.status, 200);
+}

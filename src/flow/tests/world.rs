@@ -32,6 +32,8 @@ pub struct World {
     /// This isolate's renders per original (`RENDER_BUDGET`).
     pub renders: crate::flow::budget::Renders,
     pub config: Result<Config>,
+    /// `MISS_LIMITER`, when a test binds one.
+    pub limiter: Option<CountingLimiter>,
     pub log: Log,
     epoch: Instant,
     clock: PausedClock,
@@ -66,6 +68,7 @@ impl World {
             gate: Box::leak(Box::default()),
             renders: Default::default(),
             config,
+            limiter: None,
             log,
             epoch,
             clock: PausedClock(epoch),
@@ -128,6 +131,7 @@ impl World {
             gate: self.gate,
             renders: &self.renders,
             checks: self.checks.clone(),
+            limiter: self.limiter.as_ref().map(|l| l as &dyn crate::flow::ports::Limiter),
         }
     }
 
@@ -194,4 +198,21 @@ pub fn request(url: &str) -> Request {
         None => (url.to_string(), None),
     };
     Request { method: Method::Get, origin: "https://images.example".into(), path, query, ..Request::default() }
+}
+
+/// `MISS_LIMITER` as the binding counts: `limit` renders per client, then refusals; every ask kept.
+#[derive(Default)]
+pub struct CountingLimiter {
+    pub limit: u32,
+    pub asked: std::cell::RefCell<HashMap<String, u32>>,
+}
+
+impl crate::flow::ports::Limiter for CountingLimiter {
+    fn allow<'a>(&'a self, client: &'a str) -> futures_util::future::LocalBoxFuture<'a, Result<bool>> {
+        let mut asked = self.asked.borrow_mut();
+        let n = asked.entry(client.to_string()).or_default();
+        *n += 1;
+        let allowed = *n <= self.limit;
+        Box::pin(async move { Ok(allowed) })
+    }
 }
