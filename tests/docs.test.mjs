@@ -80,3 +80,31 @@ test('the checks themselves catch a broken link, a missing anchor and a moved pa
   assert.equal(slug('How the tables are made'), 'how-the-tables-are-made');
   assert.equal(slug("Cloudflare's effects against sharp"), 'cloudflares-effects-against-sharp');
 });
+
+/** Backticked Rust test names (snake case, four words or more) a page cites as its proof. */
+export function testNames(markdown) {
+  return [...markdown.matchAll(/`([a-z0-9]+(?:_[a-z0-9]+){3,})`/g)].map((m) => m[1]);
+}
+
+/** Every `fn name` in the crate's sources and Rust tests. */
+function rustFunctions() {
+  const names = new Set();
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.name.endsWith('.rs')) for (const [, name] of readFileSync(full, 'utf8').matchAll(/\bfn ([a-z0-9_]+)/g)) names.add(name);
+    }
+  };
+  visit(path.join(ROOT, 'src'));
+  visit(path.join(ROOT, 'tests'));
+  return names;
+}
+
+test('docs/threat-model.md: every test it names as a proof exists', () => {
+  const cited = testNames(readFileSync(path.join(ROOT, 'docs', 'threat-model.md'), 'utf8'));
+  assert.ok(cited.length >= 10, `only ${cited.length} tests cited`);
+  const defined = rustFunctions();
+  assert.deepEqual(cited.filter((name) => !defined.has(name)), [], 'named in the threat model, defined nowhere');
+  assert.deepEqual(testNames('`a_test_that_is_named` `not_one` `MAX_WIDTH`'), ['a_test_that_is_named']);
+});

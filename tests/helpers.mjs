@@ -27,8 +27,9 @@ export const FULL_DECODE = { ...UNBOUNDED, MEZZANINE_MIN_MP: '0' };
  * starts and ends (`{"r2":"start"|"end","op":"get","key":…}` on `mf.logs`).
  * `buildDir` runs another build of the worker (scripts/ab.mjs compares two).
  * `inspectorPort` opens workerd's V8 inspector there (scripts/soak.mjs reads the JS heap through it).
+ * `ratelimits` binds Rate Limiting namespaces (`MISS_LIMITER`).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {}, inspectorPort } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {}, inspectorPort, ratelimits } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
   const main = {
@@ -46,6 +47,8 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
     r2Buckets: buckets,
     // `queues`: { queueConsumers, queueProducers } for the eager-variant consumer's tests.
     ...queues,
+    // `ratelimits`: { MISS_LIMITER: { simple: { limit, period } } }, the Rate Limiting binding.
+    ...(ratelimits ? { ratelimits } : {}),
   };
   // The worker's console output is kept on `mf.logs` (tests read the JSON log lines); only
   // warnings and errors reach the terminal.
