@@ -17,6 +17,7 @@ import { benchOriginMiss } from './bench_origin.mjs';
 import { benchMezzanine } from './bench_mezzanine.mjs';
 import { benchFaces } from './bench_faces.mjs';
 import { carried } from './soak_faults.mjs';
+import { carried as carriedAttackers } from './soak_attackers.mjs';
 import { benchPeers } from './bench_peers.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
@@ -323,7 +324,7 @@ ${heif}
 ## Animated WebP against GIF
 
 ${animations}
-${carried() && `\n${carried()}`}`;
+${carried() && `\n${carried()}`}${carriedAttackers() && `\n${carriedAttackers()}`}`;
 const out = path.join(ROOT, 'BENCHMARKS.md');
 writeFileSync(out, doc);
 console.log(`\n${table.join('\n')}\n\nwrote ${out}`);

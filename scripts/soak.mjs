@@ -22,6 +22,9 @@ import { inspectIsolates } from './soak_heaps.mjs';
 import * as faulty from './soak_faults.mjs';
 
 const faults = Boolean(process.env.SOAK_FAULTS);
+// `SOAK_ATTACKERS=1`: attackers in the mix (scripts/soak_attackers.mjs), the render budget on.
+const attackers = process.env.SOAK_ATTACKERS ? await import('./soak_attackers.mjs') : null;
+const attacking = attackers ? await attackers.prepare() : null;
 
 const [total = 20_000, seconds = 600, concurrency = 16] = process.argv.slice(2).map(Number);
 const MiB = 2 ** 20;
@@ -55,8 +58,9 @@ const inspectorPort = process.env.SOAK_HEAPS ? INSPECTOR_PORT : undefined;
 const mf = baseline
   ? new (await import('miniflare')).Miniflare({ modules: true, script: BASELINE, r2Buckets: ['IMAGES'], compatibilityDate: '2026-04-26', handleStructuredLogs: () => {}, inspectorPort })
   : await startWorker({
-      vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000', ...(faults ? faulty.options.vars : {}) },
+      vars: { ...UNBOUNDED, DEBUG_HEADERS: 'true', IN_FLIGHT_WAIT_MS: '30000', ...(faults ? faulty.options.vars : {}), ...(attacking?.vars ?? {}) },
       faults: faults ? faulty.options.faults : undefined,
+      ratelimits: attacking?.ratelimits,
       inspectorPort,
     });
 const base = await mf.ready;
@@ -68,6 +72,7 @@ await putOriginal(mf, 'damaged/cut.jpg', photo.subarray(0, photo.length >> 2));
 const flipped = Buffer.from(photo);
 for (let i = 0; i < 64; i++) flipped[Math.floor(random() * flipped.length)] ^= 0xff;
 await putOriginal(mf, 'damaged/flipped.jpg', flipped);
+if (attackers) await attackers.seed(mf);
 const originals = await hashOriginals(mf);
 const nudge = async () => (await fetch(new URL('/photo.jpg?w=400', base))).arrayBuffer();
 const isolates = inspectorPort ? await inspectIsolates(inspectorPort, nudge, process.env.SOAK_HEAPS === 'others' ? ['core:user:main'] : []) : null;
@@ -89,6 +94,8 @@ for (const url of hits) {
 const cachedOnly = process.env.SOAK_MIX === 'cached';
 
 function next() {
+  // A third of the traffic from the attackers, when they are in the mix.
+  if (attackers && random() < 1 / 3) return attackers.attack(random, sent);
   const r = cachedOnly ? random() * 0.55 : random();
   // Mostly hits, as a CDN sees; a miss decodes a 12 MP photo, so 10% of misses keep one isolate busy.
   if (r < 0.55) return { kind: 'hit', url: pick(hits) };
@@ -124,13 +131,15 @@ const started = Date.now();
 const deadline = started + seconds * 1000;
 
 async function one() {
-  const { kind, url, headers, init, key } = next();
+  const request = next();
+  const { kind, url, headers, init, key } = request;
   const t = performance.now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 30_000);
   try {
     const res = await fetch(new URL(url, base), { headers, ...init, signal: controller.signal });
-    await res.arrayBuffer();
+    const body = Buffer.from(await res.arrayBuffer());
+    if (attackers && request.kind && ['forced refusal', 'remote query', 'hint storm'].includes(kind)) attackers.answered(request, res, body);
     slowest = Math.max(slowest, performance.now() - t);
     statuses[`${kind} ${res.status}`] = (statuses[`${kind} ${res.status}`] ?? 0) + 1;
     if (key) faulty.uploaded(key, res.status);
@@ -167,6 +176,7 @@ await Promise.all(Array.from({ length: concurrency }, lane));
 const elapsed = (Date.now() - started) / 1000;
 const after = await hashOriginals(mf);
 const bucket = faults ? await faulty.checkBucket(mf) : null;
+const attacked = attackers ? await attackers.finish(mf, { done, elapsed, memory, statuses }) : [];
 isolates?.close();
 await mf.dispose();
 
@@ -204,6 +214,7 @@ if (faults) {
   ]);
 }
 if (changed.length) failures.push(`originals changed: ${changed.join(', ')}`);
+failures.push(...attacked);
 if (failures.length) {
   console.log(`FAILED: ${failures.length}\n${failures.slice(0, 20).join('\n')}`);
   process.exit(1);
