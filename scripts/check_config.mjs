@@ -38,9 +38,12 @@ const shown = path.relative(process.cwd(), configPath);
 const where = `${shown && !shown.startsWith('..') ? shown : configPath} [vars]${env ? ` (env ${env})` : ''}${values.dev ? ' + .dev.vars' : ''}`;
 console.log(`== checking the configuration: ${where}`);
 const status = check(vars);
-if (status !== 0) {
+if (status === 1) {
   console.error(`configuration refused (${where}): fix it before the worker answers every request with a 500`);
-  process.exit(status);
+  process.exit(1);
+} else if (status !== 0) {
+  console.error(`the configuration checker did not run (exit ${status}): nothing was checked`);
+  process.exit(2);
 }
 if (values.deploy) {
   const args = argv.filter((a) => a !== '--deploy');
