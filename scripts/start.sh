@@ -16,6 +16,9 @@ fi
 if ! grep -qs '^DEMO=' .dev.vars; then
   echo 'DEMO="true"' >> .dev.vars
 fi
+# wrangler.toml's [vars] with .dev.vars over them, read by the worker's own parser: a bad value
+# stops here instead of making every request a 500 (docs/configuration.md).
+node scripts/check_config.mjs --dev
 UPLOAD_TOKEN=$(sed -n 's/^UPLOAD_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' .dev.vars)
 
 echo "== seeding local R2 bucket 'images'"

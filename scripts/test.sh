@@ -24,6 +24,9 @@ cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
 phase "cargo test (core, natively; builds the make-samples example too)"
 cargo test --quiet
 
+phase "configuration check (wrangler.toml [vars] through the worker's parser; the example cargo test built)"
+node scripts/check_config.mjs
+
 phase "sample images (the example cargo test built)"
 bash scripts/samples.sh target/samples
 
