@@ -15,6 +15,7 @@ use crate::pipeline::{self, Codecs};
 use crate::transform::Format;
 use crate::{http, url};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// What an upload answers.
@@ -97,7 +98,9 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
 }
 
 /// Uploads are off (405) until `UPLOAD_TOKEN` is set; then they need it as a bearer token,
-/// compared in constant time.
+/// compared in constant time. The SHA-256 digests are compared, not the tokens: a slice
+/// comparison returns at once on a length mismatch, which would tell the token's length.
+/// (Neither the token nor the `Authorization` header is ever logged or echoed.)
 fn authorize(req: &Request, config: &Config) -> Result<()> {
     let Some(token) = &config.upload.token else { return Err(Error::MethodNotAllowed) };
     let given = req
@@ -105,7 +108,8 @@ fn authorize(req: &Request, config: &Config) -> Result<()> {
         .as_deref()
         .and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")))
         .ok_or_else(|| Error::Unauthorized("uploads need Authorization: Bearer <UPLOAD_TOKEN>".into()))?;
-    if bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())) {
+    let digest = |t: &str| Sha256::digest(t.as_bytes());
+    if bool::from(digest(given.trim()).as_slice().ct_eq(digest(token).as_slice())) {
         Ok(())
     } else {
         Err(Error::Forbidden("the upload token is wrong".into()))

@@ -58,3 +58,6 @@ fn size(body: &[u8]) -> (u32, u32) {
 fn ops(calls: &[(u64, String)]) -> Vec<&str> {
     calls.iter().map(|(_, op)| op.as_str()).collect()
 }
+
+/// A `SIGNING_KEY` of the shortest length taken (32 bytes).
+const KEY: &str = "a-test-signing-key-of-32-bytes!!";
