@@ -17,6 +17,7 @@ mod origins;
 mod originals;
 mod remote;
 mod round_trips;
+mod signed;
 mod staleness;
 mod uploads;
 mod world;
