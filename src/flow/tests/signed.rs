@@ -1,12 +1,14 @@
 //! What a signature vouches for and what it must not give away: the log line never carries a
-//! `sig=` (or an upload token).
+//! `sig=` (or an upload token), and a signed `width=auto` URL is not a licence for every width.
 
 use super::memory::UNIX_START_MS;
 use super::world::{request, World};
 use super::{world, KEY};
 use crate::config::Config;
 use crate::flow::{Method, Request};
+use crate::http::hints::Hints;
 use crate::trace::{Outcome, Trace};
+use std::collections::BTreeSet;
 
 const TOKEN: &str = "a-local-upload-token";
 
@@ -77,4 +79,41 @@ async fn the_log_line_never_carries_a_signature_or_an_upload_token() {
         let (_, line) = log_line(&w, req).await;
         assert_eq!(leaks(&line, TOKEN), None, "{line}");
     }
+}
+
+/// With `SIGNING_KEY` and neither `WIDTH_STEPS` nor a size policy, `width=auto` cannot turn
+/// one signed URL into a render per hinted width: the hint is not honoured there (the signed
+/// URL fixes no width, so the original's is served, as without a hint), and nothing varies on it.
+#[tokio::test(start_paused = true)]
+async fn a_signed_width_auto_url_does_not_give_every_width() {
+    let w = world(signed_config(&[("RENDER_BUDGET", "0")]));
+    let url = signed("/photo.jpg?width=auto");
+    let mut transforms = BTreeSet::new();
+    for width in 1..=2000 {
+        let req = Request { hints: Hints { width: Some(width), ..Hints::default() }, ..request(&url) };
+        let (res, trace) = w.send(req).await;
+        assert_eq!(res.status, 200, "Sec-CH-Width: {width}");
+        assert_eq!(res.header("vary"), None, "the hint is not read, so nothing varies on it");
+        transforms.insert(trace.transform.unwrap_or_default());
+    }
+    assert_eq!(transforms.len(), 1, "{transforms:?}");
+    let variants = w.store.keys("_variants/photo.jpg/");
+    assert!(variants.len() <= 1, "{variants:?}");
+    assert_eq!(super::size(&w.get(&url).await.0.body), (600, 400), "the original's width, as without a hint");
+}
+
+/// With `WIDTH_STEPS`, the same storm gets the steps and no more, and the hint is honoured.
+#[tokio::test(start_paused = true)]
+async fn a_signed_width_auto_url_is_held_to_the_width_steps() {
+    let w = world(signed_config(&[("RENDER_BUDGET", "0"), ("WIDTH_STEPS", "160,320,480")]));
+    let url = signed("/photo.jpg?width=auto");
+    let mut widths = BTreeSet::new();
+    for width in (1..=2000).step_by(7) {
+        let req = Request { hints: Hints { width: Some(width), ..Hints::default() }, ..request(&url) };
+        let (res, _) = w.send(req).await;
+        assert_eq!((res.status, res.header("vary")), (200, Some("Sec-CH-Width, Width")), "Sec-CH-Width: {width}");
+        widths.insert(super::size(&res.body).0);
+    }
+    assert_eq!(widths.into_iter().collect::<Vec<_>>(), [160, 320, 480]);
+    assert_eq!(w.store.keys("_variants/photo.jpg/").len(), 3);
 }
