@@ -17,7 +17,7 @@ fn configs() -> &'static [Config; 2] {
     static CONFIGS: OnceLock<[Config; 2]> = OnceLock::new();
     CONFIGS.get_or_init(|| {
         let signed = Config::from_lookup(|name| match name {
-            "SIGNING_KEY" => Some("fuzz-key".into()),
+            "SIGNING_KEY" => Some("a-fuzzing-signing-key-of-32-bytes".into()),
             "SIZE_POLICY" => Some("allow-list".into()),
             "ALLOWED_SIZES" => Some("360x270,480h,640w".into()),
             _ => None,

@@ -20,6 +20,12 @@ fi
 # stops here instead of making every request a 500 (docs/configuration.md).
 node scripts/check_config.mjs --dev
 UPLOAD_TOKEN=$(sed -n 's/^UPLOAD_TOKEN="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' .dev.vars)
+# The worker refuses a SIGNING_KEY under 32 bytes (every request would be a 500 naming it):
+# say so now rather than at the first request.
+SIGNING_KEY=$(sed -n 's/^SIGNING_KEY="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' .dev.vars)
+if [ -n "$SIGNING_KEY" ] && [ "$(printf %s "$SIGNING_KEY" | wc -c)" -lt 32 ]; then
+  echo "warning: SIGNING_KEY in .dev.vars is under 32 bytes; make one with: openssl rand -base64 32" >&2
+fi
 
 echo "== seeding local R2 bucket 'images'"
 for f in target/samples/*; do

@@ -46,11 +46,22 @@ pub fn sign(message: &str, key: &[u8]) -> String {
 
 /// The width a client hint asks for (`width=auto`), as the size policy allows it: with an
 /// allow-list or presets only, the smallest allowed width-only size at least as wide (else the
-/// widest), so `width=auto` works there too and hints cannot multiply variants.
-pub fn hinted_width(width: u32, config: &Config) -> u32 {
+/// widest), so `width=auto` works there too and hints cannot multiply variants. With
+/// `WIDTH_STEPS` the width is taken as hinted and snapped to a step afterwards
+/// ([`snap_width`]), like any width-only request.
+///
+/// `None`: width hints are not honoured at all, whatever the width. That is the case under a
+/// signature (`SIGNING_KEY`) with neither a size policy nor `WIDTH_STEPS`: the signature covers
+/// the URL, not the hint, so honouring it would let one signed `width=auto` URL be rendered at
+/// every width up to `MAX_WIDTH`, the unbounded set signing exists to prevent. The URL is then
+/// served as if no hint came (the original's width, as Cloudflare does without a hint), which
+/// is all the signer vouched for. Unsigned, any width may be asked for in the URL anyway, so the
+/// hint adds nothing.
+pub fn hinted_width(width: u32, config: &Config) -> Option<u32> {
     let presets = config.url.presets.iter().map(|(_, s)| *s);
     let allowed: Vec<u32> = match config.policy.size_policy {
-        SizePolicy::Any => return width,
+        SizePolicy::Any if config.policy.signing.is_some() && config.cost.width_steps.is_empty() => return None,
+        SizePolicy::Any => return Some(width),
         SizePolicy::AllowList => config.policy.allowed_sizes.iter().copied().chain(presets).collect::<Vec<_>>(),
         SizePolicy::Presets => presets.collect(),
     }
@@ -58,7 +69,7 @@ pub fn hinted_width(width: u32, config: &Config) -> u32 {
     .filter(|s| s.height.is_none() && !s.cover)
     .filter_map(|s| s.width)
     .collect();
-    allowed.iter().copied().filter(|&w| w >= width).min().or(allowed.iter().copied().max()).unwrap_or(width)
+    Some(allowed.iter().copied().filter(|&w| w >= width).min().or(allowed.iter().copied().max()).unwrap_or(width))
 }
 
 /// `WIDTH_STEPS`: a request that names a width and no height (after `dpr`) is made at the next
@@ -238,8 +249,22 @@ mod tests {
         assert!(ok("/img.jpg?w=1280", &presets).is_ok(), "the same canonical size as a preset");
         assert_eq!(ok("/img.jpg?w=1000", &presets).unwrap_err().status(), 400);
         // `width=auto`: a hinted width snaps to an allowed one, so the request passes the policy.
-        assert_eq!((hinted_width(500, &allow), hinted_width(300, &allow), hinted_width(5000, &allow)), (640, 320, 1920));
-        assert_eq!((hinted_width(700, &presets), hinted_width(700, &Config::default())), (1280, 700));
+        assert_eq!((hinted_width(500, &allow), hinted_width(300, &allow), hinted_width(5000, &allow)), (Some(640), Some(320), Some(1920)));
+        assert_eq!((hinted_width(700, &presets), hinted_width(700, &Config::default())), (Some(1280), Some(700)));
+    }
+
+    /// Under a signature, a hinted width is held to the size policy or `WIDTH_STEPS`, and not
+    /// honoured when neither bounds it.
+    #[test]
+    fn signed_hints_are_bounded_or_not_honoured() {
+        let signed = signed_config(&["k"], true);
+        assert_eq!(hinted_width(700, &signed), None);
+        let mut stepped = signed.clone();
+        stepped.cost.width_steps = vec![320, 640];
+        assert_eq!(hinted_width(700, &stepped), Some(700), "snapped to a step afterwards, as any width");
+        let mut presets = signed.clone();
+        presets.policy.size_policy = SizePolicy::Presets;
+        assert_eq!(hinted_width(700, &presets), Some(1280));
     }
 
     #[test]

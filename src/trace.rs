@@ -31,26 +31,66 @@ pub struct Outcome<'a> {
 }
 
 impl Trace {
+    /// The log line. Every text in it passes through [`redact`] first: a URL's `sig=` is a
+    /// credential for that URL (whoever reads the logs could serve it, or replay it until `exp`),
+    /// so it never reaches the logs, whichever field would carry it.
     pub fn json(&self, o: &Outcome<'_>) -> String {
-        let path: String = o.path.chars().take(512).collect();
+        let path: String = redact(o.path).chars().take(512).collect();
+        let text = |s: &Option<String>| s.as_deref().map(redact);
         let timings = self.timings.map(|t| json!({ "decode": round(t.decode), "resize": round(t.resize), "encode": round(t.encode) }));
         json!({
             "method": o.method,
             "path": path,
             "status": o.status,
             "cache": o.cache,
-            "key": self.key,
-            "transform": self.transform,
+            "key": text(&self.key),
+            "transform": text(&self.transform),
             "bytes_in": self.bytes_in,
             "source": self.source,
             "bytes_out": o.bytes_out,
             "ms": round(o.total_ms),
             "timings": timings,
-            "error": self.error,
-            "warnings": self.warnings,
+            "error": text(&self.error),
+            "warnings": self.warnings.iter().map(|w| redact(w)).collect::<Vec<_>>(),
         })
         .to_string()
     }
+}
+
+/// What a log may say of a signature's value.
+pub const REDACTED: &str = "REDACTED";
+
+/// `text` with the value of every `sig=` parameter replaced by [`REDACTED`]: in a query
+/// (`?sig=`, `&sig=`), in Cloudflare's options segment (`/cdn-cgi/image/width=100,sig=…/`, where
+/// it is refused, but a client may still put one), after `;` or a space, with the name in any
+/// case or percent-encoded (`%73ig` is read as `sig` by the query parser). A value runs to the
+/// next delimiter of any of these forms.
+pub fn redact(text: &str) -> String {
+    const DELIMITERS: &[char] = &['?', '&', ',', '/', ';', '#', ' ', '\t', '\'', '"'];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let end = rest.find(DELIMITERS).unwrap_or(rest.len());
+        let (part, tail) = rest.split_at(end);
+        match part.split_once('=') {
+            Some((name, _)) if is_sig(name) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            _ => out.push_str(part),
+        }
+        let mut chars = tail.chars();
+        match chars.next() {
+            Some(delimiter) => out.push(delimiter),
+            None => return out,
+        }
+        rest = chars.as_str();
+    }
+}
+
+fn is_sig(name: &str) -> bool {
+    percent_encoding::percent_decode_str(name).decode_utf8_lossy().eq_ignore_ascii_case("sig")
 }
 
 fn round(ms: f64) -> f64 {
@@ -85,6 +125,25 @@ mod tests {
         assert_eq!(v["ms"], 12.3);
         assert_eq!(v["bytes_out"], 3);
         assert!(v["error"].is_null());
+    }
+
+    #[test]
+    fn signatures_are_redacted_in_every_form() {
+        for (text, expected) in [
+            ("/a.jpg?w=100&sig=abc_-DEF", "/a.jpg?w=100&sig=REDACTED"),
+            ("/a.jpg?sig=abc&w=100", "/a.jpg?sig=REDACTED&w=100"),
+            ("/a.jpg?exp=1&SIG=abc=", "/a.jpg?exp=1&SIG=REDACTED"),
+            ("/a.jpg?w=1&%73ig=abc&s%69g=def", "/a.jpg?w=1&%73ig=REDACTED&s%69g=REDACTED"),
+            ("/cdn-cgi/image/width=100,sig=abc/a.jpg", "/cdn-cgi/image/width=100,sig=REDACTED/a.jpg"),
+            ("/cdn-cgi/image/sig=abc/https://x.example/a.jpg?sig=def", "/cdn-cgi/image/sig=REDACTED/https://x.example/a.jpg?sig=REDACTED"),
+            ("bad 'sig=abc' here", "bad 'sig=REDACTED' here"),
+            // Not signatures: left as they are.
+            ("/design=1/sigma.jpg?signature=x&xsig=y&sig", "/design=1/sigma.jpg?signature=x&xsig=y&sig"),
+            ("option 'sig' is given more than once", "option 'sig' is given more than once"),
+            ("", ""),
+        ] {
+            assert_eq!(redact(text), expected, "{text}");
+        }
     }
 
     #[test]

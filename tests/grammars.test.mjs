@@ -152,8 +152,10 @@ describe('SIZE_POLICY=presets', () => {
 
 describe('signed URLs', () => {
   let mf;
-  const key = 'test-signing-key';
-  seededSuite({ vars: { SIGNING_KEY: key, SIGNING_KEY_PREVIOUS: 'old-key' } }, (w) => (mf = w));
+  // Keys of at least 32 bytes: the worker refuses shorter ones (docs/configuration.md).
+  const key = 'a-test-signing-key-of-32-bytes!!';
+  const oldKey = 'the-previous-signing-key-32-byte';
+  seededSuite({ vars: { SIGNING_KEY: key, SIGNING_KEY_PREVIOUS: oldKey } }, (w) => (mf = w));
 
   test('signed, tampered, unsigned, expired and rotated-key URLs', async () => {
     const signed = signUrl('/photo.jpg?w=120', key);
@@ -168,7 +170,7 @@ describe('signed URLs', () => {
     const expired = await fetchImage(mf, signUrl('/photo.jpg?w=130', key, { expiresAt: now - 10 }));
     assert.equal(expired.status, 403);
     assert.match(expired.text(), /expired/);
-    assert.equal((await fetchImage(mf, signUrl('/photo.jpg?w=140', 'old-key'))).status, 200, 'previous key during rotation');
+    assert.equal((await fetchImage(mf, signUrl('/photo.jpg?w=140', oldKey))).status, 200, 'previous key during rotation');
     assert.equal((await fetchImage(mf, signUrl('/cdn-cgi/image/width=90/photo.jpg', key))).status, 200);
   });
 
@@ -180,7 +182,7 @@ describe('signed URLs', () => {
 
 describe('REQUIRE_SIGNATURE=false', () => {
   let mf;
-  seededSuite({ vars: { SIGNING_KEY: 'k', REQUIRE_SIGNATURE: 'false' } }, (w) => (mf = w));
+  seededSuite({ vars: { SIGNING_KEY: 'another-test-signing-key-32-byte', REQUIRE_SIGNATURE: 'false' } }, (w) => (mf = w));
 
   test('unsigned originals pass, unsigned transforms do not', async () => {
     assert.equal((await fetchImage(mf, '/photo.jpg')).status, 200);

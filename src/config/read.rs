@@ -107,8 +107,10 @@ impl Config {
             policy.allowed_extensions = list(&v).map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect();
         }
         if let Some(key) = get("SIGNING_KEY").filter(|k| !k.is_empty()) {
-            let mut keys = vec![key.into_bytes()];
-            keys.extend(get("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()).map(String::into_bytes));
+            let mut keys = vec![signing_key("SIGNING_KEY", key)?];
+            if let Some(previous) = get("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()) {
+                keys.push(signing_key("SIGNING_KEY_PREVIOUS", previous)?);
+            }
             let originals_too = match get("REQUIRE_SIGNATURE") {
                 Some(v) => boolean("REQUIRE_SIGNATURE", &v)?,
                 None => true,
@@ -161,8 +163,8 @@ impl Config {
             };
         }
         if let Some(token) = get("UPLOAD_TOKEN").filter(|t| !t.is_empty()) {
-            if token.len() < 16 {
-                return Err(config_error("UPLOAD_TOKEN", "at least 16 characters"));
+            if token.len() < MIN_UPLOAD_TOKEN_BYTES {
+                return Err(config_error("UPLOAD_TOKEN", &format!("at least {MIN_UPLOAD_TOKEN_BYTES} characters")));
             }
             c.upload.token = Some(token);
         }
@@ -204,6 +206,28 @@ impl Config {
 
 /// One queue message renders every eager variant of one original: this bounds its CPU time.
 const MAX_EAGER_VARIANTS: usize = 16;
+
+/// The shortest signing key taken, in bytes. A key is attacked offline: every signed URL hands
+/// out a message and its HMAC-SHA256, so whoever holds one can try keys at hashing speed with no
+/// request to us, and a short key falls to that. RFC 2104 §3 discourages keys shorter than the
+/// hash's output (32 bytes for SHA-256): below it the key, not the hash, bounds the MAC's
+/// strength. 32 bytes of `openssl rand -base64 32` (44 characters) meet it.
+pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+
+/// The shortest upload token taken, in bytes. Unlike a signing key, a token can only be tried
+/// online, one request at a time (no signed output of it ever leaves the worker), so 16 random
+/// characters (~96 bits as base64) are beyond guessing; `npm start` writes 30.
+pub const MIN_UPLOAD_TOKEN_BYTES: usize = 16;
+
+/// `SIGNING_KEY` or `SIGNING_KEY_PREVIOUS`, at least [`MIN_SIGNING_KEY_BYTES`] long: a short
+/// previous key would forge URLs as well as a short current one.
+fn signing_key(name: &str, key: String) -> Result<Vec<u8>> {
+    if key.len() < MIN_SIGNING_KEY_BYTES {
+        let expected = format!("at least {MIN_SIGNING_KEY_BYTES} bytes (this one has {}): e.g. `openssl rand -base64 32`", key.len());
+        return Err(config_error(name, &expected));
+    }
+    Ok(key.into_bytes())
+}
 
 fn parse_grammars(v: &str) -> Result<Grammars> {
     let mut g = Grammars::NONE;
@@ -316,8 +340,8 @@ mod tests {
             ("SIZE_POLICY", "allow-list"),
             ("ALLOWED_SIZES", "360x270, 480h,640w"),
             ("ALLOWED_EXTENSIONS", ".JPG png"),
-            ("SIGNING_KEY", "k1"),
-            ("SIGNING_KEY_PREVIOUS", "k0"),
+            ("SIGNING_KEY", KEY1),
+            ("SIGNING_KEY_PREVIOUS", KEY0),
             ("REQUIRE_SIGNATURE", "false"),
         ]))
         .unwrap();
@@ -327,8 +351,35 @@ mod tests {
         assert_eq!(c.policy.allowed_sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>(), ["360x270", "480h", "640w"]);
         assert_eq!(c.policy.allowed_extensions, ["jpg", "png"]);
         let s = c.policy.signing.unwrap();
-        assert_eq!((s.keys, s.originals_too), (vec![b"k1".to_vec(), b"k0".to_vec()], false));
-        assert!(Config::from_lookup(lookup(&[("SIGNING_KEY", "k")])).unwrap().policy.signing.unwrap().originals_too);
+        assert_eq!((s.keys, s.originals_too), (vec![KEY1.as_bytes().to_vec(), KEY0.as_bytes().to_vec()], false));
+        assert!(Config::from_lookup(lookup(&[("SIGNING_KEY", KEY1)])).unwrap().policy.signing.unwrap().originals_too);
+    }
+
+    const KEY1: &str = "a-signing-key-of-thirty-two-byte";
+    const KEY0: &str = "the-previous-key-thirty-two-byte";
+
+    /// A key an attacker could find from one signed URL is refused, current or previous, with
+    /// an error that names the variable and the minimum; so is a short upload token.
+    #[test]
+    fn short_secrets_are_refused_by_name() {
+        assert_eq!(KEY1.len(), MIN_SIGNING_KEY_BYTES);
+        let short = &KEY1[1..];
+        for (vars, name) in [
+            (vec![("SIGNING_KEY", "k")], "SIGNING_KEY"),
+            (vec![("SIGNING_KEY", short)], "SIGNING_KEY"),
+            (vec![("SIGNING_KEY", KEY1), ("SIGNING_KEY_PREVIOUS", "old-key")], "SIGNING_KEY_PREVIOUS"),
+            (vec![("SIGNING_KEY", KEY1), ("SIGNING_KEY_PREVIOUS", short)], "SIGNING_KEY_PREVIOUS"),
+            (vec![("UPLOAD_TOKEN", "fifteen-chars!!")], "UPLOAD_TOKEN"),
+        ] {
+            let e = Config::from_lookup(lookup(&vars)).unwrap_err();
+            let m = e.message();
+            assert!(e.status() == 500 && m.contains(&format!("{name} must be at least")), "{vars:?}: {m}");
+            assert!(!m.contains(short) && !m.contains("old-key"), "the key is not echoed: {m}");
+        }
+        let min = format!("at least {MIN_SIGNING_KEY_BYTES} bytes");
+        assert!(Config::from_lookup(lookup(&[("SIGNING_KEY", "k")])).unwrap_err().message().contains(&min));
+        assert!(Config::from_lookup(lookup(&[("UPLOAD_TOKEN", "sixteen-chars!!!")])).is_ok());
+        assert!(Config::from_lookup(lookup(&[("SIGNING_KEY", "")])).unwrap().policy.signing.is_none(), "empty is unset");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `PUT /{key}` and `DELETE /{key}`: originals in and out through the worker, for whoever holds
 //! `UPLOAD_TOKEN`. An upload is read whole before anything is written, and R2 replaces an object
 //! atomically, so a failed or aborted upload leaves the previous original as it was; `If-Match`
-//! and `If-None-Match: *` are checked by R2 in the same write. Only images are taken, by their
+//! and `If-None-Match: *` are checked by R2 in the same write (a DELETE's, which R2 cannot
+//! condition, just before it: [`delete`]). Only images are taken, by their
 //! bytes, not their name or declared type. This data centre learns the new version at once
 //! (`MAX_STALE_S`), so its cached variants of the old one are refused on the next request.
 
@@ -15,6 +16,7 @@ use crate::pipeline::{self, Codecs};
 use crate::transform::Format;
 use crate::{http, url};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// What an upload answers.
@@ -97,7 +99,9 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
 }
 
 /// Uploads are off (405) until `UPLOAD_TOKEN` is set; then they need it as a bearer token,
-/// compared in constant time.
+/// compared in constant time. The SHA-256 digests are compared, not the tokens: a slice
+/// comparison returns at once on a length mismatch, which would tell the token's length.
+/// (Neither the token nor the `Authorization` header is ever logged or echoed.)
 fn authorize(req: &Request, config: &Config) -> Result<()> {
     let Some(token) = &config.upload.token else { return Err(Error::MethodNotAllowed) };
     let given = req
@@ -105,7 +109,8 @@ fn authorize(req: &Request, config: &Config) -> Result<()> {
         .as_deref()
         .and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")))
         .ok_or_else(|| Error::Unauthorized("uploads need Authorization: Bearer <UPLOAD_TOKEN>".into()))?;
-    if bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())) {
+    let digest = |t: &str| Sha256::digest(t.as_bytes());
+    if bool::from(digest(given.trim()).as_slice().ct_eq(digest(token).as_slice())) {
         Ok(())
     } else {
         Err(Error::Forbidden("the upload token is wrong".into()))
@@ -128,22 +133,47 @@ fn precondition(req: &Request) -> Result<OnlyIf> {
 }
 
 /// Deletes the original and its persisted variants; how many variants went.
+///
+/// The preconditions read as a PUT's (RFC 9110 §13.1): `If-Match: "<etag>"` deletes only that
+/// version and `If-Match: *` only what exists (with nothing stored, any `If-Match` is false: 412);
+/// `If-None-Match: *` means "only if nothing is stored", so it is 412 whenever something is (and
+/// with nothing stored there is nothing to delete: 404). A PUT's condition is checked by R2 in
+/// the write itself; R2's delete takes no `onlyIf`, so here it is checked when the request
+/// arrives and **again right before the original is deleted**, after the variants: a new version
+/// uploaded meanwhile is kept (412). What remains is the one round trip between that last `head`
+/// and the delete, in which a replacement can still be lost; a conditional DELETE costs that
+/// extra `head`, an unconditional one does not (it deletes whatever is stored).
 async fn delete<S: Store, C: Cache>(req: &Request, config: &Config, ports: &Ports<'_, S, C>, key: &str) -> Result<usize> {
-    let original: Meta = ports.originals.head(key).await?.ok_or(Error::NotFound)?;
-    if let OnlyIf::EtagIs(etag) = precondition(req)? {
-        if etag != original.etag {
-            return Err(Error::PreconditionFailed("the stored original does not match If-Match".into()));
-        }
-    }
+    let only_if = precondition(req)?;
+    let stored = ports.originals.head(key).await?;
+    holds(&only_if, stored.as_ref())?;
+    let original: Meta = stored.ok_or(Error::NotFound)?;
     // A variant of `key` is `{prefix}{key}/{transform}`, and a canonical transform has no `/`:
     // what lies deeper belongs to another original (`key/other.png`).
     let prefix = format!("{}{key}/", config.url.variant_prefix);
     let variants: Vec<String> =
         ports.variants.list(&prefix, None, usize::MAX).await?.into_iter().filter(|k| !k[prefix.len()..].contains('/')).collect();
     let count = variants.len();
+    // (Variants are derived: deleting those of a version that then stays costs renders, not data.)
     ports.variants.delete(variants).await?;
+    if only_if != OnlyIf::Always {
+        let now = ports.originals.head(key).await?;
+        if now.map(|m| m.etag) != Some(original.etag) {
+            return Err(Error::PreconditionFailed("the stored original changed during the delete: it was kept".into()));
+        }
+    }
     ports.originals.delete(vec![key.to_string()]).await?;
     Ok(count)
+}
+
+/// Whether a DELETE's precondition holds for what is stored (R2 decides it for a PUT).
+fn holds(only_if: &OnlyIf, stored: Option<&Meta>) -> Result<()> {
+    match (only_if, stored) {
+        (OnlyIf::Always, _) | (OnlyIf::Absent, None) | (OnlyIf::Present, Some(_)) => Ok(()),
+        (OnlyIf::EtagIs(etag), Some(m)) if *etag == m.etag => Ok(()),
+        (OnlyIf::Absent, Some(_)) => Err(Error::PreconditionFailed("If-None-Match: * but an original is stored: nothing deleted".into())),
+        _ => Err(Error::PreconditionFailed("the stored original does not match If-Match: nothing deleted".into())),
+    }
 }
 
 /// What an upload is, from its bytes.

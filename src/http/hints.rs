@@ -46,13 +46,19 @@ impl Hints {
 /// Writes what the hints decide into `t` (`width=auto` becomes a width, or the original's when
 /// no width hint came; `slow-connection-quality` becomes the quality or is dropped) and returns
 /// the names of the hint headers read, for `Vary`.
-/// `allowed` maps a hinted width to one the size policy allows.
-pub fn apply(t: &mut Transform, hints: &Hints, max_width: u32, allowed: impl Fn(u32) -> u32) -> Vec<&'static str> {
+/// `allowed` maps a hinted width to one the size policy allows, or says `None` when the
+/// configuration honours no width hint at all (`policy::hinted_width`: under a signature with
+/// nothing to bound them); then `width=auto` is the original's width, as without a hint, and no
+/// width hint is read or varied on.
+pub fn apply(t: &mut Transform, hints: &Hints, max_width: u32, allowed: impl Fn(u32) -> Option<u32>) -> Vec<&'static str> {
     let mut read = Vec::new();
     if t.auto_width {
         t.auto_width = false;
-        t.width = hints.width.map(|w| allowed(w.min(max_width)));
-        read.extend(WIDTH_HINTS);
+        // Whether width hints are honoured is the configuration's answer, the same for any width.
+        if allowed(max_width).is_some() {
+            t.width = hints.width.and_then(|w| allowed(w.min(max_width)));
+            read.extend(WIDTH_HINTS);
+        }
     }
     if let Some(slow) = t.slow_quality.take() {
         if hints.slow() {
@@ -75,19 +81,22 @@ mod tests {
     #[test]
     fn width_auto_takes_the_hinted_width_within_the_maximum() {
         let mut t = Transform { auto_width: true, ..Default::default() };
-        assert_eq!(apply(&mut t, &hints(&[("Sec-CH-Width", "640")]), 4096, |w| w), WIDTH_HINTS);
+        assert_eq!(apply(&mut t, &hints(&[("Sec-CH-Width", "640")]), 4096, Some), WIDTH_HINTS);
         assert_eq!(t.canonical(), "w=640");
         let mut t = Transform { auto_width: true, ..Default::default() };
-        apply(&mut t, &hints(&[("Width", "9000")]), 4096, |w| w);
+        apply(&mut t, &hints(&[("Width", "9000")]), 4096, Some);
         assert_eq!(t.width, Some(4096));
         let mut t = Transform { auto_width: true, ..Default::default() };
-        apply(&mut t, &hints(&[("Width", "wide")]), 4096, |w| w);
+        apply(&mut t, &hints(&[("Width", "wide")]), 4096, Some);
         assert_eq!((t.width, t.auto_width), (None, false), "no usable hint: the original's width");
         let mut t = Transform { auto_width: true, ..Default::default() };
-        apply(&mut t, &hints(&[("Width", "500")]), 4096, |w| if w <= 640 { 640 } else { 1280 });
+        apply(&mut t, &hints(&[("Width", "500")]), 4096, |w| Some(if w <= 640 { 640 } else { 1280 }));
         assert_eq!(t.width, Some(640), "snapped to what the size policy allows");
         let mut plain = Transform { width: Some(5), ..Default::default() };
-        assert!(apply(&mut plain, &hints(&[("Width", "640")]), 4096, |w| w).is_empty(), "no hint read, no Vary");
+        assert!(apply(&mut plain, &hints(&[("Width", "640")]), 4096, Some).is_empty(), "no hint read, no Vary");
+        let mut t = Transform { auto_width: true, ..Default::default() };
+        assert!(apply(&mut t, &hints(&[("Sec-CH-Width", "640")]), 4096, |_| None).is_empty(), "hints not honoured: not read");
+        assert_eq!((t.width, t.auto_width), (None, false), "the original's width, as without a hint");
     }
 
     #[test]
@@ -95,12 +104,12 @@ mod tests {
         let scq = || Transform { width: Some(100), slow_quality: Some(Quality::Fixed(40)), ..Default::default() };
         for slow in [&[("Save-Data", "on")][..], &[("ECT", "3g")], &[("RTT", "300")], &[("Downlink", "1.5")]] {
             let mut t = scq();
-            assert_eq!(apply(&mut t, &hints(slow), 4096, |w| w), NETWORK_HINTS);
+            assert_eq!(apply(&mut t, &hints(slow), 4096, Some), NETWORK_HINTS);
             assert_eq!(t.canonical(), "w=100,q=40", "{slow:?}");
         }
         for fast in [&[][..], &[("ECT", "4g"), ("RTT", "50"), ("Downlink", "10")], &[("Save-Data", "off")]] {
             let mut t = scq();
-            apply(&mut t, &hints(fast), 4096, |w| w);
+            apply(&mut t, &hints(fast), 4096, Some);
             assert_eq!(t.canonical(), "w=100", "{fast:?}: the same variant as without scq");
         }
     }

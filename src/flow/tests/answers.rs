@@ -3,7 +3,7 @@
 
 use super::memory::UNIX_START_MS;
 use super::world::request;
-use super::{checking_every_time, ops, photo, size, world};
+use super::{checking_every_time, ops, photo, size, world, KEY};
 use crate::config::{Config, HttpSettings, Limits, PipelineSettings};
 use crate::fixtures;
 use crate::flow::Method;
@@ -158,12 +158,12 @@ async fn plain_errors_and_the_original_fallback() {
 /// With a signing key, the flow checks `exp` against its own clock.
 #[tokio::test(start_paused = true)]
 async fn signatures_expire_by_the_ports_clock() {
-    let config = Config::from_lookup(|name| (name == "SIGNING_KEY").then(|| "k".to_string())).unwrap();
+    let config = Config::from_lookup(|name| (name == "SIGNING_KEY").then(|| KEY.to_string())).unwrap();
     let w = world(config);
     let now = (UNIX_START_MS / 1000.0) as u64;
     let url = |exp: u64| {
         let unsigned = format!("/photo.jpg?w=10&exp={exp}");
-        format!("{unsigned}&sig={}", crate::policy::sign(&unsigned, b"k"))
+        format!("{unsigned}&sig={}", crate::policy::sign(&unsigned, KEY.as_bytes()))
     };
     assert_eq!(w.get(&url(now + 5)).await.0.status, 200);
     assert_eq!(w.get(&url(now - 5)).await.0.status, 403);

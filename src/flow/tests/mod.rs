@@ -18,6 +18,7 @@ mod origins;
 mod originals;
 mod remote;
 mod round_trips;
+mod signed;
 mod staleness;
 mod uploads;
 mod world;
@@ -59,3 +60,6 @@ fn size(body: &[u8]) -> (u32, u32) {
 fn ops(calls: &[(u64, String)]) -> Vec<&str> {
     calls.iter().map(|(_, op)| op.as_str()).collect()
 }
+
+/// A `SIGNING_KEY` of the shortest length taken (32 bytes).
+const KEY: &str = "a-test-signing-key-of-32-bytes!!";

@@ -4,7 +4,7 @@
 
 use super::memory_origin::OriginAnswer;
 use super::world::World;
-use super::{ops, photo, size, LATENCY};
+use super::{ops, photo, size, KEY, LATENCY};
 use crate::config::Config;
 use std::time::Duration;
 
@@ -134,10 +134,10 @@ async fn redirects_are_checked_against_the_list_and_bad_sources_store_nothing() 
 #[tokio::test(start_paused = true)]
 async fn a_signature_covers_the_source_url() {
     let w = remote_world(|c| {
-        *c = Config { origin: c.origin.clone(), ..Config::from_lookup(|n| (n == "SIGNING_KEY").then(|| "k".to_string())).unwrap() }
+        *c = Config { origin: c.origin.clone(), ..Config::from_lookup(|n| (n == "SIGNING_KEY").then(|| KEY.to_string())).unwrap() }
     });
     w.origin.answer("/a.jpg", served(photo(), "\"v1\"", "max-age=60"));
-    let signed = |path: &str| format!("{path}?sig={}", crate::policy::sign(path, b"k"));
+    let signed = |path: &str| format!("{path}?sig={}", crate::policy::sign(path, KEY.as_bytes()));
     let good = format!("/cdn-cgi/image/width=100/{SOURCE}");
     assert_eq!(w.get(&signed(&good)).await.0.status, 200);
     let swapped = signed(&good).replace("images.example.com/a.jpg", "eu.cdn.example/a.jpg");

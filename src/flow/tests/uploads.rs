@@ -147,3 +147,62 @@ async fn delete_removes_only_this_originals_variants() {
     assert!(w.store.meta("_variants/a.png/inner.png/w=10").is_some(), "another original's variant stays");
     assert!(w.store.meta("a.png/inner.png").is_some());
 }
+
+/// A conditional DELETE deletes only what its condition names (RFC 9110 §13.1): a stale
+/// `If-Match` or an `If-None-Match: *` while an original is stored is a 412 that leaves the
+/// original and its variants; a matching `If-Match` deletes both.
+#[tokio::test(start_paused = true)]
+async fn a_conditional_delete_deletes_only_what_its_condition_names() {
+    let w = world(uploads_on());
+    let (res, _) = w.send_body(put("photo.jpg"), photo()).await;
+    let etag = json(&res.body)["etag"].as_str().unwrap().to_string();
+    w.get("/photo.jpg?w=50").await;
+    let variant = "_variants/photo.jpg/w=50";
+    assert!(w.store.meta(variant).is_some());
+    let conditional = |if_match: Option<&str>, if_none_match: Option<&str>| Request {
+        if_match: if_match.map(String::from),
+        if_none_match: if_none_match.map(String::from),
+        ..delete("photo.jpg")
+    };
+    for (req, label) in [
+        (conditional(Some("\"not-it\""), None), "a stale If-Match"),
+        (conditional(None, Some("*")), "If-None-Match: * with an original stored"),
+    ] {
+        let (res, _) = w.send(req).await;
+        assert_eq!(res.status, 412, "{label}: {}", String::from_utf8_lossy(&res.body));
+        assert!(w.store.meta("photo.jpg").is_some() && w.store.meta(variant).is_some(), "{label}: something was deleted");
+    }
+    let (res, _) = w.send(conditional(Some(&etag), None)).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(json(&res.body)["variants_deleted"], 1);
+    assert!(w.store.meta("photo.jpg").is_none() && w.store.meta(variant).is_none());
+    // Nothing stored: If-Match cannot hold (412); If-None-Match: * holds, but there is nothing to delete (404).
+    assert_eq!(w.send(conditional(Some(&etag), None)).await.0.status, 412);
+    assert_eq!(w.send(conditional(Some("*"), None)).await.0.status, 412);
+    assert_eq!(w.send(conditional(None, Some("*"))).await.0.status, 404);
+    // `If-Match: *` deletes what exists.
+    let alpha = Request { if_match: Some("*".into()), ..delete("alpha.png") };
+    assert_eq!(w.send(alpha).await.0.status, 200);
+    assert!(w.store.meta("alpha.png").is_none());
+}
+
+/// R2's delete takes no condition: a new version uploaded while a conditional DELETE of the old
+/// one lists and deletes its variants is kept (412), not deleted with them.
+#[tokio::test(start_paused = true)]
+async fn a_conditional_delete_keeps_a_version_uploaded_during_it() {
+    let w = world(uploads_on());
+    let etag = w.store.meta("photo.jpg").unwrap().http_etag;
+    w.get("/photo.jpg?w=50").await;
+    w.clear_log();
+    let png = fixtures::png(&fixtures::alpha_disc(40, 40));
+    let deleting = w.send(Request { if_match: Some(etag), ..delete("photo.jpg") });
+    let replacing = async {
+        // After the DELETE's check (one R2 round trip), before it reaches the original.
+        tokio::time::sleep(std::time::Duration::from_millis(super::LATENCY + super::LATENCY / 2)).await;
+        w.send_body(put("photo.jpg"), png.clone()).await
+    };
+    let ((deleted, _), (replaced, _)) = tokio::join!(deleting, replacing);
+    assert_eq!(replaced.status, 200, "{}", String::from_utf8_lossy(&replaced.body));
+    assert_eq!(deleted.status, 412, "{:?}: {}", w.calls(), String::from_utf8_lossy(&deleted.body));
+    assert_eq!(w.store.bytes("photo.jpg"), Some(png), "the new version is kept");
+}
