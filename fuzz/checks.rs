@@ -68,3 +68,84 @@ pub fn pipeline(data: &[u8]) {
         assert!((400..500).contains(&e.status()), "{} from {} bytes: {e}", e.status(), image.len());
     }
 }
+
+/// `svg_use`: an SVG document built from the bytes (duplicate ids, `href` and `xlink:href` in
+/// both orders, nesting, `<use>` chains and loops, symbols, nested `<svg>`, `<tref>`, markers,
+/// text); whenever our count of what it expands to is within the limits and usvg parses it,
+/// usvg's tree has at most `TREE_PER_NODE` of its nodes per node counted (usvg wraps a shape
+/// in a group of its own at most once, and the count already includes every copy).
+pub fn svg_use(data: &[u8]) {
+    use edge_image_resizer::pipeline::codecs::vector;
+    let svg = svg_document(data);
+    let Some((expansion, tree)) = vector::expansion_against_usvg(svg.as_bytes()) else { return };
+    if let Some(tree) = tree {
+        assert!(expansion.elements <= vector::MAX_ELEMENTS, "{expansion:?} for {svg}");
+        assert!(tree <= TREE_PER_NODE * expansion.elements + 2, "usvg built {tree} nodes, counted {expansion:?}, for {svg}");
+    }
+}
+
+/// Nodes of usvg's tree per node `expand` counts, at most.
+pub const TREE_PER_NODE: u64 = 2;
+
+pub fn svg_document(data: &[u8]) -> String {
+    const IDS: [&str; 4] = ["a", "b", "c", "d"];
+    let mut out =
+        String::from(r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" height="40">"#);
+    let mut open: Vec<&str> = Vec::new();
+    let mut bytes = data.iter().copied();
+    while let Some(op) = bytes.next() {
+        let arg = bytes.next().unwrap_or(0);
+        let id = IDS[(arg & 3) as usize];
+        let other = IDS[((arg >> 2) & 3) as usize];
+        let with_id = |tag: &str| if arg & 0x10 != 0 { format!(r#"<{tag} id="{id}""#) } else { format!("<{tag}") };
+        match op % 16 {
+            0 | 1 => {
+                out += &with_id("g");
+                out += ">";
+                open.push("g");
+            }
+            2 => {
+                if let Some(tag) = open.pop() {
+                    out += &format!("</{tag}>");
+                }
+            }
+            3 => out += &format!(r#"{} width="{}" height="3"/>"#, with_id("rect"), arg % 7 + 1),
+            4 => out += &format!(r##"<use href="#{id}"/>"##),
+            5 => out += &format!(r##"<use xlink:href="#{id}"/>"##),
+            6 => out += &format!(r##"<use href="#{id}" xlink:href="#{other}"/>"##),
+            7 => out += &format!(r##"<use xlink:href="#{id}" href="#{other}" x="1"/>"##),
+            8 => {
+                out += &with_id("symbol");
+                out += ">";
+                open.push("symbol");
+            }
+            9 => {
+                out += &with_id("svg");
+                out += r#" width="10" height="10">"#;
+                open.push("svg");
+            }
+            10 => out += &format!(r##"{}>ab<tspan>c</tspan><tref xlink:href="#{other}"/></text>"##, with_id("text")),
+            11 => out += &format!(r##"<path d="M0 0 l1 1 l2 0 l0 2" marker-mid="url(#{id})" stroke="black"/>"##),
+            12 => {
+                out += &with_id("marker");
+                out += r#" markerWidth="3" markerHeight="3">"#;
+                open.push("marker");
+            }
+            13 => {
+                out += &with_id("defs");
+                out += ">";
+                open.push("defs");
+            }
+            14 => out += &format!(r#"{} r="2" opacity="0.5"/>"#, with_id("circle")),
+            _ => {
+                out += &with_id("switch");
+                out += ">";
+                open.push("switch");
+            }
+        }
+    }
+    while let Some(tag) = open.pop() {
+        out += &format!("</{tag}>");
+    }
+    out + "</svg>"
+}

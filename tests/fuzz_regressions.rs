@@ -1,5 +1,5 @@
 //! Replays what the fuzzers check (`fuzz/checks.rs`) on every input saved under
-//! `fuzz/regressions/{url,pipeline}/` (each crash a fuzzer found, once fixed) and on a few
+//! `fuzz/regressions/{url,pipeline,svg_use}/` (each crash a fuzzer found, once fixed) and on a few
 //! seeds, so they run with `cargo test` and need neither nightly nor cargo-fuzz.
 
 #[path = "../fuzz/checks.rs"]
@@ -46,5 +46,24 @@ fn pipeline_regressions_and_seeds() {
         let input: Vec<u8> = options.iter().chain(&png).copied().collect();
         checks::pipeline(&input);
         checks::pipeline(&input[..input.len() / 2]);
+    }
+}
+
+#[test]
+fn svg_use_regressions_and_generated_documents() {
+    replay("svg_use", checks::svg_use);
+    // A few thousand documents from a fixed sequence: what the fuzzer does, briefly.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..3000 {
+        let len = 2 + (state % 60) as usize;
+        let input: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        checks::svg_use(&input);
     }
 }

@@ -25,14 +25,20 @@ use crate::transform::Format;
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbaImage};
 use resvg::{tiny_skia, usvg};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+pub mod expand;
+pub mod filters;
 pub mod fonts;
 
-/// Elements a document may expand to once every `<use>` is replaced by what it points to.
+/// Nodes a document may expand to once every `<use>`, `<tref>` and marker is replaced by what
+/// it points to, and text counted a node per character ([`expand`]).
 pub const MAX_ELEMENTS: u64 = 100_000;
+
+/// Elements usvg may step over to resolve `<use>` and `<tref>` (it walks a `<use>` target to
+/// find loops back, and the whole document for each `<tref>`): a few tens of milliseconds.
+pub const MAX_LOOKUPS: u64 = 10_000_000;
 
 /// Step 1 for SVG: its size (the `width`/`height`, else the `viewBox`), in whole pixels, and the
 /// renderer's buffers at that size (in `plane_bytes`, which admission scales to the render).
@@ -60,10 +66,12 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
 /// Step 4 for SVG: the whole document drawn onto a `width`×`height` canvas (straight alpha).
 pub fn render(bytes: &[u8], (width, height): (u32, u32)) -> Result<DynamicImage> {
     let (tree, _) = parse(bytes, true)?;
-    let mut pixmap =
-        tiny_skia::Pixmap::new(width, height).ok_or_else(|| Error::TooLarge(format!("an SVG canvas of {width}×{height} pixels")))?;
     let size = tree.size();
     let scale = tiny_skia::Transform::from_scale(width as f32 / size.width(), height as f32 / size.height());
+    // Refused before any pixel is drawn (`filters`).
+    filters::check(&tree, scale, (width, height))?;
+    let mut pixmap =
+        tiny_skia::Pixmap::new(width, height).ok_or_else(|| Error::TooLarge(format!("an SVG canvas of {width}×{height} pixels")))?;
     resvg::render(&tree, scale, &mut pixmap.as_mut());
     let mut rgba = pixmap.take();
     // tiny-skia draws premultiplied; the rest of the pipeline expects straight alpha.
@@ -87,10 +95,15 @@ fn parse(bytes: &[u8], to_draw: bool) -> Result<(usvg::Tree, u64)> {
     }
     let clean = crate::svg::sanitize(bytes)?;
     let text = std::str::from_utf8(&clean).map_err(|_| Error::Undecodable("SVG is not UTF-8".into()))?;
-    let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
-    let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| Error::Undecodable(format!("SVG: {e}")))?;
-    if expanded_elements(&doc) > MAX_ELEMENTS {
-        return Err(Error::Undecodable(format!("SVG expands to more than {MAX_ELEMENTS} elements through <use>")));
+    let doc = xml(text)?;
+    let expansion = expand::expansion(&doc, MAX_ELEMENTS, MAX_LOOKUPS);
+    if expansion.lookups > MAX_LOOKUPS {
+        return Err(Error::Undecodable(format!("SVG <use> and <tref> references take more than {MAX_LOOKUPS} lookups to resolve")));
+    }
+    if expansion.elements > MAX_ELEMENTS {
+        return Err(Error::Undecodable(format!(
+            "SVG expands to more than {MAX_ELEMENTS} elements through <use>, <tref>, markers or text (or nests deeper than 1024)"
+        )));
     }
     let held = Held::default();
     let resolver = usvg::ImageHrefResolver { resolve_data: embedded(&held, to_draw), resolve_string: Box::new(|_, _| None) };
@@ -98,6 +111,27 @@ fn parse(bytes: &[u8], to_draw: bool) -> Result<(usvg::Tree, u64)> {
         usvg::Options { image_href_resolver: resolver, fontdb: fonts::database(), font_resolver: fonts::resolver(), ..Default::default() };
     let tree = usvg::Tree::from_xmltree(&doc, &options).map_err(|e| Error::Undecodable(format!("SVG: {e}")))?;
     Ok((tree, held.all.load(Relaxed).saturating_add(held.largest.load(Relaxed))))
+}
+
+fn xml(text: &str) -> Result<roxmltree::Document<'_>> {
+    let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    roxmltree::Document::parse_with_options(text, options).map_err(|e| Error::Undecodable(format!("SVG: {e}")))
+}
+
+/// For the fuzzer (`fuzz/checks.rs`): what [`expand`] counts for a sanitised document, and the
+/// nodes of usvg's tree for it ([`expand::tree_nodes`]) when the count is within the limits and
+/// usvg parses it. `None` when the sanitiser or the XML parser refuses the bytes.
+#[doc(hidden)]
+pub fn expansion_against_usvg(bytes: &[u8]) -> Option<(expand::Expansion, Option<u64>)> {
+    let clean = crate::svg::sanitize(bytes).ok()?;
+    let doc = xml(std::str::from_utf8(&clean).ok()?).ok()?;
+    let expansion = expand::expansion(&doc, MAX_ELEMENTS, MAX_LOOKUPS);
+    if expansion.elements > MAX_ELEMENTS || expansion.lookups > MAX_LOOKUPS {
+        return Some((expansion, None));
+    }
+    let options = usvg::Options { fontdb: fonts::database(), font_resolver: fonts::resolver(), ..Default::default() };
+    let tree = usvg::Tree::from_xmltree(&doc, &options).ok();
+    Some((expansion, tree.map(|t| expand::tree_nodes(&t))))
 }
 
 /// What embedded images hold while the tree is drawn: every one as a PNG in the tree (counted
@@ -142,45 +176,6 @@ fn jpeg_as_png(jpeg: &[u8], probe: &Probe) -> Option<Vec<u8>> {
 /// A side in whole pixels, at least 1 (an SVG's size may be fractional).
 fn whole(side: f32) -> u32 {
     (side.round() as u32).max(1)
-}
-
-/// Elements in the document once every `<use>` has been replaced by a copy of its target
-/// (counted with memoisation, so the count itself is linear; a `<use>` that reaches itself
-/// counts once, as usvg skips it).
-fn expanded_elements(doc: &roxmltree::Document) -> u64 {
-    let ids: HashMap<&str, roxmltree::Node> =
-        doc.descendants().filter(|n| n.is_element()).filter_map(|n| Some((n.attribute("id")?, n))).collect();
-    let mut memo: HashMap<roxmltree::NodeId, u64> = HashMap::new();
-    let mut visiting = Vec::new();
-    count(doc.root_element(), &ids, &mut memo, &mut visiting)
-}
-
-fn count<'a>(
-    node: roxmltree::Node<'a, 'a>,
-    ids: &HashMap<&str, roxmltree::Node<'a, 'a>>,
-    memo: &mut HashMap<roxmltree::NodeId, u64>,
-    visiting: &mut Vec<roxmltree::NodeId>,
-) -> u64 {
-    if let Some(&n) = memo.get(&node.id()) {
-        return n;
-    }
-    if visiting.contains(&node.id()) || visiting.len() > 1024 {
-        return 1;
-    }
-    visiting.push(node.id());
-    let mut n = 1u64;
-    for child in node.children().filter(|c| c.is_element()) {
-        n = n.saturating_add(count(child, ids, memo, visiting));
-    }
-    if node.tag_name().name() == "use" {
-        let href = node.attributes().find(|a| a.name() == "href").map(|a| a.value()).unwrap_or("");
-        if let Some(target) = href.strip_prefix('#').and_then(|id| ids.get(id)) {
-            n = n.saturating_add(count(*target, ids, memo, visiting));
-        }
-    }
-    visiting.pop();
-    memo.insert(node.id(), n);
-    n
 }
 
 /// Square user units of the renderer's extra buffers, along the costliest nesting: each group

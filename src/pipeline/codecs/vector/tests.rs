@@ -154,3 +154,210 @@ fn an_embedded_bomb_is_refused_by_admission_at_any_output_size() {
     assert!(probe(svg.as_bytes()).unwrap().held_bytes >= 30_000 * 30_000 * 4);
     assert_eq!(png(&svg, width(16)).unwrap_err().status(), 413);
 }
+
+/// A 1000×1000 document whose square is drawn through `filter` (the primitives' markup).
+fn filtered(primitives: &str) -> String {
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><filter id="f" x="0" y="0" width="1" height="1">{primitives}</filter><rect width="1000" height="1000" fill="#48c" filter="url(#f)"/></svg>"##
+    )
+}
+
+/// The filter attacks, each at parameters that still finish, drawn at 1000×1000 with the time
+/// each takes: `cargo test --lib filter_attack_timings -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints timings; run by hand"]
+fn filter_attack_timings() {
+    let cases = [
+        ("no filter", r#"<feOffset dx="0"/>"#.to_string()),
+        ("feMorphology radius 4", r#"<feMorphology operator="dilate" radius="4"/>"#.to_string()),
+        ("feMorphology radius 16", r#"<feMorphology operator="dilate" radius="16"/>"#.to_string()),
+        ("feTurbulence 1 octave", r#"<feTurbulence baseFrequency="0.05" numOctaves="1"/>"#.to_string()),
+        ("feTurbulence 16 octaves", r#"<feTurbulence baseFrequency="0.05" numOctaves="16"/>"#.to_string()),
+        ("feGaussianBlur 2", r#"<feGaussianBlur stdDeviation="2"/>"#.to_string()),
+        ("feGaussianBlur 100000", r#"<feGaussianBlur stdDeviation="100000"/>"#.to_string()),
+        ("feConvolveMatrix order 9", format!(r#"<feConvolveMatrix order="9" kernelMatrix="{}"/>"#, "1 ".repeat(81))),
+        ("64 × feOffset", r#"<feOffset dx="1"/>"#.repeat(64)),
+        ("feDiffuseLighting", r#"<feDiffuseLighting><feDistantLight/></feDiffuseLighting>"#.to_string()),
+    ];
+    for (name, primitives) in cases {
+        let svg = filtered(&primitives);
+        let start = std::time::Instant::now();
+        let result = render(svg.as_bytes(), (1000, 1000)).map(|_| ());
+        println!("{name:28} {:>8.1} ms {:?}", start.elapsed().as_secs_f64() * 1e3, result.map_err(|e| e.to_string()));
+    }
+    let huge = r##"<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><filter id="f" x="-1000" y="-1000" width="1000000" height="1000000" filterUnits="userSpaceOnUse"><feOffset dx="1"/></filter><rect width="1000" height="1000" fill="#48c" filter="url(#f)"/></svg>"##;
+    let start = std::time::Instant::now();
+    let result = render(huge.as_bytes(), (1000, 1000)).map(|_| ());
+    println!("{:28} {:>8.1} ms {:?}", "a 10⁶-unit filter region", start.elapsed().as_secs_f64() * 1e3, result.map_err(|e| e.to_string()));
+}
+
+const XLINK: &str = r#"xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink""#;
+
+/// `n` rectangles in a group with `id`.
+fn group(id: &str, n: usize) -> String {
+    format!(r#"<g id="{id}">{}</g>"#, r#"<rect width="1" height="1"/>"#.repeat(n))
+}
+
+/// `n` copies of `use`, in a 10×10 document after `defs`.
+fn uses(defs: &str, r#use: &str, n: usize) -> String {
+    format!(r#"<svg {XLINK} width="10" height="10"><defs>{defs}</defs>{}</svg>"#, r#use.repeat(n))
+}
+
+fn expansion_of(svg: &str) -> expand::Expansion {
+    let clean = crate::svg::sanitize(svg.as_bytes()).unwrap();
+    let doc = xml(std::str::from_utf8(&clean).unwrap()).unwrap();
+    expand::expansion(&doc, MAX_ELEMENTS, MAX_LOOKUPS)
+}
+
+fn refused_for_expanding(svg: &str) {
+    let e = probe(svg.as_bytes()).unwrap_err();
+    assert_eq!(e.status(), 422, "{e}");
+    assert!(e.to_string().contains("expands to more than"), "{e}");
+}
+
+#[test]
+fn use_targets_the_first_of_repeated_ids_as_usvg_does() {
+    // usvg resolves `#x` to the first element with the id: here 5,000 rectangles, copied 100
+    // times (500,000 nodes). Counting the last (one rectangle) let this through.
+    let bomb_first = uses(&format!(r#"{}<rect id="x" width="1" height="1"/>"#, group("x", 5000)), r##"<use href="#x"/>"##, 100);
+    refused_for_expanding(&bomb_first);
+    // The other way round it is a hundred rectangles, drawn.
+    let bomb_last = uses(&format!(r#"<rect id="x" width="1" height="1"/>{}"#, group("x", 5000)), r##"<use href="#x"/>"##, 100);
+    let n = expansion_of(&bomb_last).elements;
+    assert!((5000..5300).contains(&n), "{n}");
+    assert!(probe(bomb_last.as_bytes()).is_ok());
+}
+
+/// The count on a document as written, without the sanitiser.
+fn raw_expansion(svg: &str) -> expand::Expansion {
+    expand::expansion(&xml(svg).unwrap(), MAX_ELEMENTS, MAX_LOOKUPS)
+}
+
+#[test]
+fn use_follows_href_before_xlink_href_whatever_their_order() {
+    let defs = format!(r#"{}<rect id="small" width="1" height="1"/>"#, group("big", 5000));
+    // usvg (SVG 2) follows the unprefixed `href` whatever the order; the count does the same
+    // on any document.
+    assert_eq!(raw_expansion(&uses(&defs, r##"<use xlink:href="#small" href="#big"/>"##, 100)).elements, u64::MAX);
+    assert_eq!(raw_expansion(&uses(&defs, r##"<use href="#big" xlink:href="#small"/>"##, 100)).elements, u64::MAX);
+    assert!(raw_expansion(&uses(&defs, r##"<use xlink:href="#big" href="#small"/>"##, 100)).elements < 5300);
+    // The sanitiser, which runs first, keeps only the first of the two and writes it as
+    // `href`: usvg then follows the first, and so does the count.
+    refused_for_expanding(&uses(&defs, r##"<use xlink:href="#big" href="#small"/>"##, 100));
+    refused_for_expanding(&uses(&defs, r##"<use href="#big" xlink:href="#small"/>"##, 100));
+    for fine in [r##"<use xlink:href="#small" href="#big"/>"##, r##"<use href="#small" xlink:href="#big"/>"##] {
+        let svg = uses(&defs, fine, 100);
+        assert!(expansion_of(&svg).elements < 5300, "{fine}");
+        assert!(probe(svg.as_bytes()).is_ok(), "{fine}");
+    }
+    // `xlink:href` alone is followed, and an IRI with spaces around it too.
+    refused_for_expanding(&uses(&defs, r##"<use xlink:href=" #big "/>"##, 100));
+    assert_eq!(raw_expansion(&uses(&defs, r##"<use href=" #big "/>"##, 100)).elements, u64::MAX);
+}
+
+#[test]
+fn a_billion_laughs_of_use_is_refused_quickly_and_many_plain_uses_are_drawn() {
+    let mut defs = String::from(r#"<rect id="l0" width="1" height="1"/>"#);
+    for level in 1..=9 {
+        defs += &format!(r#"<g id="l{level}">{}</g>"#, format!(r##"<use href="#l{}"/>"##, level - 1).repeat(10));
+    }
+    let laughs = uses(&defs, r##"<use href="#l9"/>"##, 1);
+    assert_eq!(expansion_of(&laughs).elements, u64::MAX);
+    let e = transform_bytes(laughs.into_bytes(), &width(100), &PipelineSettings::default()).unwrap_err();
+    assert_eq!(e.status(), 422, "{e}");
+    assert!(e.to_string().contains("<use>"), "{e}");
+    // 2,000 copies of a five-shape icon (a `<use>`, a group, five shapes): 14,000 nodes, drawn.
+    let icon =
+        r##"<g id="icon"><rect width="10" height="10" fill="#0a0"/><circle r="1"/><circle r="1"/><circle r="1"/><circle r="1"/></g>"##;
+    let many = uses(icon, r##"<use href="#icon"/>"##, 2000);
+    let n = expansion_of(&many).elements;
+    assert!((14_000..15_000).contains(&n), "{n}");
+    assert_eq!(png(&many, width(10)).unwrap().get_pixel(5, 5).0, [0, 170, 0, 255]);
+}
+
+#[test]
+fn loops_of_use_cost_their_lookups_and_are_refused() {
+    // Each of the 1,000 outer copies is skipped by usvg (the target holds a `<use>` of itself),
+    // but only after usvg has walked the target's 20,000 elements looking for that loop.
+    let target = r##"<g id="g">"##.to_string() + &r#"<rect width="1" height="1"/>"#.repeat(20_000) + r##"<use href="#g"/></g>"##;
+    let svg = uses(&target, r##"<use href="#g"/>"##, 1000);
+    assert!(expansion_of(&svg).lookups > MAX_LOOKUPS);
+    let e = probe(svg.as_bytes()).unwrap_err();
+    assert_eq!(e.status(), 422, "{e}");
+    assert!(e.to_string().contains("lookups"), "{e}");
+    // One self-reference alone is skipped and drawn.
+    assert!(probe(uses(&group("a", 3), r##"<g id="s"><use href="#s"/></g>"##, 1).as_bytes()).is_ok());
+}
+
+#[test]
+fn tref_text_and_marker_copies_are_counted() {
+    // `<tref>` copies its target's text: 2,000 characters 100 times. (The sanitiser drops the
+    // link of a `tref`, so only the count on the document as written can see it.)
+    let text = format!(r#"<text id="t">{}</text>"#, "x".repeat(2000));
+    let trefs = format!(
+        r#"<svg {XLINK} width="10" height="10"><defs>{text}</defs><text>{}</text></svg>"#,
+        r##"<tref xlink:href="#t"/>"##.repeat(100)
+    );
+    assert_eq!(raw_expansion(&trefs).elements, u64::MAX);
+    assert!(probe(trefs.as_bytes()).is_ok(), "inert once sanitised");
+    // A marker's content is copied at every vertex: 50 shapes on 3,000 vertices.
+    let marker = format!(r#"<marker id="m">{}</marker>"#, r#"<circle r="1"/>"#.repeat(50));
+    let d = format!("M0 0{}", " l1 1".repeat(1500));
+    let marked =
+        format!(r#"<svg {XLINK} width="10" height="10"><defs>{marker}</defs><path d="{d}" marker-mid="url(#m)" stroke="black"/></svg>"#);
+    refused_for_expanding(&marked);
+    // An arrow head on a line is drawn.
+    let arrow = format!(
+        r#"<svg {XLINK} width="10" height="10"><defs>{marker}</defs><line x2="9" y2="9" marker-end="url(#m)" stroke="black"/></svg>"#
+    );
+    assert!(probe(arrow.as_bytes()).is_ok());
+}
+
+/// The tree of a document, as drawn at 1000×1000.
+fn filter_check(svg: &str) -> Result<()> {
+    let (tree, _) = parse(svg.as_bytes(), false)?;
+    filters::check(&tree, tiny_skia::Transform::from_scale(1000.0 / tree.size().width(), 1000.0 / tree.size().height()), (1000, 1000))
+}
+
+#[test]
+fn filter_attacks_are_refused_before_drawing() {
+    for (primitive, named) in [
+        (r#"<feMorphology operator="dilate" radius="500"/>"#.to_string(), "feMorphology radius 500"),
+        (r#"<feTurbulence baseFrequency="0.05" numOctaves="1000000"/>"#.to_string(), "feTurbulence numOctaves 1000000"),
+        (format!(r#"<feConvolveMatrix order="40" kernelMatrix="{}"/>"#, "1 ".repeat(1600)), "feConvolveMatrix order 40 40"),
+        (r#"<feOffset dx="1"/>"#.repeat(200), "over the limit"),
+    ] {
+        let svg = filtered(&primitive);
+        // `filters::check` runs on the parsed tree, before the canvas exists; `render` calls it
+        // first, so the refusal costs a parse (these would take minutes to hours to draw).
+        let e = filter_check(&svg).unwrap_err();
+        assert_eq!(e.status(), 413, "{e}");
+        assert!(e.to_string().contains(named), "{named}: {e}");
+        let e = render(svg.as_bytes(), (1000, 1000)).unwrap_err();
+        assert_eq!(e.status(), 413, "{e}");
+    }
+    // A filter region 1,000 times the picture is clipped as resvg clips it (five canvases a
+    // side), then counted: one offset over 25 canvases passes, eight do not.
+    let huge = |n: usize| {
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><filter id="f" x="-1000000" y="-1000000" width="2000000" height="2000000" filterUnits="userSpaceOnUse">{}</filter><rect width="1000" height="1000" filter="url(#f)"/></svg>"##,
+            r#"<feOffset dx="1"/>"#.repeat(n)
+        )
+    };
+    assert!(filter_check(&huge(1)).is_ok());
+    assert_eq!(filter_check(&huge(8)).unwrap_err().status(), 413);
+    // What pictures use passes: a large blur costs as little as a small one in resvg.
+    for fine in [
+        r#"<feGaussianBlur stdDeviation="100000"/>"#,
+        r#"<feDropShadow dx="4" dy="4" stdDeviation="30"/>"#,
+        r#"<feTurbulence baseFrequency="0.05" numOctaves="8"/>"#,
+        r#"<feMorphology radius="3"/>"#,
+        r#"<feConvolveMatrix order="3" kernelMatrix="0 1 0 1 -4 1 0 1 0"/>"#,
+    ] {
+        filter_check(&filtered(fine)).unwrap_or_else(|e| panic!("{fine}: {e}"));
+    }
+    // The budget is per output: the radius that is refused at 1000 px is drawn at 40.
+    let svg = filtered(r#"<feMorphology operator="dilate" radius="100"/>"#);
+    assert!(filter_check(&svg).is_err());
+    assert_eq!(render(svg.as_bytes(), (40, 40)).unwrap().width(), 40);
+}
