@@ -79,7 +79,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     }
     // What went wrong without costing the client its answer is an error for whoever runs it.
     for warning in &trace.warnings {
-        worker::console_error!("{warning}");
+        worker::console_error!("{}", crate::trace::redact(warning));
     }
     log(method, url, &response, &trace, now_ms() - started);
     Ok(response)
