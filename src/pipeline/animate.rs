@@ -18,42 +18,81 @@ use image::metadata::LoopCount;
 use image::{AnimationDecoder, DynamicImage, Frame, ImageDecoder, Rgba, RgbaImage};
 use std::io::Cursor;
 
+/// Most frames an animation may have to be re-encoded (`anim=true`), whatever its size. Each frame
+/// costs a fixed amount besides its pixels: a frame decoded, composed, resized, quantised and
+/// written (measured 2–6 µs natively in a release build for a 1×1 frame) and its framing in the
+/// output (a 1×1 frame is 23 bytes in, 29 out) that `ANIM_MAX_MEGAPIXELS`, counting canvas ×
+/// frames, does not see: a 1×1 canvas could otherwise have 50 million frames. 10,000 frames are
+/// over 3 minutes at 50 frames a second; at that count the fixed costs stay near 0.1 s of CPU and
+/// under 8 MB (792 bytes a frame at most, with a full local palette: `admit::frame_bytes`).
+/// Counted from the block structure, before any frame is decoded (tests/animation_bounds.rs).
+pub const MAX_FRAMES: u32 = 10_000;
+
 /// `anim=true` on an animated GIF or WebP, written as GIF or WebP: the number of frames to keep,
-/// or `None` for a still image (or another output format), which the still path handles.
+/// or `None` for a still image (or another output format), which the still path handles. An
+/// animation of more than [`MAX_FRAMES`] frames is refused (413) here, from its block structure.
 pub fn frames_to_keep(source: &[u8], probe: &Probe, anim: bool, output: Format) -> Result<Option<u32>> {
     let animated = matches!(probe.format, Format::Gif | Format::Webp);
     if !anim || !animated || !matches!(output, Format::Gif | Format::Webp) {
         return Ok(None);
     }
-    frame_count(source, probe.format)
+    let frames = frame_count(source, probe.format)?;
+    if let Some(frames) = frames.filter(|&n| n > MAX_FRAMES) {
+        return Err(too_many_frames(frames));
+    }
+    Ok(frames)
+}
+
+fn too_many_frames(frames: u32) -> Error {
+    Error::TooLarge(format!(
+        "this animation has {frames} frames, more than the {MAX_FRAMES} an animation may have to be re-encoded; ask for anim=false for a still"
+    ))
 }
 
 /// The number of frames of an animated GIF or WebP, from the block structure only (no pixel
 /// is decoded); `None` for a still image or another format.
 pub fn frame_count(bytes: &[u8], format: Format) -> Result<Option<u32>> {
-    let frames = match format {
+    Ok(layout(bytes, format)?.map(|l| l.frames))
+}
+
+/// What an animation's block structure says, read without decoding a pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub frames: u32,
+    /// The largest frame's own rectangle, in pixels: a GIF frame may declare one larger than its
+    /// canvas, and the decoder allocates it whole (RGBA, and its palette indices) before composing
+    /// it onto the canvas. A WebP frame must lie inside its canvas (image-webp refuses others).
+    pub largest_frame: u64,
+}
+
+/// The frames of an animated GIF or WebP and the largest of them, from the block structure only:
+/// nothing is allocated per frame (a GIF frame's image data is skipped, not copied); `None` for a
+/// still image or another format.
+pub fn layout(bytes: &[u8], format: Format) -> Result<Option<Layout>> {
+    let layout = match format {
         Format::Gif => {
             let mut options = gif::DecodeOptions::new();
             options.skip_frame_decoding(true);
             let bad = |e: gif::DecodingError| Error::Undecodable(format!("GIF: {e}"));
             let mut decoder = options.read_info(Cursor::new(bytes)).map_err(bad)?;
-            let mut frames = 0u32;
-            while decoder.read_next_frame().map_err(bad)?.is_some() {
-                frames += 1;
+            let (mut frames, mut largest_frame) = (0u32, 0u64);
+            // `next_frame_info` only: `read_next_frame` would copy each frame's LZW data into a
+            // buffer reserved at a quarter of a byte per declared pixel (16 MB for one frame
+            // declaring 8192×8192, whatever its canvas).
+            while let Some(frame) = decoder.next_frame_info().map_err(bad)? {
+                frames = frames.saturating_add(1);
+                largest_frame = largest_frame.max(frame.width as u64 * frame.height as u64);
             }
-            frames
+            Layout { frames, largest_frame }
         }
         Format::Webp => {
             let decoder = image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| Error::Undecodable(format!("WebP: {e}")))?;
-            if decoder.is_animated() {
-                decoder.num_frames()
-            } else {
-                1
-            }
+            let (w, h) = decoder.dimensions();
+            Layout { frames: if decoder.is_animated() { decoder.num_frames() } else { 1 }, largest_frame: w as u64 * h as u64 }
         }
-        _ => 1,
+        _ => return Ok(None),
     };
-    Ok((frames > 1).then_some(frames))
+    Ok((layout.frames > 1).then_some(layout))
 }
 
 /// What `run` writes with: the output format, its quality (WebP) and the WebP encoder.
@@ -77,7 +116,14 @@ pub fn run(
     writing: &Writing<'_>,
     clock: &dyn Fn() -> f64,
 ) -> Result<Output> {
-    let (mut estimated_peak, unchanged) = budgets(source.len(), probe, frames, shape.output_size(), limits, writing);
+    if frames > MAX_FRAMES {
+        return Err(too_many_frames(frames));
+    }
+    // The largest frame's own rectangle, which a GIF may declare larger than its canvas.
+    let canvas = probe.width as u64 * probe.height as u64;
+    let largest_frame = layout(&source, probe.format)?.map_or(canvas, |l| l.largest_frame);
+    let sizes = Sizes { canvas: (probe.width, probe.height), largest_frame, frames };
+    let (mut estimated_peak, unchanged) = budgets(source.len(), &sizes, shape.output_size(), limits, writing);
     if let Some(why) = unchanged {
         return Ok(served_unchanged(source, probe, why));
     }
@@ -88,7 +134,7 @@ pub fn run(
     let first = (first.delay(), DynamicImage::ImageRgba8(first.into_buffer()));
     if let Some(trimmed) = retrim(&first.1)? {
         // The trimmed output may be larger than the untrimmed one was admitted as: admitted again.
-        let (estimate, unchanged) = budgets(source.len(), probe, frames, trimmed.output_size(), limits, writing);
+        let (estimate, unchanged) = budgets(source.len(), &sizes, trimmed.output_size(), limits, writing);
         if let Some(why) = unchanged {
             drop((decoded, first));
             return Ok(served_unchanged(source, probe, why));
@@ -116,18 +162,21 @@ pub fn run(
     Ok(Output { bytes, format: writing.format, width, height, timings, estimated_peak, note: None, unchanged: false, mezzanine: false })
 }
 
-/// The estimated peak memory of re-encoding `frames` frames to `output`, and why the animation
-/// must be served unchanged instead, if it is over a budget.
-fn budgets(
-    source_len: usize,
-    probe: &Probe,
+/// What admission counts of an animation: its canvas, its largest frame and its frames.
+struct Sizes {
+    canvas: (u32, u32),
+    largest_frame: u64,
     frames: u32,
-    output: (u32, u32),
-    limits: &Limits,
-    writing: &Writing<'_>,
-) -> (u64, Option<String>) {
-    let pixels = probe.width as u64 * probe.height as u64 * frames as u64;
-    let estimated_peak = admit::estimate_animation(source_len, (probe.width, probe.height), output, frames);
+}
+
+/// The estimated peak memory of re-encoding the animation to `output`, and why it must be served
+/// unchanged instead, if it is over a budget.
+fn budgets(source_len: usize, sizes: &Sizes, output: (u32, u32), limits: &Limits, writing: &Writing<'_>) -> (u64, Option<String>) {
+    let Sizes { canvas, largest_frame, frames } = *sizes;
+    // Canvas × frames (ANIM_MAX_MEGAPIXELS' meaning); a frame declared larger than the canvas is
+    // decoded whole, so it counts at its own size.
+    let pixels = (canvas.0 as u64 * canvas.1 as u64).max(largest_frame) * frames as u64;
+    let estimated_peak = admit::estimate_animation(source_len, canvas, largest_frame, output, frames);
     let unchanged = if pixels > limits.anim_max_pixels {
         let (mp, max) = (pixels.div_ceil(1_000_000), limits.anim_max_pixels / 1_000_000);
         Some(format!("animation served unchanged: {frames} frames are {mp} MP, over the {max} MP budget"))

@@ -91,6 +91,10 @@ fn component_samples(width: u32, height: u32, sampling: &[(u32, u32)]) -> u64 {
 /// A progressive file at a reduced scale through `progressive` when it takes the file (as
 /// admission counted it: `Probe::kept_blocks`), everything else through jpeg-decoder.
 pub fn decode(bytes: &[u8], probe: &Probe, at_least: (u32, u32)) -> Result<Decoded> {
+    // Each scan costs a pass over every block, whatever its bytes: counted before either decoder.
+    if progressive::scans(bytes) > progressive::MAX_SCANS {
+        return Err(progressive::too_many_scans());
+    }
     let eighths = eighths(probe, at_least);
     if probe.kept_blocks > 0 && eighths < 8 {
         if let Some(decoded) = decode_progressive(bytes, eighths)? {
@@ -192,6 +196,126 @@ mod tests {
         assert_eq!(p444.held_bytes, 3 * 200 * 128);
         let baseline = probe(&jpeg(160, 80, jpeg_encoder::SamplingFactor::R_4_2_0, false)).unwrap();
         assert_eq!((baseline.held_bytes, baseline.plane_bytes), (0, (200 + 50 + 50) * 64));
+    }
+
+    fn photo(w: u16, h: u16, progressive: bool) -> Vec<u8> {
+        let img = crate::fixtures::photo(w as u32, h as u32, 3);
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
+        enc.set_progressive(progressive);
+        enc.encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+        out
+    }
+
+    /// `jpeg` with `n` more scans of its first component before its end, coded with a table whose
+    /// only code (one 0 bit) means "nothing here" (a DC difference of 0, an end of block) and with
+    /// no data: at the next marker a decoder reads zero bits, so each scan is 10 bytes and a whole
+    /// pass over the component's blocks that changes nothing (progressive: a refinement of all 63
+    /// coefficients; baseline: the whole block again).
+    fn with_scans(jpeg: &[u8], n: usize) -> Vec<u8> {
+        let end = jpeg.len() - 2;
+        assert_eq!(jpeg[end..], [0xFF, 0xD9]);
+        let sof = jpeg.windows(2).position(|m| m[0] == 0xFF && (m[1] == 0xC0 || m[1] == 0xC2)).unwrap();
+        let (id, progressive) = (jpeg[sof + 10], jpeg[sof + 1] == 0xC2);
+        let mut out = jpeg[..end].to_vec();
+        // No restart interval; DC and AC table 1 (the real scans are over) with the one code.
+        out.extend([0xFF, 0xDD, 0, 4, 0, 0]);
+        out.extend([0xFF, 0xC4, 0, 38]);
+        for class_id in [0x01, 0x11] {
+            out.extend([class_id, 1]);
+            out.extend([0; 15]);
+            out.push(0);
+        }
+        let scan = if progressive { [1, 63, 0x10] } else { [0, 63, 0] };
+        for _ in 0..n {
+            out.extend([0xFF, 0xDA, 0, 8, 1, id, 0x11]);
+            out.extend(scan);
+        }
+        out.extend([0xFF, 0xD9]);
+        out
+    }
+
+    fn decoded(bytes: &[u8], at_least: (u32, u32)) -> Result<Vec<u8>> {
+        Ok(decode(bytes, &probe(bytes)?, at_least)?.image.into_bytes())
+    }
+
+    #[test]
+    fn scans_are_counted_from_the_marker_structure() {
+        let (progressive, baseline) = (photo(320, 240, true), photo(320, 240, false));
+        assert_eq!((progressive::scans(&progressive), progressive::scans(&baseline)), (12, 1));
+        let libjpeg = std::fs::read(format!("{}/tests/fixtures/progressive/p420.jpg", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert_eq!(progressive::scans(&libjpeg), 10, "libjpeg's default progression");
+        assert_eq!(progressive::scans(&with_scans(&progressive, 50)), 62);
+        assert_eq!(progressive::scans(&with_scans(&baseline, 1_000_000)), progressive::MAX_SCANS + 1, "stops counting");
+    }
+
+    #[test]
+    fn up_to_max_scans_a_jpeg_decodes_to_the_same_picture_in_either_decoder() {
+        for progressive in [true, false] {
+            let original = photo(320, 240, progressive);
+            let spliced = with_scans(&original, progressive::MAX_SCANS - progressive::scans(&original));
+            assert_eq!(progressive::scans(&spliced), progressive::MAX_SCANS);
+            // 1/4: our progressive decoder (jpeg-decoder for the baseline file); full size: jpeg-decoder.
+            for at_least in [(80, 60), (320, 240)] {
+                assert_eq!(decoded(&spliced, at_least).unwrap(), decoded(&original, at_least).unwrap(), "{progressive} {at_least:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn more_than_max_scans_is_refused_before_either_decoder_starts() {
+        for progressive in [true, false] {
+            let original = photo(320, 240, progressive);
+            let one_over = with_scans(&original, progressive::MAX_SCANS + 1 - progressive::scans(&original));
+            let hundred_thousand = with_scans(&original, 100_000);
+            for (spliced, at_least) in [(&one_over, (80, 60)), (&one_over, (320, 240)), (&hundred_thousand, (80, 60))] {
+                let started = std::time::Instant::now();
+                let e = decoded(spliced, at_least).unwrap_err();
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                assert_eq!(e.status(), 413, "{e}");
+                assert!(e.message().contains("more than 100 scans"), "{e}");
+                // Refused from the count: a pass over the bytes, no pass over the blocks.
+                assert!(ms < 500.0, "{} bytes refused in {ms:.0} ms", spliced.len());
+            }
+        }
+        // Our progressive decoder is bounded on its own too.
+        let e = progressive::decode(&with_scans(&photo(320, 240, true), 100_000), 2).err().unwrap();
+        assert!(e.status() == 413 && e.message().contains("more than 100 scans"), "{e}");
+    }
+
+    /// What a scan costs (`cargo test --release -- --ignored --nocapture scan_cost`): a 2048×1536
+    /// picture, normal and with scans spliced in, at 1/4 (ours) and full size (jpeg-decoder),
+    /// each decoder called directly (the bound is in `decode`, around them).
+    #[test]
+    #[ignore]
+    fn scan_cost() {
+        let time = |f: &dyn Fn()| {
+            let started = std::time::Instant::now();
+            f();
+            started.elapsed().as_secs_f64() * 1000.0
+        };
+        for progressive in [true, false] {
+            let original = photo(2048, 1536, progressive);
+            for extra in [0, 88, 1_000] {
+                let spliced = with_scans(&original, extra);
+                let ours = time(&|| {
+                    if progressive {
+                        super::progressive::decode(&spliced, 2).ok();
+                    }
+                });
+                let theirs = time(&|| {
+                    jpeg_decoder::Decoder::new(&spliced[..]).decode().unwrap();
+                });
+                let bound = time(&|| {
+                    let _ = decoded(&spliced, (512, 384));
+                });
+                println!(
+                    "{} 2048×1536 + {extra} scans ({} bytes): ours at 1/4 {ours:.0} ms, jpeg-decoder full {theirs:.0} ms, decode() {bound:.0} ms",
+                    if progressive { "progressive" } else { "baseline" },
+                    spliced.len()
+                );
+            }
+        }
     }
 
     #[test]

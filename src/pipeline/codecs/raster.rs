@@ -19,8 +19,26 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
             check_webp_frames(bytes)?;
             probe_with_image(bytes, Format::Webp)
         }
+        Format::Gif => {
+            let mut probe = probe_with_image(bytes, Format::Gif)?;
+            probe.plane_bytes = probe.plane_bytes.max(first_gif_frame(bytes)? * 5);
+            Ok(probe)
+        }
         other => probe_with_image(bytes, other),
     }
+}
+
+/// The pixels of a GIF's first frame's own rectangle, from its image descriptor. It may be
+/// declared larger than the canvas (the logical screen), and `image` decodes it whole (RGBA, and
+/// the gif crate's palette indices: five bytes a pixel) before placing it on the canvas, so
+/// admission counts it as the decoder's planes: a 1×1 canvas declaring a 4000×4000 frame would
+/// otherwise be admitted at a few bytes and allocate 80 MB (tests/animation_bounds.rs).
+fn first_gif_frame(bytes: &[u8]) -> Result<u64> {
+    let mut options = gif::DecodeOptions::new();
+    options.skip_frame_decoding(true);
+    let bad = |e: gif::DecodingError| Error::Undecodable(format!("GIF: {e}"));
+    let mut decoder = options.read_info(Cursor::new(bytes)).map_err(bad)?;
+    Ok(decoder.next_frame_info().map_err(bad)?.map_or(0, |f| f.width as u64 * f.height as u64))
 }
 
 /// Decodes the stored pixels of a raster image. For JPEG, `at_least` asks for a DCT-scaled

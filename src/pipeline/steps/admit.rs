@@ -100,15 +100,27 @@ fn jpeg_encoding(output: (u32, u32), channels: u64) -> u64 {
     px * channels + flattened + padded * components * 3 + px * 2
 }
 
-/// An animation re-encoded frame by frame: the GIF decoder keeps the composed canvas, the
-/// previous one and the current frame (RGBA), then one output frame is resized, quantised and
-/// appended to the output, which grows to about one byte per output pixel per frame.
-pub fn estimate_animation(source_len: usize, canvas: (u32, u32), output: (u32, u32), frames: u32) -> u64 {
+/// An animation re-encoded frame by frame. Decoding: the composed canvas and the one kept under
+/// the next frame (RGBA), and the frame's own rectangle, which a GIF may declare larger than its
+/// canvas and which the decoder holds whole as RGBA and as palette indices (five bytes a pixel).
+/// Then one output frame is resized, quantised and appended to the output, which holds every
+/// frame: at most about a byte an output pixel (LZW of 8-bit indices, and frames coded as what
+/// changed) and [`frame_bytes`] besides (a 1×1 frame is 30 bytes, not one).
+pub fn estimate_animation(source_len: usize, canvas: (u32, u32), largest_frame: u64, output: (u32, u32), frames: u32) -> u64 {
     let px = |(w, h): (u32, u32)| w as u64 * h as u64;
-    let decoding = px(canvas) * 4 * 3;
+    let decoding = px(canvas) * 4 * 2 + largest_frame.max(px(canvas)) * 5;
     let resizing = output.0 as u64 * canvas.1 as u64 * 4 + px(output) * 4 * 2;
-    let encoded = px(output) * frames as u64;
+    let encoded = (px(output) + frame_bytes(output)) * frames as u64;
     INSTANCE_BYTES + ((source_len as u64 + decoding + resizing + encoded) as f64 * FRAGMENTATION) as u64
+}
+
+/// What one written frame takes besides a byte a pixel: GIF's graphic control extension (8
+/// bytes), image descriptor (10) and LZW framing (4 or more), and its local palette, 3 bytes a
+/// colour in a power of two, at most 256 and never more than the frame has pixels; an animated
+/// WebP frame's `ANMF` and bitstream headers (32 bytes) are fewer than that.
+pub fn frame_bytes(output: (u32, u32)) -> u64 {
+    let colours = (output.0 as u64 * output.1 as u64).clamp(2, 256).next_power_of_two();
+    24 + 3 * colours
 }
 
 /// libwebp's animation encoder (a wasm instance of its own for each animation) holds the previous

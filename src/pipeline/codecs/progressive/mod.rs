@@ -25,6 +25,11 @@ fn bad(what: &str) -> Error {
     Error::Undecodable(format!("JPEG: {what}"))
 }
 
+/// The refusal of a file of more than [`MAX_SCANS`] scans (413: the work it asks is too large).
+pub fn too_many_scans() -> Error {
+    Error::TooLarge(format!("this JPEG has more than {MAX_SCANS} scans, each a pass over the whole picture"))
+}
+
 /// Decoded pixels: grey (1 channel) or RGB (3), row-major.
 pub struct Reduced {
     pub width: u32,
@@ -48,6 +53,37 @@ pub fn kept_blocks(bytes: &[u8]) -> Option<u64> {
         pos = next;
     }
     None
+}
+
+/// Most scans a JPEG may have, baseline or progressive, in either decoder. Every scan is a pass
+/// over each block of its components whatever its bytes: at a marker the entropy decoder reads
+/// zero bits, so a 10-byte scan header with no data is a whole pass (a refinement scan reads all
+/// 63 coefficients of every block), and a 1 MB file can hold 100,000 of them. libjpeg's and
+/// jpegtran's progressive script writes 10 scans for colour (6 for grey), jpeg-encoder 12,
+/// mozjpeg's optimised scans choose among 64 candidates, a sequential file has one per
+/// component at most: 100 leaves room over all of them, and is the bound libjpeg-turbo's own
+/// fuzzers decode under (`TJPARAM_SCANLIMIT` 100, "Progressive JPEG image has more than 100
+/// scans"; `djpeg -maxscans`). Counted by [`scans`] before either decoder starts
+/// (`jpeg::tests`).
+pub const MAX_SCANS: usize = 100;
+
+/// The scans (SOS segments) before the end of the image, counted from the marker structure
+/// without decoding (the entropy-coded data between them is skipped): a linear pass over the
+/// bytes. Counting stops at `MAX_SCANS + 1`, and at a malformed segment (left to the decoder).
+pub fn scans(bytes: &[u8]) -> usize {
+    let (mut pos, mut scans) = (2, 0);
+    while let Some((marker, _, next)) = segment_at(bytes, pos).ok().flatten() {
+        match marker {
+            0xD9 => break,
+            0xDA => scans += 1,
+            _ => {}
+        }
+        if scans > MAX_SCANS {
+            break;
+        }
+        pos = next;
+    }
+    scans
 }
 
 /// Decodes `bytes` at `eighths`/8 scale (2 or 4); `Ok(None)` when the file is not one this
@@ -78,6 +114,11 @@ pub fn decode(bytes: &[u8], eighths: u32) -> Result<Option<Reduced>> {
             0xE0 if segment.starts_with(b"JFIF\0") => d.jfif = true,
             0xEE if segment.starts_with(b"Adobe") && segment.len() >= 12 => d.adobe = Some(segment[11]),
             0xDA => {
+                // `jpeg::decode` counted them first; this keeps the decoder bounded on its own.
+                scans += 1;
+                if scans > MAX_SCANS {
+                    return Err(too_many_scans());
+                }
                 if coefs.is_none() {
                     let frame = d.frame.as_ref().ok_or_else(|| bad("a scan before the frame header"))?;
                     if d.colour(frame).is_none() {
@@ -91,7 +132,6 @@ pub fn decode(bytes: &[u8], eighths: u32) -> Result<Option<Reduced>> {
                     scan::decode(&mut bits, &scan, coefs)?;
                 }
                 pos = bits.next_marker();
-                scans += 1;
             }
             _ => {}
         }
