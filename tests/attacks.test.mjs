@@ -239,3 +239,55 @@ describe('MISS_LIMITER, the Rate Limiting binding', () => {
     }
   });
 });
+
+describe('signatures, hints and uploads', () => {
+  const key = 'an-attack-suite-signing-key-32-b';
+  const token = 'an-attack-suite-upload-token';
+  let mf;
+  before(async () => {
+    mf = await startWorker({ vars: { SIGNING_KEY: key, UPLOAD_TOKEN: token, MAX_STALE_S: '0' } });
+    await putOriginal(mf, 'photo.jpg', photo);
+  });
+  after(async () => {
+    await mf?.dispose();
+  });
+
+  test('a signed width=auto URL does not give every width through Sec-CH-Width', async () => {
+    const { signUrl } = await import('../scripts/sign.mjs');
+    const url = signUrl('/cdn-cgi/image/width=auto/photo.jpg', key);
+    const widths = new Set();
+    for (const hint of [1, 17, 333, 640, 1999, 2000]) {
+      const res = await get(mf, url, { headers: { 'sec-ch-width': String(hint) } });
+      assert.equal(res.status, 200);
+      widths.add((await sharp(res.body).metadata()).width);
+    }
+    assert.equal(widths.size, 1, `widths served: ${[...widths]}`);
+    assert.ok((await listKeys(mf, '_variants/photo.jpg/')).length <= 1);
+  });
+
+  test('the log line never carries a signature', async () => {
+    const { signUrl } = await import('../scripts/sign.mjs');
+    const url = signUrl('/photo.jpg?w=150', key);
+    const sig = /sig=([^&]+)/.exec(url)[1];
+    assert.equal((await get(mf, url)).status, 200);
+    assert.equal((await get(mf, url.replace('w=150', 'w=151'))).status, 403, 'tampered');
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = mf.logs.map((l) => l.message).join('\n');
+    assert.ok(lines.includes('w=150'), 'the requests were logged');
+    assert.ok(!lines.includes(sig.slice(0, 12)), 'no part of the signature in the logs');
+  });
+
+  test('a conditional DELETE deletes only what its condition names', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    await putOriginal(mf, 'kept.jpg', photo);
+    const stored = await (await bucketOf(mf)).head('kept.jpg');
+    for (const headers of [{ 'if-none-match': '*' }, { 'if-match': '"not-its-etag"' }]) {
+      const res = await get(mf, '/kept.jpg', { method: 'DELETE', headers: { ...auth, ...headers } });
+      assert.equal(res.status, 412, JSON.stringify(headers));
+      assert.ok(await (await bucketOf(mf)).head('kept.jpg'), 'still there');
+    }
+    const res = await get(mf, '/kept.jpg', { method: 'DELETE', headers: { ...auth, 'if-match': stored.httpEtag } });
+    assert.ok(res.status < 300, `${res.status} ${res.body}`);
+    assert.equal(await (await bucketOf(mf)).head('kept.jpg'), null);
+  });
+});
