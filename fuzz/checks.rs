@@ -9,7 +9,7 @@
 
 use edge_image_resizer::config::{Config, PipelineSettings};
 use edge_image_resizer::pipeline;
-use edge_image_resizer::transform::{Accepts, Defaults, Fit, Format, FormatChoice, Gravity, Transform};
+use edge_image_resizer::transform::{Accepts, Defaults, Fit, Format, FormatChoice, Gravity, Metadata, Transform};
 use edge_image_resizer::url;
 use std::sync::OnceLock;
 
@@ -61,6 +61,8 @@ pub fn pipeline(data: &[u8]) {
         gravity: if b & 0x10 != 0 { Gravity::Auto } else { Gravity::Center },
         format: Some(FormatChoice::Is(formats[(*b as usize >> 5) % formats.len()])),
         anim: b & 0x80 != 0,
+        // The EXIF a JPEG output carries is rewritten from the input's: every mode, every input.
+        metadata: [Metadata::Keep, Metadata::Copyright, Metadata::None][*a as usize % 3],
         ..Default::default()
     };
     if let Err(e) = pipeline::transform_bytes(image.to_vec(), &transform, &PipelineSettings::default()) {

@@ -57,9 +57,14 @@ fn ifd0(tiff: &[u8]) -> Option<(Order, Vec<Entry>)> {
     };
     let start = order.u32(tiff, 4)? as usize;
     let count = order.u16(tiff, start)? as usize;
+    // Only whole 12-byte entries: a block cut short inside one ends the list (the value field at
+    // `at + 8` is written by `upright`). Offsets are untrusted: checked, never wrapped.
     let entries = (0..count.min(512))
-        .map(|i| start + 2 + i * 12)
-        .map_while(|at| Some((order.u16(tiff, at)?, order.u16(tiff, at + 2)?, order.u32(tiff, at + 4)?, at)))
+        .map_while(|i| start.checked_add(2 + i * 12))
+        .map_while(|at| {
+            tiff.get(at..at.checked_add(12)?)?;
+            Some((order.u16(tiff, at)?, order.u16(tiff, at + 2)?, order.u32(tiff, at + 4)?, at))
+        })
         .collect();
     Some((order, entries))
 }
@@ -70,7 +75,7 @@ fn upright(tiff: &[u8]) -> Option<Vec<u8>> {
     let mut out = tiff.to_vec();
     if let Some(&(_, SHORT, 1, at)) = entries.iter().find(|e| e.0 == ORIENTATION) {
         let one = if order.0 { [1, 0] } else { [0, 1] };
-        out[at + 8..at + 10].copy_from_slice(&one);
+        out.get_mut(at + 8..at + 10)?.copy_from_slice(&one);
     }
     Some(out)
 }
@@ -168,5 +173,22 @@ mod tests {
         assert_eq!(app1(Some(&sample()), Metadata::None), None);
         assert_eq!(app1(None, Metadata::Copyright), None);
         assert_eq!(app1(Some(b"garbage"), Metadata::Keep), None);
+    }
+
+    /// Every truncation of a real EXIF block, and offsets near the top of the address space, in
+    /// every mode: never a panic (an uploaded photo's EXIF is the attacker's).
+    #[test]
+    fn cut_and_crafted_exif_never_panics() {
+        let whole = sample();
+        for len in 0..whole.len() {
+            for mode in [Metadata::Keep, Metadata::Copyright, Metadata::None] {
+                let _ = app1(Some(&whole[..len]), mode);
+            }
+        }
+        // The review's case: one orientation entry cut right after its count field.
+        let cut = [0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00];
+        let _ = app1(Some(&cut), Metadata::Keep);
+        let far = [0x49, 0x49, 0x2A, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
+        assert_eq!(app1(Some(&far), Metadata::Keep), None);
     }
 }
