@@ -78,16 +78,74 @@ impl Renders {
     }
 }
 
-/// What a remote original's renders are counted under: its URL without the query.
+/// Whether `key`'s original comes from an origin on every read (a remote source, or `ORIGIN_URL`
+/// without a copy in R2): then its download is the cost, and it is counted before it.
+pub(super) fn counted_early(config: &crate::config::Config, key: &str) -> bool {
+    crate::url::remote::is_remote(key) || (config.origin.url.is_some() && !config.origin.copy)
+}
+
+/// Counts a read of `key` that downloads it, under `id` (a cache key, or the original's own), in
+/// its original's budget and the client's (`MISS_LIMITER`): before the download, so a refused
+/// request costs the origin nothing.
+pub(super) async fn before_download<S: crate::flow::ports::Store, C: crate::flow::ports::Cache>(
+    req: &super::Request,
+    config: &crate::config::Config,
+    ports: &super::Ports<'_, S, C>,
+    key: &str,
+    id: &str,
+    trace: &mut crate::trace::Trace,
+) -> Result<()> {
+    let original = match crate::url::remote::is_remote(key) {
+        true => remote_original(key),
+        false => key.to_string(),
+    };
+    ports.renders.admit(&original, id, &config.cost, ports.clock.now_ms())?;
+    super::clients::admit_render(ports, req.client.as_deref(), trace).await
+}
+
+/// What a remote original's renders are counted under: its URL without the query, the path
+/// spelled one way (unreserved `%XX` decoded, the rest upper case, `//` as `/`, `;params` dropped,
+/// lower case), since an origin may serve every spelling alike. Merging two real pictures of one
+/// spelling only makes their budget stricter.
 pub fn remote_original(source: &str) -> String {
     match url::Url::parse(source) {
-        Ok(mut url) => {
-            url.set_query(None);
-            url.set_fragment(None);
-            url.to_string()
+        Ok(url) => {
+            let origin = url.origin().ascii_serialization();
+            format!("{origin}{}", one_spelling(url.path()))
         }
-        Err(_) => source.to_string(),
+        Err(_) => source.to_ascii_lowercase(),
     }
+}
+
+fn one_spelling(path: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut in_params = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let decoded = match (b, bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => Some((h * 16 + l) as u8),
+            _ => None,
+        };
+        i += if decoded.is_some() { 3 } else { 1 };
+        let c = decoded.unwrap_or(b);
+        if c == b'/' && decoded.is_none() {
+            in_params = false;
+            if !out.ends_with('/') {
+                out.push('/');
+            }
+        } else if c == b';' && decoded.is_none() {
+            in_params = true;
+        } else if in_params {
+        } else if decoded.is_some() && !(c.is_ascii_alphanumeric() || b"-._~".contains(&c)) {
+            out.push_str(&format!("%{c:02X}"));
+        } else {
+            out.push(c.to_ascii_lowercase() as char);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -108,6 +166,19 @@ mod tests {
         renders.admit("a.jpg", "w=5", &cost, 60_000.0).expect("a new window");
         let remote = |q: &str| remote_original(&format!("https://cdn.example/x.jpg{q}"));
         assert_eq!(remote("?n=1"), remote("?n=2"));
+        for spelling in ["/%78.jpg", "/%2578.jpg", "/x%2Ejpg", "/%78%2ejpg", "//x.jpg", "/x.jpg;1", "/X.JPG", "/a/../x.jpg", "/./x.jpg"] {
+            let other = remote_original(&format!("https://CDN.example:443{spelling}"));
+            if spelling == "/%2578.jpg" {
+                assert_ne!(other, remote(""), "%25 is a literal percent: another name");
+            } else {
+                assert_eq!(other, remote(""), "{spelling}");
+            }
+        }
+        assert_ne!(
+            remote_original("https://cdn.example/a%2Fb.jpg"),
+            remote_original("https://cdn.example/a/b.jpg"),
+            "an encoded slash stays"
+        );
         assert_ne!(remote("?n=1"), remote_original("https://cdn.example/y.jpg?n=1"));
         let off = CostSettings { render_budget: 0, ..cost };
         for w in 1..100 {

@@ -77,8 +77,8 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
             Ok(reply)
         }
         Decision::Miss(miss) => {
-            // (A remote original's render was counted before its download.)
-            if !crate::url::remote::is_remote(&key) {
+            // (One fetched from an origin was counted before its download.)
+            if !super::budget::counted_early(config, &key) {
                 clients::admit_render(ports, req.client.as_deref(), trace).await?;
             }
             let mut reply = make_now(config, ports, miss, &key, (variant_key, mezzanine_key), waited_ms, started, trace).await?;
@@ -214,12 +214,10 @@ async fn counted_before_download<S: Store, C: Cache>(
     keys: &Keys<'_>,
     trace: &mut Trace,
 ) -> Result<()> {
-    if !crate::url::remote::is_remote(keys.original) {
-        return Ok(());
+    match super::budget::counted_early(config, keys.original) {
+        true => super::budget::before_download(req, config, ports, keys.original, keys.cache, trace).await,
+        false => Ok(()),
     }
-    let original = super::budget::remote_original(keys.original);
-    ports.renders.admit(&original, keys.cache, &config.cost, ports.clock.now_ms())?;
-    clients::admit_render(ports, req.client.as_deref(), trace).await
 }
 
 /// Steps 11–12: made now, answered at once; the variant is persisted after the response (and
@@ -237,9 +235,9 @@ async fn make_now<S: Store + 'static, C: Cache>(
 ) -> Result<ReplyOf<S, C>> {
     let clock = ports.clock;
     let Miss { answer, original, source, mezzanine, images } = *miss;
-    // 11. (Within the original's render budget: a description from the header costs no decode;
-    // a remote original was counted before its download.)
-    if !answer.resolved.is_info() && !crate::url::remote::is_remote(key) {
+    // 11. (Within the original's render budget, a description too: it reads the original. One
+    // fetched from an origin was counted before its download.)
+    if !super::budget::counted_early(config, key) {
         ports.renders.admit(key, &answer.resolved.canonical(), &config.cost, clock.now_ms())?;
     }
     if answer.resolved.is_info() || answer.resolved.is_placeholder() {

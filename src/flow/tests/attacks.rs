@@ -285,3 +285,31 @@ async fn a_client_is_limited_in_new_renders_not_in_hits() {
     assert_eq!(w.send(from("/photo.jpg?w=20", "203.0.113.9")).await.0.status, 200);
     assert_eq!(w.get("/photo.jpg?w=21").await.0.status, 200);
 }
+
+/// An original an origin sends on every read (a remote source as stored, `ORIGIN_URL` without a
+/// copy) is downloaded by each request: replaying one URL, or varying its query, is bounded by
+/// the render budget and the client's limiter, counted before the download.
+#[tokio::test(start_paused = true)]
+async fn originals_proxied_from_an_origin_are_counted_before_each_download() {
+    let w = remote_world("4");
+    let as_stored = format!("/cdn-cgi/image/onerror=redirect/{REMOTE}?n=1");
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(w.get(&as_stored).await.0.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429, 429, 429, 429, 429], "{:?}", w.calls());
+    assert_eq!(origin_gets(&w), 4);
+
+    let mut c = Config::default();
+    c.origin.url = Some("https://old.example/bucket/".parse().unwrap());
+    c.origin.copy = false;
+    c.cost.render_budget = 3;
+    let w = World::new(LATENCY, c);
+    w.origin.answer("/bucket/a.jpg", OriginAnswer::image(photo(), "image/jpeg"));
+    let mut statuses = Vec::new();
+    for width in 1..=6 {
+        statuses.push(w.get(&format!("/a.jpg?w={width}")).await.0.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+    assert_eq!(origin_gets(&w), 3, "a refused render downloads nothing: {:?}", w.calls());
+}
