@@ -61,6 +61,13 @@ pub fn hinted_width(width: u32, config: &Config) -> Option<u32> {
     let presets = config.url.presets.iter().map(|(_, s)| *s);
     let allowed: Vec<u32> = match config.policy.size_policy {
         SizePolicy::Any if config.policy.signing.is_some() && config.cost.width_steps.is_empty() => return None,
+        // Signed with steps: the hint is a step here, whatever else the URL names (`snap_width`
+        // leaves a request with a height alone, and a signed `width=auto&height=300` would
+        // otherwise be rendered at every hinted width).
+        SizePolicy::Any if config.policy.signing.is_some() => {
+            let steps = &config.cost.width_steps;
+            return steps.iter().copied().find(|&s| s >= width).or(steps.last().copied());
+        }
         SizePolicy::Any => return Some(width),
         SizePolicy::AllowList => config.policy.allowed_sizes.iter().copied().chain(presets).collect::<Vec<_>>(),
         SizePolicy::Presets => presets.collect(),
@@ -261,7 +268,8 @@ mod tests {
         assert_eq!(hinted_width(700, &signed), None);
         let mut stepped = signed.clone();
         stepped.cost.width_steps = vec![320, 640];
-        assert_eq!(hinted_width(700, &stepped), Some(700), "snapped to a step afterwards, as any width");
+        assert_eq!(hinted_width(700, &stepped), Some(640), "the widest step past them all");
+        assert_eq!(hinted_width(300, &stepped), Some(320), "a step here, with a height too");
         let mut presets = signed.clone();
         presets.policy.size_policy = SizePolicy::Presets;
         assert_eq!(hinted_width(700, &presets), Some(1280));

@@ -313,3 +313,23 @@ async fn originals_proxied_from_an_origin_are_counted_before_each_download() {
     assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
     assert_eq!(origin_gets(&w), 3, "a refused render downloads nothing: {:?}", w.calls());
 }
+
+/// A signed `width=auto` with a height is held to `WIDTH_STEPS` too (`snap_width` leaves a
+/// request with a height alone): every hint gives one of the steps, never a new width.
+#[tokio::test(start_paused = true)]
+async fn a_signed_width_auto_with_a_height_is_held_to_the_steps() {
+    let key = "a-signing-key-of-thirty-two-byte";
+    let w = super::world(config(&[("SIGNING_KEY", key), ("WIDTH_STEPS", "100,200"), ("RENDER_BUDGET", "0")]));
+    let path = "/photo.jpg";
+    let query = "width=auto&height=50&fit=cover";
+    let sig = crate::policy::sign(&format!("{path}?{query}"), key.as_bytes());
+    let mut widths = std::collections::BTreeSet::new();
+    for hint in [1, 99, 150, 333, 1999] {
+        let mut r = request(&format!("{path}?{query}&sig={sig}"));
+        r.hints.width = Some(hint);
+        let (res, _) = w.send(r).await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        widths.insert(size(&res.body).0);
+    }
+    assert_eq!(widths.into_iter().collect::<Vec<_>>(), [100, 200]);
+}
