@@ -139,6 +139,11 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
             Err(e) => Err(e),
         };
         match rendered {
+            // An animation over its budget comes back unchanged: the original, not this variant
+            // (and under a forced watermark, the bare original): never stored as one.
+            Ok(output) if output.unchanged => {
+                outcome.refused.push(format!("{variant_key}: {}", output.note.as_deref().unwrap_or("served unchanged")));
+            }
             Ok(output) => {
                 let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;

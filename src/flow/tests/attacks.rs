@@ -333,3 +333,16 @@ async fn a_signed_width_auto_with_a_height_is_held_to_the_steps() {
     }
     assert_eq!(widths.into_iter().collect::<Vec<_>>(), [100, 200]);
 }
+
+/// An eager variant of an animation over its budget would be the original itself, under a
+/// forced watermark the bare original: it is reported refused, never stored as the variant.
+#[tokio::test(start_paused = true)]
+async fn an_eager_variant_is_never_the_original_served_unchanged() {
+    let w = shop(&[("EAGER_VARIANTS", "w=200&anim=true")]);
+    for key in ["shop/ball.gif", "plain/ball.gif"] {
+        let outcome = w.eager("PutObject", key).await.unwrap();
+        assert_eq!((outcome.rendered.len(), outcome.refused.len()), (0, 1), "{key}: {outcome:?}");
+    }
+    let (res, _) = w.get("/shop/ball.gif?w=200&anim=true").await;
+    assert_eq!(res.status, 413, "not a VARIANT holding the bare original");
+}
