@@ -24,7 +24,7 @@ pub enum Mode {
     #[default]
     Sanitize,
     /// Never serve the document: a plain URL of a `.svg` key is the picture as a PNG at its own
-    /// size (any other key with an SVG type is still served sanitised).
+    /// size; any other key with an SVG type is refused (415) as stored, drawn when transformed.
     Rasterize,
     /// Answer 415, to plain URLs and transforms alike.
     Refuse,

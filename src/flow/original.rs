@@ -114,13 +114,16 @@ fn warned<S, C>(reply: Reply<S, C>, warning: Option<&str>) -> Reply<S, C> {
     }
 }
 
-/// The stored type when it is one well-formed type; a list (which a browser reads by its last
-/// member) or anything malformed gets the key's. (Documents are disarmed by the CSP sandbox.)
+/// The stored type when it is one well-formed media type (image, video or audio, and not XML):
+/// a list (which a browser reads by its last member), a document type (`text/html`,
+/// `application/xhtml+xml`, `image/foo+xml`) or anything malformed gets the key's type, which
+/// names no document. (An SVG is sanitised before this; the CSP sandbox stays as a second wall.)
 fn served_type(stored: Option<&str>, key: &str) -> String {
     let single = |ct: &str| {
-        let essence = ct.split(';').next().unwrap_or("").trim();
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         let token = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
-        !ct.contains(',') && essence.split_once('/').is_some_and(|(t, s)| token(t) && token(s))
+        let media = |t: &str, s: &str| matches!(t, "image" | "video" | "audio") && !s.ends_with("+xml") && !s.ends_with("xml");
+        !ct.contains(',') && essence.split_once('/').is_some_and(|(t, s)| token(t) && token(s) && media(t, s))
     };
     match stored.map(str::trim) {
         Some(ct) if single(ct) => ct.to_string(),
@@ -134,7 +137,12 @@ fn svg_served(meta: &Meta, key: &str, config: &Config) -> Result<bool> {
         return Ok(false);
     }
     match config.http.svg {
-        svg::Mode::Sanitize | svg::Mode::Rasterize => Ok(true),
+        svg::Mode::Sanitize => Ok(true),
+        // A `.svg` key was drawn as a PNG before this; one stored under another name is refused,
+        // so the document is never sent.
+        svg::Mode::Rasterize => {
+            Err(Error::Unsupported("SVG documents are not served here (SVG=rasterize): ask for a transform, e.g. ?format=png".into()))
+        }
         svg::Mode::Refuse => Err(Error::Unsupported("SVG originals are not served here".into())),
     }
 }

@@ -346,3 +346,18 @@ async fn an_eager_variant_is_never_the_original_served_unchanged() {
     let (res, _) = w.get("/shop/ball.gif?w=200&anim=true").await;
     assert_eq!(res.status, 413, "not a VARIANT holding the bare original");
 }
+
+/// A stored type that names a document (or an XML image type) is not served as one: an object
+/// of an operator's tooling, or copied before origins' types were replaced, gets its key's type.
+#[tokio::test(start_paused = true)]
+async fn documents_are_not_served_by_their_stored_type() {
+    let w = World::new(LATENCY, Config::default());
+    for (i, stored) in ["text/html", "application/xhtml+xml", "text/xml", "image/foo+xml", "application/javascript"].iter().enumerate() {
+        let key = format!("doc{i}.png");
+        w.put(&key, b"<html><script>alert(1)</script></html>".to_vec(), stored);
+        let (res, _) = w.get(&format!("/{key}")).await;
+        assert_eq!((res.status, res.header("content-type")), (200, Some("image/png")), "{stored}");
+    }
+    w.put("clip.mp4", vec![0; 64], "video/mp4");
+    assert_eq!(w.get("/clip.mp4").await.0.header("content-type"), Some("video/mp4"), "media types are kept");
+}

@@ -105,6 +105,11 @@ async fn svg_transforms_are_drawn_and_the_modes_decide_plain_urls() {
     let (res, _) = w.get("/icons/hostile.svg").await;
     assert_eq!((res.status, res.header("content-type")), (200, Some("image/png")));
     assert_eq!(png_size(&res.body), (200, 100, [0x33, 0xaa, 0x77, 255]));
+    // Under another name the document is not sent either (it was, sanitised); a transform draws it.
+    w.put("icons/hostile.png", HOSTILE.into(), "image/svg+xml");
+    let (named, _) = w.get("/icons/hostile.png").await;
+    assert_eq!(named.status, 415, "{}", String::from_utf8_lossy(&named.body));
+    assert_eq!(w.get("/icons/hostile.png?format=png").await.0.status, 200);
 
     let mut config = Config::default();
     config.http.svg = crate::svg::Mode::Refuse;
