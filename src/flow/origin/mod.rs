@@ -54,17 +54,36 @@ impl<S: Store> Sourced<S> {
         Sourced { deadline: Deadline(Some((clock, ms))), ..self }
     }
 
-    /// R2's object: the part planned on `meta`, cut by R2.
+    /// R2's object: the part planned on `meta`, cut by R2. An original replaced between the
+    /// metadata and the cut is planned again on what the cut returned (once; a second change is
+    /// a 502), so the headers always describe the bytes sent.
     async fn cut_stored(
         &self,
         key: &str,
-        meta: Meta,
+        mut meta: Meta,
         plan: &dyn Fn(&Meta) -> Ranged,
     ) -> Result<Option<(Stored<SourcedBody<S::Body>>, Ranged)>> {
-        let ranged = plan(&meta);
-        let range = if matches!(ranged, Ranged::Part { .. }) { ranged } else { Ranged::Whole };
-        let stored = self.deadline.within("get", self.inner.get(key, range)).await?;
-        Ok(stored.map(|s| (Stored { meta: s.meta, body: SourcedBody::Stored(s.body) }, ranged)))
+        for _ in 0..2 {
+            let ranged = plan(&meta);
+            let range = if matches!(ranged, Ranged::Part { .. }) { ranged } else { Ranged::Whole };
+            let stored = match self.deadline.within("get", self.inner.get(key, range)).await {
+                // A part past the end of a smaller replacement is R2's error: plan on the new one.
+                Err(e) if range != Ranged::Whole => match self.deadline.within("head", self.inner.head(key)).await? {
+                    Some(now) if now.etag != meta.etag => {
+                        meta = now;
+                        continue;
+                    }
+                    _ => return Err(e),
+                },
+                got => got?,
+            };
+            let Some(stored) = stored else { return Ok(None) };
+            if stored.meta.etag == meta.etag || range == Ranged::Whole {
+                return Ok(Some((Stored { meta: stored.meta, body: SourcedBody::Stored(stored.body) }, ranged)));
+            }
+            meta = stored.meta;
+        }
+        Err(Error::Upstream(format!("{key} changed twice while a range of it was read")))
     }
 
     /// The origin behind R2's keys, when `ORIGIN_URL` is set.

@@ -361,3 +361,23 @@ async fn documents_are_not_served_by_their_stored_type() {
     w.put("clip.mp4", vec![0; 64], "video/mp4");
     assert_eq!(w.get("/clip.mp4").await.0.header("content-type"), Some("video/mp4"), "media types are kept");
 }
+
+/// An R2 original replaced between the metadata a range is planned on and the cut: the range is
+/// planned again on what the cut returned, so `Content-Range` describes the bytes sent.
+#[tokio::test(start_paused = true)]
+async fn a_range_of_an_original_replaced_meanwhile_describes_what_is_sent() {
+    let w = World::new(LATENCY, Config::default());
+    w.put("a.jpg", photo(), "image/jpeg");
+    let mut ranged = request("/a.jpg");
+    ranged.range = Some("bytes=-100".into());
+    let replace = async {
+        // After the `head` (one latency), before the ranged `get` reads.
+        tokio::time::sleep(std::time::Duration::from_millis(LATENCY + LATENCY / 2)).await;
+        w.put("a.jpg", tiny_jpeg(), "image/jpeg");
+    };
+    let ((res, _), ()) = futures_util::future::join(w.send(ranged), replace).await;
+    let tiny = tiny_jpeg();
+    assert_eq!(res.status, 206);
+    assert_eq!(res.body, tiny[tiny.len() - 100..], "the last 100 bytes of what is stored now");
+    assert_eq!(res.header("content-range"), Some(format!("bytes {}-{}/{}", tiny.len() - 100, tiny.len() - 1, tiny.len()).as_str()));
+}
