@@ -6,6 +6,17 @@
 
 use std::collections::HashMap;
 
+/// Which entries go first when a map is over its bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rank {
+    /// Past its time: dropped first.
+    Expired,
+    /// Cheap to forget (a count far from its bound): dropped next.
+    Expendable,
+    /// Dropped only when nothing else is left.
+    Live,
+}
+
 /// Bytes counted for an entry beside its key and value (the table's slot, the `String`'s header).
 const ENTRY_OVERHEAD: usize = 64;
 
@@ -49,6 +60,11 @@ impl<V> Bounded<V> {
     /// Inserts or replaces `key`'s value, making room as [`Bounded::update`] does. An entry
     /// larger than the whole bound is not kept.
     pub fn insert(&mut self, key: String, value: V, expired: impl Fn(&V) -> bool) {
+        self.insert_ranked(key, value, |v| if expired(v) { Rank::Expired } else { Rank::Live })
+    }
+
+    /// As [`Bounded::insert`], making room by rank: the expired first, then the expendable.
+    pub fn insert_ranked(&mut self, key: String, value: V, rank: impl Fn(&V) -> Rank) {
         self.remove(&key);
         let weight = self.weight(&key, &value);
         if weight > self.max_bytes {
@@ -56,12 +72,17 @@ impl<V> Bounded<V> {
         }
         self.bytes += weight;
         self.entries.insert(key.clone(), (value, weight));
-        self.make_room(&key, expired);
+        self.make_room(&key, rank);
     }
 
     /// Changes `key`'s value in place and weighs it again; when the map is then over its bound,
     /// the expired entries go, then all others. `None` when there is no such entry.
     pub fn update<R>(&mut self, key: &str, change: impl FnOnce(&mut V) -> R, expired: impl Fn(&V) -> bool) -> Option<R> {
+        self.update_ranked(key, change, |v| if expired(v) { Rank::Expired } else { Rank::Live })
+    }
+
+    /// As [`Bounded::update`], making room by rank.
+    pub fn update_ranked<R>(&mut self, key: &str, change: impl FnOnce(&mut V) -> R, rank: impl Fn(&V) -> Rank) -> Option<R> {
         let (value, weight) = self.entries.get_mut(key)?;
         let result = change(value);
         let new = ENTRY_OVERHEAD + key.len() + std::mem::size_of::<V>() + (self.weigh)(value);
@@ -70,7 +91,7 @@ impl<V> Bounded<V> {
         if new > self.max_bytes {
             self.remove(key);
         } else {
-            self.make_room(key, expired);
+            self.make_room(key, rank);
         }
         Some(result)
     }
@@ -79,15 +100,14 @@ impl<V> Bounded<V> {
         ENTRY_OVERHEAD + key.len() + std::mem::size_of::<V>() + (self.weigh)(value)
     }
 
-    fn make_room(&mut self, keep: &str, expired: impl Fn(&V) -> bool) {
-        if self.bytes <= self.max_bytes {
-            return;
+    fn make_room(&mut self, keep: &str, rank: impl Fn(&V) -> Rank) {
+        for above in [Rank::Expired, Rank::Expendable, Rank::Live] {
+            if self.bytes <= self.max_bytes {
+                return;
+            }
+            self.entries.retain(|k, (v, _)| k == keep || rank(v) > above);
+            self.bytes = self.entries.values().map(|(_, w)| w).sum();
         }
-        self.entries.retain(|k, (v, _)| k == keep || !expired(v));
-        if self.entries.values().map(|(_, w)| w).sum::<usize>() > self.max_bytes {
-            self.entries.retain(|k, _| k == keep);
-        }
-        self.bytes = self.entries.values().map(|(_, w)| w).sum();
     }
 }
 

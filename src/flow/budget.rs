@@ -11,7 +11,7 @@
 //! original. Its download is the cost, so it is counted before the download
 //! ([`remote_original`]), not after.
 
-use super::bounded::Bounded;
+use super::bounded::{Bounded, Rank};
 use crate::config::CostSettings;
 use crate::error::{Error, Result};
 use std::cell::RefCell;
@@ -44,22 +44,29 @@ impl Renders {
             return Ok(());
         }
         let window_ms = cost.render_window_s as f64 * 1000.0;
+        let budget = cost.render_budget as usize;
         let expired = |w: &Window| now_ms - w.started_ms >= window_ms;
+        // When the counts fill their bytes, the windows that refuse (or nearly) are kept longest:
+        // forgetting them would let a flood of new keys reset the budget of the one under attack.
+        let rank = |w: &Window| match (expired(w), w.transforms.len() * 2 < budget) {
+            (true, _) => Rank::Expired,
+            (false, true) => Rank::Expendable,
+            (false, false) => Rank::Live,
+        };
+        // Keys are kept as a hash: a kilobyte key costs what a short one does.
+        let key = &format!("{:016x}", hash(key));
         let mut windows = self.0.borrow_mut();
         if windows.get(key).is_none_or(expired) {
-            windows.insert(key.to_string(), Window { started_ms: now_ms, transforms: HashSet::new() }, expired);
+            windows.insert_ranked(key.to_string(), Window { started_ms: now_ms, transforms: HashSet::new() }, rank);
         }
-        let mut hasher = DefaultHasher::new();
-        transform.hash(&mut hasher);
-        let id = hasher.finish();
-        let budget = cost.render_budget as usize;
-        let counted = windows.update(
+        let id = hash(transform);
+        let counted = windows.update_ranked(
             key,
             |window| match window.transforms.contains(&id) || window.transforms.len() < budget {
                 true => Ok(window.transforms.insert(id)),
                 false => Err(window.started_ms),
             },
-            expired,
+            rank,
         );
         let Some(Err(started_ms)) = counted else { return Ok(()) };
         let retry_after_s = ((started_ms + window_ms - now_ms) / 1000.0).ceil().max(1.0) as u32;
@@ -101,6 +108,12 @@ pub(super) async fn before_download<S: crate::flow::ports::Store, C: crate::flow
     };
     ports.renders.admit(&original, id, &config.cost, ports.clock.now_ms())?;
     super::clients::admit_render(ports, req.client.as_deref(), trace).await
+}
+
+fn hash(text: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What a remote original's renders are counted under: its URL without the query, the path
@@ -199,5 +212,22 @@ mod tests {
             renders.admit("one.jpg", &format!("w={n}"), &cost, 1.0).unwrap();
         }
         assert!(renders.bytes() <= MAX_BYTES, "{}", renders.bytes());
+    }
+
+    /// A flood of new keys does not reset the window of the original under attack: the windows
+    /// that refuse are the last to be forgotten.
+    #[test]
+    fn a_flood_of_new_keys_does_not_reset_a_refusing_window() {
+        let cost = CostSettings { render_budget: 8, render_window_s: 60, width_steps: Vec::new() };
+        let renders = Renders::default();
+        for w in 0..8 {
+            renders.admit("attacked.jpg", &format!("w={w}"), &cost, 0.0).unwrap();
+        }
+        assert_eq!(renders.admit("attacked.jpg", "w=99", &cost, 0.0).unwrap_err().status(), 429);
+        for n in 0..100_000 {
+            renders.admit(&format!("https://cdn.example/{n}/{}", "x".repeat(800)), "w=1", &cost, 1.0).unwrap();
+        }
+        assert!(renders.bytes() <= MAX_BYTES, "{}", renders.bytes());
+        assert_eq!(renders.admit("attacked.jpg", "w=100", &cost, 2.0).unwrap_err().status(), 429, "still refusing");
     }
 }
