@@ -7,8 +7,9 @@
 // R2 writes and origin downloads bounded; the figures per 10,000 requests go into BENCHMARKS.md
 // ("Attacker soak").
 import { createServer } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { putOriginal, listKeys, sha256, path, ROOT, SAMPLES } from '../tests/helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { putOriginal, listKeys, sha256, path, SAMPLES } from '../tests/helpers.mjs';
+import { record, carried as carriedSection } from './soak_faults.mjs';
 
 const SECTION = '## Attacker soak';
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
@@ -93,24 +94,9 @@ export async function finish(mf, { done, elapsed, memory, statuses }) {
     `| 5xx | ${Object.entries(statuses).filter(([k]) => / 5\d\d$/.test(k)).reduce((a, [, v]) => a + v, 0)} |`,
     `| worker wasm memory at each 2,000 requests (MB) | ${wasm.join(', ')} |`,
   ];
-  record(lines);
+  record(lines, SECTION);
   return failures;
 }
 
-function record(lines) {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const doc = readFileSync(file, 'utf8');
-  const start = doc.indexOf(SECTION);
-  const before = start < 0 ? doc.trimEnd() : doc.slice(0, start).trimEnd();
-  const rest = start < 0 ? '' : doc.slice(start + SECTION.length).replace(/^[\s\S]*?(?=\n## |$)/, '');
-  writeFileSync(file, `${before}\n\n${SECTION}\n\n${lines.join('\n')}\n${rest}`);
-}
-
 /** The "Attacker soak" section of BENCHMARKS.md as it stands, for `npm run bench` to carry over. */
-export function carried() {
-  const doc = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
-  const start = doc.indexOf(SECTION);
-  if (start < 0) return '';
-  const end = doc.indexOf('\n## ', start + SECTION.length);
-  return `${doc.slice(start, end < 0 ? undefined : end).trimEnd()}\n`;
-}
+export const carried = () => carriedSection(SECTION);

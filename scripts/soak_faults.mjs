@@ -70,21 +70,21 @@ export async function checkBucket(mf) {
   return { failures, derived: derived.length, uploads: uploads.size };
 }
 
-/** Writes the run's figures into BENCHMARKS.md, replacing the previous ones. */
-export function record(lines) {
+/** Writes a run's figures into BENCHMARKS.md under `section`, replacing the previous ones. */
+export function record(lines, section = SECTION) {
   const file = path.join(ROOT, 'BENCHMARKS.md');
   const doc = readFileSync(file, 'utf8');
-  const start = doc.indexOf(SECTION);
+  const start = doc.indexOf(section);
   const before = start < 0 ? doc.trimEnd() : doc.slice(0, start).trimEnd();
-  const rest = start < 0 ? '' : doc.slice(start + SECTION.length).replace(/^[\s\S]*?(?=\n## |$)/, '');
-  writeFileSync(file, `${before}\n\n${SECTION}\n\n${lines.join('\n')}\n${rest}`);
+  const rest = start < 0 ? '' : doc.slice(start + section.length).replace(/^[\s\S]*?(?=\n## |$)/, '');
+  writeFileSync(file, `${before}\n\n${section}\n\n${lines.join('\n')}\n${rest}`);
 }
 
-/** The "Fault soak" section of BENCHMARKS.md as it stands, for `npm run bench` to carry over. */
-export function carried() {
+/** A soak's section of BENCHMARKS.md as it stands ("Fault soak" unless named), for `npm run bench` to carry over. */
+export function carried(section = SECTION) {
   const doc = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
-  const start = doc.indexOf(SECTION);
+  const start = doc.indexOf(section);
   if (start < 0) return '';
-  const end = doc.indexOf('\n## ', start + SECTION.length);
+  const end = doc.indexOf('\n## ', start + section.length);
   return `${doc.slice(start, end < 0 ? undefined : end).trimEnd()}\n`;
 }
