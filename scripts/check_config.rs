@@ -5,7 +5,7 @@
 //! Prints `config ok` and exits 0, or `VARIABLE: what it must be` on stderr and exits 1 (2 when the
 //! input is not a JSON object). Names the worker never reads are warnings on stderr.
 
-use edge_image_resizer::config::check_vars;
+use edge_image_resizer::preflight::check_vars;
 use serde_json::{Map, Value};
 use std::io::Read;
 use std::process::ExitCode;

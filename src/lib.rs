@@ -11,6 +11,7 @@
 //! | `pipeline`  | bytes in, bytes out: one module per step, the order in one list          |
 //! | `http`      | replies and their headers, ETags, cache and variant keys, 304s, ranges   |
 //! | `config`    | `[vars]` → the settings each part reads                                  |
+//! | `preflight` | `[vars]` checked by the same parser before a deploy (`check-config`)     |
 //! | `trace`     | the one JSON log line per request, `/_health`                            |
 //!
 //! `edge` is the only code that touches the Workers runtime: it implements the flow's ports over
@@ -27,6 +28,7 @@ pub mod flow;
 pub mod http;
 pub mod pipeline;
 pub mod policy;
+pub mod preflight;
 pub mod svg;
 pub mod trace;
 pub mod transform;

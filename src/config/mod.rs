@@ -5,13 +5,11 @@
 //! its grammars and limits, `policy` sizes, extensions and signing keys, `pipeline` its budgets
 //! and encoder defaults (never a signing key), the flow its HTTP settings.
 
-mod check;
 mod origin;
 mod overlays;
 mod parse;
 mod read;
 
-pub use check::{check_vars, names_read, Problem, SECRETS};
 pub use overlays::{parse as parse_overlays, Composite, Overlay, Repeat, Side};
 
 use crate::transform::{Defaults, QualityDefaults, SizeSpec};

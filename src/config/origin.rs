@@ -1,7 +1,7 @@
 //! Reading the origin behind R2 (`ORIGIN_*`) and the remote sources (`REMOTE_*`): each checked,
 //! and the S3 credentials together, so half of them is an error rather than unsigned requests.
 
-use super::parse::{boolean, config_error, list, parse_in};
+use super::parse::{boolean, config_error, list, parse_in, MAX_BODY_MB};
 use super::{OriginSettings, RemoteHost, S3Keys};
 use crate::error::Result;
 
@@ -17,7 +17,7 @@ pub(super) fn read(get: &impl Fn(&str) -> Option<String>, origin: &mut OriginSet
         origin.timeout_ms = parse_in("ORIGIN_TIMEOUT_S", &v, 1, 120)? as u32 * 1000;
     }
     if let Some(v) = get("ORIGIN_MAX_MB") {
-        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, super::read::MAX_BODY_MB)? << 20;
+        origin.max_bytes = parse_in("ORIGIN_MAX_MB", &v, 1, MAX_BODY_MB)? << 20;
     }
     let Some(v) = get("ORIGIN_URL").filter(|v| !v.trim().is_empty()) else { return Ok(()) };
     let base = url::Url::parse(v.trim().trim_end_matches('/'))

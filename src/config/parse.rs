@@ -26,3 +26,7 @@ pub(super) fn parse_in(name: &str, value: &str, min: u64, max: u64) -> Result<u6
 pub(super) fn config_error(name: &str, expected: &str) -> Error {
     Error::Misconfigured(format!("configuration variable {name} must be {expected}"))
 }
+
+/// The most any body held in memory whole may be (an original read to transform, an upload, an
+/// origin's answer): twice that (the JS heap, then wasm memory) still leaves room in 128 MB.
+pub(super) const MAX_BODY_MB: u64 = 48;

@@ -1,14 +1,10 @@
 //! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
 //! clear error at the first request instead of a silent default.
 
-use super::parse::{boolean, config_error, list, parse_in};
+use super::parse::{boolean, config_error, list, parse_in, MAX_BODY_MB};
 use super::{Config, Grammars, Signing, SizePolicy};
 use crate::error::Result;
 use crate::transform::{QualityDefaults, SizeSpec};
-
-/// The most any body held in memory whole may be (an original read to transform, an upload, an
-/// origin's answer): twice that (the JS heap, then wasm memory) still leaves room in 128 MB.
-pub(super) const MAX_BODY_MB: u64 = 48;
 
 impl Config {
     /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).

@@ -3,7 +3,7 @@
 //! `npm start` instead of making every request a 500. `scripts/check_config.mjs` gathers the
 //! variables with wrangler and hands them to the `check-config` example, which calls [`check_vars`].
 
-use super::Config;
+use crate::config::Config;
 use crate::error::Error;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
