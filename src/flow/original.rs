@@ -21,7 +21,14 @@ pub(super) async fn original<S: Store, C: super::ports::Cache>(
     warning: Option<&str>,
 ) -> Result<ReplyOf<S, C>> {
     // A fallback should not stick: the transform may work once the format is supported.
-    let cache_control = if warning.is_some() { "public, max-age=300" } else { &config.http.cache_control };
+    // Someone else's picture (a remote source) is trusted for what we trust it for, not a year:
+    // the origin may change or withdraw it (`REMOTE_MIN_TTL_S`, after which we revalidate).
+    let remote = format!("public, max-age={}", config.origin.remote_min_ttl_s);
+    let cache_control = match (warning, crate::url::remote::is_remote(key)) {
+        (Some(_), _) => "public, max-age=300",
+        (None, true) => &remote,
+        (None, false) => &config.http.cache_control,
+    };
     let current = |etag: &str, uploaded: u64| {
         not_modified(req.if_none_match.as_deref(), req.if_modified_since.as_deref(), etag, uploaded)
             .then(|| Reply::not_modified(etag, &http_date(uploaded), cache_control, false))

@@ -299,6 +299,10 @@ async fn originals_proxied_from_an_origin_are_counted_before_each_download() {
     }
     assert_eq!(statuses, [200, 200, 200, 200, 429, 429, 429, 429, 429, 429], "{:?}", w.calls());
     assert_eq!(origin_gets(&w), 4);
+    // Served as stored, someone else's picture is not promised for a year.
+    let fresh = remote_world("4");
+    let (served, _) = fresh.get(&as_stored).await;
+    assert_eq!((served.status, served.header("cache-control")), (200, Some("public, max-age=60")));
 
     let mut c = Config::default();
     c.origin.url = Some("https://old.example/bucket/".parse().unwrap());
