@@ -46,3 +46,40 @@ fn a_tiled_forced_mark_covers_a_large_output_to_its_last_row() {
         }
     }
 }
+
+/// The security review's case, `/shop/photo.jpg?w=1600&h=400&fit=pad` on a 600×400 photo: the
+/// picture sits in the middle (500 to 1100), between white bars. A forced mark at the bottom
+/// right goes to the picture's corner, not the canvas's (in the bar, leaving the picture bare),
+/// and a fractional width is of the picture; an ordinary overlay keeps the canvas's corner. Also
+/// for a picture turned by `rotate=90` (its rectangle is the turned one).
+#[test]
+fn a_forced_corner_mark_is_on_the_picture_not_in_the_pad() {
+    use edge_image_resizer::transform::Turn;
+    let mark = RgbaImage::from_pixel(40, 20, Rgba(RED));
+    let json = r#"{"mark": {"key": "brand/mark.png", "width": 40, "bottom": 5, "right": 5, "default_for": ["shop/"]},
+                   "band": {"key": "brand/mark.png", "width": 0.1, "top": 0, "left": 0, "default_for": ["shop/"]}}"#;
+    let padded = Transform { width: Some(1600), height: Some(400), fit: Fit::Pad, ..Default::default() };
+    let upright = RgbaImage::from_pixel(600, 400, Rgba(GREY));
+    let lying = RgbaImage::from_pixel(400, 600, Rgba(GREY));
+    let turned = Transform { turn: Turn { quarters: 1, ..Default::default() }, ..padded.clone() };
+    for (source, t) in [(&upright, padded), (&lying, turned)] {
+        let img = marked(source, json, &mark, t);
+        assert_eq!(img.dimensions(), (1600, 400));
+        let (white, grey) = ([255, 255, 255, 255], GREY);
+        assert_eq!((img.get_pixel(499, 200).0, img.get_pixel(500, 200).0, img.get_pixel(1100, 200).0), (white, grey, white));
+        // `mark`: 40×20, its bottom-right corner 5 px inside the picture's (1100, 400).
+        assert_eq!(img.get_pixel(1100 - 6, 400 - 6).0, RED, "the mark at the picture's corner");
+        assert_eq!(img.get_pixel(1100 - 45, 400 - 25).0, RED, "the mark's top-left pixel");
+        assert_eq!(img.get_pixel(1100 - 4, 400 - 4).0, grey, "outside the offset");
+        assert!((1100..1600).all(|x| (0..400).all(|y| img.get_pixel(x, y).0 == white)), "nothing in the right-hand bar");
+        // `band`: a tenth of the picture's width (60, not 160), at its top-left corner.
+        assert_eq!((img.get_pixel(500, 0).0, img.get_pixel(559, 29).0), (RED, RED), "the band from the picture's corner");
+        assert_eq!((img.get_pixel(560, 0).0, img.get_pixel(500, 30).0), (grey, grey), "the band is 60×30");
+        assert!((0..500).all(|x| (0..400).all(|y| img.get_pixel(x, y).0 == white)), "nothing in the left-hand bar");
+    }
+    // An overlay that is not forced keeps Cloudflare's placement, on the padded canvas.
+    let logo = r#"{"logo": {"key": "brand/logo.png", "width": 40, "bottom": 5, "right": 5}}"#;
+    let padded = Transform { width: Some(1600), height: Some(400), fit: Fit::Pad, ..Default::default() };
+    let img = marked(&upright, logo, &mark, padded);
+    assert_eq!((img.get_pixel(1600 - 6, 400 - 6).0, img.get_pixel(1100 - 6, 400 - 6).0), (RED, GREY));
+}

@@ -3,13 +3,19 @@
 //! turned, laid on its `background`, faded by `opacity`, then placed by its edge offsets
 //! (centred on an axis without one) or tiled (`repeat`). Overlays are prepared once, before the
 //! source is decoded, and drawn on every frame of an animation alike.
+//!
+//! An overlay is laid out on the whole output inside its border, `fit=pad`'s bars included
+//! (Cloudflare's docs say only "the resized image"). A watermark, an overlay with `default_for`
+//! (forced on its prefixes), is laid out on the picture instead: sized, placed and tiled on the
+//! scaled image's rectangle inside the padded canvas, so that a `pad` cannot move it into a bar
+//! and leave the picture bare.
 
 use super::{decode, geometry, orient, pad, probe, resize};
 use crate::config::{Composite, Limits, Overlay, Repeat};
 use crate::error::{Error, Result};
 use crate::pipeline::codecs::port::Codecs;
 use crate::pipeline::shape::{Placed, Shape};
-use crate::pipeline::types::Pixels;
+use crate::pipeline::types::{swaps_axes, Pixels};
 use crate::transform::Transform;
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
 use std::ops::Range;
@@ -24,8 +30,29 @@ pub fn place(shape: &mut Shape, overlays: &[(Overlay, Vec<u8>)], limits: &Limits
         Some(b) => (shape.output.0 - b.left - b.right, shape.output.1 - b.top - b.bottom),
         None => shape.output,
     };
-    shape.overlays =
-        overlays.iter().map(|(spec, bytes)| prepare(spec, bytes, canvas, limits.memory_budget, codecs)).collect::<Result<_>>()?;
+    // The picture on that canvas: all of it, or for `pad` the scaled image between the bars
+    // (`out` is in stored orientation; the canvas is upright).
+    let picture = match shape.canvas {
+        Some(c) => {
+            let (w, h) = if swaps_axes(shape.orientation) { (shape.out.1, shape.out.0) } else { shape.out };
+            ((c.left as i64, c.top as i64), (w, h))
+        }
+        None => ((0, 0), canvas),
+    };
+    shape.overlays = overlays
+        .iter()
+        .map(|(spec, bytes)| {
+            if spec.default_for.is_empty() {
+                return prepare(spec, bytes, canvas, limits.memory_budget, codecs);
+            }
+            let ((left, top), size) = picture;
+            let mut placed = prepare(spec, bytes, size, limits.memory_budget, codecs)?;
+            placed.origin = (placed.origin.0 + left, placed.origin.1 + top);
+            placed.columns = placed.columns.start + left..placed.columns.end + left;
+            placed.rows = placed.rows.start + top..placed.rows.end + top;
+            Ok(placed)
+        })
+        .collect::<Result<_>>()?;
     Ok(())
 }
 
