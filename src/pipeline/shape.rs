@@ -6,6 +6,7 @@ use super::types::{Canvas, Rect};
 use crate::transform::{Adjust, Border};
 use image::metadata::Orientation;
 use image::RgbaImage;
+use std::ops::Range;
 
 /// A mezzanine is close to the output's size, so a JPEG DCT scale down to just the output's
 /// pixels would do most of the reduction with its crude filter: on a 24 MP photo's mezzanine,
@@ -86,10 +87,14 @@ impl Shape {
     }
 }
 
-/// An overlay ready to draw: its pixels and where they go on the canvas.
+/// An overlay ready to draw: its pixels and where they go on the canvas: the top-left corner of
+/// one copy, and the columns and rows covered (one copy's, or the copies tiled from it along an
+/// axis that repeats; clipped to the canvas when drawn).
 pub struct Placed {
     pub(in crate::pipeline) img: RgbaImage,
-    pub(in crate::pipeline) at: Vec<(i64, i64)>,
+    pub(in crate::pipeline) origin: (i64, i64),
+    pub(in crate::pipeline) columns: Range<i64>,
+    pub(in crate::pipeline) rows: Range<i64>,
     pub(in crate::pipeline) composite: crate::config::Composite,
 }
 
