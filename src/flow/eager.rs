@@ -86,7 +86,10 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     for query in &config.upload.eager_variants {
         let misconfigured = |e: Error| Error::Misconfigured(format!("EAGER_VARIANTS '{query}': {}", e.message()));
         // A variant no URL may ask for (the size policy) would be work for nobody: a mistake.
-        let request = url::for_key(&key, query, &config.url).map_err(misconfigured)?;
+        let mut request = url::for_key(&key, query, &config.url).map_err(misconfigured)?;
+        // (`WIDTH_STEPS` first, as a request's width is snapped before anything is decided: else
+        // `w=700` would be stored under a key no request reads, requests asking for 750.)
+        crate::policy::snap_width(&mut request.transform, &config.cost.width_steps);
         crate::policy::check_request(&request, config).map_err(misconfigured)?;
         let mut transform = request.transform;
         // As a request for this key would have it: default overlays, each at its current version

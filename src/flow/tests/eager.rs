@@ -121,3 +121,24 @@ async fn a_variant_the_size_policy_refuses_is_a_misconfiguration() {
     let e = w.eager("PutObject", "photo.jpg").await.unwrap_err();
     assert!(matches!(e, Error::Misconfigured(_)) && e.message().contains("w=333"), "{e}");
 }
+
+/// An eager variant is the one a request reads: with `WIDTH_STEPS`, `w=700` is made at the step
+/// requests snap to, and served as `VARIANT` for each class of a negotiated format.
+#[tokio::test(start_paused = true)]
+async fn eager_variants_snap_to_the_width_steps_as_requests_do() {
+    let mut config = eager(&["w=700", "w=700&format=auto"]);
+    config.cost.width_steps = vec![640, 750];
+    let w = world(config);
+    w.put("big.jpg", crate::fixtures::jpeg(&crate::fixtures::photo(1600, 1000, 3), false, None), "image/jpeg");
+    let outcome = w.eager("PutObject", "big.jpg").await.unwrap();
+    assert_eq!(outcome.rendered.len(), 3, "{outcome:?}");
+    for (url, accept) in
+        [("/big.jpg?w=700", None), ("/big.jpg?w=700&format=auto", Some("image/webp")), ("/big.jpg?w=700&format=auto", None)]
+    {
+        let mut req = request(url);
+        req.accept = accept.map(String::from);
+        let (res, _) = w.send(req).await;
+        assert_eq!((res.status, res.header("x-cache")), (200, Some("VARIANT")), "{url} {accept:?}");
+        assert_eq!(image::load_from_memory(&res.body).unwrap().width(), 750);
+    }
+}
