@@ -216,9 +216,10 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
         request.transform.format = Some(crate::transform::FormatChoice::Is(crate::transform::Format::Png));
     }
     if request.transform.is_identity() {
-        // (An original an origin sends on every read is proxied through memory, nothing kept:
-        // each such read counts as a render of it, so replaying one URL is bounded too.)
-        if budget::counted_early(config, &request.key) {
+        // (A remote original is proxied through memory, nothing kept: each read counts as a render
+        // of it, so replaying one URL is bounded too. `ORIGIN_COPY=false` originals are the
+        // operator's own, served as often as asked.)
+        if url::remote::is_remote(&request.key) {
             let read = format!("{} as stored at {}", request.key, ports.clock.now_ms());
             budget::before_download(req, config, ports, &request.key, &read, trace).await?;
         }

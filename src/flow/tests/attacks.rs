@@ -316,6 +316,10 @@ async fn originals_proxied_from_an_origin_are_counted_before_each_download() {
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
     assert_eq!(origin_gets(&w), 3, "a refused render downloads nothing: {:?}", w.calls());
+    // The operator's own originals as stored are served as often as they are asked for.
+    for _ in 0..10 {
+        assert_eq!(w.get("/a.jpg").await.0.status, 200);
+    }
 }
 
 /// A signed `width=auto` with a height is held to `WIDTH_STEPS` too (`snap_width` leaves a
