@@ -70,7 +70,9 @@ pub fn covers(transform: &Transform, of: (u32, u32), size: (u32, u32), limits: &
         return false;
     }
     match geometry::shape(&upright(Format::Jpeg, of, 3), transform, limits, None) {
-        Ok(shape) => {
+        Ok(mut shape) => {
+            // The output's own pixels: a read of the mezzanine keeps twice them where it has them.
+            shape.margin = 1.0;
             let (w, h) = shape.needed();
             w <= size.0 as f64 + 1.0 && h <= size.1 as f64 + 1.0
         }
@@ -84,7 +86,10 @@ pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> 
     let probe = probe::probe(source)?;
     let Some(size) = size_for(&probe, &settings.mezzanine) else { return Ok(None) };
     let limits = &settings.limits;
-    let own = geometry::shape(&probe, &transform(size), limits, None)?;
+    let mut own = geometry::shape(&probe, &transform(size), limits, None)?;
+    // Its own size from the DCT scale nearest it (a 12 MP photo's half-size decode): a mezzanine
+    // is an intermediate, read again with the quality margin.
+    own.margin = 1.0;
     let Some((decode_size, _)) = admitted(&probe, source.len(), &own, limits) else { return Ok(None) };
     let (img, exif) = reduce(source, &probe, &own, decode_size, limits, codecs)?;
     Ok(Some(Made { img, exif, of: probe.oriented_size() }))
@@ -199,5 +204,19 @@ mod tests {
         assert!(!covers(&cropped, of, size, &limits));
         let bordered = Transform { trim: Some(Trim::Border { color: None, tolerance: 10, keep: 0 }), ..t(Some(100), None) };
         assert!(!covers(&bordered, of, size, &limits));
+    }
+
+    /// An original's resize keeps twice the output's pixels a side for Lanczos (the quality
+    /// margin), up to the whole picture; a mezzanine's own plan and `covers` count the output's.
+    #[test]
+    fn an_originals_decode_keeps_twice_the_output_for_lanczos() {
+        let limits = Limits::default();
+        let p = upright(Format::Jpeg, (6000, 4000), 3);
+        let shape = geometry::shape(&p, &Transform { width: Some(400), ..Default::default() }, &limits, None).unwrap();
+        let (w, h) = shape.needed();
+        assert_eq!((w.round(), h.round()), (800.0, 534.0), "400×267 kept at twice a side");
+        let near = geometry::shape(&p, &Transform { width: Some(4000), ..Default::default() }, &limits, None).unwrap();
+        assert_eq!(near.needed().0.round(), 6000.0, "never more than the picture");
+        assert!(covers(&Transform { width: Some(1500), ..Default::default() }, (6000, 4000), (2048, 1365), &limits));
     }
 }
