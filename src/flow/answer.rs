@@ -46,9 +46,10 @@ impl<'a> Answer<'a> {
         })
     }
 
-    /// The same answer for bytes of another type (an animation served unchanged).
-    pub fn typed_as(self, content_type: &'static str) -> Answer<'a> {
-        Answer { content_type, ..self }
+    /// The same answer for bytes of another format (an animation served unchanged, an AVIF made
+    /// as WebP past `AVIF_MAX_SIDE`): its type and its file name's extension.
+    pub fn typed_as(self, format: crate::transform::Format, key: &str) -> Answer<'a> {
+        Answer { content_type: format.content_type(), disposition: http::content_disposition(key, Some(format.name())), ..self }
     }
 
     pub fn headers(&self, content_length: u64, served: Served, server_timing: String) -> ImageHeaders<'_> {

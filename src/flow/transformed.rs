@@ -71,6 +71,11 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
             Ok(Reply::cached(entry, Served::Hit, http::server_timing_stored("cache", waited_ms, clock.now_ms() - started)))
         }
         Decision::Variant(answer, stored) => {
+            // Typed as what was stored: a best-effort format (an AVIF made as WebP) included.
+            let answer = match Format::of_original(stored.meta.content_type.as_deref(), "") {
+                Some(format) if format.content_type() != answer.content_type => answer.typed_as(format, &key),
+                _ => answer,
+            };
             let timing = http::server_timing_stored("r2", waited_ms, clock.now_ms() - started);
             let mut reply = Reply::image(Body::Stored(stored.body), answer.headers(stored.meta.size, Served::Variant, timing));
             reply.cache_as = Some(cache_key);
@@ -258,7 +263,7 @@ async fn make_now<S: Store + 'static, C: Cache>(
             output.note.as_deref().unwrap_or("this animation is over the animation budget")
         )));
     }
-    let answer = answer.typed_as(output.format.content_type());
+    let answer = answer.typed_as(output.format, key);
 
     // 12.
     let timing = http::server_timing(&output.timings, waited_ms + read_ms, clock.now_ms() - started);

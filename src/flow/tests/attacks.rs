@@ -389,3 +389,20 @@ async fn a_range_of_an_original_replaced_meanwhile_describes_what_is_sent() {
     assert_eq!(res.body, tiny[tiny.len() - 100..], "the last 100 bytes of what is stored now");
     assert_eq!(res.header("content-range"), Some(format!("bytes {}-{}/{}", tiny.len() - 100, tiny.len() - 1, tiny.len()).as_str()));
 }
+
+/// A best-effort format (an AVIF past `AVIF_MAX_SIDE`, made as WebP) keeps its type when it is
+/// read back as the persisted variant, and in the cache after it: never WebP bytes called AVIF.
+#[tokio::test(start_paused = true)]
+async fn a_best_effort_variant_is_typed_as_what_was_stored() {
+    let mut c = Config::default();
+    c.pipeline.limits.avif_max_side = 200;
+    let w = super::world(c);
+    let (miss, _) = w.get("/photo.jpg?w=300&format=avif").await;
+    assert_eq!((miss.status, miss.header("content-type")), (200, Some("image/webp")));
+    w.cache.evict();
+    for expected in ["VARIANT", "HIT"] {
+        let (res, _) = w.get("/photo.jpg?w=300&format=avif").await;
+        assert_eq!((res.header("x-cache"), res.header("content-type")), (Some(expected), Some("image/webp")));
+        assert!(res.header("content-disposition").is_some_and(|d| d.contains("photo.webp")), "{:?}", res.header("content-disposition"));
+    }
+}
