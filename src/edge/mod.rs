@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::flow::budget::Renders;
 use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
-use crate::flow::origin::{Behind, Copies, Sourced};
+use crate::flow::origin::{Behind, ClientLimit, Copies, Sourced};
 use crate::flow::ports::{Clock, CodecHost, Later, RequestBody};
 use crate::flow::Ports;
 use crate::flow::{self, Method};
@@ -42,6 +42,9 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let body = Body(std::cell::RefCell::new(Some(req)));
     let reply = match (R2::originals(&env), R2::variants(&env)) {
         (Ok(originals), Ok(variants)) => {
+            let limiter =
+                env.rate_limiter(clients::BINDING).ok().map(|l| Rc::new(clients::Binding(l)) as Rc<dyn crate::flow::ports::Limiter>);
+            let client_limit = limiter.clone().zip(request.client.clone()).map(|(limiter, client)| ClientLimit { limiter, client });
             let behind = config.as_ref().ok().map(|c| Behind {
                 origin: Rc::new(origin::HttpOrigin),
                 clock: Rc::new(WorkerClock),
@@ -49,9 +52,9 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 copies: COPIES.with(Rc::clone),
                 gate: gate(),
                 limits: c.pipeline.limits,
+                client_limit: client_limit.clone(),
             });
             let r2_timeout = config.as_ref().map_or(5000, |c| c.http.r2_timeout_ms);
-            let limiter = env.rate_limiter(clients::BINDING).ok().map(clients::Binding);
             let bounded = |s: Sourced<R2>| s.bounded(Rc::new(WorkerClock), r2_timeout);
             let ports = Ports {
                 originals: Rc::new(bounded(Sourced::new(Rc::new(originals), behind))),
@@ -63,7 +66,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
                 gate: gate(),
                 renders: renders(),
                 checks: CHECKS.with(Rc::clone),
-                limiter: limiter.as_ref().map(|l| l as &dyn crate::flow::ports::Limiter),
+                limiter: limiter.as_deref(),
             };
             flow::serve(&request, &body, &config, &ports, &mut trace).await
         }

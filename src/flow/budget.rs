@@ -102,12 +102,14 @@ pub(super) async fn before_download<S: crate::flow::ports::Store, C: crate::flow
     id: &str,
     trace: &mut crate::trace::Trace,
 ) -> Result<()> {
-    let original = match crate::url::remote::is_remote(key) {
-        true => remote_original(key),
-        false => key.to_string(),
-    };
+    let remote = crate::url::remote::is_remote(key);
+    let original = if remote { remote_original(key) } else { key.to_string() };
     ports.renders.admit(&original, id, &config.cost, ports.clock.now_ms())?;
-    super::clients::admit_render(ports, req.client.as_deref(), trace).await
+    // (An `ORIGIN_URL` fetch asks the client's limiter itself, before it fetches.)
+    match remote {
+        true => super::clients::admit_render(ports, req.client.as_deref(), trace).await,
+        false => Ok(()),
+    }
 }
 
 fn hash(text: &str) -> u64 {

@@ -28,6 +28,18 @@ pub(super) async fn admit_render<S: Store, C: Cache>(ports: &Ports<'_, S, C>, cl
     }
 }
 
+/// One more fetch from `ORIGIN_URL` for a client (a name R2 does not have), or a 429. A failing
+/// binding lets it through, as for renders.
+pub(crate) async fn admit_fetch(limit: &crate::flow::origin::ClientLimit) -> Result<()> {
+    match limit.limiter.allow(&who(&limit.client)).await {
+        Ok(false) => Err(Error::TooManyRequests(
+            "this client asked for more originals from the origin than MISS_LIMITER allows".into(),
+            RETRY_AFTER_S,
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Whom an address counts for: an IPv4 address alone; an IPv6 address by its /64, since one
 /// client is routinely given a whole /64 and could rotate through it.
 fn who(client: &str) -> String {

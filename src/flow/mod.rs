@@ -33,7 +33,7 @@
 
 mod answer;
 pub mod bounded;
-mod clients;
+pub(crate) mod clients;
 pub mod budget;
 mod demo;
 pub mod eager;

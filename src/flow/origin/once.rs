@@ -23,7 +23,13 @@ pub async fn found<S: Store>(inner: &S, deadline: &Deadline, behind: &Behind, ke
     }
     loop {
         let waiting = copies.under_way.borrow().get(key).cloned();
-        let Some(pending) = waiting else { return lead(inner, deadline, behind, key, bytes).await };
+        let Some(pending) = waiting else {
+            // (A remote source was counted by the flow before its download.)
+            if let (Some(limit), false) = (&behind.client_limit, crate::url::remote::is_remote(key)) {
+                crate::flow::clients::admit_fetch(limit).await?;
+            }
+            return lead(inner, deadline, behind, key, bytes).await;
+        };
         match wait(behind, &pending).await {
             // A revalidation answered without the body this request needs: it fetches.
             Some(Ok(found)) if bytes && found.bytes.is_none() && crate::url::remote::is_remote(key) => {}

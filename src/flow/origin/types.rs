@@ -23,6 +23,16 @@ pub struct Behind {
     /// the isolate's in-flight budget, as an upload does.
     pub gate: &'static Gate,
     pub limits: Limits,
+    /// `MISS_LIMITER` and the client asking: an `ORIGIN_URL` fetch is one of its renders, asked
+    /// before the fetch, so a flood of names R2 does not have reaches the origin boundedly.
+    pub client_limit: Option<ClientLimit>,
+}
+
+/// The Rate Limiting binding and whom to count.
+#[derive(Clone)]
+pub struct ClientLimit {
+    pub limiter: Rc<dyn crate::flow::ports::Limiter>,
+    pub client: String,
 }
 
 /// This isolate's fetches from the origin: those under way (as many as requests in flight), and,

@@ -255,7 +255,7 @@ async fn what_an_isolate_remembers_of_origins_is_bounded_in_bytes() {
 #[tokio::test(start_paused = true)]
 async fn a_client_is_limited_in_new_renders_not_in_hits() {
     let mut w = super::world(config(&[("RENDER_BUDGET", "0")]));
-    w.limiter = Some(super::world::CountingLimiter { limit: 3, ..Default::default() });
+    w.limiter = Some(Rc::new(super::world::CountingLimiter { limit: 3, ..Default::default() }));
     let from = |url: &str, ip: &str| {
         let mut r = request(url);
         r.client = Some(ip.into());
@@ -405,4 +405,22 @@ async fn a_best_effort_variant_is_typed_as_what_was_stored() {
         assert_eq!((res.header("x-cache"), res.header("content-type")), (Some(expected), Some("image/webp")));
         assert!(res.header("content-disposition").is_some_and(|d| d.contains("photo.webp")), "{:?}", res.header("content-disposition"));
     }
+}
+
+/// `ORIGIN_URL`: a flood of names R2 does not have reaches the origin only as often as the
+/// client's limiter allows, each fetch asked before it is made.
+#[tokio::test(start_paused = true)]
+async fn a_flood_of_missing_names_reaches_the_origin_boundedly() {
+    let mut c = Config::default();
+    c.origin.url = Some("https://old.example/bucket/".parse().unwrap());
+    let mut w = World::new(LATENCY, c);
+    w.limiter = Some(Rc::new(super::world::CountingLimiter { limit: 3, ..Default::default() }));
+    let mut statuses = Vec::new();
+    for n in 0..10 {
+        let mut r = request(&format!("/r{n}.jpg"));
+        r.client = Some("198.51.100.9".into());
+        statuses.push(w.send(r).await.0.status);
+    }
+    assert_eq!(statuses, [404, 404, 404, 429, 429, 429, 429, 429, 429, 429]);
+    assert_eq!(origin_gets(&w), 3, "{:?}", w.calls());
 }

@@ -33,7 +33,7 @@ pub struct World {
     pub renders: crate::flow::budget::Renders,
     pub config: Result<Config>,
     /// `MISS_LIMITER`, when a test binds one.
-    pub limiter: Option<CountingLimiter>,
+    pub limiter: Option<Rc<CountingLimiter>>,
     pub log: Log,
     epoch: Instant,
     clock: PausedClock,
@@ -97,7 +97,7 @@ impl World {
         }
         let body = OnceBody::new(body);
         let mut trace = Trace::default();
-        let ports = self.ports();
+        let ports = self.ports(req.client.clone());
         let reply = serve(&req, &body, &self.config, &ports, &mut trace).await;
         let response = self.respond(reply).await;
         self.answered.set(self.now());
@@ -111,7 +111,9 @@ impl World {
     }
 
     /// The isolate's ports, as the adapter makes them for each request.
-    fn ports(&self) -> Ports<'_, Sourced<MemoryStore>, MemoryCache> {
+    fn ports(&self, client: Option<String>) -> Ports<'_, Sourced<MemoryStore>, MemoryCache> {
+        let limiter = self.limiter.clone().map(|l| l as Rc<dyn crate::flow::ports::Limiter>);
+        let client_limit = limiter.zip(client).map(|(limiter, client)| crate::flow::origin::ClientLimit { limiter, client });
         let timeout = self.config.as_ref().map_or(5000, |c| c.http.r2_timeout_ms);
         let behind = self.config.as_ref().ok().map(|config| Behind {
             origin: self.origin.clone(),
@@ -120,6 +122,7 @@ impl World {
             copies: self.copies.clone(),
             gate: self.gate,
             limits: config.pipeline.limits,
+            client_limit: client_limit.clone(),
         });
         Ports {
             originals: Rc::new(Sourced::new(self.store.clone(), behind).bounded(Rc::new(PausedClock(self.epoch)), timeout)),
@@ -131,14 +134,14 @@ impl World {
             gate: self.gate,
             renders: &self.renders,
             checks: self.checks.clone(),
-            limiter: self.limiter.as_ref().map(|l| l as &dyn crate::flow::ports::Limiter),
+            limiter: self.limiter.as_deref().map(|l| l as &dyn crate::flow::ports::Limiter),
         }
     }
 
     /// Delivers one queue message (an R2 event notification) to the eager-variant consumer.
     pub async fn eager(&self, action: &str, key: &str) -> Result<crate::flow::eager::Outcome> {
         let event = crate::flow::eager::R2Event { action: action.into(), object: crate::flow::eager::R2Object { key: key.into() } };
-        let ports = self.ports();
+        let ports = self.ports(None);
         let config = self.config.as_ref().map_err(Clone::clone)?;
         crate::flow::eager::handle(&event, config, &ports).await
     }
