@@ -82,7 +82,12 @@ pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Optio
         adjust: transform.adjust,
         border,
         overlays: Vec::new(),
-        margin: if faces.is_some() { 1.0 + 3.0 * zoom } else { QUALITY_MARGIN },
+        // (A vector is drawn at the output's own size: nothing to reduce.)
+        margin: match (faces, probe.format) {
+            (Some(_), _) => 1.0 + 3.0 * zoom,
+            (None, Format::Svg) => 1.0,
+            (None, _) => QUALITY_MARGIN,
+        },
     })
 }
 
