@@ -9,17 +9,14 @@ use crate::error::{Error, Result};
 use crate::flow::ports::{Cache, Store};
 use crate::trace::Trace;
 
-/// What a refused client is told to wait: the binding's longest period (set it to 60 s).
-pub const RETRY_AFTER_S: u32 = 60;
-
 /// One more render for `client`, or a 429.
 pub(super) async fn admit_render<S: Store, C: Cache>(ports: &Ports<'_, S, C>, client: Option<&str>, trace: &mut Trace) -> Result<()> {
     let (Some(limiter), Some(client)) = (ports.limiter, client) else { return Ok(()) };
-    match limiter.allow(&who(client)).await {
+    match limiter.allow(&crate::flow::origin::who(client)).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(Error::TooManyRequests(
             "this client asked for more new renders than MISS_LIMITER allows; cached images are still served".into(),
-            RETRY_AFTER_S,
+            crate::flow::ports::LIMITED_RETRY_AFTER_S,
         )),
         Err(e) => {
             trace.warnings.push(format!("MISS_LIMITER failed, rendering anyway: {e}"));
@@ -28,37 +25,9 @@ pub(super) async fn admit_render<S: Store, C: Cache>(ports: &Ports<'_, S, C>, cl
     }
 }
 
-/// One more fetch from `ORIGIN_URL` for a client (a name R2 does not have), or a 429. A failing
-/// binding lets it through, as for renders.
-pub(crate) async fn admit_fetch(limit: &crate::flow::origin::ClientLimit) -> Result<()> {
-    match limit.limiter.allow(&who(&limit.client)).await {
-        Ok(false) => Err(Error::TooManyRequests(
-            "this client asked for more originals from the origin than MISS_LIMITER allows".into(),
-            RETRY_AFTER_S,
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Whom an address counts for: an IPv4 address alone; an IPv6 address by its /64, since one
-/// client is routinely given a whole /64 and could rotate through it.
-fn who(client: &str) -> String {
-    match client.trim().parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-        Ok(ip) => ip.to_string(),
-        Err(_) => client.trim().to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::who;
+    use crate::flow::origin::who;
 
     #[test]
     fn an_ipv6_client_counts_by_its_slash_64() {

@@ -143,6 +143,10 @@ impl OriginResponse {
     }
 }
 
+/// What a client refused by `MISS_LIMITER` is told to wait: the binding's longest period (set it
+/// to 60 s).
+pub const LIMITED_RETRY_AFTER_S: u32 = 60;
+
 /// New renders per client (the Rate Limiting binding, `MISS_LIMITER`): whether `client` may have
 /// one more in this period. Hits, persisted variants and 304s never ask.
 pub trait Limiter {

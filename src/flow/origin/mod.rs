@@ -21,7 +21,7 @@ mod sigv4;
 mod types;
 
 use types::Deadline;
-pub use types::{part, Behind, ClientLimit, Copies, SourcedBody, MAX_REMEMBERED_BYTES};
+pub use types::{part, who, Behind, ClientLimit, Copies, SourcedBody, MAX_REMEMBERED_BYTES};
 
 use super::ports::{Clock, Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::error::{Error, Result};

@@ -26,7 +26,7 @@ pub async fn found<S: Store>(inner: &S, deadline: &Deadline, behind: &Behind, ke
         let Some(pending) = waiting else {
             // (A remote source was counted by the flow before its download.)
             if let (Some(limit), false) = (&behind.client_limit, crate::url::remote::is_remote(key)) {
-                crate::flow::clients::admit_fetch(limit).await?;
+                limit.admit().await?;
             }
             return lead(inner, deadline, behind, key, bytes).await;
         };

@@ -35,6 +35,36 @@ pub struct ClientLimit {
     pub client: String,
 }
 
+impl ClientLimit {
+    /// One more fetch from `ORIGIN_URL` for this client (a name R2 does not have), or a 429. A
+    /// failing binding lets it through, as for renders.
+    pub async fn admit(&self) -> Result<()> {
+        match self.limiter.allow(&who(&self.client)).await {
+            Ok(false) => Err(Error::TooManyRequests(
+                "this client asked for more originals from the origin than MISS_LIMITER allows".into(),
+                crate::flow::ports::LIMITED_RETRY_AFTER_S,
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whom an address counts for: an IPv4 address alone; an IPv6 address by its /64, since one
+/// client is routinely given a whole /64 and could rotate through it.
+pub fn who(client: &str) -> String {
+    match client.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => client.trim().to_string(),
+    }
+}
+
 /// This isolate's fetches from the origin: those under way (as many as requests in flight), and,
 /// bounded in bytes, the keys refused lately and what remote originals said of themselves.
 pub struct Copies {
