@@ -5,6 +5,7 @@
 
 mod answers;
 mod attacks;
+mod attacks_origins;
 mod costs;
 mod datacentres;
 mod faults;

@@ -32,65 +32,8 @@
 use roxmltree::{Node, NodeId};
 use std::collections::HashMap;
 
-const SVG_NS: &str = "http://www.w3.org/2000/svg";
-const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
-
-/// The elements usvg's `svgtree` knows (`EId`); any other is dropped with its subtree.
-const KNOWN: &[&str] = &[
-    "a",
-    "circle",
-    "clipPath",
-    "defs",
-    "ellipse",
-    "feBlend",
-    "feColorMatrix",
-    "feComponentTransfer",
-    "feComposite",
-    "feConvolveMatrix",
-    "feDiffuseLighting",
-    "feDisplacementMap",
-    "feDistantLight",
-    "feDropShadow",
-    "feFlood",
-    "feFuncA",
-    "feFuncB",
-    "feFuncG",
-    "feFuncR",
-    "feGaussianBlur",
-    "feImage",
-    "feMerge",
-    "feMergeNode",
-    "feMorphology",
-    "feOffset",
-    "fePointLight",
-    "feSpecularLighting",
-    "feSpotLight",
-    "feTile",
-    "feTurbulence",
-    "filter",
-    "g",
-    "image",
-    "line",
-    "linearGradient",
-    "marker",
-    "mask",
-    "path",
-    "pattern",
-    "polygon",
-    "polyline",
-    "radialGradient",
-    "rect",
-    "stop",
-    "style",
-    "svg",
-    "switch",
-    "symbol",
-    "text",
-    "textPath",
-    "tref",
-    "tspan",
-    "use",
-];
+mod names;
+use names::{iri, tag, SVG_NS, XLINK_NS};
 
 /// usvg's limit on nesting (`parse_xml_node`).
 const MAX_DEPTH: u32 = 1024;
@@ -341,23 +284,6 @@ impl<'a, 'i> Counter<'a, 'i> {
     }
 }
 
-/// usvg's `parse_tag_name`: an element in the SVG namespace (or none) that usvg knows.
-fn tag<'i>(node: Node<'_, 'i>) -> Option<&'static str> {
-    if !node.is_element() || !matches!(node.tag_name().namespace(), None | Some(SVG_NS)) {
-        return None;
-    }
-    let name = node.tag_name().name();
-    KNOWN.binary_search(&name).ok().map(|i| KNOWN[i])
-}
-
-/// svgtypes' `IRI::from_str`: spaces, `#`, the id up to a space, then only spaces.
-fn iri(value: &str) -> Option<&str> {
-    let space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
-    let rest = value.trim_start_matches(space).strip_prefix('#')?;
-    let (id, after) = rest.split_at(rest.find(' ').unwrap_or(rest.len()));
-    (!id.is_empty() && after.trim_start_matches(space).is_empty()).then_some(id)
-}
-
 /// Nodes of usvg's tree: groups with their children, a text with its glyphs (`flattened`), and
 /// each clip path, mask, pattern and `feImage` once (they are shared where referenced).
 pub fn tree_nodes(tree: &resvg::usvg::Tree) -> u64 {
@@ -411,25 +337,4 @@ fn vertices(node: Node, name: &str) -> Option<u64> {
         in_digits = digit;
     }
     Some(n + 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_names_are_sorted_for_the_binary_search() {
-        assert!(KNOWN.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
-    fn iris_parse_as_svgtypes_does() {
-        assert_eq!(iri("#a"), Some("a"));
-        assert_eq!(iri(" \t#a  "), Some("a"));
-        assert_eq!(iri("#a\t"), Some("a\t"));
-        assert_eq!(iri("#a b"), None);
-        assert_eq!(iri("# a"), None);
-        assert_eq!(iri("a"), None);
-        assert_eq!(iri("#"), None);
-    }
 }
