@@ -19,6 +19,7 @@ import { benchFaces } from './bench_faces.mjs';
 import { carried } from './soak_faults.mjs';
 import { carried as carriedAttackers } from './soak_attackers.mjs';
 import { benchPeers } from './bench_peers.mjs';
+import { benchQuality } from './bench_quality.mjs';
 import { benchEffects } from './bench_effects.mjs';
 import { benchCurve } from './bench_curve.mjs';
 import { benchLoad } from './bench_load.mjs';
@@ -215,6 +216,8 @@ const peerCases = rows
   .map(({ c, ours }) => ({ name: c.name, file: c.file, width: c.width, format: c.format, ours: ours.body, pipeline: ours.pipeline.median, key: caseKey(c) }));
 const peers = sharp ? await benchPeers(peerCases) : { table: 'sharp did not run: the peers bench compares with it', byCase: new Map() };
 console.log(`\n${peers.table}`);
+const quality = sharp ? await benchQuality(sharp) : { table: 'sharp did not run: the quality table compares with it' };
+console.log(`\n${quality.table}`);
 const mezzanine = sharp ? await benchMezzanine() : { table: 'sharp did not run: the mezzanine bench compares with it', chartRows: [] };
 const faces = sharp ? await benchFaces() : 'sharp did not run: the lettering rows compare with it';
 console.log(`\n${mezzanine.table}`);
@@ -279,6 +282,13 @@ ${table.join('\n')}
 ## Cache hits against a distant bucket
 
 ${distantHits}
+
+## Quality: resize, and bytes at equal SSIM
+
+Every photo at 400, 800 and 1200 px, in one worker (\`scripts/bench_quality.mjs\`). The PNG rows
+are the resize alone; a lossy row's last column is what the encoder costs at sharp's quality.
+
+${quality.table}
 
 ## The Workers wasm libraries: wasm-vips and photon
 
