@@ -187,7 +187,8 @@ pub struct PipelineSettings {
     pub quality: QualityDefaults,
     /// `JPEG_PROGRESSIVE`: write progressive JPEGs (measured 4–15% larger with jpeg-encoder).
     pub progressive_jpeg: bool,
-    /// rav1e speed for AVIF (1 slowest … 10 fastest).
+    /// rav1e speed for AVIF (1 slowest … 10 fastest): 8, where bytes at sharp's SSIM stop
+    /// falling fast (docs/performance.md).
     pub avif_speed: u8,
     /// `HEIC=true`: HEIC originals are decoded (HEVC is patent-encumbered: the user chooses).
     pub heic: bool,
@@ -336,7 +337,7 @@ impl Default for PipelineSettings {
         PipelineSettings {
             quality: QualityDefaults::STANDARD,
             progressive_jpeg: false,
-            avif_speed: 10,
+            avif_speed: 8,
             heic: false,
             mezzanine: Mezzanine { min_pixels: 4_000_000, side: 2048 },
             limits: Limits::default(),

@@ -2,6 +2,7 @@
 //! choose a codec by format (`steps::probe`, `steps::decode`, `steps::encode`); the codecs use no
 //! step.
 
+pub mod avif; // AVIF output: rav1e with its own presets, avif-serialize
 pub mod heif; // AVIF and HEIC: the container, grids, alpha, colour (pictures decoded through the port)
 pub mod jpeg; // baseline and progressive: header, scale, decode, CMYK
 pub mod metadata; // EXIF: what `metadata` keeps, as a JPEG's APP1

@@ -5,8 +5,8 @@
 //! because no pure-Rust lossy WebP encoder is mature yet.
 
 use crate::error::{Error, Result};
-use crate::pipeline::codecs::palette;
 use crate::pipeline::codecs::port::WebpEncoder;
+use crate::pipeline::codecs::{avif, palette};
 use crate::transform::Format;
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -42,20 +42,8 @@ pub fn encode(img: &DynamicImage, format: Format, s: &Settings<'_>) -> Result<Ve
             DynamicImage::ImageRgba8(rgba) => webp.encode_rgba(rgba.as_raw(), img.width(), img.height(), quality),
             other => webp.encode_rgba(other.to_rgba8().as_raw(), img.width(), img.height(), quality),
         },
-        // AVIF: rav1e (pure Rust, one thread) through `ravif`; alpha is kept.
-        Format::Avif => {
-            let mut out = Vec::new();
-            let encoder =
-                image::codecs::avif::AvifEncoder::new_with_speed_quality(&mut out, s.avif_speed.clamp(1, 10), quality.clamp(1, 100));
-            let (w, h) = (img.width(), img.height());
-            match img {
-                DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => encoder.write_image(img.as_bytes(), w, h, img.color().into()),
-                DynamicImage::ImageLumaA8(_) => encoder.write_image(img.to_rgba8().as_raw(), w, h, image::ExtendedColorType::Rgba8),
-                _ => encoder.write_image(img.to_rgb8().as_raw(), w, h, image::ExtendedColorType::Rgb8),
-            }
-            .map_err(failed)?;
-            Ok(out)
-        }
+        // AVIF: rav1e (pure Rust, one thread); alpha is kept.
+        Format::Avif => avif::encode(img, quality, s.avif_speed),
         // A still GIF: only for `anim=true` on a GIF that turned out to have a single frame.
         Format::Gif => {
             let mut out = Vec::new();
