@@ -1,38 +1,37 @@
-// Lossy WebP for the Rust core: libwebp compiled to wasm by Google's Squoosh project, published
-// as @jsquash/webp (Apache-2.0). It writes the same bytes as sharp's libwebp at the same settings.
-// The .wasm is loaded by the entry module (build/worker.mjs) as a compiled module and handed over
-// through `globalThis`, because the bundler that builds index.js cannot import a second .wasm.
-import webpEncoderFactory from '@jsquash/webp/codec/enc/webp_enc_simd.js';
-import { defaultOptions } from '@jsquash/webp/meta.js';
+// Lossy WebP for the Rust core: libwebp 1.5 compiled by codecs/libwebp/build.sh (its SSE2 paths
+// as wasm SIMD), the module the animation encoder (js/webp_anim.mjs) uses too. It writes the same
+// bytes as sharp's libwebp at the same settings. The entry module (build/worker.mjs) hands it
+// over through `globalThis`. Each image gets a fresh instance, dropped once its file is read, so
+// its memory (27 MB for 0.96 MP with alpha) is not held between requests.
 
-let codec = null;
+let peak = 0;
 
-/** Instantiates the encoder once per isolate. */
-export async function webp_ready() {
-  if (codec) return;
+const WASI_STUBS = { wasi_snapshot_preview1: new Proxy({}, { get: () => () => 8 }) };
+
+function module() {
   const wasm = globalThis.__EDGE_IMAGE_RESIZER_WEBP_WASM__;
   if (!(wasm instanceof WebAssembly.Module)) throw new Error('the WebP encoder module was not loaded (build/worker.mjs)');
-  codec = await webpEncoderFactory({
-    noInitialRun: true,
-    instantiateWasm(imports, done) {
-      const instance = new WebAssembly.Instance(wasm, imports);
-      done(instance);
-      return instance.exports;
-    },
-  });
+  return wasm;
 }
 
-/** Encodes 8-bit RGBA; synchronous once `webp_ready` has resolved. */
+/** Checks that the module is there; instances are made per image. */
+export async function webp_ready() {
+  module();
+}
+
+/** Encodes 8-bit RGBA at `quality`: the WebP file. */
 export function webp_encode(rgba, width, height, quality) {
-  if (!codec) throw new Error('webp_ready() was not awaited');
-  // Copy out of the Rust wasm memory view before the encoder allocates anything.
-  const pixels = new Uint8ClampedArray(rgba);
-  const result = codec.encode(pixels, width, height, { ...defaultOptions, quality });
-  if (!result) throw new Error('libwebp could not encode the image');
-  return new Uint8Array(result);
+  const x = new WebAssembly.Instance(module(), WASI_STUBS).exports;
+  const input = x.buffer(rgba.length);
+  if (!input) throw new Error('the WebP encoder ran out of memory');
+  new Uint8Array(x.memory.buffer, input, rgba.length).set(rgba);
+  const size = x.still_encode(input, width, height, quality);
+  peak = Math.max(peak, x.memory.buffer.byteLength);
+  if (size < 0) throw new Error('libwebp could not encode the image');
+  return new Uint8Array(x.memory.buffer, x.still_output(), size).slice();
 }
 
-/** Bytes of linear memory the encoder holds (0 before first use): counts against the isolate. */
+/** The largest linear memory a still-image instance reached in this isolate (`x-memory`). */
 export function webp_memory() {
-  return codec ? codec.HEAP8.length : 0;
+  return peak;
 }

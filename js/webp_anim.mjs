@@ -1,7 +1,6 @@
-// Animated WebP output: libwebp's animation encoder (WebPAnimEncoder, BSD-3), compiled by
-// codecs/libwebp/build.sh to a wasm module of its own (the still-image encoder, @jsquash/webp,
-// has no animation API). The entry module (build/worker.mjs) hands it over through `globalThis`.
-// Each animation gets a fresh instance, dropped when its file is read: its memory goes with it.
+// Animated WebP output: libwebp's animation encoder (WebPAnimEncoder, BSD-3), in the module
+// js/webp.mjs encodes still images with. Each animation gets a fresh instance, dropped when its
+// file is read: its memory goes with it.
 
 let current = null;
 let peak = 0;
@@ -10,15 +9,15 @@ const WASI_STUBS = { wasi_snapshot_preview1: new Proxy({}, { get: () => () => 8 
 
 /** Starts an animation of `width`×`height` (loops: 0 forever) at WebP `quality`. */
 export function webp_anim_begin(width, height, loops, quality) {
-  const module = globalThis.__EDGE_IMAGE_RESIZER_WEBP_ANIM_WASM__;
-  if (!(module instanceof WebAssembly.Module)) throw new Error('the WebP animation module was not loaded (build/worker.mjs)');
+  const module = globalThis.__EDGE_IMAGE_RESIZER_WEBP_WASM__;
+  if (!(module instanceof WebAssembly.Module)) throw new Error('the WebP encoder module was not loaded (build/worker.mjs)');
   current = new WebAssembly.Instance(module, WASI_STUBS).exports;
   if (current.anim_begin(width, height, loops, quality) !== 0) throw new Error('libwebp refused the animation settings');
 }
 
 /** Adds one frame of RGBA pixels (the animation's size), shown from `startMs`. */
 export function webp_anim_add(rgba, startMs) {
-  const input = current.anim_buffer(rgba.length);
+  const input = current.buffer(rgba.length);
   if (!input) throw new Error('the WebP animation encoder ran out of memory');
   new Uint8Array(current.memory.buffer, input, rgba.length).set(rgba);
   if (current.anim_add(input, startMs) !== 0) throw new Error('libwebp could not encode a frame');

@@ -273,7 +273,7 @@ ${rustc}, ${sharpVersions}, ${pillow.version ? `Pillow ${pillow.version}` : pill
 Medians of ${RUNS} runs after ${WARMUP} warm-ups (p90 in brackets), milliseconds, quality ${QUALITY} (AVIF 50). The machines are
 shared and noisy: read the **ratios** against peers measured in the same run. What each column means and how
 each table is made: [docs/performance.md](docs/performance.md#how-the-tables-are-made).
-Worker: ${(readFileSync(wasm).length / 2 ** 20).toFixed(2)} MB wasm raw, ${(gzip(wasm) / 1024).toFixed(0)} KB gzip; libwebp ${gzipKb('webp_enc_simd.wasm')} KB, dav1d ${gzipKb('dav1d.wasm')} KB, libde265 ${gzipKb('de265.wasm')} KB, libwebp's animation encoder ${gzipKb('webp_anim.wasm')} KB gzip.
+Worker: ${(readFileSync(wasm).length / 2 ** 20).toFixed(2)} MB wasm raw, ${(gzip(wasm) / 1024).toFixed(0)} KB gzip; libwebp (still and animated) ${gzipKb('webp.wasm')} KB, dav1d ${gzipKb('dav1d.wasm')} KB, libde265 ${gzipKb('de265.wasm')} KB gzip.
 
 ![ours, sharp and Pillow per case; hits against passthrough](bench.svg)
 

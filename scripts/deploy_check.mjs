@@ -20,7 +20,7 @@ assert.equal(r.status, 0, `wrangler deploy --dry-run failed:\n${log}`);
 const files = readdirSync(out);
 assert.ok(files.includes('worker.js'), `no worker.js in ${files}`);
 assert.ok(files.some((f) => f.endsWith('index_bg.wasm')), `our wasm is not in the bundle: ${files}`);
-assert.ok(files.some((f) => f.endsWith('webp_enc_simd.wasm')), `libwebp's wasm is not in the bundle: ${files}`);
+assert.ok(files.some((f) => f.endsWith('webp.wasm')), `libwebp's wasm is not in the bundle: ${files}`);
 const total = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(log);
 assert.ok(total, `wrangler printed no upload size:\n${log}`);
 const gzip = Number(total[2]);

@@ -47,12 +47,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-# clang, lld, wasi-libc and the wasm32 libc++ compile dav1d (AVIF) and libde265 (HEIC) to wasm:
-# Debian's packages.
-WASM_C_PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 libc++-14-dev-wasm32 libc++abi-14-dev-wasm32"
+# clang, lld, wasi-libc and the wasm32 libc++ compile dav1d (AVIF), libde265 (HEIC) and libwebp to
+# wasm; SIMDe (header-only) turns libwebp's SSE2 code into wasm SIMD. Debian's packages.
+WASM_C_PACKAGES="clang lld wasi-libc libclang-rt-14-dev-wasm32 libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libsimde-dev"
 if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1 || [ ! -f /usr/lib/wasm32-wasi/libc.a ] \
-  || [ ! -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a ] || [ ! -f /usr/lib/wasm32-wasi/libc++.a ]; then
-  step "apt-get install $WASM_C_PACKAGES (to compile the HEIF decoders to wasm)"
+  || [ ! -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a ] || [ ! -f /usr/lib/wasm32-wasi/libc++.a ] \
+  || [ ! -f /usr/include/simde/x86/sse2.h ]; then
+  step "apt-get install $WASM_C_PACKAGES (to compile the C codecs to wasm)"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $WASM_C_PACKAGES >/dev/null
   else

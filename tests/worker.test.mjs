@@ -278,6 +278,20 @@ test('WebP output is lossy libwebp: quality changes the size, alpha is kept', as
   assert.deepEqual(webpChunks(alpha.body), ['VP8X', 'ALPH', 'VP8 '], 'lossy with an alpha channel');
 });
 
+// Our libwebp build runs its SSE2 code as wasm SIMD (SIMDe): a wrong lane anywhere would change
+// bytes, so they must be sharp's own libwebp's for the same pixels (the worker's PNG of the URL).
+test('WebP output is byte for byte sharp\'s libwebp at the same quality, opaque and with alpha', async () => {
+  const { default: sharp } = await import('sharp');
+  for (const [url, quality] of [['/photo.jpg?w=600', 80], ['/alpha.png?w=300', 85], ['/photo.jpg?w=333&h=222&fit=cover', 40]]) {
+    const png = await fetchImage(mf, `${url}&format=png`);
+    const webp = await fetchImage(mf, `${url}&format=webp&q=${quality}`);
+    assert.equal(webp.status, 200, webp.text());
+    const { data, info } = await sharp(png.body).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const theirs = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).webp({ quality }).toBuffer();
+    assert.ok(Buffer.from(webp.body).equals(theirs), `${url} q=${quality}: ${webp.body.length} B, sharp ${theirs.length} B`);
+  }
+});
+
 test('ON_ERROR=original serves an untransformable original as stored, with the reason in a header', async () => {
   const lenient = await startWorker({ vars: { ON_ERROR: 'original' } });
   try {

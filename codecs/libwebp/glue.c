@@ -1,6 +1,6 @@
-/* The worker's door into libwebp's animation encoder (WebPAnimEncoder, BSD-3): animated WebP
- * output, frame by frame. One animation per instance (js/webp_anim.mjs makes a fresh one for
- * each): begin, add each frame as RGBA, end, then read the file. */
+/* The worker's door into libwebp (BSD-3): a still image in one call (js/webp.mjs), or an
+ * animation frame by frame (WebPAnimEncoder, js/webp_anim.mjs): begin, add each frame as RGBA,
+ * end, then read the file. One image per instance: the JS makes a fresh one for each. */
 #include <stdint.h>
 #include <stdlib.h>
 #include "src/webp/encode.h"
@@ -11,7 +11,7 @@ static WebPConfig config;
 static WebPData output;
 static int width, height;
 
-__attribute__((export_name("anim_buffer"))) uint8_t *anim_buffer(size_t len) {
+__attribute__((export_name("buffer"))) uint8_t *buffer(size_t len) {
     return malloc(len ? len : 1);
 }
 
@@ -31,7 +31,7 @@ __attribute__((export_name("anim_begin"))) int anim_begin(int w, int h, int loop
     return encoder ? 0 : -1;
 }
 
-/* Adds a frame (`rgba`, from anim_buffer; freed here) shown from `timestamp_ms`. */
+/* Adds a frame (`rgba`, from buffer; freed here) shown from `timestamp_ms`. */
 __attribute__((export_name("anim_add"))) int anim_add(uint8_t *rgba, int timestamp_ms) {
     WebPPicture picture;
     int ok = WebPPictureInit(&picture);
@@ -55,4 +55,32 @@ __attribute__((export_name("anim_end"))) int anim_end(int timestamp_ms) {
 
 __attribute__((export_name("anim_output"))) const uint8_t *anim_output(void) {
     return output.bytes;
+}
+
+static WebPMemoryWriter still;
+
+/* A still image, lossy at `quality` with libwebp's defaults (method 4: sharp's default effort):
+ * `rgba` (from buffer; freed here) in, the file's size out (its bytes at still_output), or
+ * -1 when libwebp refused the picture or ran out of memory. */
+__attribute__((export_name("still_encode"))) int still_encode(uint8_t *rgba, int w, int h, float quality) {
+    WebPConfig settings;
+    WebPPicture picture;
+    int ok = WebPConfigInit(&settings) && WebPPictureInit(&picture);
+    settings.quality = quality;
+    settings.method = 4;
+    picture.width = w;
+    picture.height = h;
+    picture.writer = WebPMemoryWrite;
+    picture.custom_ptr = &still;
+    WebPMemoryWriterInit(&still);
+    /* use_argb 0: straight to YUV 4:2:0, as WebPEncodeRGBA does for lossy output. */
+    ok = ok && WebPValidateConfig(&settings) && WebPPictureImportRGBA(&picture, rgba, w * 4);
+    free(rgba);
+    ok = ok && WebPEncode(&settings, &picture);
+    WebPPictureFree(&picture);
+    return ok ? (int)still.size : -1;
+}
+
+__attribute__((export_name("still_output"))) const uint8_t *still_output(void) {
+    return still.mem;
 }

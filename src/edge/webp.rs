@@ -1,5 +1,5 @@
 //! Lossy WebP from libwebp (wasm, through `js/webp.mjs`), animated WebP from libwebp's
-//! animation encoder (a module of its own, through `js/webp_anim.mjs`): the core's `WebpEncoder`
+//! animation encoder (the same module, through `js/webp_anim.mjs`): the core's `WebpEncoder`
 //! in the worker.
 
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ pub fn animation_memory() -> u64 {
     webp_anim_memory() as u64
 }
 
-/// Bytes of linear memory the WebP encoder holds.
+/// Bytes of linear memory the largest still WebP encode reached.
 pub fn memory() -> u64 {
     webp_memory() as u64
 }

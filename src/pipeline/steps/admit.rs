@@ -134,9 +134,10 @@ pub fn webp_animation_estimate(output: (u32, u32), frames: u32) -> u64 {
     (2 << 20) + px * 24 + px * frames as u64 / 4
 }
 
-/// The WebP encoder (libwebp, wasm) has a linear memory of its own, which also never shrinks:
-/// measured 16 MB up to about 1.3 MP of opaque output, then about 12 bytes a pixel; with an
-/// alpha channel (coded losslessly) 33 MB for 0.96 MP, so 36 bytes a pixel.
+/// The WebP encoder (libwebp, wasm) has a linear memory of its own, a fresh instance per image:
+/// measured (on the `@jsquash/webp` build used before) 16 MB up to about 1.3 MP of opaque output,
+/// then about 12 bytes a pixel; with an alpha channel (coded losslessly) 33 MB for 0.96 MP, so 36
+/// bytes a pixel. Our own build needs about 6 and 30 bytes a pixel: kept as a margin.
 pub fn webp_codec_estimate(output: (u32, u32), alpha: bool) -> u64 {
     let per_pixel = if alpha { 36 } else { 12 };
     (output.0 as u64 * output.1 as u64 * per_pixel).max(16 << 20)
