@@ -20,7 +20,9 @@ build_worker() {
 
   # The C codecs' modules, which worker-build's bundler cannot import: copied next to the worker
   # and loaded by a thin entry module, as compiled modules (the CompiledWasm rule of wrangler and
-  # Miniflare), before the worker handles any request.
+  # Miniflare), before the worker handles any request. Modules of older builds are removed first,
+  # so the size printed below is what a deploy uploads.
+  find build -maxdepth 1 -name '*.wasm' ! -name index_bg.wasm -delete
   cp target/codecs/dav1d.wasm target/codecs/de265.wasm target/codecs/webp.wasm build/
   # The face model as a Data module (an ArrayBuffer outside our wasm memory, copied in only by
   # the first `gravity=face` crop: pipeline::faces).
