@@ -7,9 +7,9 @@
 //!    variant prefix, when `EAGER_VARIANTS` names any;
 //! 2. the original as R2 has it now (a message about a version since replaced renders the
 //!    current one; one since deleted renders nothing);
-//! 3. per variant (`format=auto`: per class of client), its key and ETag as a request would
-//!    make them; one already stored with this ETag is left alone, so a message delivered twice
-//!    does no work twice;
+//! 3. per variant (`format=auto`: per class of client), its key and ETag made by the requests'
+//!    own [`plan`](super::plan); one already stored with this ETag is left alone, so a message
+//!    delivered twice does no work twice;
 //! 4. the original read once (through the isolate's memory gate), each missing variant
 //!    rendered by the pipeline and written before the next; a large original's mezzanine is
 //!    made and stored first, and the variants it covers are made from it.
@@ -20,7 +20,7 @@
 use super::answer::Answer;
 use super::mezzanine::Kept;
 use super::ports::{Cache, Meta, OnlyIf, Store};
-use super::{variant, Ports};
+use super::{plan, variant, Ports};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
@@ -84,22 +84,19 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
     // 3.
     let mut missing = Vec::new();
     for query in &config.upload.eager_variants {
+        // A variant no URL may ask for (the size policy, a missing overlay) would be work for
+        // nobody: a mistake of the configuration, not of the original.
         let misconfigured = |e: Error| Error::Misconfigured(format!("EAGER_VARIANTS '{query}': {}", e.message()));
-        // A variant no URL may ask for (the size policy) would be work for nobody: a mistake.
-        let mut request = url::for_key(&key, query, &config.url).map_err(misconfigured)?;
-        // (`WIDTH_STEPS` first, as a request's width is snapped before anything is decided: else
-        // `w=700` would be stored under a key no request reads, requests asking for 750.)
-        crate::policy::snap_width(&mut request.transform, &config.cost.width_steps);
-        crate::policy::check_request(&request, config).map_err(misconfigured)?;
-        let mut transform = request.transform;
-        // As a request for this key would have it: default overlays, each at its current version
-        // (no request, so no origin: R2 is asked).
-        super::overlays::add_defaults(config, &key, &mut transform);
-        super::overlays::versions(None, config, ports, &mut transform).await?;
-        for (transform, accepts) in for_each_class(transform, config) {
-            let negotiated = http::negotiated_class(&transform, accepts);
-            let Some(variant_key) = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated) else { continue };
-            let answer = match Answer::new(config, &key, &transform, accepts, &original) {
+        let settled = plan::settle(url::for_key(&key, query, &config.url).map_err(misconfigured)?, config);
+        for accepts in classes(&settled.transform, config) {
+            // As a request for this key would have it (no request, so no origin: R2 is asked).
+            let variant = match plan::variant(&settled, accepts, None, config, ports).await {
+                Ok(variant) => variant,
+                Err(e) if e.status() < 500 => return Err(misconfigured(e)),
+                Err(e) => return Err(e),
+            };
+            let Some(variant_key) = variant.variant_key else { continue };
+            let answer = match Answer::new(config, &key, &variant.transform, accepts, &original) {
                 Ok(answer) => answer,
                 Err(e) => {
                     outcome.refused.push(format!("{variant_key}: {}", e.message()));
@@ -180,15 +177,15 @@ async fn mezzanine<S: Store + 'static, C: Cache + 'static>(
     Ok(Some(Kept::new(&made, mezzanine)))
 }
 
-/// The transform with the client it is made for: `format=auto` is made for every class of
-/// client a request could fall in.
-fn for_each_class(transform: Transform, config: &Config) -> Vec<(Transform, Accepts)> {
+/// The clients a variant is made for: `format=auto` is made for every class of client a request
+/// could fall in.
+fn classes(transform: &Transform, config: &Config) -> Vec<Accepts> {
     if transform.format != Some(FormatChoice::Auto) {
-        return vec![(transform, Accepts::default())];
+        return vec![Accepts::default()];
     }
     let mut classes = vec![Accepts { webp: false, avif: false }, Accepts { webp: true, avif: false }];
     if config.http.auto_avif {
         classes.push(Accepts { webp: true, avif: true });
     }
-    classes.into_iter().map(|accepts| (transform.clone(), accepts)).collect()
+    classes
 }

@@ -6,9 +6,11 @@
 //! 2. route and URL: `/_health`, the demo page ([`demo`], `DEMO=true`), else a grammar gives the
 //!    original's key and one transform
 //! 3. signature, before anything is read; an absolute-URL source only from `REMOTE_HOSTS`
-//! 4. which file: a file really named like a path-grammar URL wins ([`choose`])
+//! 4. which file: a file really named like a path-grammar URL wins ([`choose`]); then what the
+//!    URL alone decides: `WIDTH_STEPS`, `OVERLAYS`' defaults, `SVG=rasterize` ([`plan`])
 //! 5. nothing to do: the original, streamed as stored ([`original`])
-//! 6. policy: size allow-lists, presets-only mode, transformable extensions ([`transformed`])
+//! 6. policy: size allow-lists, presets-only mode, transformable extensions; overlay versions
+//!    and the variant's keys ([`plan`], then [`transformed`])
 //! 7. one wave of lookups: the original's metadata, the cache, the persisted variant, the
 //!    original's body and its mezzanine, so any outcome waits for one store round trip ([`lookup`])
 //! 8. 304 from metadata alone
@@ -27,7 +29,8 @@
 //! for a key R2 does not have yet, the remote origin for an absolute-URL key, and `R2_TIMEOUT_MS`
 //! on every call; the steps above do not know which answered.
 //! Queue messages (R2 event notifications) are not requests: [`eager`] renders the variants
-//! `EAGER_VARIANTS` names for a new original, with steps 6, 7's keys and 11–12 of this story.
+//! `EAGER_VARIANTS` names for a new original through the same [`plan`] (steps 4's rules and 6),
+//! then 11–12 of this story.
 //!
 //! [`pipeline`]: crate::pipeline
 
@@ -45,6 +48,7 @@ mod mezzanine;
 pub mod origin;
 mod original;
 mod overlays;
+mod plan;
 pub mod ports;
 mod transformed;
 mod upload;
@@ -195,8 +199,6 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     if let Some(literal) = parsed.literal.as_mut() {
         http::hints::apply(&mut literal.transform, &req.hints, config.url.max_width, allowed);
     }
-    // (`WIDTH_STEPS`: a width-only request snaps up to the next step, before any key is made.)
-    let snapped = policy::snap_width(&mut parsed.request.transform, &config.cost.width_steps);
 
     // 3.
     let transforms = !parsed.request.transform.is_identity();
@@ -206,15 +208,14 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
         policy::check_remote(&parsed.request.key, &config.origin.remote_hosts)?;
     }
 
-    // 4. (`OVERLAYS`' defaults for the key chosen: a watermark no URL can leave out.)
-    let (mut request, known) = choose(req, config, parsed, ports).await?;
+    // 4. (Then what the URL alone decides, as for eager variants: `WIDTH_STEPS`, `OVERLAYS`'
+    // defaults for the key chosen, `SVG=rasterize`.)
+    let (request, known) = choose(req, config, parsed, ports).await?;
     trace.key = Some(request.key.clone());
-    overlays::add_defaults(config, &request.key, &mut request.transform);
+    let request = plan::settle(request, config);
+    let snapped = request.snapped;
 
-    // 5. (With `SVG=rasterize`, a `.svg` key is never served as a document: drawn as a PNG.)
-    if request.transform.is_identity() && config.http.svg == crate::svg::Mode::Rasterize && crate::svg::is_svg(None, &request.key) {
-        request.transform.format = Some(crate::transform::FormatChoice::Is(crate::transform::Format::Png));
-    }
+    // 5.
     if request.transform.is_identity() {
         // (A remote original is proxied through memory, nothing kept: each read counts as a render
         // of it, so replaying one URL is bounded too. `ORIGIN_COPY=false` originals are the

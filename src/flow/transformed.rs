@@ -5,41 +5,36 @@
 use super::answer::Answer;
 use super::freshness::{self, Served as ServedCopy};
 use super::lookup::{self, Keys};
+use super::plan::{self, Settled, Variant};
 use super::ports::{Cache, Meta, Store, Stored};
 use super::{clients, fonts, mezzanine, overlays, variant, Ports, ReplyOf, Request};
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
+use crate::http;
 use crate::http::conditional::{not_modified, parse_http_date};
 use crate::http::reply::{Body, Reply, Served};
 use crate::pipeline;
 use crate::trace::Trace;
 use crate::transform::{Accepts, Format, Transform};
-use crate::url::ImageRequest;
-use crate::{http, policy};
 use futures_util::future::join;
 
 pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     req: &Request,
     config: &Config,
     ports: &Ports<'_, S, C>,
-    request: ImageRequest,
+    request: Settled,
     known: Option<Option<Meta>>,
     trace: &mut Trace,
 ) -> Result<ReplyOf<S, C>> {
     let clock = ports.clock;
     let started = clock.now_ms();
-    // 6.
-    policy::check_request(&request, config)?;
-    let ImageRequest { key, mut transform } = request;
-    overlays::versions(Some(&req.origin), config, ports, &mut transform).await?;
-
-    // 7. The keys name the transform as the URL asked for it (and the client's class when the
+    // 6–7. The keys name the transform as the URL asked for it (and the client's class when the
     // format is negotiated), so none needs the original's version.
     let accepts = Accepts::from_header(req.accept.as_deref(), config.http.auto_avif);
-    let negotiated = http::negotiated_class(&transform, accepts);
+    let Variant { key, transform, negotiated, variant_key, .. } =
+        plan::variant(&request, accepts, Some(&req.origin), config, ports).await?;
     let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
     let checked_key = http::checked_key(&req.origin, &key);
-    let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
     let mezzanine_key = mezzanine::key(config, &key).filter(|_| !transform.is_info() && !transform.is_placeholder());
     let keys = Keys {
         original: &key,

@@ -142,3 +142,35 @@ async fn eager_variants_snap_to_the_width_steps_as_requests_do() {
         assert_eq!(image::load_from_memory(&res.body).unwrap().width(), 750);
     }
 }
+
+/// One plan for both (issue #37): under `WIDTH_STEPS`, a size allow-list, a forced watermark and
+/// `format=auto` with AVIF, every class of client finds the eager variant a request names.
+#[tokio::test(start_paused = true)]
+async fn every_eager_variant_is_the_one_a_request_reads_under_every_rule_at_once() {
+    let config = Config::from_lookup(|name| match name {
+        "WIDTH_STEPS" => Some("64,100".into()),
+        "SIZE_POLICY" => Some("allow-list".into()),
+        "ALLOWED_SIZES" => Some("100w".into()),
+        "AUTO_AVIF" => Some("true".into()),
+        "OVERLAYS" => Some(r#"{"mark": {"key": "brand/mark.png", "width": 20, "default_for": ["shop/"]}}"#.into()),
+        "EAGER_VARIANTS" => Some("w=90&format=auto w=90".into()),
+        _ => None,
+    });
+    let w = world(config.unwrap());
+    w.put("brand/mark.png", crate::fixtures::png(&crate::fixtures::alpha_disc(40, 40)), "image/png");
+    w.put("shop/photo.jpg", crate::fixtures::jpeg(&crate::fixtures::photo(400, 250, 3), false, None), "image/jpeg");
+    let outcome = w.eager("PutObject", "shop/photo.jpg").await.unwrap();
+    assert_eq!((outcome.rendered.len(), outcome.refused.len()), (4, 0), "{outcome:?}");
+    for (url, accept, kind) in [
+        ("/shop/photo.jpg?w=90&format=auto", Some("image/avif,image/webp,*/*"), "image/avif"),
+        ("/shop/photo.jpg?w=90&format=auto", Some("image/webp,*/*"), "image/webp"),
+        ("/shop/photo.jpg?w=90&format=auto", None, "image/jpeg"),
+        ("/shop/photo.jpg?w=90", None, "image/jpeg"),
+    ] {
+        let mut req = request(url);
+        req.accept = accept.map(String::from);
+        let (res, _) = w.send(req).await;
+        assert_eq!((res.status, res.header("x-cache"), res.header("content-type")), (200, Some("VARIANT"), Some(kind)), "{url} {accept:?}");
+        assert_eq!(res.header("x-resize-width"), Some("100"), "{url}");
+    }
+}
