@@ -1,4 +1,4 @@
-"""Writes the progressive JPEG fixtures of src/pipeline/decode/progressive/tests.rs.
+"""Writes the progressive JPEG fixtures of src/pipeline/codecs/progressive/tests.rs.
 
 They come from libjpeg (through Pillow), whose progressive mode uses successive approximation
 (DC and AC refinement scans, the hard part of a progressive decoder), unlike jpeg-encoder's,

@@ -214,7 +214,7 @@ test('corrupt and truncated images are 422, unknown formats 415', async () => {
 });
 
 test('a decompression bomb is refused with 413 before decoding', async () => {
-  // A header that claims 65536×65536 RGBA (make-samples writes it: src/fixtures.rs).
+  // A header that claims 65536×65536 RGBA (make-samples writes it: tests/support/fixtures.rs).
   await upload('bad/bomb.png', readFileSync(path.join(SAMPLES, 'bomb.png')));
   const started = Date.now();
   const { status, text } = await fetchImage(mf, '/bad/bomb.png?w=100');

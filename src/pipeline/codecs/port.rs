@@ -1,6 +1,6 @@
 //! The one boundary for the codecs that live outside Rust, each a wasm module of its own in the
-//! worker (built by the repository's `codecs/`, reached through `edge/codecs.rs`): libwebp for
-//! WebP and its animation encoder, dav1d for AVIF, libde265 for HEIC. The host hands a [`Codecs`]
+//! worker (built by the repository's `codecs/`, reached through `edge::WasmCodecs`): libwebp
+//! for WebP and its animation encoder, dav1d for AVIF, libde265 for HEIC. The host hands a [`Codecs`]
 //! to every pipeline call that may meet one; natively, [`Codecs::NATIVE`] has `image`'s lossless
 //! WebP and no picture decoder (AVIF and HEIC are then a 415).
 
