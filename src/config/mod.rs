@@ -23,7 +23,7 @@ pub struct Config {
     pub upload: UploadSettings,
     /// `ORIGIN_URL`: where originals come from while R2 does not have them yet.
     pub origin: OriginSettings,
-    /// What bounds the cost a client can cause (`flow::budget`).
+    /// What bounds the cost a client can cause (`flow::renders`).
     pub cost: CostSettings,
     /// `OVERLAYS`: the overlays a URL may draw (`draw=name`) or that every image under a key
     /// prefix gets.

@@ -17,11 +17,11 @@ pub mod webp;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::flow::budget::Renders;
 use crate::flow::freshness::Checks;
 use crate::flow::gate::Gate;
 use crate::flow::origin::{Behind, ClientLimit, Copies, Sourced};
 use crate::flow::ports::{Clock, CodecHost, Later, RequestBody};
+use crate::flow::renders::Renders;
 use crate::flow::Ports;
 use crate::flow::{self, Method};
 use crate::pipeline::codecs::port::{PictureDecoder, WebpEncoder};
@@ -39,7 +39,7 @@ pub async fn serve(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let request = request(&req);
     let method = req.method();
     let url = req.url().ok();
-    let body = Body(std::cell::RefCell::new(Some(req)));
+    let body = UploadBody(std::cell::RefCell::new(Some(req)));
     let reply = match (R2::originals(&env), R2::variants(&env)) {
         (Ok(originals), Ok(variants)) => {
             let limiter =
@@ -123,14 +123,14 @@ fn request(req: &Request) -> flow::Request {
 }
 
 /// The request's body, read only by an upload (once).
-struct Body(std::cell::RefCell<Option<Request>>);
+struct UploadBody(std::cell::RefCell<Option<Request>>);
 
 /// A body of at most this size that the flow left unread (an upload refused before reading it:
 /// 401, 403, 412 …) is read and dropped before answering, so that the client, still sending,
 /// gets the answer instead of a reset connection. A larger one is not read for nothing.
 const DRAIN_MAX_BYTES: u64 = 1 << 20;
 
-impl Body {
+impl UploadBody {
     async fn drain_unread(&self, content_length: Option<u64>) {
         if content_length.is_some_and(|n| n > 0 && n <= DRAIN_MAX_BYTES) {
             let request = self.0.borrow_mut().take();
@@ -141,7 +141,7 @@ impl Body {
     }
 }
 
-impl RequestBody for Body {
+impl RequestBody for UploadBody {
     fn read(&self, max: u64) -> LocalBoxFuture<'_, Result<Vec<u8>>> {
         let request = self.0.borrow_mut().take();
         Box::pin(async move {

@@ -3,9 +3,9 @@
 //! (R2, configuration) is retried by the queue, then dead-lettered (`wrangler.toml`).
 
 use super::{config, gate, store::R2, WaitUntil, WorkerClock, CHECKS};
-use crate::flow::budget::Renders;
 use crate::flow::eager::{self, R2Event};
 use crate::flow::origin::Sourced;
+use crate::flow::renders::Renders;
 use crate::flow::Ports;
 use std::rc::Rc;
 use worker::{Context, Env, MessageBatch, MessageExt};

@@ -31,7 +31,7 @@ pub(super) fn remember_later<C: Cache + 'static>(later: &dyn Later, cache: Rc<C>
 }
 
 /// What a check needs to know about the copy it was served instead of.
-pub(super) struct Served {
+pub(super) struct ServedCopy {
     pub original_key: String,
     pub checked_key: String,
     pub cache_key: String,
@@ -49,7 +49,7 @@ pub(super) fn check_later<S: Store + 'static, C: Cache + 'static>(
     cache: Rc<C>,
     checks: Rc<Checks>,
     config: &Config,
-    served: Served,
+    served: ServedCopy,
 ) {
     if !checks.0.borrow_mut().insert(served.original_key.clone()) {
         return;
@@ -62,7 +62,7 @@ pub(super) fn check_later<S: Store + 'static, C: Cache + 'static>(
     }));
 }
 
-async fn check<S: Store, C: Cache>(originals: &S, cache: &C, config: &Config, served: &Served) -> crate::error::Result<()> {
+async fn check<S: Store, C: Cache>(originals: &S, cache: &C, config: &Config, served: &ServedCopy) -> crate::error::Result<()> {
     let Some(meta) = originals.head(&served.original_key).await? else {
         cache.forget(&served.cache_key).await?;
         return cache.remember(&served.checked_key, None, config.http.max_stale_s).await;

@@ -16,7 +16,7 @@
 //! 8. 304 from metadata alone
 //! 9. a cache hit, if it is of this version of the original
 //! 10. a persisted variant, likewise
-//! 11. resize now, within the original's render budget ([`budget`], else 429) once the isolate
+//! 11. resize now, within the original's render budget ([`renders`], else 429) once the isolate
 //!     has room ([`gate`]), with the [`pipeline`]: from the original's [`mezzanine`] when it has
 //!     the pixels needed, else from the original (a large one's mezzanine is then made after
 //!     the response)
@@ -37,7 +37,7 @@
 mod answer;
 pub mod bounded;
 pub(crate) mod clients;
-pub mod budget;
+pub mod renders;
 mod demo;
 pub mod eager;
 mod fonts;
@@ -81,7 +81,7 @@ pub struct Ports<'a, S: Store, C: Cache> {
     /// This isolate's originals in flight.
     pub gate: &'static gate::Gate,
     /// This isolate's renders per original (`RENDER_BUDGET`).
-    pub renders: &'a budget::Renders,
+    pub renders: &'a renders::Renders,
     /// This isolate's checks of originals under way.
     pub checks: Rc<freshness::Checks>,
     /// New renders per client, when the `MISS_LIMITER` binding exists.
@@ -222,7 +222,7 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
         // operator's own, served as often as asked.)
         if url::remote::is_remote(&request.key) {
             let read = format!("{} as stored at {}", request.key, ports.clock.now_ms());
-            budget::before_download(req, config, ports, &request.key, &read, trace).await?;
+            renders::before_download(req, config, ports, &request.key, &read, trace).await?;
         }
         return original::original::<S, C>(req, config, &*ports.originals, &request.key, None).await;
     }

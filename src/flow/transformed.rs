@@ -3,7 +3,7 @@
 //! a fresh persisted variant, or a resize now.
 
 use super::answer::Answer;
-use super::freshness::{self, Served as ServedCopy};
+use super::freshness::{self, ServedCopy};
 use super::lookup::{self, Keys};
 use super::plan::{self, Settled, Variant};
 use super::ports::{Cache, Meta, Store, Stored};
@@ -78,7 +78,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
         }
         Decision::Miss(miss) => {
             // (One fetched from an origin was counted before its download.)
-            if !super::budget::counted_early(config, &key) {
+            if !super::renders::counted_early(config, &key) {
                 clients::admit_render(ports, req.client.as_deref(), trace).await?;
             }
             let mut reply = make_now(config, ports, miss, &key, (variant_key, mezzanine_key), waited_ms, started, trace).await?;
@@ -214,8 +214,8 @@ async fn counted_before_download<S: Store, C: Cache>(
     keys: &Keys<'_>,
     trace: &mut Trace,
 ) -> Result<()> {
-    match super::budget::counted_early(config, keys.original) {
-        true => super::budget::before_download(req, config, ports, keys.original, keys.cache, trace).await,
+    match super::renders::counted_early(config, keys.original) {
+        true => super::renders::before_download(req, config, ports, keys.original, keys.cache, trace).await,
         false => Ok(()),
     }
 }
@@ -237,7 +237,7 @@ async fn make_now<S: Store + 'static, C: Cache>(
     let Miss { answer, original, source, mezzanine, images } = *miss;
     // 11. (Within the original's render budget, a description too: it reads the original. One
     // fetched from an origin was counted before its download.)
-    if !super::budget::counted_early(config, key) {
+    if !super::renders::counted_early(config, key) {
         ports.renders.admit(key, &answer.resolved.canonical(), &config.cost, clock.now_ms())?;
     }
     if answer.resolved.is_info() || answer.resolved.is_placeholder() {

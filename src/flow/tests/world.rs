@@ -30,7 +30,7 @@ pub struct World {
     pub later: Deferred,
     pub gate: &'static Gate,
     /// This isolate's renders per original (`RENDER_BUDGET`).
-    pub renders: crate::flow::budget::Renders,
+    pub renders: crate::flow::renders::Renders,
     pub config: Result<Config>,
     /// `MISS_LIMITER`, when a test binds one.
     pub limiter: Option<Rc<CountingLimiter>>,
