@@ -81,7 +81,8 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
             if !super::renders::counted_early(config, &key) {
                 clients::admit_render(ports, req.client.as_deref(), trace).await?;
             }
-            let mut reply = make_now(config, ports, miss, &key, (variant_key, mezzanine_key), waited_ms, started, trace).await?;
+            let bound = Bound { key: &key, variant_key, mezzanine_key };
+            let mut reply = make_now(config, ports, miss, bound, Waited { started, waited_ms }, trace).await?;
             reply.cache_as = Some(cache_key);
             Ok(reply)
         }
@@ -222,15 +223,25 @@ async fn counted_before_download<S: Store, C: Cache>(
 
 /// Steps 11–12: made now, answered at once; the variant is persisted after the response (and
 /// the adapter fills the cache once the response is on its way).
-#[allow(clippy::too_many_arguments)] // the miss and where its answer goes, each named where it is used
+/// Where a miss's answer goes: the original it is of, and the keys it is persisted under.
+struct Bound<'k> {
+    key: &'k str,
+    variant_key: Option<String>,
+    mezzanine_key: Option<String>,
+}
+
+/// When the request started, and how long its lookups took (for `Server-Timing`).
+struct Waited {
+    started: f64,
+    waited_ms: f64,
+}
+
 async fn make_now<S: Store + 'static, C: Cache>(
     config: &Config,
     ports: &Ports<'_, S, C>,
     miss: Box<Miss<'_, S::Body>>,
-    key: &str,
-    (variant_key, mezzanine_key): (Option<String>, Option<String>),
-    waited_ms: f64,
-    started: f64,
+    Bound { key, variant_key, mezzanine_key }: Bound<'_>,
+    Waited { started, waited_ms }: Waited,
     trace: &mut Trace,
 ) -> Result<ReplyOf<S, C>> {
     let clock = ports.clock;

@@ -102,14 +102,18 @@ pub struct Writing<'a> {
     pub webp: &'a dyn WebpEncoder,
 }
 
+/// An animated source: its bytes, header and the frames it has (`frames_to_keep`).
+pub struct Animation<'a> {
+    pub source: Vec<u8>,
+    pub probe: &'a Probe,
+    pub frames: u32,
+}
+
 /// Re-encodes an animation frame by frame, or serves `source` unchanged when it is over the
 /// pixel or memory budget. `retrim` redoes the geometry around the border the first frame shows
 /// (`trim=border`; `None` for other transforms).
-#[allow(clippy::too_many_arguments)] // the steps' inputs, each named where it is used
 pub fn run(
-    source: Vec<u8>,
-    probe: &Probe,
-    frames: u32,
+    Animation { source, probe, frames }: Animation<'_>,
     mut shape: Shape,
     retrim: &dyn Fn(&DynamicImage) -> Result<Option<Shape>>,
     limits: &Limits,

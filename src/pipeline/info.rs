@@ -3,7 +3,6 @@
 //! file's block structure).
 
 use super::animate;
-use super::steps::{geometry, probe};
 use crate::config::Limits;
 use crate::error::Result;
 use crate::transform::{Transform, Trim};
@@ -34,9 +33,9 @@ pub struct Original {
 }
 
 pub fn describe(source: &[u8], transform: &Transform, etag: &str, limits: &Limits) -> Result<Info> {
-    let probe = probe::probe(source)?;
     let sizing = Transform { trim: transform.trim.filter(|t| matches!(t, Trim::Edges { .. })), ..transform.clone() };
-    let (width, height) = geometry::shape(&probe, &sizing, limits, None)?.output_size();
+    let (probe, shape) = super::prepare::prepare(source, &sizing, limits, None)?;
+    let (width, height) = shape.output_size();
     let (shown_w, shown_h) = probe.oriented_size();
     let original = Original {
         file_size: source.len() as u64,

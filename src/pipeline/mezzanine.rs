@@ -86,7 +86,7 @@ pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> 
     let probe = probe::probe(source)?;
     let Some(size) = size_for(&probe, &settings.mezzanine) else { return Ok(None) };
     let limits = &settings.limits;
-    let mut own = geometry::shape(&probe, &transform(size), limits, None)?;
+    let mut own = super::prepare::shaped(&probe, &transform(size), limits, None)?;
     // Its own size from the DCT scale nearest it (a 12 MP photo's half-size decode): a mezzanine
     // is an intermediate, read again with the quality margin.
     own.margin = 1.0;

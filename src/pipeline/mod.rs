@@ -21,6 +21,7 @@ pub mod faces;
 pub mod info;
 pub mod mezzanine;
 pub mod placeholder;
+mod prepare;
 pub mod shape;
 pub mod steps;
 pub mod types;
@@ -34,7 +35,8 @@ use crate::error::{Error, Result};
 use crate::transform::{Accepts, Format, Transform, Trim};
 use codecs::metadata;
 use image::DynamicImage;
-use steps::{admit, decode, encode, geometry, overlays, probe, trim};
+use prepare::prepare;
+use steps::{admit, decode, encode, geometry, overlays, trim};
 use types::Rect;
 
 /// What the pipeline needs from its host: a clock (`std::time` does not exist in wasm), the
@@ -68,26 +70,20 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     let format = transform.output_format().ok_or_else(|| Error::Internal("the transform was not resolved".into()))?;
     let limits = &settings.limits;
 
-    let (source, probe, mut shape, original) = match source.into() {
-        Source::Original(bytes) => {
-            let probe = probe::probe(&bytes)?;
-            let shape = geometry::shape(&probe, transform, limits, None)?;
-            (bytes, probe, shape, true)
-        }
+    let (source, of) = match source.into() {
+        Source::Original(bytes) => (bytes, None),
         // (Planned on the original, then in the mezzanine's pixels: a decode at a reduced scale.)
-        Source::Mezzanine { bytes, of } => {
-            let probe = probe::probe(&bytes)?;
-            let shape = geometry::shape(&mezzanine::original(&probe, of), transform, limits, None)?.within(probe.width, probe.height);
-            (bytes, probe, shape, false)
-        }
+        Source::Mezzanine { bytes, of } => (bytes, Some(of)),
     };
+    let (probe, mut shape) = prepare(&source, transform, limits, of)?;
+    let original = of.is_none();
     overlays::place(&mut shape, host.overlays, limits, host.codecs)?;
     admit::margin_within_budget(&probe, source.len(), &mut shape, format, limits);
     if let Some(frames) = animate::frames_to_keep(&source, &probe, transform.anim, format)? {
         let writing = animate::Writing { format, quality: transform.encoder_quality().unwrap_or(85), webp: host.codecs.webp };
         // `trim=border` is found on the first frame and kept for all, as one crop window is.
         let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host, first);
-        return animate::run(source, &probe, frames, shape, &retrim, limits, &writing, clock);
+        return animate::run(animate::Animation { source, probe: &probe, frames }, shape, &retrim, limits, &writing, clock);
     }
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
@@ -131,8 +127,7 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
 /// not read). For small outputs such as placeholders; overlays are not drawn.
 pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<DynamicImage> {
     let limits = &settings.limits;
-    let probe = probe::probe(&source)?;
-    let shape = geometry::shape(&probe, transform, limits, None)?;
+    let (probe, shape) = prepare(&source, transform, limits, None)?;
     let host = Host { clock: &|| 0.0, codecs, overlays: &[] };
     Ok(still(source, &probe, shape, transform, Format::Png, limits, &host)?.img)
 }
@@ -224,10 +219,9 @@ pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSe
 /// an 8 px thumbnail (JPEG shrinks on load to 1/8, so a large photo costs little), nothing
 /// encoded. The same 413, 415 or 422 a transform would meet; the format and size when it can.
 pub fn verify(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Probe> {
-    let probe = probe::probe(source)?;
-    let thumbnail =
-        Transform { width: Some(8), ..Default::default() }.resolved(probe.format, settings.output_defaults(), Accepts::default());
-    let shape = geometry::shape(&probe, &thumbnail, &settings.limits, None)?;
+    let format = codecs::sniff(source)?;
+    let thumbnail = Transform { width: Some(8), ..Default::default() }.resolved(format, settings.output_defaults(), Accepts::default());
+    let (probe, shape) = prepare(source, &thumbnail, &settings.limits, None)?;
     let format = thumbnail.output_format().unwrap_or(probe.format);
     let admitted = admit::still(&probe, source.len(), &shape, format, &settings.limits)?;
     decode::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget, codecs)?;

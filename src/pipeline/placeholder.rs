@@ -7,7 +7,6 @@
 
 use super::codecs::port::Codecs;
 use super::render;
-use super::steps::{geometry, probe};
 use crate::config::PipelineSettings;
 use crate::error::{Error, Result};
 use crate::transform::{Adjust, Fit, Transform};
@@ -30,8 +29,8 @@ pub struct Placeholder {
 }
 
 pub fn make(source: Vec<u8>, transform: &Transform, settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Placeholder> {
-    let probe = probe::probe(&source)?;
-    let (w, h) = geometry::shape(&probe, transform, &settings.limits, None)?.output_size();
+    let (_, shape) = super::prepare::prepare(&source, transform, &settings.limits, None)?;
+    let (w, h) = shape.output_size();
     let k = (SIDE as f64 / w.max(h) as f64).min(1.0);
     let (tw, th) = (((w as f64 * k).round() as u32).max(1), ((h as f64 * k).round() as u32).max(1));
     // The same picture, smaller: crops keep their window, everything else is scaled as a whole;
