@@ -216,12 +216,14 @@ pub(crate) fn dequantize_and_idct_block(
             output_linestride,
             output,
         ),
-        4 => dequantize_and_idct_block_4x4(
-            coefficients,
-            quantization_table,
-            output_linestride,
-            output,
-        ),
+        4 => {
+            // Vendored change: the 4×4 IDCT in SIMD128 in wasm (same bytes as the scalar one).
+            #[cfg(all(not(feature = "platform_independent"), target_feature = "simd128", target_arch = "wasm32"))]
+            let idct = crate::arch::wasm_scaled::dequantize_and_idct_block_4x4;
+            #[cfg(not(all(not(feature = "platform_independent"), target_feature = "simd128", target_arch = "wasm32")))]
+            let idct = dequantize_and_idct_block_4x4;
+            idct(coefficients, quantization_table, output_linestride, output)
+        }
         2 => dequantize_and_idct_block_2x2(
             coefficients,
             quantization_table,

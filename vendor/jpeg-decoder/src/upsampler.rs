@@ -132,6 +132,7 @@ impl Upsample for UpsamplerH1V1 {
 }
 
 impl Upsample for UpsamplerH2V1 {
+    #[allow(unreachable_code)]
     fn upsample_row(&self,
                     input: &[u8],
                     input_width: usize,
@@ -147,6 +148,10 @@ impl Upsample for UpsamplerH2V1 {
             output[1] = input[0];
             return;
         }
+
+        // Vendored change: SIMD128 in wasm (same bytes as below).
+        #[cfg(all(not(feature = "platform_independent"), target_feature = "simd128", target_arch = "wasm32"))]
+        return crate::arch::wasm_scaled::upsample_h2v1_row(input, input_width, output);
 
         output[0] = input[0];
         output[1] = ((input[0] as u32 * 3 + input[1] as u32 + 2) >> 2) as u8;
@@ -189,6 +194,7 @@ impl Upsample for UpsamplerH1V2 {
 }
 
 impl Upsample for UpsamplerH2V2 {
+    #[allow(unreachable_code)]
     fn upsample_row(&self,
                     input: &[u8],
                     input_width: usize,
@@ -211,6 +217,10 @@ impl Upsample for UpsamplerH2V2 {
             output[1] = value;
             return;
         }
+
+        // Vendored change: SIMD128 in wasm (same bytes as below).
+        #[cfg(all(not(feature = "platform_independent"), target_feature = "simd128", target_arch = "wasm32"))]
+        return crate::arch::wasm_scaled::upsample_h2v2_row(input_near, input_far, input_width, output);
 
         let mut t1 = 3 * input_near[0] as u32 + input_far[0] as u32;
         output[0] = ((t1 + 2) >> 2) as u8;

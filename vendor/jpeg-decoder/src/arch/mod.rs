@@ -3,6 +3,9 @@
 mod neon;
 mod ssse3;
 mod wasm;
+// Vendored addition: the scaled IDCT and the upsamplers in SIMD128.
+#[cfg(all(target_feature = "simd128", target_arch = "wasm32"))]
+pub mod wasm_scaled;
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 use std::is_x86_feature_detected;
