@@ -41,6 +41,8 @@ const jpegCases = [
 const cases = (process.env.AB_CASES === 'jpeg' ? jpegCases : defaultCases)
   .map((c) => ({ url: byQuery(c.query), label: `?w=${c.width}&${c.query}`, ...c }))
   .filter((c) => `${path.basename(c.file)} ${c.label}`.includes(process.env.AB_ONLY ?? ''));
+// AB_STAGES=decode: the pipeline column sums only those Server-Timing stages (a regex).
+const stages = new RegExp(`(${process.env.AB_STAGES ?? 'decode|resize|encode'});dur=([\\d.]+)`, 'g');
 const PER_ROUND = 5;
 const r2LatencyMs = Number(process.env.R2_LATENCY_MS ?? 0) || undefined;
 
@@ -58,7 +60,7 @@ async function measure(dir, c, round) {
       const r = await fetchImage(mf, c.url(key, width));
       const elapsed = performance.now() - t0;
       if (r.status !== 200) throw new Error(`${dir} ${c.label}: ${r.status} ${r.text()}`);
-      const t = (r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g) ?? []).map((m) => Number(m.split('dur=')[1]));
+      const t = (r.res.headers.get('server-timing').match(stages) ?? []).map((m) => Number(m.split('dur=')[1]));
       if (i > 0) {
         // The first warms the instance up.
         times.push(t.reduce((a, b) => a + b, 0));
