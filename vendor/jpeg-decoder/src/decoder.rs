@@ -1099,16 +1099,22 @@ fn decode_block<R: BufRead>(
     if spectral_selection.start == 0 {
         // Section F.2.2.1
         // Figure F.12
-        let value = huffman.decode(reader, dc_table.unwrap())?;
-        let diff = match value {
-            0 => 0,
-            1..=11 => huffman.receive_extend(reader, value)?,
-            _ => {
-                // Section F.1.2.1.1
-                // Table F.1
-                return Err(Error::Format(
-                    "invalid DC difference magnitude category".to_owned(),
-                ));
+        let dc_table = dc_table.unwrap();
+        // Vendored change: most DC differences come whole from the table's lookup (run 0).
+        let diff = if let Some((diff, _)) = huffman.decode_fast_ac(reader, dc_table)? {
+            diff
+        } else {
+            let value = huffman.decode(reader, dc_table)?;
+            match value {
+                0 => 0,
+                1..=11 => huffman.receive_extend(reader, value)?,
+                _ => {
+                    // Section F.1.2.1.1
+                    // Table F.1
+                    return Err(Error::Format(
+                        "invalid DC difference magnitude category".to_owned(),
+                    ));
+                }
             }
         };
 

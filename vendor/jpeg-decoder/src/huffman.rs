@@ -242,7 +242,22 @@ impl HuffmanTable {
         // Build a lookup table for small AC coefficients which both decodes the value and does the
         // equivalent of receive_extend.
         let ac_lut = match class {
-            HuffmanTableClass::DC => None,
+            // Vendored change: a DC table gets one too, with the difference (extra bits read and
+            // extended) for each code whose category is at most 11 and fits with it in LUT_BITS.
+            HuffmanTableClass::DC => {
+                let mut table = [(0i16, 0u8); 1 << LUT_BITS];
+
+                for (i, &(value, size)) in lut.iter().enumerate() {
+                    if size > 0 && value <= 11 && size + value <= LUT_BITS {
+                        let unextended = (((i << size) & ((1 << LUT_BITS) - 1)) >> (LUT_BITS - value)) as u16;
+                        let diff = if value == 0 { 0 } else { extend(unextended, value) };
+
+                        table[i] = (diff, size + value);
+                    }
+                }
+
+                Some(table)
+            },
             HuffmanTableClass::AC => {
                 let mut table = [(0i16, 0u8); 1 << LUT_BITS];
 
