@@ -17,7 +17,7 @@ const rounds = Number(roundsArg ?? 5);
 const photo = existsSync(CORPUS) ? path.join(CORPUS, 'photos/2569067123_aca715a2ee_o.jpg') : path.join(SAMPLES, 'photo.jpg');
 // `url` builds a case's URL for a width; the default is the query grammar with `query` added.
 const byQuery = (query) => (key, width) => `/${key}?w=${width}&${query}`;
-const cases = [
+const defaultCases = [
   { file: photo, width: 400, query: 'format=jpeg' },
   { file: photo, width: 400, query: 'format=webp' },
   { file: photo, width: 1200, query: 'format=jpeg' },
@@ -26,7 +26,23 @@ const cases = [
   { file: path.join(SAMPLES, 'alpha.png'), width: 400, query: 'format=png' },
   // The path grammar (`photo-400x400.jpg`): also looks for a file really named so.
   { file: photo, width: 400, label: 'path grammar -WxW.jpg', url: (key, width) => `/${key.replace(/\.jpg$/, '')}-${width}x${width}.jpg` },
-].map((c) => ({ url: byQuery(c.query), label: `?w=${c.width}&${c.query}`, ...c }));
+];
+// AB_CASES=jpeg: the JPEG decode's cases instead (issue #36): three sources, outputs where the
+// decode runs at 1/4, 1/2 and full scale, JPEG and WebP.
+const gainMap = path.join(CORPUS, 'photos/gain-map.jpg');
+const jpegCases = [
+  ...[400, 800, 1200].map((width) => ({ file: photo, width, query: 'format=jpeg' })),
+  { file: photo, width: 800, query: 'format=webp' },
+  ...[400, 1200].map((width) => ({ file: gainMap, width, query: 'format=jpeg' })),
+  { file: gainMap, width: 1200, query: 'format=webp' },
+  ...[400, 1200].flatMap((width) => ['jpeg', 'webp'].map((f) => ({ file: path.join(SAMPLES, 'big.jpg'), width, query: `format=${f}` }))),
+];
+// AB_ONLY=text: only the cases whose "file ?w=…" line contains it.
+const cases = (process.env.AB_CASES === 'jpeg' ? jpegCases : defaultCases)
+  .map((c) => ({ url: byQuery(c.query), label: `?w=${c.width}&${c.query}`, ...c }))
+  .filter((c) => `${path.basename(c.file)} ${c.label}`.includes(process.env.AB_ONLY ?? ''));
+// AB_STAGES=decode: the pipeline column sums only those Server-Timing stages (a regex).
+const stages = new RegExp(`(${process.env.AB_STAGES ?? 'decode|resize|encode'});dur=([\\d.]+)`, 'g');
 const PER_ROUND = 5;
 const r2LatencyMs = Number(process.env.R2_LATENCY_MS ?? 0) || undefined;
 
@@ -44,7 +60,7 @@ async function measure(dir, c, round) {
       const r = await fetchImage(mf, c.url(key, width));
       const elapsed = performance.now() - t0;
       if (r.status !== 200) throw new Error(`${dir} ${c.label}: ${r.status} ${r.text()}`);
-      const t = (r.res.headers.get('server-timing').match(/(decode|resize|encode);dur=([\d.]+)/g) ?? []).map((m) => Number(m.split('dur=')[1]));
+      const t = (r.res.headers.get('server-timing').match(stages) ?? []).map((m) => Number(m.split('dur=')[1]));
       if (i > 0) {
         // The first warms the instance up.
         times.push(t.reduce((a, b) => a + b, 0));

@@ -9,7 +9,7 @@ export BUILD_ID="${BUILD_ID:-$(git rev-parse --short HEAD 2>/dev/null || echo de
 # Skipped when build/ was made from exactly these inputs: the deploy dry run calls this script
 # right after `npm test` built the worker, and worker-build reruns wasm-bindgen and wasm-opt
 # (about a minute) even when cargo has nothing to compile.
-inputs=$( (echo "$BUILD_ID"; rustc -V; find src js codecs assets .cargo Cargo.toml Cargo.lock package-lock.json scripts/build.sh scripts/env.sh \
+inputs=$( (echo "$BUILD_ID"; rustc -V; find src js codecs assets vendor .cargo Cargo.toml Cargo.lock package-lock.json scripts/build.sh scripts/env.sh \
   -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
 build_worker() {
   worker-build --release

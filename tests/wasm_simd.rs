@@ -1,8 +1,14 @@
 //! Runs in wasm (Node, through wasm-bindgen-test-runner), where Rust 1.95 miscompiles
 //! fast_image_resize's SIMD128 U8x4 divide-alpha (rust-lang/rust#157456): premultiplied values far
-//! above alpha, e.g. Lanczos ringing next to alpha ≈ 0, come back as 0 instead of 255.
+//! above alpha, e.g. Lanczos ringing next to alpha ≈ 0, come back as 0 instead of 255. Also where
+//! the vendored jpeg-decoder's own SIMD128 paths run, checked against crates.io's scalar ones.
 //! `scripts/test.sh`: `cargo test --release --target wasm32-unknown-unknown --no-default-features --test wasm_simd`.
 #![cfg(target_arch = "wasm32")]
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+#[path = "support/jpeg_cases.rs"]
+mod jpeg_cases;
 
 use edge_image_resizer::pipeline::steps::resize::divide_alpha;
 use fast_image_resize::MulDiv;
@@ -37,4 +43,13 @@ fn fir_simd_divide_alpha_is_still_miscompiled() {
         [255, 255, 255, 1],
         "fir's SIMD divide-alpha is correct with this toolchain: drop the scalar workaround in pipeline::steps::resize"
     );
+}
+
+/// The vendored jpeg-decoder's SIMD128 4×4 IDCT and h2v1/h2v2 upsamplers (vendor/jpeg-decoder,
+/// `arch/wasm_scaled.rs`) give upstream's scalar bytes, in every sampling and at every scale.
+#[wasm_bindgen_test]
+fn vendored_jpeg_decoder_simd_decodes_as_upstream() {
+    let compared = jpeg_cases::assert_same_as_upstream(jpeg_cases::cases());
+    console_log!("{compared} decodes compared with upstream jpeg-decoder");
+    assert!(compared >= 200, "{compared}");
 }
