@@ -9,6 +9,8 @@ mod origin;
 mod overlays;
 mod parse;
 mod read;
+#[cfg(test)]
+mod documented;
 
 pub use overlays::{parse as parse_overlays, Composite, Overlay, Repeat, Side};
 
