@@ -55,12 +55,6 @@ pub fn transform(size: (u32, u32)) -> Transform {
     Transform { width: Some(size.0), height: Some(size.1), fit: Fit::ScaleDown, ..Default::default() }
 }
 
-/// The header the geometry reads for a mezzanine of an original displayed at `of`: the
-/// mezzanine's own, at the original's size (both upright).
-pub fn original(mezzanine: &Probe, of: (u32, u32)) -> Probe {
-    Probe { width: of.0, height: of.1, orientation: Orientation::NoTransforms, ..*mezzanine }
-}
-
 /// Whether `transform` (resolved) can be made from a mezzanine of `size` of an original
 /// displayed at `of`: it needs no more pixels than the mezzanine has (within a pixel: the
 /// mezzanine's sides are rounded), and it does not look for a frame in the pixels

@@ -4,11 +4,12 @@
 //! what it admits differs: a still, an animation, a thumbnail, a mezzanine or nothing at all.
 
 use super::steps::{geometry, probe};
-use super::{mezzanine, Shape};
+use super::Shape;
 use crate::config::Limits;
 use crate::error::Result;
 use crate::pipeline::types::Probe;
 use crate::transform::Transform;
+use image::metadata::Orientation;
 
 /// The probe of `bytes` and the shape of `transform` on them. `of`: the displayed size of the
 /// original `bytes` are a mezzanine of.
@@ -22,6 +23,12 @@ pub fn prepare(bytes: &[u8], transform: &Transform, limits: &Limits, of: Option<
 pub fn shaped(probe: &Probe, transform: &Transform, limits: &Limits, of: Option<(u32, u32)>) -> Result<Shape> {
     match of {
         None => geometry::shape(probe, transform, limits, None),
-        Some(of) => Ok(geometry::shape(&mezzanine::original(probe, of), transform, limits, None)?.within(probe.width, probe.height)),
+        Some(of) => Ok(geometry::shape(&as_original(probe, of), transform, limits, None)?.within(probe.width, probe.height)),
     }
+}
+
+/// The header the geometry reads for a mezzanine of an original displayed at `of`: the
+/// mezzanine's own, at the original's size (both upright).
+fn as_original(mezzanine: &Probe, of: (u32, u32)) -> Probe {
+    Probe { width: of.0, height: of.1, orientation: Orientation::NoTransforms, ..*mezzanine }
 }
