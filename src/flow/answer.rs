@@ -70,16 +70,17 @@ impl<'a> Answer<'a> {
 }
 
 /// A variant's ETag. An AVIF may be served as another format when it does not fit its budgets
-/// (`steps::admit::best_effort`), so those budgets are part of its ETag: the bytes of one ETag
-/// never change when an operator changes them.
+/// (`steps::admit::best_effort`), and its bytes depend on `AVIF_SPEED`, so those are part of its
+/// ETag: the bytes of one ETag never change when an operator changes them.
 fn etag(original: &str, resolved: &Transform, format: Format, config: &Config) -> String {
     match format {
         Format::Avif => {
             let l = &config.pipeline.limits;
             let how = format!(
-                "{};avif-side={},memory={},webp-memory={}",
+                "{};avif-side={},avif-speed={},memory={},webp-memory={}",
                 resolved.canonical(),
                 l.avif_max_side,
+                config.pipeline.avif_speed,
                 l.memory_budget,
                 l.webp_memory_budget
             );

@@ -206,3 +206,18 @@ async fn an_avif_over_its_side_is_webp_and_its_etag_names_the_limits() {
     let (.., webp_b, _) = served(400, "/photo.jpg?w=300&format=webp").await;
     assert_eq!(webp_a, webp_b);
 }
+
+/// `AVIF_SPEED` changes an AVIF's bytes, so it changes its ETag (and nothing else's).
+#[tokio::test(start_paused = true)]
+async fn another_avif_speed_is_another_avif_etag() {
+    let etag = |speed: u8, url: &'static str| async move {
+        let mut config = Config::default();
+        config.pipeline.avif_speed = speed;
+        let (res, _) = world(config).get(url).await;
+        (res.header("content-type").map(String::from), res.header("etag").map(String::from))
+    };
+    let (fast, slow) = (etag(10, "/photo.jpg?w=40&format=avif").await, etag(9, "/photo.jpg?w=40&format=avif").await);
+    assert_eq!((fast.0.as_deref(), slow.0.as_deref()), (Some("image/avif"), Some("image/avif")));
+    assert_ne!(fast.1, slow.1);
+    assert_eq!(etag(10, "/photo.jpg?w=40&format=webp").await, etag(9, "/photo.jpg?w=40&format=webp").await);
+}
