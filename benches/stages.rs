@@ -5,7 +5,7 @@
 //!   cargo bench --bench stages [-- <image> ...]
 //!
 //! Without arguments it uses the corpus photos when ../shared exists, else the generated samples
-//! (`bash scripts/samples.sh target/samples`). Medians of 15 runs after 2 warm-ups.
+//! (`bash scripts/fixtures/samples.sh target/samples`). Medians of 15 runs after 2 warm-ups.
 
 use edge_image_resizer::config::PipelineSettings;
 use edge_image_resizer::pipeline::{self, mezzanine, transform_bytes, Codecs, Host, Source};
@@ -21,7 +21,7 @@ const WARM_UPS: usize = 2;
 fn main() {
     let inputs = inputs();
     if inputs.is_empty() {
-        eprintln!("no input images: run `bash scripts/samples.sh target/samples` or pass paths");
+        eprintln!("no input images: run `bash scripts/fixtures/samples.sh target/samples` or pass paths");
         return;
     }
     println!("Pipeline stages, natively (ms, median of {RUNS}):\n");
@@ -203,7 +203,7 @@ fn mezzanine_rows(path: &Path, bytes: &[u8]) {
     }
 }
 
-/// Mean SSIM of two encoded images' luma over 8×8 windows at a step of 4 (as scripts/ssim.mjs).
+/// Mean SSIM of two encoded images' luma over 8×8 windows at a step of 4 (as scripts/bench/ssim.mjs).
 fn luma_ssim(a: &[u8], b: &[u8]) -> f64 {
     let (a, b) = (image::load_from_memory(a).expect("ours").to_luma8(), image::load_from_memory(b).expect("ours").to_luma8());
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));

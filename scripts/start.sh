@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-bash scripts/samples.sh target/samples
+bash scripts/fixtures/samples.sh target/samples
 
 # A local-only upload token (`npm run upload`, the PUT/DELETE API), made once and kept in .dev.vars,
 # which wrangler dev reads and git ignores.

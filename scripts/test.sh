@@ -28,7 +28,7 @@ phase "configuration check (wrangler.toml [vars] through the worker's parser; th
 node scripts/check_config.mjs
 
 phase "sample images (the example cargo test built)"
-bash scripts/samples.sh target/samples
+bash scripts/fixtures/samples.sh target/samples
 
 phase "core in wasm (Node): the SIMD divide-alpha hazard of Rust 1.95"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -185,9 +185,9 @@ test('a 12 MP AVIF resizes inside both budgets; dav1d\'s measured peak is within
 
 const corpusAvifs = existsSync(CORPUS) ? walk(CORPUS).filter((f) => f.endsWith('.avif')) : [];
 
-/** libheif's decode (pillow-heif, scripts/reference_decode.py): size and mean RGBA of each file. */
+/** libheif's decode (pillow-heif, scripts/fixtures/reference_decode.py): size and mean RGBA of each file. */
 function referenceDecodes(files) {
-  const out = execFileSync('python3', [path.join(ROOT, 'scripts', 'reference_decode.py'), ...files], { encoding: 'utf8' });
+  const out = execFileSync('python3', [path.join(ROOT, 'scripts', 'fixtures', 'reference_decode.py'), ...files], { encoding: 'utf8' });
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 

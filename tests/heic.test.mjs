@@ -1,6 +1,6 @@
 // HEIC input through the built worker, on with HEIC=true (libde265, codecs/libde265) and off by
-// default. The files are made here by libheif with x265 (pillow-heif, scripts/heif_fixtures.py)
-// and read back by libheif as the reference decode (scripts/reference_decode.py); the corpus's
+// default. The files are made here by libheif with x265 (pillow-heif, scripts/fixtures/heif.py)
+// and read back by libheif as the reference decode (scripts/fixtures/reference_decode.py); the corpus's
 // real HEICs (a grid, a clean aperture, alpha) the same way when ../shared is beside the project.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,13 +15,13 @@ let dir;
 const files = {};
 
 function referenceDecodes(paths) {
-  const out = execFileSync('python3', [path.join(ROOT, 'scripts', 'reference_decode.py'), ...paths], { encoding: 'utf8' });
+  const out = execFileSync('python3', [path.join(ROOT, 'scripts', 'fixtures', 'reference_decode.py'), ...paths], { encoding: 'utf8' });
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 
 before(async () => {
   dir = tempDir();
-  execFileSync('python3', [path.join(ROOT, 'scripts', 'heif_fixtures.py'), path.join(SAMPLES, 'photo.jpg'), dir.dir, '800']);
+  execFileSync('python3', [path.join(ROOT, 'scripts', 'fixtures', 'heif.py'), path.join(SAMPLES, 'photo.jpg'), dir.dir, '800']);
   for (const name of ['photo-800.heic', 'alpha.heic', 'rotated.heic']) files[name] = readFileSync(path.join(dir.dir, name));
   on = await startWorker({ vars: { HEIC: 'true', DEBUG_HEADERS: 'true' } });
   off = await startWorker({ vars: { UPLOAD_TOKEN: TOKEN } });
@@ -109,7 +109,7 @@ test('damaged HEICs are a 4xx, never a 5xx', async () => {
 });
 
 test('a 12 MP HEIC in one picture: libde265\'s measured peak is within its estimate (a budget 1 MB under the peak refuses it)', { timeout: 180_000 }, async () => {
-  execFileSync('python3', [path.join(ROOT, 'scripts', 'heif_fixtures.py'), path.join(SAMPLES, 'photo.jpg'), dir.dir, '4000']);
+  execFileSync('python3', [path.join(ROOT, 'scripts', 'fixtures', 'heif.py'), path.join(SAMPLES, 'photo.jpg'), dir.dir, '4000']);
   const big = readFileSync(path.join(dir.dir, 'photo-4000.heic'));
   const roomy = await startWorker({ vars: { HEIC: 'true', DEBUG_HEADERS: 'true', HEIF_MEMORY_BUDGET_MB: '100' } });
   let peak;

@@ -16,7 +16,7 @@ export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
 /** For benchmarks and the soak, which render one original in many ways on purpose: no render budget. */
 export const UNBOUNDED = { RENDER_BUDGET: '0' };
 // And every miss decodes the original (no mezzanine): what the benches compare with sharp and
-// Pillow, which decode the original for every size. scripts/bench_mezzanine.mjs measures the other.
+// Pillow, which decode the original for every size. scripts/bench/mezzanine.mjs measures the other.
 export const FULL_DECODE = { ...UNBOUNDED, MEZZANINE_MIN_MP: '0' };
 
 /**
@@ -25,8 +25,8 @@ export const FULL_DECODE = { ...UNBOUNDED, MEZZANINE_MIN_MP: '0' };
  * failures: `{ IMAGES: ['get'], VARIANTS: ['put'] }` makes those calls reject (see R2_WRAPPER).
  * `r2LatencyMs` delays every R2 call by that much, as a remote bucket would, and logs when each
  * starts and ends (`{"r2":"start"|"end","op":"get","key":…}` on `mf.logs`).
- * `buildDir` runs another build of the worker (scripts/ab.mjs compares two).
- * `inspectorPort` opens workerd's V8 inspector there (scripts/soak.mjs reads the JS heap through it).
+ * `buildDir` runs another build of the worker (scripts/bench/ab.mjs compares two).
+ * `inspectorPort` opens workerd's V8 inspector there (scripts/soak/run.mjs reads the JS heap through it).
  * `ratelimits` binds Rate Limiting namespaces (`MISS_LIMITER`).
  */
 export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {}, inspectorPort, ratelimits } = {}) {
@@ -148,7 +148,7 @@ export async function putOriginal(mf, key, bytes, contentType = contentTypeOf(ke
 }
 
 export async function seedSamples(mf) {
-  // `.inputs` is scripts/samples.sh's up-to-date stamp, not a sample.
+  // `.inputs` is scripts/fixtures/samples.sh's up-to-date stamp, not a sample.
   for (const name of readdirSync(SAMPLES).filter((n) => !n.startsWith('.'))) {
     await putOriginal(mf, name, readFileSync(path.join(SAMPLES, name)));
   }
@@ -260,7 +260,7 @@ export function walk(dir, rel = '') {
 }
 
 /** The image flattened onto black, as 8×8 box averages (RGB, row by row), as the reference script
- *  computes them (scripts/reference_decode.py): where things are, so a wrong turn or mirror shows. */
+ *  computes them (scripts/fixtures/reference_decode.py): where things are, so a wrong turn or mirror shows. */
 export async function boxed(bytes) {
   const { default: sharp } = await import('sharp');
   const { data, info } = await sharp(bytes).flatten({ background: '#000' }).raw().toBuffer({ resolveWithObject: true });

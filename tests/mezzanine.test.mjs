@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { startWorker, putOriginal, fetchImage, bucketOf, eventually, readFileSync, path, SAMPLES, UNBOUNDED } from './helpers.mjs';
-import { ssim } from '../scripts/ssim.mjs';
+import { ssim } from '../scripts/bench/ssim.mjs';
 
 const MEZZANINE = '_variants/photo.jpg/mezzanine';
 const original = readFileSync(path.join(SAMPLES, 'photo.jpg'));

@@ -41,7 +41,7 @@ pub fn cases() -> Vec<(String, Vec<u8>)> {
         Encoder::new(&mut bytes, 92).encode(&grey, w, h, ColorType::Luma).unwrap();
         out.push((format!("{w}×{h} grey"), bytes));
     }
-    // libjpeg's own files (scripts/progressive_fixtures.py).
+    // libjpeg's own files (scripts/fixtures/progressive.py).
     for (name, bytes) in [
         ("libjpeg p420", &include_bytes!("../fixtures/progressive/p420.jpg")[..]),
         ("libjpeg p422", include_bytes!("../fixtures/progressive/p422.jpg")),

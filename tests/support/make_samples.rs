@@ -1,5 +1,5 @@
 //! Writes the sample originals the project uses for `npm start` and the integration tests, so
-//! nothing is copied from elsewhere: `cargo run --example make-samples -- <dir>` (scripts/samples.sh).
+//! nothing is copied from elsewhere: `cargo run --example make-samples -- <dir>` (scripts/fixtures/samples.sh).
 //! An example target, so it is built with the tests' profile and dependencies: after `cargo test`
 //! nothing is compiled for it.
 //!

@@ -1,5 +1,5 @@
 //! Checked against jpeg-decoder's own scaled decode of the same files: libjpeg-made fixtures
-//! with refinement scans (scripts/progressive_fixtures.py) and jpeg-encoder's spectral-only ones.
+//! with refinement scans (scripts/fixtures/progressive.py) and jpeg-encoder's spectral-only ones.
 
 use super::*;
 

@@ -1,6 +1,6 @@
 //! The fonts an SVG's `<text>` is drawn with: DejaVu Sans, Serif and Sans Mono for the generic
 //! families, Liberation Sans, Serif and Mono (the widths of Arial, Times and Courier) for those
-//! names, all cut to Latin (assets/fonts, `scripts/fonts.sh`), and the operator's own (`FONTS`,
+//! names, all cut to Latin (assets/fonts, `scripts/fixtures/fonts.sh`), and the operator's own (`FONTS`,
 //! read from R2 by the flow once per isolate and added here). Never the system's, never fetched
 //! by a document.
 //!

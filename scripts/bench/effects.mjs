@@ -4,11 +4,11 @@
 // applies its operation to *our* plain 400 px resize, so the two resizers' small differences do
 // not count. Times are each side's whole pipeline (ours from Server-Timing, sharp's decode +
 // resize + effect + encode), alternating request by request. `npm run bench` includes this table in BENCHMARKS.md;
-// alone it prints it:   node scripts/bench_effects.mjs
+// alone it prints it:   node scripts/bench/effects.mjs
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE } from '../../tests/helpers.mjs';
 import { ssim } from './ssim.mjs';
 
 const RUNS = 9;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A/B of two builds of the worker, for one lever at a time (a compiler flag, a wasm-opt level):
-//   node scripts/ab.mjs <build dir A> <build dir B> [rounds]
+//   node scripts/bench/ab.mjs <build dir A> <build dir B> [rounds]
 // Runs the same uncached transforms on both, alternating A and B round by round so the machine's
 // drift falls on both, and prints the median in-worker pipeline time (Server-Timing) and
 // end-to-end time of those misses per case, and of a cache hit on the last of those URLs.
@@ -8,11 +8,11 @@
 // change the number of round trips, which a local R2 cannot show).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, eventually, CORPUS, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, eventually, CORPUS, SAMPLES, FULL_DECODE } from '../../tests/helpers.mjs';
 import { existsSync } from 'node:fs';
 
 const [dirA, dirB, roundsArg] = process.argv.slice(2);
-if (!dirA || !dirB) throw new Error('usage: node scripts/ab.mjs <build dir A> <build dir B> [rounds]');
+if (!dirA || !dirB) throw new Error('usage: node scripts/bench/ab.mjs <build dir A> <build dir B> [rounds]');
 const rounds = Number(roundsArg ?? 5);
 const photo = existsSync(CORPUS) ? path.join(CORPUS, 'photos/2569067123_aca715a2ee_o.jpg') : path.join(SAMPLES, 'photo.jpg');
 // `url` builds a case's URL for a width; the default is the query grammar with `query` added.

@@ -4,12 +4,12 @@
 // delayed by 20 ms (the test harness's R2 latency mode) and the loopback origin answering after
 // 20 ms. Each run uses a new key on both sides, so neither is a hit; the two alternate request by
 // request. `npm run bench` includes this table in BENCHMARKS.md; alone it prints it:
-//   node scripts/bench_origin.mjs
+//   node scripts/bench/origin.mjs
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, putOriginal, fetchImage, SAMPLES } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, SAMPLES } from '../../tests/helpers.mjs';
 
 const RUNS = 15;
 const LATENCY_MS = 20;

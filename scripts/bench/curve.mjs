@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, SAMPLES, ROOT, FULL_DECODE } from '../../tests/helpers.mjs';
 
 const SOURCES_MP = [1, 4, 12, 24, 50];
 const WIDTHS = [200, 400, 1200, 2400];

@@ -3,27 +3,27 @@
 // concurrency 16. Reports p50/p99 per kind, every status seen, the workerd process's resident
 // memory and the worker's wasm memory as the run goes, and checks the originals are unchanged.
 // Fails (exit 1) on any 5xx, a request that hangs past 30 s, or a changed original.
-//   node scripts/soak.mjs [requests=20000] [seconds=600] [concurrency=16]
-//   SOAK_MIX=cached node scripts/soak.mjs …   (hits only: memory without new cache entries)
-//   SOAK_WORKER=baseline SOAK_MIX=cached node scripts/soak.mjs …   (the same hits on a trivial JS worker)
+//   node scripts/soak/run.mjs [requests=20000] [seconds=600] [concurrency=16]
+//   SOAK_MIX=cached node scripts/soak/run.mjs …   (hits only: memory without new cache entries)
+//   SOAK_WORKER=baseline SOAK_MIX=cached node scripts/soak/run.mjs …   (the same hits on a trivial JS worker)
 //   SOAK_WORKER=baseline-two-lookups …   (the same, with a second Cache API lookup per request, as ours
 //   does for the original's remembered metadata)
-//   SOAK_FAULTS=1 node scripts/soak.mjs 10000 900 32   (R2 failing and stalling, uploads in the mix:
-//   scripts/soak_faults.mjs says what must hold; its figures go into BENCHMARKS.md)
-//   SOAK_HEAPS=1 node scripts/soak.mjs …   (at each memory sample, a garbage collection in every
+//   SOAK_FAULTS=1 node scripts/soak/run.mjs 10000 900 32   (R2 failing and stalling, uploads in the mix:
+//   scripts/soak/faults.mjs says what must hold; its figures go into BENCHMARKS.md)
+//   SOAK_HEAPS=1 node scripts/soak/run.mjs …   (at each memory sample, a garbage collection in every
 //   isolate of the workerd process through the V8 inspector — ours and Miniflare's own workers for
 //   the Cache API, R2 and the entry — then each one's JS heap beside the process's resident memory:
 //   what the process keeps that a collection gives back was garbage, not a leak;
 //   SOAK_HEAPS=others: in every isolate but our worker's, to tell whose garbage it was)
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { startWorker, putOriginal, hashOriginals, path, SAMPLES, UNBOUNDED } from '../tests/helpers.mjs';
-import { inspectIsolates } from './soak_heaps.mjs';
-import * as faulty from './soak_faults.mjs';
+import { startWorker, putOriginal, hashOriginals, path, SAMPLES, UNBOUNDED } from '../../tests/helpers.mjs';
+import { inspectIsolates } from './heaps.mjs';
+import * as faulty from './faults.mjs';
 
 const faults = Boolean(process.env.SOAK_FAULTS);
-// `SOAK_ATTACKERS=1`: attackers in the mix (scripts/soak_attackers.mjs), the render budget on.
-const attackers = process.env.SOAK_ATTACKERS ? await import('./soak_attackers.mjs') : null;
+// `SOAK_ATTACKERS=1`: attackers in the mix (scripts/soak/attackers.mjs), the render budget on.
+const attackers = process.env.SOAK_ATTACKERS ? await import('./attackers.mjs') : null;
 const attacking = attackers ? await attackers.prepare() : null;
 
 const [total = 20_000, seconds = 600, concurrency = 16] = process.argv.slice(2).map(Number);

@@ -1,6 +1,6 @@
 // Mean SSIM of two equal-size raw images (8-bit, `channels` interleaved) over 8×8 windows at a
 // step of 4, with the usual constants, averaged over the channels. `undefined` when the sizes
-// differ. Shared by scripts/bench.mjs (luma) and scripts/bench_effects.mjs (RGB).
+// differ. Shared by scripts/bench/run.mjs (luma) and scripts/bench/effects.mjs (RGB).
 export function ssim(a, b, channels = 1) {
   if (a.width !== b.width || a.height !== b.height) return undefined;
   const [c1, c2] = [(0.01 * 255) ** 2, (0.03 * 255) ** 2];

@@ -4,13 +4,13 @@
 // and Cloudflare do) and against our own full decode; the first miss's extra cost; quality and
 // storage. `npm run bench` includes these tables in BENCHMARKS.md and the rows in its chart;
 // alone it prints the tables:
-//   node scripts/bench_mezzanine.mjs
+//   node scripts/bench/mezzanine.mjs
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { startWorker, putOriginal, fetchImage, bucketOf, eventually, SAMPLES, UNBOUNDED, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, bucketOf, eventually, SAMPLES, UNBOUNDED, FULL_DECODE } from '../../tests/helpers.mjs';
 import { ssim } from './ssim.mjs';
 
 const RUNS = 9;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: our release worker in workerd (Miniflare) against sharp (libvips, native) and
 // Pillow, on the same inputs, in the same run, on this machine. Prints a table and writes
-// BENCHMARKS.md. Run through scripts/bench.sh, which builds the worker and the samples first.
+// BENCHMARKS.md. Run through scripts/bench/run.sh, which builds the worker and the samples first.
 //
 // Ours: end-to-end latency of a cache miss (a unique canonical transform per request: the width
 // steps by one pixel), a cache hit and a passthrough of the original; plus the in-worker pipeline
@@ -11,20 +11,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
-import { benchDistantHits } from './bench_hits.mjs';
-import { benchOriginMiss } from './bench_origin.mjs';
-import { benchMezzanine } from './bench_mezzanine.mjs';
-import { benchFaces } from './bench_faces.mjs';
-import { carried } from './soak_faults.mjs';
-import { carried as carriedAttackers } from './soak_attackers.mjs';
-import { benchPeers } from './bench_peers.mjs';
-import { benchQuality } from './bench_quality.mjs';
-import { benchEffects } from './bench_effects.mjs';
-import { benchCurve } from './bench_curve.mjs';
-import { benchLoad } from './bench_load.mjs';
-import { benchHeif } from './bench_heif.mjs';
-import { benchAnimations } from './bench_anim.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../../tests/helpers.mjs';
+import { benchDistantHits } from './hits.mjs';
+import { benchOriginMiss } from './origin.mjs';
+import { benchMezzanine } from './mezzanine.mjs';
+import { benchFaces } from './faces.mjs';
+import { carried } from '../soak/faults.mjs';
+import { carried as carriedAttackers } from '../soak/attackers.mjs';
+import { benchPeers } from './peers.mjs';
+import { benchQuality } from './quality.mjs';
+import { benchEffects } from './effects.mjs';
+import { benchCurve } from './curve.mjs';
+import { benchLoad } from './load.mjs';
+import { benchHeif } from './heif.mjs';
+import { benchAnimations } from './anim.mjs';
 import { ssim } from './ssim.mjs';
 import { benchChart } from './chart.mjs';
 
@@ -168,7 +168,7 @@ async function benchSharp(c, sharp, timed) {
 
 function benchPillow(list) {
   const python = process.env.PYTHON ?? 'python3';
-  const r = spawnSync(python, [path.join(ROOT, 'scripts', 'bench_pillow.py')], { input: JSON.stringify(list), encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(python, [path.join(ROOT, 'scripts', 'bench', 'pillow.py')], { input: JSON.stringify(list), encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { skipped: `Pillow did not run: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
   return JSON.parse(r.stdout);
 }
@@ -285,7 +285,7 @@ ${distantHits}
 
 ## Quality: resize, and bytes at equal SSIM
 
-Every photo at 400, 800 and 1200 px, in one worker (\`scripts/bench_quality.mjs\`). The PNG rows
+Every photo at 400, 800 and 1200 px, in one worker (\`scripts/bench/quality.mjs\`). The PNG rows
 are the resize alone; a lossy row's last column is what the encoder costs at sharp's quality.
 
 ${quality.table}

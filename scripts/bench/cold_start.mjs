@@ -3,11 +3,11 @@
 // (`/_health`: the Rust wasm instantiated) and its first transform (photo.jpg → 400 px WebP: the
 // pipeline's code and libwebp on first use). Medians of the rounds. COLD_FORMATS=jpeg,webp,png,avif
 // makes the first transform each of those output formats in turn (a fresh workerd for each).
-//   node scripts/cold_start.mjs <buildDirA> <buildDirB> [rounds]
-import { startWorker, putOriginal, fetchImage, readFileSync, path, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
+//   node scripts/bench/cold_start.mjs <buildDirA> <buildDirB> [rounds]
+import { startWorker, putOriginal, fetchImage, readFileSync, path, SAMPLES, FULL_DECODE } from '../../tests/helpers.mjs';
 
 const [a, b, rounds = '7'] = process.argv.slice(2);
-if (!a || !b) throw new Error('usage: node scripts/cold_start.mjs <buildDirA> <buildDirB> [rounds]');
+if (!a || !b) throw new Error('usage: node scripts/bench/cold_start.mjs <buildDirA> <buildDirB> [rounds]');
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 

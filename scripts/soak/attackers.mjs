@@ -8,8 +8,8 @@
 // ("Attacker soak").
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { putOriginal, listKeys, sha256, path, SAMPLES } from '../tests/helpers.mjs';
-import { record, carried as carriedSection } from './soak_faults.mjs';
+import { putOriginal, listKeys, sha256, path, SAMPLES } from '../../tests/helpers.mjs';
+import { record, carried as carriedSection } from './faults.mjs';
 
 const SECTION = '## Attacker soak';
 const photo = readFileSync(path.join(SAMPLES, 'photo.jpg'));

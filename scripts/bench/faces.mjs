@@ -3,12 +3,12 @@
 // people, against gravity=auto and center on the same requests), how often a tight crop keeps a
 // whole face against the saliency and centre crops (faces marked by hand), and lettering against
 // librsvg (sharp). `npm run bench` puts the tables in BENCHMARKS.md; alone it prints them:
-//   node scripts/bench_faces.mjs
+//   node scripts/bench/faces.mjs
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { startWorker, putOriginal, fetchImage, ROOT, UNBOUNDED } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, ROOT, UNBOUNDED } from '../../tests/helpers.mjs';
 
 const RUNS = 9;
 const PEOPLE = path.join(ROOT, 'tests', 'fixtures', 'people');

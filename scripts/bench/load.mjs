@@ -3,7 +3,7 @@
 // bytes stored as an original and served as stored, streamed from R2). Loopback, one process.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, SAMPLES, FULL_DECODE } from '../../tests/helpers.mjs';
 
 const LEVELS = [1, 8, 32];
 const REQUESTS = 600;

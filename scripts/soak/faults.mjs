@@ -8,7 +8,7 @@
 // ("Fault soak"), which `npm run bench` carries over.
 import { readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { bucketOf, listKeys, sha256, path, ROOT, SAMPLES } from '../tests/helpers.mjs';
+import { bucketOf, listKeys, sha256, path, ROOT, SAMPLES } from '../../tests/helpers.mjs';
 
 export const TOKEN = 'a-soak-upload-token-of-some-length';
 export const BOUND_MS = 10_000;

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import * as photon from '@cf-wasm/photon/node';
 import Vips from 'wasm-vips';
 import { ssim } from './ssim.mjs';
-import { floatReference } from './bench_mezzanine.mjs';
+import { floatReference } from './mezzanine.mjs';
 
 const RUNS = 7;
 

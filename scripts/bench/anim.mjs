@@ -3,7 +3,7 @@
 // animation encoder, quality 85): bytes, frames and pipeline time, and libwebp's peak memory.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE } from '../../tests/helpers.mjs';
 
 export async function benchAnimations() {
   const files = [path.join(SAMPLES, 'animated.gif')];

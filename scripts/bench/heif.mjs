@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, ROOT, FULL_DECODE } from '../../tests/helpers.mjs';
 
 const RUNS = 7;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -22,7 +22,7 @@ async function cases(sharp, dir) {
     const avif = await sharp(path.join(SAMPLES, 'photo.jpg')).resize(width, height, { fit: 'fill' }).avif({ quality: 60, effort: 2, chromaSubsampling: '4:2:0' }).toFile(file);
     list.push({ name: `AVIF ${width}×${height} 4:2:0 (sharp-made)`, file, type: 'image/avif', bytes: avif.size });
   }
-  execFileSync('python3', [path.join(ROOT, 'scripts', 'heif_fixtures.py'), path.join(SAMPLES, 'photo.jpg'), dir, '1200', '4000']);
+  execFileSync('python3', [path.join(ROOT, 'scripts', 'fixtures', 'heif.py'), path.join(SAMPLES, 'photo.jpg'), dir, '1200', '4000']);
   for (const width of [1200, 4000]) {
     list.push({ name: `HEIC ${width}×${Math.round((width * 3) / 4)} one picture (x265-made)`, file: path.join(dir, `photo-${width}.heic`), type: 'image/heic' });
   }
@@ -34,7 +34,7 @@ async function cases(sharp, dir) {
 
 function pillowTimes(list) {
   const input = JSON.stringify(list.map((c) => ({ file: c.file, width: 400, format: 'jpeg', quality: 80 })));
-  const r = spawnSync(process.env.PYTHON ?? 'python3', [path.join(ROOT, 'scripts', 'bench_pillow.py')], { input, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.env.PYTHON ?? 'python3', [path.join(ROOT, 'scripts', 'bench', 'pillow.py')], { input, encoding: 'utf8', maxBuffer: 1 << 24 });
   return r.status === 0 ? JSON.parse(r.stdout).results : list.map(() => null);
 }
 

@@ -3,14 +3,14 @@
 // sharp, wasm-vips and Pillow at the same nominal quality (JPEG and WebP 80, AVIF 50); PNG rows
 // score the resize alone. *Ours at sharp's SSIM*: our quality searched (bisection on `q`) until
 // our SSIM meets sharp's, our bytes interpolated there: bytes at equal quality, the fair ratio.
-// Alone: `node scripts/bench_quality.mjs` (after `npm run bench` built the worker), with
+// Alone: `node scripts/bench/quality.mjs` (after `npm run bench` built the worker), with
 // QUALITY_FORMATS=avif and AVIF_SPEED=… to try one encoder setting.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE, existsSync, path } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE, existsSync, path } from '../../tests/helpers.mjs';
 import { ssim } from './ssim.mjs';
-import { floatReference } from './bench_mezzanine.mjs';
+import { floatReference } from './mezzanine.mjs';
 
 const NOMINAL = { jpeg: 80, webp: 80, avif: 50 };
 const WIDTHS = [400, 800, 1200];

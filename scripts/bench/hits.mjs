@@ -4,11 +4,11 @@
 // the data centre remembers the original) and with MAX_STALE_S=0 (every hit waits for an R2
 // `head`, the behaviour before). Workers alternate request by request so the machine's drift falls
 // on both. `npm run bench` includes this table in BENCHMARKS.md; alone it prints it:
-//   node scripts/bench_hits.mjs
+//   node scripts/bench/hits.mjs
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, putOriginal, fetchImage, eventually, SAMPLES } from '../tests/helpers.mjs';
+import { startWorker, putOriginal, fetchImage, eventually, SAMPLES } from '../../tests/helpers.mjs';
 
 const RUNS = 41;
 const LATENCY_MS = 20;
