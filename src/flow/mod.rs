@@ -35,16 +35,14 @@
 //! [`pipeline`]: crate::pipeline
 
 mod answer;
-pub mod bounded;
-pub(crate) mod clients;
-pub mod renders;
+mod isolate;
+mod stored;
+pub use isolate::{bounded, clients, freshness, gate, renders};
+use stored::{mezzanine, variant};
 mod demo;
 pub mod eager;
 mod fonts;
-pub mod freshness;
-pub mod gate;
 mod lookup;
-mod mezzanine;
 pub mod origin;
 mod original;
 mod overlays;
@@ -52,7 +50,6 @@ mod plan;
 pub mod ports;
 mod transformed;
 mod upload;
-mod variant;
 
 #[cfg(test)]
 mod tests;

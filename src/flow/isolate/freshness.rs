@@ -10,9 +10,9 @@
 //! in a data centre at most `MAX_STALE_S` seconds after that data centre last checked it (plus the
 //! one R2 `head` the check takes); `MAX_STALE_S=0` checks on every request.
 
-use super::answer::Answer;
-use super::ports::{Cache, Later, Meta, Store};
 use crate::config::Config;
+use crate::flow::answer::Answer;
+use crate::flow::ports::{Cache, Later, Meta, Store};
 use crate::transform::{Accepts, Transform};
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -24,14 +24,20 @@ use std::rc::Rc;
 pub struct Checks(RefCell<HashSet<String>>);
 
 /// After the response: remember what R2 just said about an original.
-pub(super) fn remember_later<C: Cache + 'static>(later: &dyn Later, cache: Rc<C>, checked_key: String, meta: Option<Meta>, window_s: u32) {
+pub(in crate::flow) fn remember_later<C: Cache + 'static>(
+    later: &dyn Later,
+    cache: Rc<C>,
+    checked_key: String,
+    meta: Option<Meta>,
+    window_s: u32,
+) {
     later.after_response(Box::pin(async move {
         cache.remember(&checked_key, meta.as_ref(), window_s).await.map_err(|e| format!("remembering {checked_key} failed: {e}"))
     }));
 }
 
 /// What a check needs to know about the copy it was served instead of.
-pub(super) struct ServedCopy {
+pub(in crate::flow) struct ServedCopy {
     pub original_key: String,
     pub checked_key: String,
     pub cache_key: String,
@@ -43,7 +49,7 @@ pub(super) struct ServedCopy {
 
 /// After the response: ask R2 for the original, remember it, and drop the served copy when it is
 /// not of that version (or the original is gone).
-pub(super) fn check_later<S: Store + 'static, C: Cache + 'static>(
+pub(in crate::flow) fn check_later<S: Store + 'static, C: Cache + 'static>(
     later: &dyn Later,
     originals: Rc<S>,
     cache: Rc<C>,

@@ -7,10 +7,10 @@
 //! made from, and is read only while that is the current one; a replaced original's is
 //! overwritten by the next miss rather than left behind under an old version's key.
 
-use super::ports::{Cache, Meta, OnlyIf, PutMeta, Store, Stored};
-use super::Ports;
 use crate::config::Config;
 use crate::error::Error;
+use crate::flow::ports::{Cache, Meta, OnlyIf, PutMeta, Store, Stored};
+use crate::flow::Ports;
 use crate::http::range::Ranged;
 use crate::pipeline::{self, Made, Source};
 use crate::transform::{Format, Transform};
@@ -27,7 +27,7 @@ const SIZE: &str = "size";
 /// most originals of a site's icons and logos), the key would be too long for R2, or the original
 /// is not kept in R2 (an absolute-URL source, `ORIGIN_COPY=false`: making one reads the original
 /// again, which must not cost its origin a second fetch).
-pub(super) fn key(config: &Config, key: &str) -> Option<String> {
+pub(in crate::flow) fn key(config: &Config, key: &str) -> Option<String> {
     let mezzanine = format!("{}{key}/mezzanine", config.url.variant_prefix);
     let format_may = Format::of_extension(key).is_none_or(|f| pipeline::mezzanine::FORMATS.contains(&f));
     let in_r2 = !url::remote::is_remote(key) && (config.origin.url.is_none() || config.origin.copy);
@@ -36,13 +36,13 @@ pub(super) fn key(config: &Config, key: &str) -> Option<String> {
 }
 
 /// What a miss reads: a body, and how the pipeline takes it.
-pub(super) struct Read<B> {
+pub(in crate::flow) struct Read<B> {
     pub stored: Stored<B>,
     pub how: How,
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(super) struct How {
+pub(in crate::flow) struct How {
     /// When the mezzanine is read: its original's size as displayed.
     pub of: Option<(u32, u32)>,
     /// The original is read and has no mezzanine of this version: make one after the response
@@ -63,7 +63,7 @@ impl How {
 /// The mezzanine when it is of this version of the original and has the pixels `resolved` needs
 /// (the original's body is then dropped unread, which cancels it); else the original, and a
 /// mezzanine to make after the response when there is none of this version.
-pub(super) fn choose<B>(config: &Config, original: Stored<B>, mezzanine: Option<Stored<B>>, resolved: &Transform) -> Read<B> {
+pub(in crate::flow) fn choose<B>(config: &Config, original: Stored<B>, mezzanine: Option<Stored<B>>, resolved: &Transform) -> Read<B> {
     let current = mezzanine.and_then(|m| recorded(&m.meta, &original.meta.etag).map(|sizes| (m, sizes)));
     match current {
         Some((stored, (of, size))) if pipeline::mezzanine::covers(resolved, of, size, &config.pipeline.limits) => {
@@ -87,7 +87,7 @@ fn recorded(meta: &Meta, etag: &str) -> Option<((u32, u32), (u32, u32))> {
 /// be worth a read of its own: a JPEG decode costs about its bytes, and a 6 MP photo of 0.8 MB
 /// made a 1.1 MB mezzanine that decoded slower than the original (`cargo bench --bench stages`),
 /// so it is kept only at half the original's bytes or less.
-pub(super) fn encoded(made: &Made, original: &Meta) -> crate::error::Result<Option<(Vec<u8>, PutMeta)>> {
+pub(in crate::flow) fn encoded(made: &Made, original: &Meta) -> crate::error::Result<Option<(Vec<u8>, PutMeta)>> {
     let bytes = pipeline::mezzanine::encode(made)?;
     if bytes.len() as u64 * 2 > original.size {
         return Ok(None);
@@ -102,7 +102,7 @@ pub(super) fn encoded(made: &Made, original: &Meta) -> crate::error::Result<Opti
 }
 
 /// A mezzanine's bytes once made and stored (eager variants make the rest from them).
-pub(super) struct Kept {
+pub(in crate::flow) struct Kept {
     pub bytes: Vec<u8>,
     of: (u32, u32),
     size: (u32, u32),
@@ -125,7 +125,7 @@ impl Kept {
 /// makes its own), decoded at the mezzanine's scale, reduced, encoded. Only when the isolate has
 /// room for it now, and a failure is only logged: the next miss that reads the original tries
 /// again. The response never waits for any of it.
-pub(super) fn make_later<S: Store + 'static, C: Cache>(
+pub(in crate::flow) fn make_later<S: Store + 'static, C: Cache>(
     ports: &Ports<'_, S, C>,
     config: &Config,
     key: &str,
@@ -138,7 +138,7 @@ pub(super) fn make_later<S: Store + 'static, C: Cache>(
         let failed = |e: Error| format!("making mezzanine {mezzanine_key} failed: {e}");
         let Some(slot) = gate.try_take(original.size, &settings.limits) else { return Ok(()) };
         let Some(stored) = originals.get(&key, Ranged::Whole).await.map_err(failed)? else { return Ok(()) };
-        if stored.meta.etag != original.etag || super::lookup::readable(&stored.meta, &settings.limits).is_err() {
+        if stored.meta.etag != original.etag || crate::flow::lookup::readable(&stored.meta, &settings.limits).is_err() {
             return Ok(());
         }
         let bytes = originals.read(stored.body).await.map_err(failed)?;

@@ -11,9 +11,9 @@
 //! original. Its download is the cost, so it is counted before the download
 //! ([`remote_original`]), not after.
 
-use super::bounded::{Bounded, Rank};
 use crate::config::CostSettings;
 use crate::error::{Error, Result};
+use crate::flow::bounded::{Bounded, Rank};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -87,17 +87,17 @@ impl Renders {
 
 /// Whether `key`'s original comes from an origin on every read (a remote source, or `ORIGIN_URL`
 /// without a copy in R2): then its download is the cost, and it is counted before it.
-pub(super) fn counted_early(config: &crate::config::Config, key: &str) -> bool {
+pub(in crate::flow) fn counted_early(config: &crate::config::Config, key: &str) -> bool {
     crate::url::remote::is_remote(key) || (config.origin.url.is_some() && !config.origin.copy)
 }
 
 /// Counts a read of `key` that downloads it, under `id` (a cache key, or the original's own), in
 /// its original's budget and the client's (`MISS_LIMITER`): before the download, so a refused
 /// request costs the origin nothing.
-pub(super) async fn before_download<S: crate::flow::ports::Store, C: crate::flow::ports::Cache>(
-    req: &super::Request,
+pub(in crate::flow) async fn before_download<S: crate::flow::ports::Store, C: crate::flow::ports::Cache>(
+    req: &crate::flow::Request,
     config: &crate::config::Config,
-    ports: &super::Ports<'_, S, C>,
+    ports: &crate::flow::Ports<'_, S, C>,
     key: &str,
     id: &str,
     trace: &mut crate::trace::Trace,
@@ -107,7 +107,7 @@ pub(super) async fn before_download<S: crate::flow::ports::Store, C: crate::flow
     ports.renders.admit(&original, id, &config.cost, ports.clock.now_ms())?;
     // (An `ORIGIN_URL` fetch asks the client's limiter itself, before it fetches.)
     match remote {
-        true => super::clients::admit_render(ports, req.client.as_deref(), trace).await,
+        true => crate::flow::clients::admit_render(ports, req.client.as_deref(), trace).await,
         false => Ok(()),
     }
 }

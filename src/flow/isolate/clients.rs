@@ -1,16 +1,20 @@
 //! Per-client cost bounds (`MISS_LIMITER`, the Rate Limiting binding): beside each original's
-//! render budget ([`super::budget`]), a client may make only so many new renders a period,
+//! render budget ([`crate::flow::budget`]), a client may make only so many new renders a period,
 //! whatever originals it asks for. Only renders ask; hits, persisted variants and 304s never do.
 //! Without the binding, or without the client's address, nothing is limited; a failing binding
 //! lets the render through (it only spares work) and says so in the log.
 
-use super::Ports;
 use crate::error::{Error, Result};
 use crate::flow::ports::{Cache, Store};
+use crate::flow::Ports;
 use crate::trace::Trace;
 
 /// One more render for `client`, or a 429.
-pub(super) async fn admit_render<S: Store, C: Cache>(ports: &Ports<'_, S, C>, client: Option<&str>, trace: &mut Trace) -> Result<()> {
+pub(in crate::flow) async fn admit_render<S: Store, C: Cache>(
+    ports: &Ports<'_, S, C>,
+    client: Option<&str>,
+    trace: &mut Trace,
+) -> Result<()> {
     let (Some(limiter), Some(client)) = (ports.limiter, client) else { return Ok(()) };
     match limiter.allow(&crate::flow::origin::who(client)).await {
         Ok(true) => Ok(()),

@@ -4,9 +4,9 @@
 //! isolate admits originals up to a byte budget; above it a request waits briefly, then gets
 //! a 503 with `Retry-After` (another isolate or a moment later will do), never a crash.
 
-use super::ports::Clock;
 use crate::config::Limits;
 use crate::error::{Error, Result};
+use crate::flow::ports::Clock;
 use std::cell::RefCell;
 
 /// One isolate's gate: the originals it is reading and resizing now.
