@@ -27,8 +27,7 @@ pub struct Config {
     pub origin: OriginSettings,
     /// What bounds the cost a client can cause (`flow::renders`).
     pub cost: CostSettings,
-    /// `OVERLAYS`: the overlays a URL may draw (`draw=name`) or that every image under a key
-    /// prefix gets.
+    /// `OVERLAYS`: what a URL may draw (`draw=name`) or every image under a prefix gets.
     pub overlays: Vec<Overlay>,
     /// `FONTS`: R2 keys of fonts (TTF, OTF, WOFF2) an SVG's text may name, read once per isolate.
     pub fonts: Vec<String>,
@@ -90,8 +89,7 @@ impl Default for CostSettings {
 pub struct OriginSettings {
     /// `ORIGIN_URL`, without a trailing `/`: a key's original is fetched from `{url}/{key}`.
     pub url: Option<url::Url>,
-    /// `ORIGIN_COPY` (default true): what the origin serves is written into R2, so the next read
-    /// is R2's alone.
+    /// `ORIGIN_COPY` (default true): what the origin serves is copied into R2 for next time.
     pub copy: bool,
     /// `ORIGIN_TIMEOUT_S` (default 10), in milliseconds: the whole fetch, body included (504).
     pub timeout_ms: u32,
@@ -189,8 +187,7 @@ pub struct PipelineSettings {
     pub quality: QualityDefaults,
     /// `JPEG_PROGRESSIVE`: write progressive JPEGs (measured 4–15% larger with jpeg-encoder).
     pub progressive_jpeg: bool,
-    /// rav1e speed for AVIF (1 slowest … 10 fastest): 8, where bytes at sharp's SSIM stop
-    /// falling fast (docs/performance.md).
+    /// `AVIF_SPEED`: rav1e's speed, 1 slowest … 10 fastest (8: docs/performance.md).
     pub avif_speed: u8,
     /// `HEIC=true`: HEIC originals are decoded (HEVC is patent-encumbered: the user chooses).
     pub heic: bool,
