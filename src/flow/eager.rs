@@ -88,13 +88,15 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
         // nobody: a mistake of the configuration, not of the original.
         let misconfigured = |e: Error| Error::Misconfigured(format!("EAGER_VARIANTS '{query}': {}", e.message()));
         let settled = plan::settle(url::for_key(&key, query, &config.url).map_err(misconfigured)?, config);
+        // As a request for this key would have it (no request, so no origin: R2 is asked), once
+        // for every class of client.
+        let checked = match plan::checked(&settled, None, config, ports).await {
+            Ok(checked) => checked,
+            Err(e) if e.status() < 500 => return Err(misconfigured(e)),
+            Err(e) => return Err(e),
+        };
         for accepts in classes(&settled.transform, config) {
-            // As a request for this key would have it (no request, so no origin: R2 is asked).
-            let variant = match plan::variant(&settled, accepts, None, config, ports).await {
-                Ok(variant) => variant,
-                Err(e) if e.status() < 500 => return Err(misconfigured(e)),
-                Err(e) => return Err(e),
-            };
+            let variant = checked.for_client(accepts, config);
             let Some(variant_key) = variant.variant_key else { continue };
             let answer = match Answer::new(config, &key, &variant.transform, accepts, &original) {
                 Ok(answer) => answer,

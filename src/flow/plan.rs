@@ -5,8 +5,8 @@
 //! 1. [`settle`], before any lookup: the width snapped to `WIDTH_STEPS`, `OVERLAYS`' defaults
 //!    for the key (a forced watermark makes even an untransformed URL a transform), and with
 //!    `SVG=rasterize` a `.svg` key drawn as a PNG rather than served as a document;
-//! 2. [`variant`], for a client of `accepts`: the size policy and extensions, each overlay's
-//!    current version, and the keys the variant is cached and persisted under.
+//! 2. [`checked`]: the size policy and extensions, each overlay's current version; then for a
+//!    client of `accepts`, the keys the variant is cached and persisted under.
 
 use super::ports::{Cache, Store};
 use super::{overlays, Ports};
@@ -49,19 +49,33 @@ pub fn settle(request: ImageRequest, config: &Config) -> Settled {
 }
 
 /// Step 2. `origin` is the request's (what this data centre remembers of the overlays); the
-/// queue consumer has none and asks R2.
-pub async fn variant<S: Store + 'static, C: Cache + 'static>(
+/// queue consumer has none and asks R2. Once per transform, whatever the clients: the keys of
+/// each class follow from it ([`Checked::for_client`]) with no more round trips.
+pub async fn checked<S: Store + 'static, C: Cache + 'static>(
     settled: &Settled,
-    accepts: Accepts,
     origin: Option<&str>,
     config: &Config,
     ports: &Ports<'_, S, C>,
-) -> Result<Variant> {
+) -> Result<Checked> {
     let request = ImageRequest { key: settled.key.clone(), transform: settled.transform.clone() };
     policy::check_request(&request, config)?;
     let ImageRequest { key, mut transform } = request;
     overlays::versions(origin, config, ports, &mut transform).await?;
-    let negotiated = http::negotiated_class(&transform, accepts);
-    let variant_key = http::variant_key(&config.url.variant_prefix, &key, &transform, negotiated);
-    Ok(Variant { key, transform, negotiated, variant_key })
+    Ok(Checked { key, transform })
+}
+
+/// A transform the policy allows, each overlay's version written in.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    key: String,
+    transform: Transform,
+}
+
+impl Checked {
+    /// The variant a client of `accepts` asks for, and the keys it is cached and persisted under.
+    pub fn for_client(&self, accepts: Accepts, config: &Config) -> Variant {
+        let negotiated = http::negotiated_class(&self.transform, accepts);
+        let variant_key = http::variant_key(&config.url.variant_prefix, &self.key, &self.transform, negotiated);
+        Variant { key: self.key.clone(), transform: self.transform.clone(), negotiated, variant_key }
+    }
 }

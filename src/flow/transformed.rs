@@ -32,7 +32,7 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     // format is negotiated), so none needs the original's version.
     let accepts = Accepts::from_header(req.accept.as_deref(), config.http.auto_avif);
     let Variant { key, transform, negotiated, variant_key, .. } =
-        plan::variant(&request, accepts, Some(&req.origin), config, ports).await?;
+        plan::checked(&request, Some(&req.origin), config, ports).await?.for_client(accepts, config);
     let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
     let checked_key = http::checked_key(&req.origin, &key);
     let mezzanine_key = mezzanine::key(config, &key).filter(|_| !transform.is_info() && !transform.is_placeholder());

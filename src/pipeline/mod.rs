@@ -219,9 +219,10 @@ pub fn transform_bytes(source: Vec<u8>, asked: &Transform, settings: &PipelineSe
 /// an 8 px thumbnail (JPEG shrinks on load to 1/8, so a large photo costs little), nothing
 /// encoded. The same 413, 415 or 422 a transform would meet; the format and size when it can.
 pub fn verify(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Probe> {
-    let format = codecs::sniff(source)?;
-    let thumbnail = Transform { width: Some(8), ..Default::default() }.resolved(format, settings.output_defaults(), Accepts::default());
-    let (probe, shape) = prepare(source, &thumbnail, &settings.limits, None)?;
+    let probe = steps::probe::probe(source)?;
+    let thumbnail =
+        Transform { width: Some(8), ..Default::default() }.resolved(probe.format, settings.output_defaults(), Accepts::default());
+    let shape = prepare::shaped(&probe, &thumbnail, &settings.limits, None)?;
     let format = thumbnail.output_format().unwrap_or(probe.format);
     let admitted = admit::still(&probe, source.len(), &shape, format, &settings.limits)?;
     decode::decode(source, &probe, admitted.decode_size, settings.limits.memory_budget, codecs)?;

@@ -161,6 +161,9 @@ async fn every_eager_variant_is_the_one_a_request_reads_under_every_rule_at_once
     w.put("shop/photo.jpg", crate::fixtures::jpeg(&crate::fixtures::photo(400, 250, 3), false, None), "image/jpeg");
     let outcome = w.eager("PutObject", "shop/photo.jpg").await.unwrap();
     assert_eq!((outcome.rendered.len(), outcome.refused.len()), (4, 0), "{outcome:?}");
+    // The mark's version asked once per entry, not once per class of client (three for `auto`).
+    let asked = w.calls().iter().filter(|(_, c)| c == "head brand/mark.png").count();
+    assert_eq!(asked, 2, "{:?}", w.calls());
     for (url, accept, kind) in [
         ("/shop/photo.jpg?w=90&format=auto", Some("image/avif,image/webp,*/*"), "image/avif"),
         ("/shop/photo.jpg?w=90&format=auto", Some("image/webp,*/*"), "image/webp"),
