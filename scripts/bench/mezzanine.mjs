@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { startWorker, putOriginal, fetchImage, bucketOf, eventually, SAMPLES, UNBOUNDED, FULL_DECODE } from '../../tests/helpers.mjs';
-import { ssim } from './ssim.mjs';
+import { ssim, luma } from './ssim.mjs';
 
 const RUNS = 9;
 const FIRST_RUNS = 5;
@@ -39,11 +39,6 @@ async function get(mf, url) {
 }
 
 const sharpRun = (bytes, width, format) => sharp(bytes).resize({ width })[format]({ quality: QUALITY }).toBuffer();
-
-async function luma(encoded) {
-  const { data, info } = await sharp(encoded).greyscale().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
 
 /** The original's luma resized in floating point (Pillow, Lanczos on mode F), rounded once. */
 export function floatReference(file, width, height) {
@@ -105,7 +100,7 @@ export async function benchMezzanine() {
         // Quality at exactly `width`: from the mezzanine, from the original, sharp, and a float reference.
         const url = `/${key}?w=${width}&format=${format}&q=${QUALITY}`;
         const [a, b, s] = [(await get(on, url)).body, (await get(off, url)).body, await sharpRun(bytes, width, format)];
-        const [la, lb, ls] = [await luma(a), await luma(b), await luma(s)];
+        const [la, lb, ls] = [await luma(sharp, a), await luma(sharp, b), await luma(sharp, s)];
         const reference = floatReference(input.file, la.width, la.height);
         later.push({ input, width, format, ...t, same: ssim(la, lb), mezzanineRef: reference && ssim(la, reference), sharpRef: reference && ssim(ls, reference) });
       }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import * as photon from '@cf-wasm/photon/node';
 import Vips from 'wasm-vips';
-import { ssim } from './ssim.mjs';
+import { ssim, luma } from './ssim.mjs';
 import { floatReference } from './mezzanine.mjs';
 
 const RUNS = 7;
@@ -26,11 +26,6 @@ async function timed(run) {
     if (i > 0) times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return { median: median(times), last };
-}
-
-async function luma(encoded) {
-  const { data, info } = await sharp(encoded).greyscale().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
 }
 
 function photonRun(bytes, width) {
@@ -62,11 +57,11 @@ export async function benchPeers(cases) {
     const sharpRun = () => sharp(bytes).resize({ width: c.width })[c.format]({ quality: 80 }).toBuffer();
     const row = { c, sharp: await timed(sharpRun), vips: await timed(vipsRun) };
     if (c.format === 'jpeg') row.photon = await timed(() => photonRun(bytes, c.width));
-    const ours = await luma(c.ours);
+    const ours = await luma(sharp, c.ours);
     const reference = floatReference(c.file, ours.width, ours.height);
     const score = async (encoded) => {
       if (!encoded || !reference) return undefined;
-      const l = await luma(encoded);
+      const l = await luma(sharp, encoded);
       return l.width === reference.width && l.height === reference.height ? ssim(l, reference) : undefined;
     };
     row.ssim = { ours: await score(c.ours), sharp: await score(row.sharp.last), vips: await score(row.vips.last), photon: await score(row.photon?.last) };

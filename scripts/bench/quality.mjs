@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { startWorker, putOriginal, fetchImage, CORPUS, SAMPLES, FULL_DECODE, existsSync, path } from '../../tests/helpers.mjs';
-import { ssim } from './ssim.mjs';
+import { ssim, luma } from './ssim.mjs';
 import { floatReference } from './mezzanine.mjs';
 
 const NOMINAL = { jpeg: 80, webp: 80, avif: 50 };
@@ -22,11 +22,6 @@ const photos = () =>
     existsSync(CORPUS) && { name: 'flowers 1920×1080 (corpus)', file: path.join(CORPUS, 'photos/flowers.jpeg') },
     { name: 'photo 4000×3000 (generated)', file: path.join(SAMPLES, 'photo.jpg') },
   ].filter((p) => p && existsSync(p.file));
-
-async function luma(sharp, encoded) {
-  const { data, info } = await sharp(encoded).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
 
 /** Pillow's thumbnail + save (what the Pillow Lambdas do), each output's bytes. */
 function pillowOutputs(jobs, dir) {

@@ -25,7 +25,7 @@ import { benchCurve } from './curve.mjs';
 import { benchLoad } from './load.mjs';
 import { benchHeif } from './heif.mjs';
 import { benchAnimations } from './anim.mjs';
-import { ssim } from './ssim.mjs';
+import { ssim, luma } from './ssim.mjs';
 import { benchChart } from './chart.mjs';
 
 const WARMUP = 2;
@@ -98,12 +98,6 @@ async function timeIt(fn) {
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return { ...stats(times), last };
-}
-
-/** Luma of an encoded image at its own size, through sharp. */
-async function luma(sharp, encoded) {
-  const { data, info } = await sharp(encoded).flatten({ background: '#ffffff' }).greyscale().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
 }
 
 /** SSIM of a lossy output against the same resize, losslessly encoded (PNG): the encoder's loss alone. */
