@@ -1,7 +1,7 @@
-// `luma`: an encoded image's luma at its own size, through sharp (flattened onto white, so an
-// image with alpha is scored as a page shows it). Mean SSIM of two equal-size raw images (8-bit, `channels` interleaved) over 8×8 windows at a
+// Mean SSIM of two equal-size raw images (8-bit, `channels` interleaved) over 8×8 windows at a
 // step of 4, with the usual constants, averaged over the channels. `undefined` when the sizes
-// differ. Shared by the bench modules (luma) and scripts/bench/effects.mjs (RGB).
+// differ. `luma`: an encoded image's luma at its own size, through sharp (flattened onto white,
+// so an image with alpha is scored as a page shows it). Shared by every bench table.
 export function ssim(a, b, channels = 1) {
   if (a.width !== b.width || a.height !== b.height) return undefined;
   const [c1, c2] = [(0.01 * 255) ** 2, (0.03 * 255) ** 2];
