@@ -367,4 +367,20 @@ mod tests {
         margin_within_budget(&p, 1 << 20, &mut shape, Format::Jpeg, &limits);
         assert_eq!(still(&p, 1 << 20, &shape, Format::Jpeg, &limits).unwrap().decode_size, (1500, 1000));
     }
+
+    /// The quality margin never makes a 413 of what fits without it: a 24 MP JPEG → 1600 px
+    /// would need the whole decode for a factor of two (96 MB), so it is planned at 1/2.
+    #[test]
+    fn the_quality_margin_gives_way_to_the_budget() {
+        use crate::transform::Transform;
+        let (p, limits) = (jpeg(6000, 4000, false), Limits::default());
+        let shape_for = |width| super::super::geometry::shape(&p, &Transform { width: Some(width), ..Default::default() }, &limits, None);
+        let mut wide = shape_for(1600).unwrap();
+        assert!(still(&p, 1 << 20, &wide, Format::Jpeg, &limits).is_err(), "with the margin: over the budget");
+        margin_within_budget(&p, 1 << 20, &mut wide, Format::Jpeg, &limits);
+        assert_eq!(still(&p, 1 << 20, &wide, Format::Jpeg, &limits).unwrap().decode_size, (3000, 2000));
+        let mut narrow = shape_for(800).unwrap();
+        margin_within_budget(&p, 1 << 20, &mut narrow, Format::Jpeg, &limits);
+        assert_eq!(still(&p, 1 << 20, &narrow, Format::Jpeg, &limits).unwrap().decode_size, (3000, 2000), "1,600 px needed: 1/2, kept");
+    }
 }
