@@ -1,5 +1,6 @@
 //! Service configuration, read from `wrangler.toml` `[vars]` (and secrets) through a lookup
-//! function so the core never sees the `worker` crate. Every variable has a safe default.
+//! function so the core never sees the `worker` crate. Every variable is declared once, with its
+//! safe default, range and meaning, in `variables.rs`.
 //!
 //! It is cut into the settings each part reads, so each part gets only what it needs: `url`
 //! its grammars and limits, `policy` sizes, extensions and signing keys, `pipeline` its budgets
@@ -9,6 +10,7 @@ mod origin;
 mod overlays;
 mod parse;
 mod read;
+pub mod variables;
 #[cfg(test)]
 mod documented;
 
@@ -16,7 +18,7 @@ pub use overlays::{parse as parse_overlays, Composite, Overlay, Repeat, Side};
 
 use crate::transform::{Defaults, QualityDefaults, SizeSpec};
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub url: UrlSettings,
     pub policy: PolicySettings,
@@ -31,6 +33,36 @@ pub struct Config {
     pub overlays: Vec<Overlay>,
     /// `FONTS`: R2 keys of fonts (TTF, OTF, WOFF2) an SVG's text may name, read once per isolate.
     pub fonts: Vec<String>,
+}
+
+/// Every variable at its declared default (`variables.rs`), read once.
+impl Default for Config {
+    fn default() -> Self {
+        static DEFAULT: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(|| Config::from_lookup(|_| None).expect("the declared defaults are valid")).clone()
+    }
+}
+
+/// Each part's defaults are its part of [`Config::default`]: declared once, in `variables.rs`.
+macro_rules! default_from_config {
+    ($($part:ty => $($field:ident).+;)*) => {$(
+        impl Default for $part {
+            fn default() -> Self {
+                Config::default().$($field).+
+            }
+        }
+    )*};
+}
+
+default_from_config! {
+    UrlSettings => url;
+    PolicySettings => policy;
+    PipelineSettings => pipeline;
+    Limits => pipeline.limits;
+    HttpSettings => http;
+    UploadSettings => upload;
+    OriginSettings => origin;
+    CostSettings => cost;
 }
 
 impl Config {
@@ -52,12 +84,6 @@ pub struct UploadSettings {
     pub eager_variants: Vec<String>,
 }
 
-impl Default for UploadSettings {
-    fn default() -> Self {
-        UploadSettings { token: None, max_bytes: 20 << 20, eager_variants: Vec::new() }
-    }
-}
-
 impl std::fmt::Debug for UploadSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the token.
@@ -68,20 +94,14 @@ impl std::fmt::Debug for UploadSettings {
 /// Cost bounds, on by default, designed so ordinary traffic never meets them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CostSettings {
-    /// `RENDER_BUDGET` (default 64; 0: off): distinct transforms one isolate renders of one
+    /// `RENDER_BUDGET` (0: off): distinct transforms one isolate renders of one
     /// original per window; past it, 429.
     pub render_budget: u32,
-    /// `RENDER_WINDOW_S` (default 60).
+    /// `RENDER_WINDOW_S`.
     pub render_window_s: u32,
-    /// `WIDTH_STEPS` (opt-in, empty by default): a width-only request is rendered at the next
+    /// `WIDTH_STEPS`: a width-only request is rendered at the next
     /// step up (the widest when past them all), like Next.js's `deviceSizes`.
     pub width_steps: Vec<u32>,
-}
-
-impl Default for CostSettings {
-    fn default() -> Self {
-        CostSettings { render_budget: 64, render_window_s: 60, width_steps: Vec::new() }
-    }
 }
 
 /// An origin behind R2 (`flow::origin`): off until `ORIGIN_URL` is set.
@@ -89,13 +109,13 @@ impl Default for CostSettings {
 pub struct OriginSettings {
     /// `ORIGIN_URL`, without a trailing `/`: a key's original is fetched from `{url}/{key}`.
     pub url: Option<url::Url>,
-    /// `ORIGIN_COPY` (default true): what the origin serves is copied into R2 for next time.
+    /// `ORIGIN_COPY`: what the origin serves is copied into R2 for next time.
     pub copy: bool,
-    /// `ORIGIN_TIMEOUT_S` (default 10), in milliseconds: the whole fetch, body included (504).
+    /// `ORIGIN_TIMEOUT_S`, in milliseconds: the whole fetch, body included (504).
     pub timeout_ms: u32,
-    /// `ORIGIN_MAX_MB` (default 20, as uploads): larger bodies are refused as they come (413).
+    /// `ORIGIN_MAX_MB`: larger bodies are refused as they come (413).
     pub max_bytes: u64,
-    /// `ORIGIN_MISS_TTL_S` (default 60): how long an isolate remembers that the origin has no
+    /// `ORIGIN_MISS_TTL_S`: how long an isolate remembers that the origin has no
     /// such original (or one we refuse), so a storm of 404s reaches the origin once.
     pub miss_ttl_s: u32,
     /// `ORIGIN_S3_REGION` with the secrets `ORIGIN_S3_ACCESS_KEY_ID` and
@@ -104,7 +124,7 @@ pub struct OriginSettings {
     /// `REMOTE_HOSTS`: the origins an absolute-URL source may name (none by default). The
     /// timeout and size limit above apply to them too.
     pub remote_hosts: Vec<RemoteHost>,
-    /// `REMOTE_MIN_TTL_S` (default 60): a remote original's metadata is trusted for its
+    /// `REMOTE_MIN_TTL_S`: a remote original's metadata is trusted for its
     /// `Cache-Control` max-age, and at least this long, before it is revalidated.
     pub remote_min_ttl_s: u32,
 }
@@ -118,21 +138,6 @@ pub struct RemoteHost {
     pub host: String,
     /// The port, when not the scheme's default.
     pub port: Option<u16>,
-}
-
-impl Default for OriginSettings {
-    fn default() -> Self {
-        OriginSettings {
-            url: None,
-            copy: true,
-            timeout_ms: 10_000,
-            max_bytes: 20 << 20,
-            miss_ttl_s: 60,
-            s3: None,
-            remote_hosts: Vec::new(),
-            remote_min_ttl_s: 60,
-        }
-    }
 }
 
 impl std::fmt::Debug for OriginSettings {
@@ -198,10 +203,10 @@ pub struct PipelineSettings {
 /// Large originals are decoded once: later sizes come from a reduced copy ([`crate::pipeline::mezzanine`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mezzanine {
-    /// `MEZZANINE_MIN_MP` (default 4; 0 turns mezzanines off): originals of at least this many
+    /// `MEZZANINE_MIN_MP` (0 turns mezzanines off): originals of at least this many
     /// pixels get one.
     pub min_pixels: u64,
-    /// `MEZZANINE_SIDE` (default 2048): its longer side.
+    /// `MEZZANINE_SIDE`: its longer side.
     pub side: u32,
 }
 
@@ -257,7 +262,7 @@ pub struct HttpSettings {
     pub max_stale_s: u32,
     /// `SVG`: SVG originals are served sanitised, or refused.
     pub svg: crate::svg::Mode,
-    /// `R2_TIMEOUT_MS` (default 5000): the longest any one R2 call may take before it counts as
+    /// `R2_TIMEOUT_MS`: the longest any one R2 call may take before it counts as
     /// failed, so a stalled bucket never holds a request longer.
     pub r2_timeout_ms: u32,
 }
@@ -301,7 +306,7 @@ pub enum SizePolicy {
 pub struct Signing {
     /// The current key first, then `SIGNING_KEY_PREVIOUS` during a rotation.
     pub keys: Vec<Vec<u8>>,
-    /// `REQUIRE_SIGNATURE` (default true): originals need a signature too; false lets
+    /// `REQUIRE_SIGNATURE`: originals need a signature too; false lets
     /// unsigned requests for untransformed originals through.
     pub originals_too: bool,
 }
@@ -313,88 +318,9 @@ impl std::fmt::Debug for Signing {
     }
 }
 
-const DEFAULT_PRESETS: &str = "sm=320,md=640,lg=1280,xl=1920";
-const DEFAULT_EXTENSIONS: &str = "jpg jpeg png gif bmp webp avif heic heif svg";
-const DEFAULT_VARIANT_PREFIX: &str = "_variants/";
-
-impl Default for UrlSettings {
-    fn default() -> Self {
-        UrlSettings {
-            grammars: Grammars::ALL,
-            max_width: Limits::default().max_width,
-            max_height: Limits::default().max_height,
-            presets: read::parse_presets(DEFAULT_PRESETS).expect("valid defaults"),
-            auto_format: false,
-            variant_prefix: DEFAULT_VARIANT_PREFIX.into(),
-            overlay_names: Vec::new(),
-        }
-    }
-}
-
-impl Default for PipelineSettings {
-    fn default() -> Self {
-        PipelineSettings {
-            quality: QualityDefaults::STANDARD,
-            progressive_jpeg: false,
-            avif_speed: 8,
-            heic: false,
-            mezzanine: Mezzanine { min_pixels: 4_000_000, side: 2048 },
-            limits: Limits::default(),
-        }
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_width: 4096,
-            max_height: 4096,
-            memory_budget: 64 * 1024 * 1024,
-            webp_memory_budget: 48 * 1024 * 1024,
-            // A 12 MP 4:2:0 8-bit AVIF measured 26.3 MB in dav1d.
-            heif_memory_budget: 32 * 1024 * 1024,
-            avif_max_side: 1200,
-            // Cloudflare's and imgproxy's limit for animations: 50 MP summed over the frames.
-            anim_max_pixels: 50_000_000,
-            // Held twice while read (the JS heap, then wasm memory) beside its decode, inside 128 MB.
-            original_max_bytes: 32 * 1024 * 1024,
-            in_flight_budget: 32 * 1024 * 1024,
-            in_flight_wait_ms: 3000,
-        }
-    }
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            cache_control: "public, max-age=31536000".into(),
-            not_found_ttl: 60,
-            error_ttl: 300,
-            auto_avif: false,
-            on_error_original: false,
-            debug_headers: false,
-            demo: false,
-            max_stale_s: 60,
-            svg: crate::svg::Mode::Sanitize,
-            r2_timeout_ms: 5000,
-        }
-    }
-}
-
 impl PipelineSettings {
     /// What fills in the output options a URL leaves open.
     pub fn output_defaults(&self) -> Defaults {
         Defaults { quality: self.quality, progressive_jpeg: self.progressive_jpeg }
-    }
-}
-
-impl Default for PolicySettings {
-    fn default() -> Self {
-        PolicySettings {
-            size_policy: SizePolicy::Any,
-            allowed_sizes: Vec::new(),
-            allowed_extensions: DEFAULT_EXTENSIONS.split(' ').map(String::from).collect(),
-            signing: None,
-        }
     }
 }

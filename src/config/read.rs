@@ -1,203 +1,173 @@
-//! Reading the configuration from variables: each one parsed and range-checked, so a typo is a
-//! clear error at the first request instead of a silent default.
+//! Reading the configuration from variables: each one parsed and range-checked against its
+//! declaration (`variables.rs`), so a typo is a clear error at the first request instead of a
+//! silent default. Every field is built here from a value or its declared default.
 
-use super::parse::{boolean, config_error, list, parse_in, MAX_BODY_MB};
-use super::{Config, Grammars, Signing, SizePolicy};
+use super::parse::{config_error, list, Vars};
+use super::{
+    Config, CostSettings, Grammars, HttpSettings, Limits, Mezzanine, PipelineSettings, PolicySettings, Signing, SizePolicy, UploadSettings,
+    UrlSettings,
+};
 use crate::error::Result;
 use crate::transform::{QualityDefaults, SizeSpec};
+
+const MB: u64 = 1024 * 1024;
 
 impl Config {
     /// Builds the configuration from a variable lookup (`env.var(name)` in the worker).
     /// A variable that is set but invalid is an error, so a typo does not silently fall back.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let mut c = Config::default();
-        if let Some(v) = get("OVERLAYS").filter(|v| !v.trim().is_empty()) {
-            c.overlays = super::overlays::parse(&v)?;
-            c.url.overlay_names = c.overlays.iter().map(|o| o.name.clone()).collect();
-        }
-        if let Some(v) = get("FONTS") {
-            c.fonts = list(&v).map(|k| k.trim_start_matches('/').to_string()).collect();
-        }
-        let (url, policy, pipeline, http) = (&mut c.url, &mut c.policy, &mut c.pipeline, &mut c.http);
-        let limits = &mut pipeline.limits;
-        if let Some(v) = get("VARIANT_PREFIX") {
-            if v.is_empty() || v.starts_with('/') || v.contains("..") {
-                return Err(config_error("VARIANT_PREFIX", "a non-empty key prefix such as _variants/"));
-            }
-            url.variant_prefix = if v.ends_with('/') { v } else { format!("{v}/") };
-        }
-        if let Some(v) = get("CACHE_CONTROL") {
-            http.cache_control = v;
-        }
-        if let Some(v) = get("NOT_FOUND_TTL") {
-            http.not_found_ttl = parse_in("NOT_FOUND_TTL", &v, 0, 31_536_000)? as u32;
-        }
-        if let Some(v) = get("ERROR_TTL") {
-            http.error_ttl = parse_in("ERROR_TTL", &v, 0, 31_536_000)? as u32;
-        }
-        if let Some(v) = get("DEFAULT_QUALITY") {
-            pipeline.quality = QualityDefaults::all(parse_in("DEFAULT_QUALITY", &v, 1, 100)? as u8);
-        }
-        for (name, slot) in [
-            ("QUALITY_JPEG", &mut pipeline.quality.jpeg),
-            ("QUALITY_WEBP", &mut pipeline.quality.webp),
-            ("QUALITY_AVIF", &mut pipeline.quality.avif),
-        ] {
-            if let Some(v) = get(name) {
-                *slot = parse_in(name, &v, 1, 100)? as u8;
-            }
-        }
-        if let Some(v) = get("JPEG_PROGRESSIVE") {
-            pipeline.progressive_jpeg = boolean("JPEG_PROGRESSIVE", &v)?;
-        }
-        if let Some(v) = get("MAX_WIDTH") {
-            limits.max_width = parse_in("MAX_WIDTH", &v, 1, 16384)? as u32;
-        }
-        if let Some(v) = get("MAX_HEIGHT") {
-            limits.max_height = parse_in("MAX_HEIGHT", &v, 1, 16384)? as u32;
-        }
-        // What a URL may ask for and what the pipeline makes are the same maximum.
-        (url.max_width, url.max_height) = (limits.max_width, limits.max_height);
-        if let Some(v) = get("MEMORY_BUDGET_MB") {
-            limits.memory_budget = parse_in("MEMORY_BUDGET_MB", &v, 8, 120)? * 1024 * 1024;
-        }
-        if let Some(v) = get("ORIGINAL_MAX_MB") {
-            limits.original_max_bytes = parse_in("ORIGINAL_MAX_MB", &v, 1, MAX_BODY_MB)? << 20;
-        }
-        if let Some(v) = get("IN_FLIGHT_BUDGET_MB") {
-            limits.in_flight_budget = parse_in("IN_FLIGHT_BUDGET_MB", &v, 1, 100)? * 1024 * 1024;
-        }
-        if let Some(v) = get("IN_FLIGHT_WAIT_MS") {
-            limits.in_flight_wait_ms = parse_in("IN_FLIGHT_WAIT_MS", &v, 0, 30_000)? as u32;
-        }
-        if let Some(v) = get("HEIF_MEMORY_BUDGET_MB") {
-            limits.heif_memory_budget = parse_in("HEIF_MEMORY_BUDGET_MB", &v, 8, 100)? * 1024 * 1024;
-        }
-        if let Some(v) = get("WEBP_MEMORY_BUDGET_MB") {
-            limits.webp_memory_budget = parse_in("WEBP_MEMORY_BUDGET_MB", &v, 16, 100)? * 1024 * 1024;
-        }
-        if let Some(v) = get("GRAMMARS") {
-            url.grammars = parse_grammars(&v)?;
-        }
-        if let Some(v) = get("PRESETS") {
-            url.presets = parse_presets(&v).ok_or_else(|| config_error("PRESETS", "a list like sm=320,md=640,thumb=200x200"))?;
-        }
-        if let Some(v) = get("SIZE_POLICY") {
-            policy.size_policy = match v.trim() {
-                "any" => SizePolicy::Any,
-                "allow-list" => SizePolicy::AllowList,
-                "presets" => SizePolicy::Presets,
-                _ => return Err(config_error("SIZE_POLICY", "any, allow-list or presets")),
-            };
-        }
-        if let Some(v) = get("ALLOWED_SIZES") {
-            policy.allowed_sizes = list(&v)
-                .map(|t| SizeSpec::parse(t, false))
-                .collect::<Option<_>>()
-                .ok_or_else(|| config_error("ALLOWED_SIZES", "a list like 360x270,480h,640w"))?;
-        }
-        if policy.size_policy == SizePolicy::AllowList && policy.allowed_sizes.is_empty() {
-            return Err(config_error("ALLOWED_SIZES", "set when SIZE_POLICY is allow-list"));
-        }
-        if let Some(v) = get("ALLOWED_EXTENSIONS") {
-            policy.allowed_extensions = list(&v).map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect();
-        }
-        if let Some(key) = get("SIGNING_KEY").filter(|k| !k.is_empty()) {
+        let vars = Vars::new(get);
+        let overlays = match vars.text("OVERLAYS") {
+            Some(json) => super::overlays::parse(&json)?,
+            None => Vec::new(),
+        };
+        let limits = limits(&vars)?;
+        let url = UrlSettings {
+            grammars: parse_grammars(&vars.value("GRAMMARS"))?,
+            // What a URL may ask for and what the pipeline makes are the same maximum.
+            max_width: limits.max_width,
+            max_height: limits.max_height,
+            presets: parse_presets(&vars.value("PRESETS"))
+                .ok_or_else(|| config_error("PRESETS", "a list like sm=320,md=640,thumb=200x200"))?,
+            auto_format: vars.boolean("AUTO_FORMAT")?,
+            variant_prefix: variant_prefix(&vars.value("VARIANT_PREFIX"))?,
+            overlay_names: overlays.iter().map(|o| o.name.clone()).collect(),
+        };
+        let cost = CostSettings {
+            render_budget: vars.number("RENDER_BUDGET")? as u32,
+            render_window_s: vars.number("RENDER_WINDOW_S")? as u32,
+            width_steps: width_steps(&vars.value("WIDTH_STEPS"), url.max_width)?,
+        };
+        Ok(Config {
+            policy: policy(&vars)?,
+            pipeline: pipeline(&vars, limits)?,
+            http: http(&vars)?,
+            upload: upload(&vars)?,
+            origin: super::origin::read(&vars)?,
+            cost,
+            url,
+            overlays,
+            fonts: list(&vars.value("FONTS")).map(|k| k.trim_start_matches('/').to_string()).collect(),
+        })
+    }
+}
+
+fn limits(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<Limits> {
+    Ok(Limits {
+        max_width: vars.number("MAX_WIDTH")? as u32,
+        max_height: vars.number("MAX_HEIGHT")? as u32,
+        memory_budget: vars.number("MEMORY_BUDGET_MB")? * MB,
+        webp_memory_budget: vars.number("WEBP_MEMORY_BUDGET_MB")? * MB,
+        heif_memory_budget: vars.number("HEIF_MEMORY_BUDGET_MB")? * MB,
+        avif_max_side: vars.number("AVIF_MAX_SIDE")? as u32,
+        anim_max_pixels: vars.number("ANIM_MAX_MEGAPIXELS")? * 1_000_000,
+        original_max_bytes: vars.number("ORIGINAL_MAX_MB")? * MB,
+        in_flight_budget: vars.number("IN_FLIGHT_BUDGET_MB")? * MB,
+        in_flight_wait_ms: vars.number("IN_FLIGHT_WAIT_MS")? as u32,
+    })
+}
+
+fn pipeline(vars: &Vars<impl Fn(&str) -> Option<String>>, limits: Limits) -> Result<PipelineSettings> {
+    // `DEFAULT_QUALITY` stands in for each per-format variable that is not set.
+    let all = vars.number_given("DEFAULT_QUALITY")?;
+    let quality = |name: &str| -> Result<u8> {
+        Ok(match (vars.number_given(name)?, all) {
+            (Some(q), _) | (None, Some(q)) => q,
+            (None, None) => vars.number(name)?,
+        } as u8)
+    };
+    Ok(PipelineSettings {
+        quality: QualityDefaults { jpeg: quality("QUALITY_JPEG")?, webp: quality("QUALITY_WEBP")?, avif: quality("QUALITY_AVIF")? },
+        progressive_jpeg: vars.boolean("JPEG_PROGRESSIVE")?,
+        avif_speed: vars.number("AVIF_SPEED")? as u8,
+        heic: vars.boolean("HEIC")?,
+        mezzanine: Mezzanine { min_pixels: vars.number("MEZZANINE_MIN_MP")? * 1_000_000, side: vars.number("MEZZANINE_SIDE")? as u32 },
+        limits,
+    })
+}
+
+fn policy(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<PolicySettings> {
+    let size_policy = match vars.word("SIZE_POLICY")? {
+        "allow-list" => SizePolicy::AllowList,
+        "presets" => SizePolicy::Presets,
+        _ => SizePolicy::Any,
+    };
+    let allowed_sizes: Vec<SizeSpec> = list(&vars.value("ALLOWED_SIZES"))
+        .map(|t| SizeSpec::parse(t, false))
+        .collect::<Option<_>>()
+        .ok_or_else(|| config_error("ALLOWED_SIZES", "a list like 360x270,480h,640w"))?;
+    if size_policy == SizePolicy::AllowList && allowed_sizes.is_empty() {
+        return Err(config_error("ALLOWED_SIZES", "set when SIZE_POLICY is allow-list"));
+    }
+    let require = vars.boolean("REQUIRE_SIGNATURE")?;
+    let signing = match vars.given("SIGNING_KEY").filter(|k| !k.is_empty()) {
+        Some(key) => {
             let mut keys = vec![signing_key("SIGNING_KEY", key)?];
-            if let Some(previous) = get("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()) {
+            if let Some(previous) = vars.given("SIGNING_KEY_PREVIOUS").filter(|k| !k.is_empty()) {
                 keys.push(signing_key("SIGNING_KEY_PREVIOUS", previous)?);
             }
-            let originals_too = match get("REQUIRE_SIGNATURE") {
-                Some(v) => boolean("REQUIRE_SIGNATURE", &v)?,
-                None => true,
-            };
-            policy.signing = Some(Signing { keys, originals_too });
+            Some(Signing { keys, originals_too: require })
         }
-        if let Some(v) = get("HEIC") {
-            pipeline.heic = boolean("HEIC", &v)?;
+        None => None,
+    };
+    Ok(PolicySettings {
+        size_policy,
+        allowed_sizes,
+        allowed_extensions: list(&vars.value("ALLOWED_EXTENSIONS")).map(|e| e.trim_start_matches('.').to_ascii_lowercase()).collect(),
+        signing,
+    })
+}
+
+fn http(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<HttpSettings> {
+    Ok(HttpSettings {
+        cache_control: vars.value("CACHE_CONTROL"),
+        not_found_ttl: vars.number("NOT_FOUND_TTL")? as u32,
+        error_ttl: vars.number("ERROR_TTL")? as u32,
+        auto_avif: vars.boolean("AUTO_AVIF")?,
+        on_error_original: vars.word("ON_ERROR")? == "original",
+        debug_headers: vars.boolean("DEBUG_HEADERS")?,
+        demo: vars.boolean("DEMO")?,
+        max_stale_s: vars.number("MAX_STALE_S")? as u32,
+        svg: match vars.word("SVG")? {
+            "rasterize" => crate::svg::Mode::Rasterize,
+            "refuse" => crate::svg::Mode::Refuse,
+            _ => crate::svg::Mode::Sanitize,
+        },
+        r2_timeout_ms: vars.number("R2_TIMEOUT_MS")? as u32,
+    })
+}
+
+fn upload(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<UploadSettings> {
+    let token = match vars.given("UPLOAD_TOKEN").filter(|t| !t.is_empty()) {
+        Some(token) if token.len() < MIN_UPLOAD_TOKEN_BYTES => {
+            return Err(config_error("UPLOAD_TOKEN", &format!("at least {MIN_UPLOAD_TOKEN_BYTES} characters")))
         }
-        if let Some(v) = get("AVIF_SPEED") {
-            pipeline.avif_speed = parse_in("AVIF_SPEED", &v, 1, 10)? as u8;
-        }
-        if let Some(v) = get("MEZZANINE_MIN_MP") {
-            pipeline.mezzanine.min_pixels = parse_in("MEZZANINE_MIN_MP", &v, 0, 1000)? * 1_000_000;
-        }
-        if let Some(v) = get("MEZZANINE_SIDE") {
-            pipeline.mezzanine.side = parse_in("MEZZANINE_SIDE", &v, 256, 8192)? as u32;
-        }
-        if let Some(v) = get("AVIF_MAX_SIDE") {
-            limits.avif_max_side = parse_in("AVIF_MAX_SIDE", &v, 16, 4096)? as u32;
-        }
-        if let Some(v) = get("AUTO_AVIF") {
-            http.auto_avif = boolean("AUTO_AVIF", &v)?;
-        }
-        if let Some(v) = get("AUTO_FORMAT") {
-            url.auto_format = boolean("AUTO_FORMAT", &v)?;
-        }
-        if let Some(v) = get("ANIM_MAX_MEGAPIXELS") {
-            limits.anim_max_pixels = parse_in("ANIM_MAX_MEGAPIXELS", &v, 1, 1000)? * 1_000_000;
-        }
-        if let Some(v) = get("ON_ERROR") {
-            http.on_error_original = match v.trim() {
-                "error" => false,
-                "original" => true,
-                _ => return Err(config_error("ON_ERROR", "error or original")),
-            };
-        }
-        if let Some(v) = get("R2_TIMEOUT_MS") {
-            http.r2_timeout_ms = parse_in("R2_TIMEOUT_MS", &v, 100, 60_000)? as u32;
-        }
-        if let Some(v) = get("MAX_STALE_S") {
-            http.max_stale_s = parse_in("MAX_STALE_S", &v, 0, 86_400)? as u32;
-        }
-        if let Some(v) = get("SVG") {
-            http.svg = match v.trim() {
-                "sanitize" => crate::svg::Mode::Sanitize,
-                "rasterize" => crate::svg::Mode::Rasterize,
-                "refuse" => crate::svg::Mode::Refuse,
-                _ => return Err(config_error("SVG", "sanitize, rasterize or refuse")),
-            };
-        }
-        if let Some(token) = get("UPLOAD_TOKEN").filter(|t| !t.is_empty()) {
-            if token.len() < MIN_UPLOAD_TOKEN_BYTES {
-                return Err(config_error("UPLOAD_TOKEN", &format!("at least {MIN_UPLOAD_TOKEN_BYTES} characters")));
-            }
-            c.upload.token = Some(token);
-        }
-        if let Some(v) = get("UPLOAD_MAX_MB") {
-            c.upload.max_bytes = parse_in("UPLOAD_MAX_MB", &v, 1, MAX_BODY_MB)? << 20;
-        }
-        if let Some(v) = get("EAGER_VARIANTS") {
-            c.upload.eager_variants = list(&v).map(|q| q.trim_start_matches('?').to_string()).collect();
-            if c.upload.eager_variants.len() > MAX_EAGER_VARIANTS {
-                return Err(config_error("EAGER_VARIANTS", "at most 16 variants (one queue message renders them all)"));
-            }
-        }
-        super::origin::read(&get, &mut c.origin)?;
-        if let Some(v) = get("RENDER_BUDGET") {
-            c.cost.render_budget = parse_in("RENDER_BUDGET", &v, 0, 100_000)? as u32;
-        }
-        if let Some(v) = get("RENDER_WINDOW_S") {
-            c.cost.render_window_s = parse_in("RENDER_WINDOW_S", &v, 1, 86_400)? as u32;
-        }
-        if let Some(v) = get("WIDTH_STEPS") {
-            let mut steps = list(&v).map(|w| w.parse::<u32>().ok().filter(|&w| w >= 1 && w <= c.url.max_width)).collect::<Option<Vec<_>>>();
-            steps = steps.filter(|s| s.len() <= 64);
-            let mut steps = steps.ok_or_else(|| {
-                config_error("WIDTH_STEPS", "at most 64 widths such as 640,750,828,1080,1200,1920, each within MAX_WIDTH")
-            })?;
-            steps.sort_unstable();
-            steps.dedup();
-            c.cost.width_steps = steps;
-        }
-        if let Some(v) = get("DEMO") {
-            http.demo = boolean("DEMO", &v)?;
-        }
-        if let Some(v) = get("DEBUG_HEADERS") {
-            http.debug_headers = boolean("DEBUG_HEADERS", &v)?;
-        }
-        Ok(c)
+        token => token,
+    };
+    let eager_variants: Vec<String> = list(&vars.value("EAGER_VARIANTS")).map(|q| q.trim_start_matches('?').to_string()).collect();
+    if eager_variants.len() > MAX_EAGER_VARIANTS {
+        return Err(config_error("EAGER_VARIANTS", "at most 16 variants (one queue message renders them all)"));
     }
+    Ok(UploadSettings { token, max_bytes: vars.number("UPLOAD_MAX_MB")? * MB, eager_variants })
+}
+
+/// `_variants` → `_variants/`: never empty, absolute or climbing.
+fn variant_prefix(v: &str) -> Result<String> {
+    if v.is_empty() || v.starts_with('/') || v.contains("..") {
+        return Err(config_error("VARIANT_PREFIX", "a non-empty key prefix such as _variants/"));
+    }
+    Ok(if v.ends_with('/') { v.to_string() } else { format!("{v}/") })
+}
+
+/// Sorted, without repeats, each within the maximum width.
+fn width_steps(v: &str, max_width: u32) -> Result<Vec<u32>> {
+    let steps = list(v).map(|w| w.parse::<u32>().ok().filter(|&w| w >= 1 && w <= max_width)).collect::<Option<Vec<_>>>();
+    let mut steps = steps
+        .filter(|s| s.len() <= 64)
+        .ok_or_else(|| config_error("WIDTH_STEPS", "at most 64 widths such as 640,750,828,1080,1200,1920, each within MAX_WIDTH"))?;
+    steps.sort_unstable();
+    steps.dedup();
+    Ok(steps)
 }
 
 /// One queue message renders every eager variant of one original: this bounds its CPU time.
