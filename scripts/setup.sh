@@ -5,17 +5,20 @@
 #
 #   scripts/setup.sh                  everything `npm start` and `npm run build` need
 #   scripts/setup.sh --browser        … and Debian's Chromium, for the demo page's browser test
-#   scripts/setup.sh --cargo-tools    only the three `cargo install`s
+#   scripts/setup.sh --cargo-tools    only the three `cargo install`s (--build-tools: the two the
+#                                     build needs; --test-tools: the S3 server the tests need)
 #   scripts/setup.sh --no-cargo-tools everything but them
 # `npm test` runs the last in the foreground and the cargo tools in the background, so they
 # compile while the tests' own first compile runs (scripts/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo_tools=1 others=1 browser=0
+cargo_tools=1 build_tools=1 test_tools=1 others=1 browser=0
 for arg in "$@"; do
   case "$arg" in
     --cargo-tools) others=0 ;;
+    --build-tools) others=0 test_tools=0 ;;
+    --test-tools) others=0 build_tools=0 ;;
     --no-cargo-tools) cargo_tools=0 ;;
     --browser) browser=1 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
@@ -41,20 +44,20 @@ if [ "$cargo_tools" = 1 ]; then
   # Each in a temporary target directory of its own: a shared one would lock out the tests' build.
   unset CARGO_TARGET_DIR
 
-  if ! has_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
+  if [ "$build_tools" = 1 ] && ! has_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
     step "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
     # Not --locked: its lockfile pins a yanked webpki-roots.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   fi
 
-  if ! has_version worker-build "$WORKER_BUILD_VERSION"; then
+  if [ "$build_tools" = 1 ] && ! has_version worker-build "$WORKER_BUILD_VERSION"; then
     step "cargo install worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
     cargo install --locked worker-build --version "$WORKER_BUILD_VERSION"
   fi
   # A real S3-compatible server for the ORIGIN_URL tests (tests/origin.test.mjs): it checks
   # Signature V4 and refuses a wrong one. 0.14.1 is the newest that builds with Rust 1.95.
   S3S_FS_VERSION=0.14.1
-  if ! has_version s3s-fs "$S3S_FS_VERSION"; then
+  if [ "$test_tools" = 1 ] && ! has_version s3s-fs "$S3S_FS_VERSION"; then
     step "cargo install s3s-fs $S3S_FS_VERSION (about two minutes, once)"
     cargo install --locked s3s-fs --version "$S3S_FS_VERSION" --features binary
   fi
