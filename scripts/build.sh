@@ -33,13 +33,18 @@ import webpWasm from './webp.wasm';
 import dav1dWasm from './dav1d.wasm';
 import de265Wasm from './de265.wasm';
 import faceModel from './face_model.bin';
-import worker from './index.js';
+import worker, { ImagesEngine } from './index.js';
+import { imagesEntrypoint } from './binding_entry.mjs';
 globalThis.__EDGE_IMAGE_RESIZER_WEBP_WASM__ = webpWasm;
 globalThis.__EDGE_IMAGE_RESIZER_DAV1D_WASM__ = dav1dWasm;
 globalThis.__EDGE_IMAGE_RESIZER_DE265_WASM__ = de265Wasm;
 globalThis.__EDGE_IMAGE_RESIZER_FACE_MODEL__ = faceModel;
 export default worker;
+// Cloudflare's Images binding served by this worker (docs/binding.md): a service binding with
+// `entrypoint = "Images"`, wrapped by `edge-image-resizer/binding` on the caller's side.
+export const Images = imagesEntrypoint(ImagesEngine);
 JS
+  cp js/binding_entry.mjs build/
   echo "$inputs" > build/.inputs
 }
 

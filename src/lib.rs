@@ -9,7 +9,9 @@
 //! | `transform` | the canonical transform: fit, gravity, formats, orientation, sizes       |
 //! | `policy`    | signatures, size allow-lists, transformable extensions                   |
 //! | `pipeline`  | bytes in, bytes out: one module per step, the order in one list          |
-//! | `http`      | replies and their headers, ETags, cache and variant keys, 304s, ranges   |
+//! | `http`      | replies and their headers, 304s, ranges, client hints, error lifetimes   |
+//! | `keys`      | what names a variant: its ETag, R2 key and Cache API key                 |
+//! | `binding`   | Cloudflare's Images binding: a recorded chain read as our transforms    |
 //! | `config`    | `[vars]` → the settings each part reads                                  |
 //! | `preflight` | `[vars]` checked by the same parser before a deploy (`check-config`)     |
 //! | `trace`     | the one JSON log line per request, `/_health`                            |
@@ -17,6 +19,7 @@
 //! `edge` is the only code that touches the Workers runtime: it implements the flow's ports over
 //! R2 and the Cache API, compiled for wasm32 with the (default) `edge` feature.
 
+pub mod binding;
 pub mod config;
 pub mod error;
 /// Generated test images, for the crate's own tests (the integration tests and `make-samples`
@@ -26,6 +29,7 @@ pub mod error;
 mod fixtures;
 pub mod flow;
 pub mod http;
+pub mod keys;
 pub mod pipeline;
 pub mod policy;
 pub mod preflight;

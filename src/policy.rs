@@ -44,31 +44,18 @@ pub fn sign(message: &str, key: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
 }
 
-/// The width a client hint asks for (`width=auto`), as the size policy allows it: with an
-/// allow-list or presets only, the smallest allowed width-only size at least as wide (else the
-/// widest), so `width=auto` works there too and hints cannot multiply variants. With
-/// `WIDTH_STEPS` the width is taken as hinted and snapped to a step afterwards
-/// ([`snap_width`]), like any width-only request.
-///
-/// `None`: width hints are not honoured at all, whatever the width. That is the case under a
-/// signature (`SIGNING_KEY`) with neither a size policy nor `WIDTH_STEPS`: the signature covers
-/// the URL, not the hint, so honouring it would let one signed `width=auto` URL be rendered at
-/// every width up to `MAX_WIDTH`, the unbounded set signing exists to prevent. The URL is then
-/// served as if no hint came (the original's width, as Cloudflare does without a hint), which
-/// is all the signer vouched for. Unsigned, any width may be asked for in the URL anyway, so the
-/// hint adds nothing.
-pub fn hinted_width(width: u32, config: &Config) -> Option<u32> {
+/// The width `width=auto` is served at, for the width the hints ask (`http::hints`): with
+/// `WIDTH_STEPS`, the next step up (else the widest); with an allow-list or presets only, the
+/// smallest allowed width-only size at least as wide (else the widest), so hints cannot multiply
+/// variants; otherwise one of Cloudflare's four widths (320, 768, 960, 1200). Every case is a
+/// bounded set, so a signed `width=auto` URL (the signature covers the URL, not the hints) can be
+/// rendered at a handful of widths at most, never at every width up to `MAX_WIDTH`.
+pub fn hinted_width(width: u32, config: &Config) -> u32 {
     let presets = config.url.presets.iter().map(|(_, s)| *s);
+    let steps = &config.cost.width_steps;
     let allowed: Vec<u32> = match config.policy.size_policy {
-        SizePolicy::Any if config.policy.signing.is_some() && config.cost.width_steps.is_empty() => return None,
-        // Signed with steps: the hint is a step here, whatever else the URL names (`snap_width`
-        // leaves a request with a height alone, and a signed `width=auto&height=300` would
-        // otherwise be rendered at every hinted width).
-        SizePolicy::Any if config.policy.signing.is_some() => {
-            let steps = &config.cost.width_steps;
-            return steps.iter().copied().find(|&s| s >= width).or(steps.last().copied());
-        }
-        SizePolicy::Any => return Some(width),
+        SizePolicy::Any if steps.is_empty() => return crate::http::hints::auto_width(width, config.url.max_width),
+        SizePolicy::Any => return steps.iter().copied().find(|&s| s >= width).or(steps.last().copied()).unwrap_or(width),
         SizePolicy::AllowList => config.policy.allowed_sizes.iter().copied().chain(presets).collect::<Vec<_>>(),
         SizePolicy::Presets => presets.collect(),
     }
@@ -76,7 +63,7 @@ pub fn hinted_width(width: u32, config: &Config) -> Option<u32> {
     .filter(|s| s.height.is_none() && !s.cover)
     .filter_map(|s| s.width)
     .collect();
-    Some(allowed.iter().copied().filter(|&w| w >= width).min().or(allowed.iter().copied().max()).unwrap_or(width))
+    allowed.iter().copied().filter(|&w| w >= width).min().or(allowed.iter().copied().max()).unwrap_or(width)
 }
 
 /// `WIDTH_STEPS`: a request that names a width and no height (after `dpr`) is made at the next
@@ -256,23 +243,24 @@ mod tests {
         assert!(ok("/img.jpg?w=1280", &presets).is_ok(), "the same canonical size as a preset");
         assert_eq!(ok("/img.jpg?w=1000", &presets).unwrap_err().status(), 400);
         // `width=auto`: a hinted width snaps to an allowed one, so the request passes the policy.
-        assert_eq!((hinted_width(500, &allow), hinted_width(300, &allow), hinted_width(5000, &allow)), (Some(640), Some(320), Some(1920)));
-        assert_eq!((hinted_width(700, &presets), hinted_width(700, &Config::default())), (Some(1280), Some(700)));
+        assert_eq!((hinted_width(500, &allow), hinted_width(300, &allow), hinted_width(5000, &allow)), (640, 320, 1920));
+        assert_eq!((hinted_width(700, &presets), hinted_width(700, &Config::default())), (1280, 768));
     }
 
-    /// Under a signature, a hinted width is held to the size policy or `WIDTH_STEPS`, and not
-    /// honoured when neither bounds it.
+    /// Under a signature too, a hinted width is one of a few: the size policy's, a `WIDTH_STEPS`
+    /// step, or one of Cloudflare's four widths.
     #[test]
-    fn signed_hints_are_bounded_or_not_honoured() {
+    fn signed_hints_are_bounded() {
         let signed = signed_config(&["k"], true);
-        assert_eq!(hinted_width(700, &signed), None);
+        let widths: std::collections::BTreeSet<u32> = (1..=5000).map(|w| hinted_width(w, &signed)).collect();
+        assert_eq!(widths.into_iter().collect::<Vec<_>>(), [320, 768, 960, 1200], "every hint: four widths");
         let mut stepped = signed.clone();
         stepped.cost.width_steps = vec![320, 640];
-        assert_eq!(hinted_width(700, &stepped), Some(640), "the widest step past them all");
-        assert_eq!(hinted_width(300, &stepped), Some(320), "a step here, with a height too");
+        assert_eq!(hinted_width(700, &stepped), 640, "the widest step past them all");
+        assert_eq!(hinted_width(300, &stepped), 320, "a step here, with a height too");
         let mut presets = signed.clone();
         presets.policy.size_policy = SizePolicy::Presets;
-        assert_eq!(hinted_width(700, &presets), Some(1280));
+        assert_eq!(hinted_width(700, &presets), 1280);
     }
 
     #[test]

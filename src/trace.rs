@@ -102,7 +102,7 @@ pub fn health(build: &str) -> String {
     json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "pipeline": crate::http::PIPELINE_VERSION,
+        "pipeline": crate::keys::PIPELINE_VERSION,
         "build": build,
     })
     .to_string()

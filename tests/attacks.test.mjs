@@ -225,6 +225,10 @@ describe('MISS_LIMITER, the Rate Limiting binding', () => {
     try {
       await putOriginal(mf, 'photo.jpg', photo);
       const from = (ip) => ({ headers: { 'cf-connecting-ip': ip } });
+      // Miniflare's limiter counts in windows of the clock's whole minutes: a burst that straddled
+      // one would be counted twice over. Start it with 15 s of the minute left at least.
+      const left = 60_000 - (Date.now() % 60_000);
+      if (left < 15_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
       const codes = [];
       for (let w = 1; w <= 6; w++) codes.push((await get(mf, `/photo.jpg?w=${w}`, from('198.51.100.7'))).status);
       assert.deepEqual(codes, [200, 200, 200, 429, 429, 429]);
@@ -252,17 +256,19 @@ describe('signatures, hints and uploads', () => {
     await mf?.dispose();
   });
 
-  test('a signed width=auto URL does not give every width through Sec-CH-Width', async () => {
+  test('a signed width=auto URL gives at most four widths, whatever the hints say', async () => {
     const { signUrl } = await import('../scripts/sign.mjs');
     const url = signUrl('/cdn-cgi/image/width=auto/photo.jpg', key);
     const widths = new Set();
-    for (const hint of [1, 17, 333, 640, 1999, 2000]) {
-      const res = await get(mf, url, { headers: { 'sec-ch-width': String(hint) } });
+    const hints = [1, 17, 333, 640, 961, 1999, 2000, 99999].flatMap((w) => [{ 'sec-ch-width': String(w) }, { 'sec-ch-viewport-width': String(w), 'sec-ch-dpr': '2.5' }]);
+    for (const headers of [...hints, { 'user-agent': 'iPhone Mobile' }, { 'viewport-width': '-5', dpr: 'NaN' }, {}]) {
+      const res = await get(mf, url, { headers });
       assert.equal(res.status, 200);
       widths.add((await sharp(res.body).metadata()).width);
     }
-    assert.equal(widths.size, 1, `widths served: ${[...widths]}`);
-    assert.ok((await listKeys(mf, '_variants/photo.jpg/')).length <= 1);
+    assert.deepEqual([...widths].sort((a, b) => a - b), [320, 768, 960, 1200], `widths served: ${[...widths]}`);
+    const variants = (await listKeys(mf, '_variants/photo.jpg/')).filter((k) => !k.endsWith('/mezzanine'));
+    assert.ok(variants.length <= 4, variants.join(', '));
   });
 
   test('the log line never carries a signature', async () => {

@@ -153,22 +153,29 @@ describe('Cloudflare options', () => {
     assert.equal((await fetchImage(mf, '/missing.jpg?w=100&onerror=redirect')).status, 404, 'no original, nothing to fall back to');
   });
 
-  test('width=auto from Sec-CH-Width: the hint decides, is in the cache key and in Vary', async () => {
+  test("width=auto is one of Cloudflare's four widths, from the hints or the device, in the cache key and in Vary", async () => {
     const url = '/cdn-cgi/image/width=auto/photo.jpg';
-    const at = (w) => fetchImage(mf, url, { headers: { 'Sec-CH-Width': String(w) } });
-    const a = await at(320);
+    const at = (headers) => fetchImage(mf, url, { headers });
+    const a = await at({ 'Sec-CH-Width': '320' });
     assert.equal(a.size.width, 320);
-    assert.match(a.res.headers.get('vary'), /Sec-CH-Width/);
+    assert.match(a.res.headers.get('vary'), /Sec-CH-Width.*Sec-CH-Viewport-Width.*Sec-CH-DPR.*User-Agent/);
     assert.match(a.res.headers.get('accept-ch'), /Sec-CH-Width/);
-    assert.equal((await at(480)).size.width, 480);
+    assert.doesNotMatch(a.res.headers.get('accept-ch'), /User-Agent/);
+    assert.equal((await at({ 'Sec-CH-Width': '480' })).size.width, 768, 'the next of the four up');
+    assert.equal((await at({ 'Sec-CH-Viewport-Width': '390', 'Sec-CH-DPR': '3' })).size.width, 1200, 'a 3x phone: 1170 device pixels');
+    assert.equal((await at({ 'Sec-CH-Viewport-Width': '800' })).size.width, 960);
+    const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148';
+    assert.equal((await at({ 'User-Agent': iphone })).size.width, 320, 'no hint: a phone');
+    assert.equal((await at({ 'User-Agent': 'Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)' })).size.width, 768, 'a tablet');
     const hit = await eventually(async () => {
-      const r = await at(320);
+      const r = await at({ 'Sec-CH-Width': '320' });
       return r.res.headers.get('x-cache') === 'HIT' && r;
     });
     assert.equal(hit.size.width, 320);
     assert.match(hit.res.headers.get('vary'), /Sec-CH-Width/);
-    const none = await ok(mf, url);
-    assert.equal(none.size.width, 4000, 'no hint: the original width');
+    const none = await at({ 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' });
+    assert.equal(none.size.width, 960, 'a desktop');
+    assert.equal((await fetchImage(mf, '/photo.jpg?width=auto', { headers: { 'Sec-CH-Width': '700' } })).size.width, 768, 'the query grammar');
   });
 
   test('slow-connection-quality applies on Save-Data and varies on the network hints', async () => {

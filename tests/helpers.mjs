@@ -28,8 +28,10 @@ export const FULL_DECODE = { ...UNBOUNDED, MEZZANINE_MIN_MP: '0' };
  * `buildDir` runs another build of the worker (scripts/bench/ab.mjs compares two).
  * `inspectorPort` opens workerd's V8 inspector there (scripts/soak/run.mjs reads the JS heap through it).
  * `ratelimits` binds Rate Limiting namespaces (`MISS_LIMITER`).
+ * `consumers` are more Workers beside ours (their Miniflare options), e.g. one bound to our
+ * `Images` entrypoint (`serviceBindings: { IMAGES: { name: 'main', entrypoint: 'Images' } }`).
  */
-export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {}, inspectorPort, ratelimits } = {}) {
+export async function startWorker({ vars = {}, persist, extraBuckets = [], faults, r2LatencyMs, buildDir = path.join(ROOT, 'build'), queues = {}, inspectorPort, ratelimits, consumers = [] } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
   const buckets = [...Object.keys(workerOptions.r2Buckets), ...extraBuckets];
   const main = {
@@ -61,8 +63,10 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
   // Buckets to wrap: the faulty ones, or all of them when R2 is slowed down.
   const wrap = r2LatencyMs ? Object.fromEntries(buckets.map((b) => [b, faults?.[b] ?? []])) : faults;
   let mf;
-  if (!wrap) {
+  if (!wrap && consumers.length === 0) {
     mf = new Miniflare({ ...main, ...shared });
+  } else if (!wrap) {
+    mf = new Miniflare({ ...shared, workers: [main, ...consumers] });
   } else {
     // Each wrapped bucket becomes a binding around the real one, which lives in a second
     // worker; the test harness reads and writes the real buckets there.
@@ -73,6 +77,7 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
       workers: [
         { ...main, r2Buckets: buckets.filter((b) => !wrap[b]), wrappedBindings: wrapped },
         { name: R2_WORKER, modules: true, script: R2_WRAPPER, r2Buckets: buckets },
+        ...consumers,
       ],
     });
     mf.r2Worker = R2_WORKER;
@@ -80,6 +85,27 @@ export async function startWorker({ vars = {}, persist, extraBuckets = [], fault
   await mf.ready;
   mf.logs = logs;
   return mf;
+}
+
+/**
+ * examples/binding/worker.mjs, a Worker written against Cloudflare's Images binding, bound to our
+ * `Images` entrypoint as `IMAGES` (for `startWorker({ consumers: [bindingConsumer] })`).
+ */
+export const bindingConsumer = {
+  name: 'consumer',
+  modules: true,
+  scriptPath: path.join(ROOT, 'examples', 'binding', 'worker.mjs'),
+  modulesRoot: ROOT,
+  modulesRules: [{ type: 'ESModule', include: ['**/*.mjs'] }],
+  compatibilityDate: '2026-04-26',
+  serviceBindings: { IMAGES: { name: 'main', entrypoint: 'Images' } },
+};
+
+/** A form POSTed to a Worker of ours (Miniflare's fetcher does not type a FormData body). */
+export async function postForm(worker, url, form) {
+  const encoded = new Response(form);
+  const body = Buffer.from(await encoded.arrayBuffer());
+  return worker.fetch(url, { method: 'POST', body, headers: { 'content-type': encoded.headers.get('content-type') } });
 }
 
 /**

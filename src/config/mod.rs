@@ -14,7 +14,7 @@ pub mod variables;
 #[cfg(test)]
 mod documented;
 
-pub use overlays::{parse as parse_overlays, Composite, Overlay, Repeat, Side};
+pub use overlays::{drawn as overlays_drawn, parse as parse_overlays, Composite, Overlay, Repeat, Side};
 
 use crate::transform::{Defaults, QualityDefaults, SizeSpec};
 

@@ -7,9 +7,13 @@
 //! ```
 //!
 //! A URL asks for one with `draw=logo`; `default_for` draws it on every image whose key starts
-//! with one of those prefixes, whatever the URL says (marketplace watermarks).
+//! with one of those prefixes, whatever the URL says (marketplace watermarks). An overlay is an
+//! image in the bucket (`key`) or a line of text (`text`, with `font`, `size` in points and
+//! `color`, Cloudflare's text `draw`): `{"note": {"text": "© Shop", "size": 18, "color": "#fffc",
+//! "bottom": 8, "right": 8}}`.
 
 use crate::error::{Error, Result};
+use crate::transform::text::Text;
 use crate::transform::{Fit, Gravity};
 use serde::Deserialize;
 
@@ -17,8 +21,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overlay {
     pub name: String,
-    /// The R2 key of the image drawn.
+    /// The R2 key of the image drawn (empty for text).
     pub key: String,
+    /// Or the text drawn.
+    pub text: Option<Text>,
     /// Its box (`fit` and `gravity` as for the main image), in output pixels or as a fraction of
     /// the base image (Cloudflare's 2026 form); its own size when neither is given.
     pub width: Option<Side>,
@@ -105,7 +111,11 @@ pub enum Repeat {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Spec {
-    key: String,
+    key: Option<String>,
+    text: Option<String>,
+    font: Option<String>,
+    size: Option<f32>,
+    color: Option<String>,
     width: Option<serde_json::Number>,
     height: Option<serde_json::Number>,
     fit: Option<String>,
@@ -130,15 +140,51 @@ pub fn parse(json: &str) -> Result<Vec<Overlay>> {
     specs.into_iter().map(|(name, value)| check(name, value)).collect()
 }
 
+/// The Images binding's `draw()` options (`opacity`, `composite`, `repeat`, the edge offsets: the
+/// part of an overlay a caller places) read as an `OVERLAYS` entry is, with the client's 400s.
+pub fn drawn(options: &serde_json::Value) -> Result<Overlay> {
+    const PLACES: [&str; 7] = ["opacity", "composite", "repeat", "left", "right", "top", "bottom"];
+    let mut spec = match options {
+        serde_json::Value::Null => serde_json::Map::new(),
+        serde_json::Value::Object(o) => o.clone(),
+        _ => return Err(Error::bad_request("draw() takes an object of options")),
+    };
+    if let Some(other) = spec.keys().find(|k| !PLACES.contains(&k.as_str())) {
+        return Err(Error::bad_request(format!("draw() does not take '{other}' (known: {})", PLACES.join(", "))));
+    }
+    spec.insert("key".into(), "the drawn image".into());
+    let placed = check("draw".into(), spec.into()).map_err(|e| {
+        Error::bad_request(e.message().replace("configuration variable OVERLAYS.draw", "draw()").replace("OVERLAYS.draw", "draw()"))
+    })?;
+    Ok(Overlay { key: String::new(), ..placed })
+}
+
 fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
     let at = format!("OVERLAYS.{name}");
     if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         return Err(bad(&at, "named with 1 to 32 of a-z, 0-9 and -"));
     }
     let s: Spec = serde_json::from_value(value).map_err(|e| bad(&at, &format!("an overlay ({e})")))?;
-    if s.key.is_empty() || s.key.starts_with('/') {
-        return Err(bad(&format!("{at}.key"), "an R2 key"));
+    if s.text.is_none() && (s.font.is_some() || s.size.is_some() || s.color.is_some()) {
+        return Err(bad(&at, "an image overlay: font, size and color are for text"));
     }
+    let (key, text) = match (s.key, s.text) {
+        (Some(key), None) if !key.is_empty() && !key.starts_with('/') => (key, None),
+        (Some(_), None) => return Err(bad(&format!("{at}.key"), "an R2 key")),
+        (None, Some(content)) => {
+            let color = match s.color.as_deref() {
+                None => [0, 0, 0, 255],
+                Some(c) => csscolorparser::parse(c).map(|c| c.to_rgba8()).map_err(|_| bad(&format!("{at}.color"), "a CSS colour"))?,
+            };
+            // Points, as Cloudflare's `size`: 4/3 of a CSS pixel.
+            let size_px = s.size.unwrap_or(DEFAULT_TEXT_POINTS) * 4.0 / 3.0;
+            let text = Text { content, family: s.font.unwrap_or_default(), size_px, color };
+            let checked =
+                text.checked(&format!("{at}.text")).map_err(|e| Error::Misconfigured(format!("configuration variable {}", e.message())))?;
+            (String::new(), Some(checked))
+        }
+        _ => return Err(bad(&at, "an image (key) or a text (text), one of the two")),
+    };
     if s.left.is_some() && s.right.is_some() || s.top.is_some() && s.bottom.is_some() {
         return Err(bad(&at, "at most one of left and right, and of top and bottom (Cloudflare's rule)"));
     }
@@ -189,7 +235,8 @@ fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
         width: side(s.width, "width")?,
         height: side(s.height, "height")?,
         name,
-        key: s.key,
+        key,
+        text,
         fit,
         gravity,
         opacity,
@@ -204,6 +251,9 @@ fn check(name: String, value: serde_json::Value) -> Result<Overlay> {
         default_for: s.default_for,
     })
 }
+
+/// A text overlay's size when it names none, in points (16 CSS pixels, a browser's default).
+const DEFAULT_TEXT_POINTS: f32 = 12.0;
 
 fn bad(name: &str, expected: &str) -> Error {
     Error::Misconfigured(format!("configuration variable {name} must be {expected}"))

@@ -83,7 +83,3 @@ pub(super) fn list(v: &str) -> impl Iterator<Item = &str> {
 pub(super) fn config_error(name: &str, expected: &str) -> Error {
     Error::Misconfigured(format!("configuration variable {name} must be {expected}"))
 }
-
-/// The most any body held in memory whole may be (an original read to transform, an upload, an
-/// origin's answer): twice that (the JS heap, then wasm memory) still leaves room in 128 MB.
-pub(super) const MAX_BODY_MB: u64 = 48;

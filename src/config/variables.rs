@@ -3,7 +3,9 @@
 //! (`preflight`) its names and secrets, and docs/configuration.md's table is generated from it
 //! (`documented.rs` fails when the page differs; `UPDATE_DOCS=1 cargo test config::` rewrites it).
 
-use super::parse::MAX_BODY_MB;
+/// The most any body held in memory whole may be (an original read to transform, an upload, an
+/// origin's answer): twice that (the JS heap, then wasm memory) still leaves room in 128 MB.
+const MAX_BODY_MB: u64 = 48;
 
 /// One variable.
 #[derive(Debug)]
@@ -92,7 +94,7 @@ pub const VARIABLES: &[Variable] = &[
     number("R2_TIMEOUT_MS", "5000", 100, 60_000, "the longest one R2 call (head, get, put, list, delete) may take before it counts as failed: a stalled variant read then costs one timeout, a stalled original is a 502"),
     number("RENDER_BUDGET", "64", 0, 100_000, "distinct transforms one isolate renders of one original per window; past it 429 with `Retry-After` (0: off). Hits, persisted variants and 304s never count ([Policy](options.md#policy-size-allow-lists-presets-only-signed-urls))"),
     number("RENDER_WINDOW_S", "60", 1, 86_400, "that window, in seconds. A remote source counts by origin and path (each query string a render of it), before its download"),
-    text("WIDTH_STEPS", "", "at most 64 widths, each within `MAX_WIDTH`", "widths a width-only request snaps up to, e.g. `640,750,828,1080,1200,1920` (off by default); the response names the width in `x-resize-width`. With `SIGNING_KEY` and `SIZE_POLICY=any`, `width=auto`'s client hint is honoured only when this is set ([Client hints](options.md))"),
+    text("WIDTH_STEPS", "", "at most 64 widths, each within `MAX_WIDTH`", "widths a width-only request snaps up to, e.g. `640,750,828,1080,1200,1920` (off by default); the response names the width in `x-resize-width`; `width=auto` snaps to them instead of Cloudflare's four widths ([Client hints](options.md))"),
     one_of("SVG", "sanitize", &["sanitize", "rasterize", "refuse"], "SVG originals: `sanitize` serves them through `svg-hush` under a strict CSP (see [the HTTP contract](http.md)), `rasterize` draws plain `.svg` URLs as PNG at their own size (the document is never sent), `refuse` answers 415 (transforms too). Transforms draw them in the first two modes"),
     boolean("DEBUG_HEADERS", "false", "`true` adds `x-memory`, `x-memory-estimate` and `x-resize-source` (see [the HTTP contract](http.md))"),
     boolean("DEMO", "false", "`true` serves the demo page at `/` and the bucket's first 200 image keys at `/_demo/images.json` (`npm start` turns it on in `.dev.vars`)"),
@@ -101,8 +103,8 @@ pub const VARIABLES: &[Variable] = &[
     boolean("AUTO_FORMAT", "false", "`true`: a transform that names no format is negotiated like `format=auto` (plain originals are still served as stored)"),
     boolean("AUTO_AVIF", "false", "`true` lets `format=auto` choose AVIF for clients that accept it"),
     number("ANIM_MAX_MEGAPIXELS", "50", 1, 1000, "`anim=true`: largest animation (canvas × frames, in MP) that is re-encoded; larger ones are served unchanged (a 413 under a `default_for` watermark)"),
-    text("OVERLAYS", "", "a JSON object", "named overlays for `draw=` and `default_for` prefixes (see [Overlays and watermarks](options.md))"),
-    text("FONTS", "", "R2 keys, comma-separated", "fonts (TTF, OTF, WOFF2) an SVG's `<text>` may name; read once per isolate at its first SVG ([formats](formats.md#lettering-in-svg))"),
+    text("OVERLAYS", "", "a JSON object", "named overlays, images from the bucket or lines of text, for `draw=` and `default_for` prefixes (see [Overlays and watermarks](options.md))"),
+    text("FONTS", "", "R2 keys, comma-separated", "fonts (TTF, OTF, WOFF2) an SVG's `<text>` and text overlays may name; read once per isolate at its first SVG or text ([formats](formats.md#lettering-in-svg))"),
     one_of("ON_ERROR", "error", &["error", "original"], "`original`: `onerror=redirect` for every request: an original we cannot transform (a format we cannot read, a damaged file, over the memory budget) is served as stored, with `x-resize-error` saying why and a 5-minute `Cache-Control`, instead of the 415, 422 or 413. Never under a `default_for` watermark: there the refusal stands"),
     text("GRAMMARS", "query cloudflare suffix segment named size", "a list of those names", "the URL grammars that are on"),
     text("PRESETS", "sm=320,md=640,lg=1280,xl=1920", "`name=token` pairs", "named variants: `name=N` (width), `Nw`, `Nh` or `WxH` (cover)"),

@@ -5,6 +5,7 @@
 //! back into a response ([`respond`]); queue messages go to the eager-variant consumer ([`queue`]).
 //! Everything it does is decided by the core.
 
+pub mod binding;
 pub mod cache;
 pub mod clients;
 pub mod faces;

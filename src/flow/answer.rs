@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::http;
 use crate::http::conditional::http_date;
 use crate::http::reply::{ImageHeaders, Served};
+use crate::keys;
 use crate::transform::{Accepts, Format, Transform};
 
 pub(super) struct Answer<'a> {
@@ -41,7 +42,7 @@ impl<'a> Answer<'a> {
             etag: etag(&original.etag, &resolved, output_format, config),
             last_modified: http_date(original.uploaded_ms),
             disposition: http::content_disposition(key, Some(extension)),
-            vary_accept: http::negotiated_class(transform, accepts).is_some(),
+            vary_accept: keys::negotiated_class(transform, accepts).is_some(),
             resolved,
         })
     }
@@ -84,8 +85,8 @@ fn etag(original: &str, resolved: &Transform, format: Format, config: &Config) -
                 l.memory_budget,
                 l.webp_memory_budget
             );
-            http::derived_etag(original, &how)
+            keys::derived_etag(original, &how)
         }
-        _ => http::variant_etag(original, resolved),
+        _ => keys::variant_etag(original, resolved),
     }
 }

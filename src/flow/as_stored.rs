@@ -9,11 +9,12 @@ use crate::error::{Error, Result};
 use crate::http::conditional::{http_date, not_modified};
 use crate::http::range::{self, Ranged};
 use crate::http::reply::{Body, ImageHeaders, Reply};
-use crate::http::{content_disposition, content_type_for_key, derived_etag};
+use crate::http::{content_disposition, content_type_for_key};
+use crate::keys::derived_etag;
 use crate::svg;
 
 /// `warning` says why it was not transformed (`ON_ERROR=original`).
-pub(super) async fn original<S: Store, C: super::ports::Cache>(
+pub(super) async fn serve<S: Store, C: super::ports::Cache>(
     req: &Request,
     config: &Config,
     originals: &S,

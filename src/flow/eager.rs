@@ -24,9 +24,10 @@ use super::{plan, variant, Ports};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::range::Ranged;
+use crate::keys;
 use crate::pipeline::Source;
 use crate::transform::{Accepts, FormatChoice, Transform};
-use crate::{http, url};
+use crate::url;
 use serde::{Deserialize, Serialize};
 
 /// An R2 event notification, as the queue delivers it (fields we do not read are ignored).
@@ -106,7 +107,7 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
                 }
             };
             let stored = ports.variants.head(&variant_key).await?;
-            if stored.as_ref().is_some_and(|v| http::fresh_hit(variant::etag(v), &answer.etag)) {
+            if stored.as_ref().is_some_and(|v| keys::fresh_hit(variant::etag(v), &answer.etag)) {
                 outcome.fresh.push(variant_key);
             } else {
                 missing.push((variant_key, answer));

@@ -39,12 +39,13 @@ mod isolate;
 mod stored;
 pub use isolate::{bounded, clients, freshness, gate, renders};
 use stored::{mezzanine, variant};
+pub mod binding;
 mod demo;
 pub mod eager;
 mod fonts;
 mod lookup;
 pub mod origin;
-mod original;
+mod as_stored;
 mod overlays;
 mod plan;
 pub mod ports;
@@ -57,6 +58,7 @@ mod tests;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::reply::Reply;
+use crate::keys;
 use crate::trace::Trace;
 use crate::{http, policy, url};
 use futures_util::future::join;
@@ -221,7 +223,7 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
             let read = format!("{} as stored at {}", request.key, ports.clock.now_ms());
             renders::before_download(req, config, ports, &request.key, &read, trace).await?;
         }
-        return original::original::<S, C>(req, config, &*ports.originals, &request.key, None).await;
+        return as_stored::serve::<S, C>(req, config, &*ports.originals, &request.key, None).await;
     }
 
     // 6–12.
@@ -241,7 +243,7 @@ async fn handle<S: Store + 'static, C: Cache + 'static>(
     match reply {
         Err(e) if fallback && e.is_refusal() => {
             trace.warnings.push(format!("served the original instead: {}", e.message()));
-            original::original::<S, C>(req, config, &*ports.originals, &key, Some(&e.message())).await
+            as_stored::serve::<S, C>(req, config, &*ports.originals, &key, Some(&e.message())).await
         }
         other => other,
     }
@@ -254,7 +256,9 @@ fn varied<B, E>(reply: Reply<B, E>, negotiated: bool, hints_read: &[&str]) -> Re
         return reply;
     }
     let vary: Vec<&str> = negotiated.then_some("Accept").into_iter().chain(hints_read.iter().copied()).collect();
-    reply.with_header("vary", vary.join(", ")).with_header("accept-ch", hints_read.join(", "))
+    // (`User-Agent` is sent anyway: only the hints are asked for.)
+    let asked: Vec<&str> = hints_read.iter().copied().filter(|h| *h != "User-Agent").collect();
+    reply.with_header("vary", vary.join(", ")).with_header("accept-ch", asked.join(", "))
 }
 
 /// Step 4: a file really named like a path-grammar URL (`photo-200x200.jpg`) wins over the
@@ -272,7 +276,7 @@ async fn choose<S: Store + 'static, C: Cache + 'static>(
         return Ok((parsed.request, None));
     };
     let window = config.http.max_stale_s;
-    let (named_key, parsed_key) = (http::checked_key(&req.origin, &literal.key), http::checked_key(&req.origin, &parsed.request.key));
+    let (named_key, parsed_key) = (keys::checked_key(&req.origin, &literal.key), keys::checked_key(&req.origin, &parsed.request.key));
     if window > 0 {
         let cache = &ports.cache;
         if let (Ok(named), Ok(original)) = join(cache.remembered(&named_key), cache.remembered(&parsed_key)).await {

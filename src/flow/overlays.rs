@@ -10,10 +10,11 @@ use super::ports::{Cache, Store, Stored};
 use super::Ports;
 use crate::config::{Config, Overlay};
 use crate::error::{Error, Result};
-use crate::http;
 use crate::http::range::Ranged;
+use crate::keys;
 use crate::transform::{Drawn, Transform};
 use futures_util::future::join_all;
+use sha2::Digest;
 
 /// Whether `OVERLAYS` forces a watermark on `key` (`default_for`): then nothing may answer with
 /// the original's own pixels, not `onerror=redirect`, `ON_ERROR=original` nor an animation
@@ -57,7 +58,12 @@ async fn version<S: Store + 'static, C: Cache + 'static>(
 ) -> Result<String> {
     let window = if origin.is_some() { config.http.max_stale_s } else { 0 };
     let overlay = find(config, name)?;
-    let checked = http::checked_key(origin.unwrap_or_default(), &overlay.key);
+    if let Some(text) = &overlay.text {
+        // A text's version is what it looks like: changing it in OVERLAYS remakes the variants.
+        let digest = sha2::Sha256::digest(text.fingerprint().as_bytes());
+        return Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect());
+    }
+    let checked = keys::checked_key(origin.unwrap_or_default(), &overlay.key);
     let remembered = if window > 0 { ports.cache.remembered(&checked).await.ok().flatten() } else { None };
     let meta = match remembered {
         Some(meta) => meta,
@@ -75,24 +81,39 @@ async fn version<S: Store + 'static, C: Cache + 'static>(
 
 /// The overlays' images, asked for all at once and not yet read: a miss asks with the lookup
 /// wave, so they have come when the original has; dropped unread (cancelled) when no resize
-/// follows, as the original's body is.
-pub(super) type Fetched<B> = Vec<(Overlay, Stored<B>)>;
+/// follows, as the original's body is. A text overlay has nothing to fetch (`None`).
+pub(super) type Fetched<B> = Vec<(Overlay, Option<Stored<B>>)>;
 
 pub(super) async fn fetch<S: Store, C: Cache>(config: &Config, ports: &Ports<'_, S, C>, transform: &Transform) -> Result<Fetched<S::Body>> {
     let gets = transform.draw.iter().map(|drawn| async move {
         let overlay = find(config, &drawn.name)?;
+        if overlay.text.is_some() {
+            return Ok((overlay.clone(), None));
+        }
         let stored = ports.originals.get(&overlay.key, Ranged::Whole).await?.ok_or_else(|| missing(overlay))?;
-        Ok((overlay.clone(), stored))
+        Ok((overlay.clone(), Some(stored)))
     });
     join_all(gets).await.into_iter().collect()
 }
 
-/// The fetched images' bytes, for the pipeline.
+/// The fetched images' bytes, for the pipeline; a text drawn as an image of its letters (with
+/// `FONTS` read first, for a family of theirs).
 pub(super) async fn read_fetched<S: Store, C: Cache>(
+    config: &Config,
     ports: &Ports<'_, S, C>,
     fetched: Fetched<S::Body>,
 ) -> Result<Vec<(Overlay, Vec<u8>)>> {
-    let reads = fetched.into_iter().map(|(overlay, stored)| async move { Ok((overlay, ports.originals.read(stored.body).await?)) });
+    if fetched.iter().any(|(o, _)| o.text.is_some()) {
+        super::fonts::ready(ports, config).await?;
+    }
+    let reads = fetched.into_iter().map(|(overlay, stored)| async move {
+        let bytes = match (&overlay.text, stored) {
+            (_, Some(stored)) => ports.originals.read(stored.body).await?,
+            (Some(text), None) => crate::pipeline::codecs::vector::text::svg(text, None)?,
+            (None, None) => return Err(missing(&overlay)),
+        };
+        Ok((overlay, bytes))
+    });
     join_all(reads).await.into_iter().collect()
 }
 
@@ -102,7 +123,7 @@ pub(super) async fn read<S: Store, C: Cache>(
     ports: &Ports<'_, S, C>,
     transform: &Transform,
 ) -> Result<Vec<(Overlay, Vec<u8>)>> {
-    read_fetched(ports, fetch(config, ports, transform).await?).await
+    read_fetched(config, ports, fetch(config, ports, transform).await?).await
 }
 
 fn find<'c>(config: &'c Config, name: &str) -> Result<&'c Overlay> {

@@ -12,9 +12,10 @@ use super::ports::{Cache, Store};
 use super::{overlays, Ports};
 use crate::config::Config;
 use crate::error::Result;
+use crate::keys;
 use crate::transform::{Accepts, Format, FormatChoice, Transform};
 use crate::url::ImageRequest;
-use crate::{http, policy, svg};
+use crate::{policy, svg};
 
 /// A request's key and transform once step 1 has decided everything the URL alone decides.
 #[derive(Debug, Clone)]
@@ -74,8 +75,8 @@ pub struct Checked {
 impl Checked {
     /// The variant a client of `accepts` asks for, and the keys it is cached and persisted under.
     pub fn for_client(&self, accepts: Accepts, config: &Config) -> Variant {
-        let negotiated = http::negotiated_class(&self.transform, accepts);
-        let variant_key = http::variant_key(&config.url.variant_prefix, &self.key, &self.transform, negotiated);
+        let negotiated = keys::negotiated_class(&self.transform, accepts);
+        let variant_key = keys::variant_key(&config.url.variant_prefix, &self.key, &self.transform, negotiated);
         Variant { key: self.key.clone(), transform: self.transform.clone(), negotiated, variant_key }
     }
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::http;
 use crate::http::conditional::{not_modified, parse_http_date};
 use crate::http::reply::{Body, Reply, Served};
+use crate::keys;
 use crate::pipeline;
 use crate::trace::Trace;
 use crate::transform::{Accepts, Format, Transform};
@@ -33,8 +34,8 @@ pub(super) async fn transformed<S: Store + 'static, C: Cache + 'static>(
     let accepts = Accepts::from_header(req.accept.as_deref(), config.http.auto_avif);
     let Variant { key, transform, negotiated, variant_key, .. } =
         plan::checked(&request, Some(&req.origin), config, ports).await?.for_client(accepts, config);
-    let cache_key = http::cache_key(&req.origin, &key, &transform, negotiated);
-    let checked_key = http::checked_key(&req.origin, &key);
+    let cache_key = keys::cache_key(&req.origin, &key, &transform, negotiated);
+    let checked_key = keys::checked_key(&req.origin, &key);
     let mezzanine_key = mezzanine::key(config, &key).filter(|_| !transform.is_info() && !transform.is_placeholder());
     let keys = Keys {
         original: &key,
@@ -160,7 +161,7 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
         return Ok((Decision::NotModified(answer), said(&original, by_r2)));
     }
     // 9. A stale copy is a miss, and the miss's reply replaces it.
-    if let Some(hit) = cached.filter(|hit| http::fresh_hit(ports.cache.header(hit, "etag").as_deref(), &answer.etag)) {
+    if let Some(hit) = cached.filter(|hit| keys::fresh_hit(ports.cache.header(hit, "etag").as_deref(), &answer.etag)) {
         return Ok((Decision::Hit(hit), said(&original, by_r2)));
     }
 
@@ -189,7 +190,7 @@ async fn decide<'a, S: Store + 'static, C: Cache + 'static>(
         trace.warnings.push(format!("reading the persisted variant failed, resizing instead: {e}"));
         None
     });
-    let decision = match stored_variant.filter(|v| http::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
+    let decision = match stored_variant.filter(|v| keys::fresh_hit(variant::etag(&v.meta), &answer.etag)) {
         Some(stored) => Decision::Variant(answer, stored),
         None => {
             // Likewise the mezzanine: without it, the original.
@@ -358,7 +359,7 @@ async fn resize<S: Store, C: Cache>(
     let slot = ports.gate.take(read.stored.meta.size, &config.pipeline.limits, clock).await?;
     let reading = clock.now_ms();
     let mezzanine::Read { stored, how } = read;
-    let (bytes, overlays) = join(ports.originals.read(stored.body), overlays::read_fetched(ports, images)).await;
+    let (bytes, overlays) = join(ports.originals.read(stored.body), overlays::read_fetched(config, ports, images)).await;
     let (bytes, overlays) = (bytes?, overlays?);
     let read_ms = clock.now_ms() - reading;
     trace.bytes_in = Some(bytes.len() as u64);

@@ -11,10 +11,11 @@ use super::{Method, Ports, ReplyOf, Request};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::reply::Reply;
+use crate::keys;
 use crate::pipeline::codecs::{heif::container, sniff};
 use crate::pipeline::{self, Codecs};
 use crate::transform::Format;
-use crate::{http, url};
+use crate::url;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -51,7 +52,7 @@ pub(super) async fn handle<S: Store + 'static, C: Cache + 'static>(
         return Err(Error::bad_request("uploads and deletes take no options"));
     }
     let key = url::decode_key(&req.path, &config.url)?;
-    let checked_key = http::checked_key(&req.origin, &key);
+    let checked_key = keys::checked_key(&req.origin, &key);
     let window = config.http.max_stale_s;
     if req.method == Method::Delete {
         let variants = delete(req, config, ports, &key).await?;

@@ -26,6 +26,8 @@ pub struct Shape {
     pub(in crate::pipeline) out: (u32, u32),
     pub(in crate::pipeline) orientation: Orientation,
     pub(in crate::pipeline) auto_crop: bool,
+    /// `gravity=entropy`: the pixels choose by entropy rather than gradient energy.
+    pub(in crate::pipeline) entropy: bool,
     /// `gravity=face` on a crop: the zoom (0–1) the faces found are framed with.
     pub(in crate::pipeline) faces: Option<f64>,
     /// Where a crop window may go: the stored image, less what a trim cut off.

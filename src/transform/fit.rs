@@ -68,13 +68,24 @@ pub enum Gravity {
     TopRight,
     BottomLeft,
     BottomRight,
-    /// The most detailed region, chosen from the pixels (see `pipeline::saliency`).
+    /// The most detailed region, chosen from the pixels (gradient energy, `steps::region`).
     Auto,
+    /// The region whose grey levels carry the most information (Shannon entropy of their
+    /// histogram, `steps::region`): Cloudflare's `entropy`, undocumented there; ours as libvips'.
+    Entropy,
     /// Cloudflare's face detection: the crop keeps the faces found (`pipeline::faces`); with none
     /// found it crops as `Auto` does, and the response says so (`x-resize-note`).
     Face,
-    /// A focal point, in thousandths of the width and height (0..=1000).
+    /// A focal point, in thousandths of the width and height (0..=1000): the crop window centred
+    /// on it as far as the edges allow (the binding's `mode: "box-center"`).
     Focal {
+        x: u16,
+        y: u16,
+    },
+    /// The same point read as where the overflow goes (`gravity.mode=remainder`, the binding's
+    /// `mode: "remainder"`): `x` of the width cut away is cut on the left, the rest on the right, as
+    /// CSS `object-position` and the named sides do.
+    Remainder {
         x: u16,
         y: u16,
     },
@@ -95,6 +106,7 @@ impl Gravity {
             ("bottom-left", Gravity::BottomLeft),
             ("bottom-right", Gravity::BottomRight),
             ("auto", Gravity::Auto),
+            ("entropy", Gravity::Entropy),
             ("face", Gravity::Face),
         ],
     };
@@ -115,13 +127,15 @@ impl Gravity {
     pub fn name(self) -> String {
         match self {
             Gravity::Focal { x, y } => format!("{}x{}", decimal(x), decimal(y)),
+            Gravity::Remainder { x, y } => format!("{}x{};remainder", decimal(x), decimal(y)),
             named => Gravity::NAMES.name(named).unwrap_or("center").into(),
         }
     }
 
-    /// Whether the pixels choose the crop window (`auto`, and `face`, which falls back to it).
+    /// Whether the pixels choose the crop window (`auto`, `entropy`, and `face`, which falls back
+    /// to `auto`).
     pub fn from_pixels(self) -> bool {
-        matches!(self, Gravity::Auto | Gravity::Face)
+        matches!(self, Gravity::Auto | Gravity::Entropy | Gravity::Face)
     }
 
     /// Where the crop window sits along each axis, 0 (start) ..= 1 (end), as a focal point.
@@ -137,8 +151,8 @@ impl Gravity {
             Gravity::TopRight => (1.0, 0.0),
             Gravity::BottomLeft => (0.0, 1.0),
             Gravity::BottomRight => (1.0, 1.0),
-            Gravity::Auto | Gravity::Face => return None,
-            Gravity::Focal { x, y } => (x as f64 / 1000.0, y as f64 / 1000.0),
+            Gravity::Auto | Gravity::Entropy | Gravity::Face => return None,
+            Gravity::Focal { x, y } | Gravity::Remainder { x, y } => (x as f64 / 1000.0, y as f64 / 1000.0),
         })
     }
 }

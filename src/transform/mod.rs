@@ -17,6 +17,7 @@ mod format;
 mod names;
 mod orientation;
 mod size;
+pub mod text;
 
 pub use effects::{Adjust, Border, Factor, Level, Metadata, Quality, Trim, BORDER_TOLERANCE};
 pub use fit::{Fit, Gravity};

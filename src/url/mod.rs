@@ -25,9 +25,10 @@ mod suffix;
 use crate::config::UrlSettings;
 use crate::error::Result;
 use crate::transform::{Format, Transform};
-use options::{Builder, Vocabulary};
 
 pub use key::decode_key;
+/// The option vocabulary, for the Images binding's option objects (`binding::options`).
+pub(crate) use options::{Builder, Vocabulary};
 pub use query::Signature;
 
 /// What a URL asks for: an original, and what to do to it.

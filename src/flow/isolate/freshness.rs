@@ -76,7 +76,7 @@ async fn check<S: Store, C: Cache>(originals: &S, cache: &C, config: &Config, se
     cache.remember(&served.checked_key, Some(&meta), config.http.max_stale_s).await?;
     let current = Answer::new(config, &served.original_key, &served.transform, served.accepts, &meta).ok().map(|a| a.etag);
     let fresh = match (&served.etag, current) {
-        (Some(etag), Some(current)) => crate::http::fresh_hit(Some(etag), &current),
+        (Some(etag), Some(current)) => crate::keys::fresh_hit(Some(etag), &current),
         _ => false,
     };
     if !fresh {

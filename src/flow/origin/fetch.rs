@@ -76,7 +76,7 @@ impl Fetched {
 pub async fn from_origin(behind: &Behind, key: &str) -> Result<(Fetched, Slot<'static>)> {
     let base = behind.settings.url.as_ref().ok_or_else(|| Error::Internal("no ORIGIN_URL".into()))?;
     let mut url = base.clone();
-    url.set_path(&format!("{}/{}", base.path().trim_end_matches('/'), crate::http::key_path(key)));
+    url.set_path(&format!("{}/{}", base.path().trim_end_matches('/'), crate::keys::key_path(key)));
     match bounded(behind, url, Hops::SameOrigin(base), &[]).await? {
         Answer::Fetched(fetched, slot) => Ok((fetched, slot)),
         Answer::NotModified { .. } => Err(upstream("it answered 304 to a plain GET")),

@@ -12,9 +12,10 @@ use crate::error::Error;
 use crate::flow::ports::{Cache, Meta, OnlyIf, PutMeta, Store, Stored};
 use crate::flow::Ports;
 use crate::http::range::Ranged;
+use crate::keys;
 use crate::pipeline::{self, Made, Source};
 use crate::transform::{Format, Transform};
-use crate::{http, url};
+use crate::url;
 
 const SOURCE_ETAG: &str = "source-etag";
 /// The original's size as displayed: the geometry of every output made from the mezzanine.
@@ -32,7 +33,7 @@ pub(in crate::flow) fn key(config: &Config, key: &str) -> Option<String> {
     let format_may = Format::of_extension(key).is_none_or(|f| pipeline::mezzanine::FORMATS.contains(&f));
     let in_r2 = !url::remote::is_remote(key) && (config.origin.url.is_none() || config.origin.copy);
     let on = config.pipeline.mezzanine.min_pixels > 0;
-    (on && format_may && in_r2 && mezzanine.len() <= http::R2_MAX_KEY_BYTES).then_some(mezzanine)
+    (on && format_may && in_r2 && mezzanine.len() <= keys::R2_MAX_KEY_BYTES).then_some(mezzanine)
 }
 
 /// What a miss reads: a body, and how the pipeline takes it.

@@ -5,7 +5,7 @@
 use crate::flow::ports::{Later, Meta, OnlyIf, PutMeta, Store};
 use std::rc::Rc;
 
-/// The custom metadata field that holds a variant's ETag ([`crate::http::variant_etag`]): a read
+/// The custom metadata field that holds a variant's ETag ([`crate::keys::variant_etag`]): a read
 /// serves it only while this is the ETag the current original would give.
 const ETAG: &str = "etag";
 

@@ -6,6 +6,7 @@
 mod answers;
 mod attacks;
 mod attacks_origins;
+mod binding;
 mod costs;
 mod datacentres;
 mod faults;

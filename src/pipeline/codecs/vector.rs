@@ -31,6 +31,7 @@ use std::sync::Arc;
 pub mod expand;
 pub mod filters;
 pub mod fonts;
+pub mod text;
 
 /// Nodes a document may expand to once every `<use>`, `<tref>` and marker is replaced by what
 /// it points to, and text counted a node per character ([`expand`]).

@@ -74,6 +74,7 @@ pub fn shape(probe: &Probe, transform: &Transform, limits: &Limits, found: Optio
         out: if turned { (plan.height, plan.width) } else { (plan.width, plan.height) },
         orientation,
         auto_crop: plan.auto_crop,
+        entropy: transform.gravity == Gravity::Entropy,
         faces,
         bounds: kept,
         canvas: plan.canvas,
@@ -186,11 +187,14 @@ fn cover(sw: f64, sh: f64, bw: u32, bh: u32, gravity: Gravity) -> Plan {
 }
 
 /// A `cw`×`ch` window inside `sw`×`sh`, centred on the gravity's focal point as far as the
-/// edges allow. `Auto` starts centred; the pipeline moves it after looking at the pixels.
+/// edges allow, or for `Remainder` with that share of the overflow before it. `Auto` starts
+/// centred; the pipeline moves it after looking at the pixels.
 fn window(sw: f64, sh: f64, cw: f64, ch: f64, gravity: Gravity) -> Rect {
     let (fx, fy) = gravity.focus().unwrap_or((0.5, 0.5));
-    let left = (fx * sw - cw / 2.0).clamp(0.0, sw - cw);
-    let top = (fy * sh - ch / 2.0).clamp(0.0, sh - ch);
+    let (left, top) = match gravity {
+        Gravity::Remainder { .. } => (fx * (sw - cw), fy * (sh - ch)),
+        _ => ((fx * sw - cw / 2.0).clamp(0.0, sw - cw), (fy * sh - ch / 2.0).clamp(0.0, sh - ch)),
+    };
     Rect { left, top, width: cw, height: ch }
 }
 
@@ -314,6 +318,10 @@ mod tests {
             (Gravity::TopRight, 600.0, 0.0),
             (Gravity::Focal { x: 100, y: 500 }, 0.0, 0.0),
             (Gravity::Focal { x: 600, y: 500 }, 420.0, 0.0),
+            // The overflow is 600 px: 0.6 of it on the left, 0.1 of it, never clamped.
+            (Gravity::Remainder { x: 600, y: 500 }, 360.0, 0.0),
+            (Gravity::Remainder { x: 100, y: 500 }, 60.0, 0.0),
+            (Gravity::Remainder { x: 1000, y: 0 }, 600.0, 0.0),
         ];
         for (g, left, top) in cases {
             let tr = Transform { gravity: g, ..t(Some(300), Some(300), Fit::Cover) };

@@ -38,6 +38,7 @@ enum Opt {
     SlowQuality,
     Format,
     Gravity,
+    GravityMode,
     Zoom,
     Fit,
     Dpr,
@@ -82,6 +83,7 @@ impl Opt {
             ("fit", Opt::Fit),
             ("gravity", Opt::Gravity),
             ("g", Opt::Gravity),
+            ("gravity.mode", Opt::GravityMode),
             ("zoom", Opt::Zoom),
             ("face-zoom", Opt::Zoom),
             ("quality", Opt::Quality),
@@ -168,6 +170,10 @@ pub struct Builder<'c> {
     settings: &'c UrlSettings,
     t: Transform,
     dpr: Option<f64>,
+    /// `gravity.mode=remainder`: the focal point read as where the overflow goes.
+    remainder: Option<bool>,
+    /// `format=png-force`: no quality may make a lossy palette of the PNG.
+    png_force: bool,
     trim: TrimParts,
     border: Option<Border>,
     seen: Vec<Opt>,
@@ -181,6 +187,8 @@ impl<'c> Builder<'c> {
             settings,
             t: Transform::default(),
             dpr: None,
+            remainder: None,
+            png_force: false,
             trim: TrimParts::default(),
             border: None,
             seen: Vec::new(),
@@ -227,13 +235,26 @@ impl<'c> Builder<'c> {
             Opt::SlowQuality => t.slow_quality = Some(quality(label, value)?),
             Opt::Fit => t.fit = Fit::parse(value).ok_or_else(|| one_of(label, &Fit::NAMES.list()))?,
             Opt::Gravity => t.gravity = Gravity::parse(value).ok_or_else(|| one_of(label, &Gravity::expected()))?,
+            Opt::GravityMode => {
+                self.remainder = Some(match value {
+                    "remainder" => true,
+                    "box-center" => false,
+                    _ => return Err(one_of(label, "remainder, box-center")),
+                })
+            }
             Opt::Zoom => t.zoom = Some(factor(label, value, 1.0)?),
             Opt::Format if value == "baseline-jpeg" => {
                 t.format = Some(FormatChoice::Is(Format::Jpeg));
                 t.baseline = true;
             }
+            // PNG, lossless whatever else asks otherwise: never the lossy palette a `quality` makes
+            // of `format=png` (Cloudflare lists the name and documents nothing).
+            Opt::Format if value == "png-force" => {
+                t.format = Some(FormatChoice::Is(Format::Png));
+                self.png_force = true;
+            }
             Opt::Format => {
-                let names = format!("{}, baseline-jpeg", FormatChoice::NAMES.list());
+                let names = format!("{}, baseline-jpeg, png-force", FormatChoice::NAMES.list());
                 t.format = Some(FormatChoice::parse(value).ok_or_else(|| one_of(label, &names))?);
             }
             Opt::Dpr => self.dpr = Some(dpr(value)?),
@@ -326,6 +347,14 @@ impl<'c> Builder<'c> {
         let (max_w, max_h) = (self.settings.max_width, self.settings.max_height);
         if t.width.is_some_and(|w| w > max_w) || t.height.is_some_and(|h| h > max_h) {
             return Err(Error::bad_request(format!("the size is over the maximum of {max_w}×{max_h}")));
+        }
+        if self.png_force {
+            (t.quality, t.slow_quality) = (None, None);
+        }
+        match (self.remainder, t.gravity) {
+            (None, _) | (Some(false), Gravity::Focal { .. }) => {}
+            (Some(true), Gravity::Focal { x, y }) => t.gravity = Gravity::Remainder { x, y },
+            (Some(_), _) => return Err(Error::bad_request("gravity.mode needs a focal point gravity=XxY")),
         }
         let dpr = self.dpr.unwrap_or(1.0);
         if self.dpr.is_some() {

@@ -175,3 +175,32 @@ fn switched_off_vocabularies_are_unknown() {
     let e = b.set("size", "L", Vocabulary { transform: true, presets: false }).unwrap_err();
     assert!(e.message().contains("unknown option 'size'"), "{e}");
 }
+
+/// The names Cloudflare's types list and its docs do not explain, with the meanings docs/options.md
+/// gives them: `gravity=entropy`, `gravity.mode`, `format=png-force`.
+#[test]
+fn entropy_focal_modes_and_png_force() {
+    let crop = [("w", "100"), ("h", "100"), ("fit", "cover")];
+    let with = |extra: &[(&'static str, &'static str)]| build(&[&crop[..], extra].concat());
+    assert_eq!(with(&[("gravity", "entropy")]).unwrap().gravity, Gravity::Entropy);
+    assert_eq!(with(&[("gravity", "entropy")]).unwrap().canonical(), "w=100,h=100,fit=cover,g=entropy");
+    let remainder = with(&[("gravity", "0.25x0.75"), ("gravity.mode", "remainder")]).unwrap();
+    assert_eq!(remainder.gravity, Gravity::Remainder { x: 250, y: 750 });
+    assert_eq!(remainder.canonical(), "w=100,h=100,fit=cover,g=0.25x0.75;remainder", "not the box-centred point's variant");
+    let centred = with(&[("gravity", "0.25x0.75"), ("gravity.mode", "box-center")]).unwrap();
+    assert_eq!(centred, with(&[("gravity", "0.25x0.75")]).unwrap(), "box-center is the default");
+    for (pairs, says) in [
+        (vec![("gravity", "left"), ("gravity.mode", "remainder")], "gravity.mode needs a focal point"),
+        (vec![("gravity.mode", "remainder")], "gravity.mode needs a focal point"),
+        (vec![("gravity", "0.5x0.5"), ("gravity.mode", "middle")], "gravity.mode"),
+    ] {
+        let e = with(&pairs).unwrap_err();
+        assert!(e.status() == 400 && e.message().contains(says), "{pairs:?}: {e}");
+    }
+    // png-force: PNG, and a quality never makes it a palette (it would with format=png).
+    let forced = build(&[("w", "50"), ("format", "png-force"), ("quality", "40"), ("scq", "20")]).unwrap();
+    assert_eq!((forced.format, forced.quality, forced.slow_quality), (Some(FormatChoice::Is(Format::Png)), None, None));
+    assert_eq!(forced, build(&[("w", "50"), ("format", "png")]).unwrap(), "the lossless PNG's variant");
+    assert!(build(&[("format", "png-force"), ("to_webp", "1")]).is_err());
+    assert!(build(&[("format", "png-farce")]).unwrap_err().message().contains("png-force"));
+}

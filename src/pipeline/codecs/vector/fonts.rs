@@ -126,6 +126,22 @@ pub fn add(key: &str, file: Result<Vec<u8>>) -> Result<()> {
 }
 
 fn add_font(key: &str, bytes: Vec<u8>) -> Result<()> {
+    let sfnt = sfnt(key, bytes)?;
+    let len = sfnt.len() as u64;
+    with(|f| {
+        let db = Arc::make_mut(&mut f.db);
+        let ids = db.load_font_source(Source::Binary(Arc::new(sfnt)));
+        if ids.is_empty() {
+            return Err(Error::bad_request(format!("FONTS: {key} has no face fontdb can read")));
+        }
+        f.added_bytes += len;
+        Ok(())
+    })
+}
+
+/// A font file as fontdb reads it (a WOFF2 unpacked), within [`MAX_FONT_BYTES`]; `key` names it
+/// in errors.
+pub fn sfnt(key: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
     // A WOFF2 says what it unpacks to (totalSfntSize): checked before anything is unpacked.
     let unpacked = bytes.get(16..20).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64);
     let declared = if bytes.starts_with(b"wOF2") { unpacked } else { bytes.len() as u64 };
@@ -137,16 +153,7 @@ fn add_font(key: &str, bytes: Vec<u8>) -> Result<()> {
         Some(b"OTTO" | b"true" | b"ttcf" | [0, 1, 0, 0]) => bytes,
         _ => return Err(Error::bad_request(format!("FONTS: {key} is not a TTF, OTF or WOFF2 font"))),
     };
-    let len = sfnt.len() as u64;
-    with(|f| {
-        let db = Arc::make_mut(&mut f.db);
-        let ids = db.load_font_source(Source::Binary(Arc::new(sfnt)));
-        if ids.is_empty() {
-            return Err(Error::bad_request(format!("FONTS: {key} has no face fontdb can read")));
-        }
-        f.added_bytes += len;
-        Ok(())
-    })
+    Ok(sfnt)
 }
 
 /// usvg's resolver with the fallback above; the per-character fallback is usvg's own.
