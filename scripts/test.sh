@@ -17,10 +17,12 @@ phase "setup (installs only what is missing; the cargo tools compile in the back
 # `cargo test` (niced, so those phases' times stay theirs) and are waited for before the first
 # phase that needs them. Chromium is asked for so `npm test` runs the browser test as CI does.
 mkdir -p target
-rm -f target/setup-build-tools.rc
+rm -f target/setup-build-tools.rc target/setup-build-tools.rc.tmp
 # Two background jobs, one after the other: what the wasm build needs, then the tests' S3 server.
 (
-  if nice -n 10 bash scripts/setup.sh --build-tools > target/setup-build-tools.log 2>&1; then echo 0; else echo 1; fi > target/setup-build-tools.rc
+  # (Written whole, then renamed: the waiting loop below must never read it half made.)
+  if nice -n 10 bash scripts/setup.sh --build-tools > target/setup-build-tools.log 2>&1; then echo 0; else echo 1; fi > target/setup-build-tools.rc.tmp
+  mv target/setup-build-tools.rc.tmp target/setup-build-tools.rc
   nice -n 10 bash scripts/setup.sh --test-tools > target/setup-test-tools.log 2>&1
 ) &
 cargo_tools=$!

@@ -41,6 +41,10 @@ pub fn transform(value: &Value) -> Result<Steps> {
             ("border", Value::Object(border)) => steps.push(("border".into(), border_value(border)?)),
             ("trim", Value::Object(trim)) => trim_steps(trim, &mut steps)?,
             // Options the URL grammar has no use for here: the output's own (`output()` takes them).
+            // `width=auto` reads a browser's hints, which a binding call has none of.
+            ("width", Value::String(auto)) if auto == "auto" => {
+                return Err(Error::bad_request("transform() takes a width in pixels: width auto needs a browser's client hints"))
+            }
             ("format" | "quality" | "anim" | "draw" | "metadata" | "onerror", _) => {
                 return Err(Error::bad_request(format!("transform() does not take '{name}' (output() and draw() do)")))
             }

@@ -50,6 +50,7 @@ fn refusals_are_the_urls() {
         (json!({"fit": "stretch"}), "fit"),
         (json!({"rotate": 45}), "rotate"),
         (json!({"widht": 10}), "unknown option 'widht'"),
+        (json!({"width": "auto"}), "client hints"),
         (json!({"segment": "foreground"}), "segment"),
         (json!({"format": "webp"}), "output()"),
         (json!({"gravity": {"x": 2}}), "gravity.x"),
