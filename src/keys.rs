@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 /// Bumped whenever the pipeline's output for the same input and options changes, so ETags
 /// and persisted variants from an older pipeline are not reused.
-pub const PIPELINE_VERSION: &str = "4";
+pub const PIPELINE_VERSION: &str = "5";
 
 /// The strong ETag of a transformed response: the original's R2 etag, the resolved transform
 /// and the pipeline version. Computable without reading or decoding the image.

@@ -13,7 +13,7 @@ const memory = (res) => {
 
 describe('admission estimate against the measured high-water mark', () => {
   // Each case on a fresh instance, since linear memory never shrinks.
-  const cases = ['/photo.jpg?w=2400', '/photo.jpg?w=1999', '/big.jpg?w=1200', '/big.jpg?w=2400&format=png', '/big-progressive.jpg?w=800', '/big-progressive.jpg?w=2400', '/photo.jpg?w=1600&format=webp', '/alpha.png?w=1000&h=1000&fit=pad', '/portrait.jpg?w=1200&rotate=90', '/photo.jpg?w=1200&format=avif', '/animated.gif?w=400&anim=true', '/logo.svg?w=2400', '/logo.svg?w=1200&format=webp', '/big.jpg?w=400&trim=border', '/photo.jpg?w=600&trim=border&format=webp'];
+  const cases = ['/photo.jpg?w=2400', '/photo.jpg?w=1999', '/big.jpg?w=1200', '/big.jpg?w=2400&format=png', '/big-progressive.jpg?w=800', '/big-progressive.jpg?w=2400', '/photo.jpg?w=1600&format=webp', '/alpha.png?w=1000&h=1000&fit=pad', '/portrait.jpg?w=1200&rotate=90', '/photo.jpg?w=1200&format=avif', '/animated.gif?w=400&anim=true', '/logo.svg?w=2400', '/logo.svg?w=1200&format=webp', '/big.jpg?w=400&trim=border', '/photo.jpg?w=600&trim=border&format=webp', '/hdr.jpg?w=2400', '/hdr.jpg?w=1200&fit=pad&h=1200', '/hdr.jpg?w=1200&fit=pad&h=1200&hdr=false'];
   for (const url of cases) {
     test(url, async () => {
       const mf = await startWorker({ vars: { DEBUG_HEADERS: 'true', MEMORY_BUDGET_MB: url.includes('svg') ? '120' : '100' } });

@@ -2,7 +2,8 @@
 //! [`steps`] lists them:
 //!
 //! probe → geometry → admit → decode (→ trim for `trim=border`) → region → resize → orient →
-//! colour → adjust → pad → overlays → border → encode
+//! colour → adjust → pad → overlays → border → encode (→ the gain map through the same geometry,
+//! for an HDR JPEG: [`hdr`])
 //!
 //! - [`steps`]: one file per step; the steps on decoded pixels are [`steps::PIXEL_STEPS`], run for
 //!   a still image and for every frame of an animation.
@@ -18,6 +19,7 @@
 pub mod animate;
 pub mod codecs;
 pub mod faces;
+mod hdr;
 pub mod info;
 pub mod mezzanine;
 pub mod placeholder;
@@ -85,42 +87,52 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
         let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host, first);
         return animate::run(animate::Animation { source, probe: &probe, frames }, shape, &retrim, limits, &writing, clock);
     }
+    // An HDR original's gain map is kept in a JPEG (`format=auto` chooses JPEG for it).
+    let hdr = hdr::plan(&source, &probe, transform, format, original);
+    let format = hdr.format;
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
-    let gets_mezzanine = original && mezzanine::size_for(&probe, &settings.mezzanine).is_some();
+    // A gain-map original gets no mezzanine: it has no map, and outputs made from it would have none.
+    let gets_mezzanine = original && !codecs::gainmap::declared(&source) && mezzanine::size_for(&probe, &settings.mezzanine).is_some();
     let still = still(source, &probe, shape, transform, format, limits, host)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
+    let (quality, progressive) = match &hdr.map {
+        Some((_, Some(as_jpeg))) => *as_jpeg,
+        _ => (transform.encoder_quality().unwrap_or(85), transform.progressive),
+    };
     let encoding = encode::Settings {
-        quality: transform.encoder_quality().unwrap_or(85),
+        quality,
         background: still.background,
         webp: host.codecs.webp,
         avif_speed: settings.avif_speed,
-        progressive: transform.progressive,
+        progressive,
         exif,
         png8: if format == Format::Png { transform.encoder_quality() } else { None },
     };
     let t2 = clock();
     let img = still.img;
-    let bytes = encode::encode(&img, format, &encoding)?;
+    let (width, height) = (img.width(), img.height());
+    let mut bytes = encode::encode(&img, format, &encoding)?;
+    drop(img);
+    let (mut hdr_note, mut estimated_peak) = (hdr.note, still.estimated_peak);
+    if let (Some((map, _)), Some(window)) = (&hdr.map, still.window) {
+        match hdr::carried(map, &still.shape, window, quality, limits) {
+            Ok((made, peak)) => {
+                // The map is made once the base's pixels are freed: beside its encoded bytes only.
+                estimated_peak = estimated_peak.max(bytes.len() as u64 + peak);
+                bytes = codecs::gainmap::write(&bytes, &made, map);
+            }
+            Err(note) => hdr_note = Some(note),
+        }
+    }
     let t3 = clock();
 
-    let (width, height) = (img.width(), img.height());
     let timings = Timings { decode: still.decode_ms, resize: still.pixels_ms, encode: t3 - t2 };
     // What was served instead of what was asked, and `FONTS` that could not be used.
     let fonts = if probe.format == Format::Svg { codecs::vector::fonts::problems() } else { None };
-    let notes: Vec<String> = [fallback, still.note.map(String::from), fonts].into_iter().flatten().collect();
+    let notes: Vec<String> = [fallback, still.note.map(String::from), fonts, hdr_note].into_iter().flatten().collect();
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    Ok(Output {
-        bytes,
-        format,
-        width,
-        height,
-        timings,
-        estimated_peak: still.estimated_peak,
-        note,
-        unchanged: false,
-        mezzanine: gets_mezzanine,
-    })
+    Ok(Output { bytes, format, width, height, timings, estimated_peak, note, unchanged: false, mezzanine: gets_mezzanine })
 }
 
 /// A still image from probe to border, without encoding: the pixels `transform` makes (its format is
@@ -144,6 +156,10 @@ struct Still {
     pixels_ms: f64,
     /// Why the crop is not what was asked (`gravity=face` with no face found).
     note: Option<&'static str>,
+    /// The plan the pixels were made by (redone around the frame for `trim=border`).
+    shape: Shape,
+    /// The crop window the pixels were taken from, in the source's stored pixels.
+    window: Option<Rect>,
 }
 
 /// A still image from admission to border, shared by [`run`] and [`render`]: admission, decoding (then, for
@@ -178,10 +194,12 @@ fn still(
     }
     drop(source);
     let t1 = clock();
-    let Pixels { img, note, .. } = steps::apply(&shape, Pixels { img: image, region: None, icc, note: None })?;
+    let (kx, ky) = (shape.stored.0 / image.width().max(1) as f64, shape.stored.1 / image.height().max(1) as f64);
+    let Pixels { img, note, region, .. } = steps::apply(&shape, Pixels { img: image, region: None, icc, note: None })?;
     let pixels_ms = clock() - t1;
+    let window = region.map(|r| Rect { left: r.left * kx, top: r.top * ky, width: r.width * kx, height: r.height * ky });
     let (background, estimated_peak, decode_ms) = (shape.background, admitted.estimated_peak, t1 - t0);
-    Ok(Still { img, exif, background, estimated_peak, decode_ms, pixels_ms, note })
+    Ok(Still { img, exif, background, estimated_peak, decode_ms, pixels_ms, note, shape, window })
 }
 
 /// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,

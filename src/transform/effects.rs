@@ -178,6 +178,20 @@ impl Metadata {
         Names { table: &[("copyright", Metadata::Copyright), ("keep", Metadata::Keep), ("none", Metadata::None)] };
 }
 
+/// What happens to an HDR gain map (Ultra HDR, ISO 21496-1) the original carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Hdr {
+    /// Kept where the output format carries one browsers read (JPEG).
+    #[default]
+    Keep,
+    /// `hdr=false`: the SDR base alone.
+    Drop,
+    /// Filled in by `Transform::resolved` for `format=auto` on a JPEG original: should the original
+    /// have a gain map, it is made as a JPEG with this quality and coding (the only format whose
+    /// gain map browsers read), not as the format negotiated.
+    AsJpeg { quality: u8, progressive: bool },
+}
+
 /// Cloudflare's perceptual quality levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {

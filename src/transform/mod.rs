@@ -19,7 +19,7 @@ mod orientation;
 mod size;
 pub mod text;
 
-pub use effects::{Adjust, Border, Factor, Level, Metadata, Quality, Trim, BORDER_TOLERANCE};
+pub use effects::{Adjust, Border, Factor, Hdr, Level, Metadata, Quality, Trim, BORDER_TOLERANCE};
 pub use fit::{Fit, Gravity};
 pub use format::{Accepts, Format, FormatChoice};
 pub use names::Names;
@@ -69,6 +69,8 @@ pub struct Transform {
     pub draw: Vec<Drawn>,
     /// Which EXIF a JPEG output keeps.
     pub metadata: Metadata,
+    /// Whether an HDR gain map is kept (`hdr=false` drops it; `format=auto` may choose JPEG for it).
+    pub hdr: Hdr,
     /// `anim=true`: keep every frame of an animated GIF (GIF out). Off: the first frame, a poster.
     pub anim: bool,
     /// `onerror=redirect`: when the transform fails, answer with the original's bytes. Not part
@@ -197,8 +199,28 @@ impl Transform {
         .map(Quality::Fixed);
         let progressive = format == Format::Jpeg && defaults.progressive_jpeg && !self.baseline;
         let baseline = format == Format::Jpeg && self.baseline;
-        let metadata = if format == Format::Jpeg { self.metadata } else { Metadata::default() };
-        Transform { format: Some(FormatChoice::Is(format)), quality, anim, progressive, baseline, fast: false, metadata, ..self.clone() }
+        // A JPEG original may carry a gain map (the header says, once read): `auto` then makes a
+        // JPEG, with the quality, coding and EXIF a JPEG output would have had.
+        let hdr = match self.hdr {
+            Hdr::Keep if self.format == Some(FormatChoice::Auto) && source == Format::Jpeg && format != Format::Jpeg && !self.fast => {
+                let quality = self.quality.map_or(defaults.quality.jpeg, |q| q.for_format(Format::Jpeg));
+                Hdr::AsJpeg { quality, progressive: defaults.progressive_jpeg && !self.baseline }
+            }
+            other => other,
+        };
+        let keeps_exif = format == Format::Jpeg || matches!(hdr, Hdr::AsJpeg { .. });
+        let metadata = if keeps_exif { self.metadata } else { Metadata::default() };
+        Transform {
+            format: Some(FormatChoice::Is(format)),
+            quality,
+            anim,
+            progressive,
+            baseline,
+            fast: false,
+            metadata,
+            hdr,
+            ..self.clone()
+        }
     }
 
     /// The encoder quality of a resolved transform, for lossy outputs.
@@ -270,6 +292,11 @@ impl Transform {
         p.extend((self.metadata != Metadata::default()).then(|| format!("meta={metadata}")));
         p.extend(self.anim.then(|| "anim".into()));
         p.extend(self.progressive.then(|| "progressive".into()));
+        match self.hdr {
+            Hdr::Keep => {}
+            Hdr::Drop => p.push("hdr=false".into()),
+            Hdr::AsJpeg { quality, progressive } => p.push(format!("hdr=jpeg.{quality}{}", if progressive { ".progressive" } else { "" })),
+        }
         parts.join(",")
     }
 }

@@ -8,6 +8,8 @@
 //! - `portrait.jpg`  stored 1800×1200 with EXIF orientation 6, so it displays as 1200×1800,
 //!   and an artist and a copyright line, as a camera writes them
 //! - `progressive.jpg` 2400×1600 progressive JPEG
+//! - `hdr.jpg`       2400×1600 Ultra HDR JPEG: a 600×400 gain map brightens its light parts up to
+//!   4× on an HDR screen
 //! - `grey.png`      640×480 16-bit greyscale PNG
 //! - `big.jpg`, `big-progressive.jpg`  6000×4000 (24 MP), baseline and progressive
 //! - `animated.gif`  400×300, 12 frames
@@ -31,6 +33,7 @@ fn main() {
 
     write("photo.jpg", jpeg(&photo(4000, 3000, 1), false, None));
     write("progressive.jpg", jpeg(&photo(2400, 1600, 2), true, None));
+    write("hdr.jpg", ultra_hdr(&photo(2400, 1600, 4)));
     let big = photo(6000, 4000, 3);
     write("big.jpg", jpeg(&big, false, None));
     write("big-progressive.jpg", jpeg(&big, true, None));
@@ -44,4 +47,33 @@ fn main() {
     write("logo.svg", logo_svg().into_bytes());
     write("bomb.png", png_bomb(65536, 65536));
     println!("samples written to {}", dir.display());
+}
+
+/// `img` as an Ultra HDR JPEG whose quarter-size grey gain map boosts its bright parts up to
+/// four times (log2 2) on an HDR screen, written by the worker's own gain map writer.
+fn ultra_hdr(img: &image::RgbImage) -> Vec<u8> {
+    use edge_image_resizer::pipeline::codecs::gainmap::{self, GainMap, Values};
+    let small = image::imageops::resize(img, img.width() / 4, img.height() / 4, image::imageops::FilterType::Triangle);
+    let map = image::GrayImage::from_fn(small.width(), small.height(), |x, y| {
+        let [r, g, b] = small.get_pixel(x, y).0;
+        let luma = (r as u32 * 2 + g as u32 * 5 + b as u32) / 8;
+        image::Luma([(luma.saturating_sub(128) * 2).min(255) as u8])
+    });
+    let mut map_jpeg = Vec::new();
+    jpeg_encoder::Encoder::new(&mut map_jpeg, 90)
+        .encode(map.as_raw(), map.width() as u16, map.height() as u16, jpeg_encoder::ColorType::Luma)
+        .expect("encode a map");
+    let values = Values {
+        min: [0.0; 3],
+        max: [2.0; 3],
+        gamma: [1.0; 3],
+        offset_sdr: [1.0 / 64.0; 3],
+        offset_hdr: [1.0 / 64.0; 3],
+        capacity_min: 0.0,
+        capacity_max: 2.0,
+        base_is_hdr: false,
+        channels: 1,
+        use_base_colour_space: true,
+    };
+    gainmap::write(&jpeg(img, false, None), &map_jpeg, &GainMap { image: Vec::new(), values, kept: Vec::new(), primary_iso: None })
 }

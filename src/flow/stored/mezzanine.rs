@@ -22,6 +22,10 @@ const SOURCE_ETAG: &str = "source-etag";
 const SOURCE_SIZE: &str = "source-size";
 /// The mezzanine's own size.
 const SIZE: &str = "size";
+/// Which pipeline made it: mezzanines made before gain-map originals were refused one (a
+/// mezzanine has no map, so an output made from it would lose the HDR) are not read.
+const MADE_BY: &str = "made-by";
+const MADE_BY_NOW: &str = "pipeline-5";
 
 /// Where an original's mezzanine is kept; `None` when none can be there, so step 7 does not ask
 /// R2 for it: mezzanines are off, the key names a format that never gets one (`photo.png`:
@@ -80,7 +84,7 @@ fn recorded(meta: &Meta, etag: &str) -> Option<((u32, u32), (u32, u32))> {
         let (w, h) = meta.custom.get(name)?.split_once('x')?;
         Some((w.parse().ok()?, h.parse().ok()?))
     };
-    (meta.custom.get(SOURCE_ETAG)? == etag).then_some(())?;
+    (meta.custom.get(SOURCE_ETAG)? == etag && meta.custom.get(MADE_BY)? == MADE_BY_NOW).then_some(())?;
     Some((size(SOURCE_SIZE)?, size(SIZE)?))
 }
 
@@ -98,6 +102,7 @@ pub(in crate::flow) fn encoded(made: &Made, original: &Meta) -> crate::error::Re
         (SOURCE_ETAG.into(), original_etag.into()),
         (SOURCE_SIZE.into(), format!("{}x{}", made.of.0, made.of.1)),
         (SIZE.into(), format!("{}x{}", made.img.width(), made.img.height())),
+        (MADE_BY.into(), MADE_BY_NOW.into()),
     ];
     Ok(Some((bytes, PutMeta { content_type: "image/jpeg".into(), custom })))
 }

@@ -3,6 +3,7 @@
 //! step.
 
 pub mod avif; // AVIF output: rav1e with its own presets, avif-serialize
+pub mod gainmap; // HDR gain maps in JPEG (Ultra HDR, ISO 21496-1): read, and written around a new base
 pub mod heif; // AVIF and HEIC: the container, grids, alpha, colour (pictures decoded through the port)
 pub mod jpeg; // baseline and progressive: header, scale, decode, CMYK
 pub mod metadata; // EXIF: what `metadata` keeps, as a JPEG's APP1

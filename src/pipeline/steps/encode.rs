@@ -88,7 +88,8 @@ fn encode_png(img: &DynamicImage, png8: Option<u8>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4], progressive: bool, exif: Option<&[u8]>) -> Result<Vec<u8>> {
+/// A JPEG (4:2:0, optimised tables) with transparency flattened onto `background`.
+pub fn encode_jpeg(img: &DynamicImage, quality: u8, background: [u8; 4], progressive: bool, exif: Option<&[u8]>) -> Result<Vec<u8>> {
     let (w, h) = (dim(img.width())?, dim(img.height())?);
     let mut out = Vec::new();
     let mut enc = Encoder::new(&mut out, quality.clamp(1, 100));

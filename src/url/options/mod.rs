@@ -9,7 +9,7 @@ mod values;
 use crate::config::UrlSettings;
 use crate::error::{Error, Result};
 use crate::transform::{
-    Border, Drawn, Fit, Flip, Format, FormatChoice, Gravity, Metadata, Names, SizePreset, SizeSpec, Transform, Trim, BORDER_TOLERANCE,
+    Border, Drawn, Fit, Flip, Format, FormatChoice, Gravity, Hdr, Metadata, Names, SizePreset, SizeSpec, Transform, Trim, BORDER_TOLERANCE,
 };
 use values::{border, colour, dpr, factor, flag, not_here, one_of, quality, scaled, set_side, whole};
 
@@ -46,6 +46,7 @@ enum Opt {
     Rotate,
     Flip,
     Anim,
+    Hdr,
     Blur,
     Sharpen,
     Brightness,
@@ -97,6 +98,7 @@ impl Opt {
             ("rotate", Opt::Rotate),
             ("flip", Opt::Flip),
             ("anim", Opt::Anim),
+            ("hdr", Opt::Hdr),
             ("blur", Opt::Blur),
             ("sharpen", Opt::Sharpen),
             ("brightness", Opt::Brightness),
@@ -265,6 +267,7 @@ impl<'c> Builder<'c> {
             }
             Opt::Flip => t.turn.flip = Flip::parse(value).ok_or_else(|| one_of(label, "h, v, hv"))?,
             Opt::Anim => t.anim = flag(label, value)?,
+            Opt::Hdr => t.hdr = if flag(label, value)? { Hdr::Keep } else { Hdr::Drop },
             Opt::Blur => t.adjust.blur = whole(label, value, 0, 250)? as u8,
             Opt::Sharpen => t.adjust.sharpen = factor(label, value, 10.0)?,
             Opt::Brightness => t.adjust.brightness = factor(label, value, 10.0)?,

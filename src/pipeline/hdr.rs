@@ -1,0 +1,144 @@
+//! HDR gain maps through a transform. A JPEG original's gain map (Ultra HDR, ISO 21496-1) gets the
+//! base's geometry at its own scale (a map a quarter of the photo's size stays a quarter of the
+//! output's): the same crop window, trim, resize, orientation, rotation and flip; what the output
+//! has and the original had not (`fit=pad`'s canvas, `border`, the pixels under an overlay) gets
+//! the map value of no boost, so it shows as the base does. Tone effects (brightness, contrast,
+//! gamma, saturation, blur, sharpen) change the SDR base alone. The file is written as Ultra HDR
+//! with the original's metadata (`codecs::gainmap`).
+
+use super::codecs::gainmap::{self, GainMap};
+use super::codecs::jpeg;
+use super::shape::{Placed, Shape};
+use super::steps::{self, encode};
+use super::types::{swaps_axes, Canvas, Pixels, Probe, Rect};
+use crate::config::{Composite, Limits};
+use crate::error::Result;
+use crate::transform::{Adjust, Format, Hdr, Transform};
+use image::{imageops, DynamicImage, Rgba, RgbaImage};
+
+/// What becomes of an original's gain map, decided before decoding.
+pub struct Plan {
+    /// The format to make: JPEG where `format=auto` chose it for the map.
+    pub format: Format,
+    /// The map to carry, and the JPEG's quality and coding when `format=auto` chose JPEG for it.
+    pub map: Option<(GainMap, Option<(u8, bool)>)>,
+    /// Why a map the original has is not in the output.
+    pub note: Option<String>,
+}
+
+/// The plan for `source` made as `format`: a JPEG original whose header declares a gain map keeps
+/// it in a JPEG output, or in `format=auto`'s (`Hdr::AsJpeg`); `hdr=false`, another format, a
+/// mezzanine (which has no map) and a map that cannot be read drop it, with a note.
+pub fn plan(source: &[u8], probe: &Probe, transform: &Transform, format: Format, from_original: bool) -> Plan {
+    let no_map = |note: Option<String>| Plan { format, map: None, note };
+    if probe.format != Format::Jpeg || transform.hdr == Hdr::Drop || !gainmap::declared(source) {
+        return no_map(None);
+    }
+    let as_jpeg = match transform.hdr {
+        _ if format == Format::Jpeg => None,
+        Hdr::AsJpeg { quality, progressive } => Some((quality, progressive)),
+        _ => return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {}", format.name()))),
+    };
+    if !from_original {
+        return no_map(Some("the HDR gain map is dropped: made from a mezzanine".into()));
+    }
+    match gainmap::read(source) {
+        Some(map) => Plan { format: Format::Jpeg, map: Some((map, as_jpeg)), note: None },
+        None => no_map(Some("the HDR gain map is dropped: it could not be read".into())),
+    }
+}
+
+/// The output's gain map, encoded: the map decoded (shrunk in the DCT domain where the output
+/// allows), `window` (the base's crop, in the original's stored pixels) and `shape` applied at the
+/// map's scale, with the bytes it held at most. `Err` with a note when the map cannot be carried
+/// (undecodable, or over the budget: it is made after the base is encoded and freed, so the budget
+/// is the whole of `MEMORY_BUDGET_MB`).
+pub fn carried(map: &GainMap, shape: &Shape, window: Rect, quality: u8, limits: &Limits) -> std::result::Result<(Vec<u8>, u64), String> {
+    let dropped = |why: String| format!("the HDR gain map is dropped: {why}");
+    let probe = jpeg::probe(&map.image).map_err(|e| dropped(e.to_string()))?;
+    let neutral = map.values.neutral();
+    let base_stored = shape.stored;
+    let shape = scaled(shape, (probe.width, probe.height), neutral);
+    // The map's decoder planes and pixels, and the copies the steps make of its output as RGBA.
+    let (w, h) = shape.output;
+    let peak = probe.plane_bytes + probe.width as u64 * probe.height as u64 * 4 + w as u64 * h as u64 * 4 * 3 + shape.overlay_bytes();
+    if peak > limits.memory_budget {
+        return Err(dropped("over the memory budget".into()));
+    }
+    let made = || -> Result<Vec<u8>> {
+        let decoded = jpeg::decode(&map.image, &probe, steps::admit::decode_size(&probe, shape.needed()))?.image;
+        let (dw, dh) = (decoded.width(), decoded.height());
+        let region = window.scaled_within(dw as f64 / base_stored.0, dh as f64 / base_stored.1, dw, dh);
+        let made = steps::apply(&shape, Pixels { img: decoded, region: Some(region), icc: None, note: None })?.img;
+        // As many channels as the map image has: a colour map is applied per channel even where
+        // the metadata gives one set of values for all three.
+        let img = if probe.channels == 1 { DynamicImage::ImageLuma8(made.to_luma8()) } else { DynamicImage::ImageRgb8(made.to_rgb8()) };
+        encode::encode_jpeg(&img, quality, [neutral, neutral, neutral, 255], false, None)
+    };
+    made().map(|bytes| (bytes, peak)).map_err(|e| dropped(e.to_string()))
+}
+
+/// `shape` for the map's pixels (`map`, stored as the base is): every size and position scaled
+/// by the map's own ratio to the base, on each axis; no tone effect; the canvas, border and
+/// overlays drawn in the value of no boost.
+fn scaled(shape: &Shape, map: (u32, u32), neutral: u8) -> Shape {
+    let (kx, ky) = (map.0 as f64 / shape.stored.0, map.1 as f64 / shape.stored.1);
+    // The canvas, border and overlays are placed on the output, which may be turned.
+    let (ox, oy) = if swaps_axes(shape.orientation) { (ky, kx) } else { (kx, ky) };
+    let at = |v: f64, k: f64| (v * k).round();
+    let side = |v: u32, k: f64| (at(v as f64, k) as u32).max(1);
+    let out = (side(shape.out.0, kx), side(shape.out.1, ky));
+    let canvas = shape.canvas.map(|c| Canvas {
+        width: side(c.width, ox),
+        height: side(c.height, oy),
+        left: at(c.left as f64, ox) as u32,
+        top: at(c.top as f64, oy) as u32,
+    });
+    let grey = [neutral, neutral, neutral, 255];
+    let border = shape.border.map(|b| crate::transform::Border {
+        color: grey,
+        top: at(b.top as f64, oy) as u32,
+        right: at(b.right as f64, ox) as u32,
+        bottom: at(b.bottom as f64, oy) as u32,
+        left: at(b.left as f64, ox) as u32,
+    });
+    let upright = if swaps_axes(shape.orientation) { (out.1, out.0) } else { out };
+    let inner = canvas.map_or(upright, |c| (c.width, c.height));
+    let output = border.map_or(inner, |b| (inner.0 + b.left + b.right, inner.1 + b.top + b.bottom));
+    let overlays = shape.overlays.iter().map(|o| neutral_under(o, (ox, oy), neutral)).collect();
+    Shape {
+        region: shape.region.scaled_within(kx, ky, map.0, map.1),
+        bounds: shape.bounds.scaled_within(kx, ky, map.0, map.1),
+        stored: (map.0 as f64, map.1 as f64),
+        out,
+        orientation: shape.orientation,
+        auto_crop: false,
+        entropy: false,
+        faces: None,
+        canvas,
+        output,
+        background: grey,
+        adjust: Adjust::default(),
+        border,
+        overlays,
+        margin: 1.0,
+    }
+}
+
+/// An overlay as the map sees it: where it covers (its alpha, scaled), the value of no boost.
+fn neutral_under(o: &Placed, (kx, ky): (f64, f64), neutral: u8) -> Placed {
+    let at = |v: i64, k: f64| (v as f64 * k).round() as i64;
+    let (w, h) = (((o.img.width() as f64 * kx).round() as u32).max(1), ((o.img.height() as f64 * ky).round() as u32).max(1));
+    let small = imageops::resize(&o.img, w, h, imageops::FilterType::Triangle);
+    let img = RgbaImage::from_fn(w, h, |x, y| Rgba([neutral, neutral, neutral, small.get_pixel(x, y)[3]]));
+    Placed {
+        img,
+        origin: (at(o.origin.0, kx), at(o.origin.1, ky)),
+        columns: at(o.columns.start, kx)..at(o.columns.end, kx),
+        rows: at(o.rows.start, ky)..at(o.rows.end, ky),
+        composite: Composite::Over,
+    }
+}
+
+#[cfg(test)]
+mod tests;
