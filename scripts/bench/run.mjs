@@ -24,6 +24,7 @@ import { benchEffects } from './effects.mjs';
 import { benchCurve } from './curve.mjs';
 import { benchLoad } from './load.mjs';
 import { benchHeif } from './heif.mjs';
+import { benchHdr } from './hdr.mjs';
 import { benchAnimations } from './anim.mjs';
 import { ssim, luma } from './ssim.mjs';
 import { benchChart } from './chart.mjs';
@@ -222,6 +223,7 @@ console.log(`\n${curve}`);
 const load = await benchLoad();
 console.log(`\n${load}`);
 const heif = sharp ? await benchHeif(sharp) : 'sharp did not run: the HEIF bench makes its AVIF files with it';
+const hdr = await benchHdr(sharp);
 console.log(`\n${heif}`);
 const animations = await benchAnimations();
 console.log(`\n${animations}`);
@@ -324,6 +326,10 @@ ${load}
 ## HEIF input: AVIF and HEIC
 
 ${heif}
+
+## HDR gain maps: kept and dropped
+
+${hdr}
 
 ## Animated WebP against GIF
 
