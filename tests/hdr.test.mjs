@@ -114,3 +114,44 @@ test("Apple's pre-ISO gain map is not read: the photo is served as SDR, whole", 
   const { width } = await sharp(body).metadata();
   assert.equal(width, 100);
 });
+
+test("an AVIF's tmap gain map is carried into JPEG output; a map readers must ignore is ignored", async () => {
+  const avif = readFileSync(path.join(FIXTURES, 'seine.avif'));
+  await putOriginal(mf, 'seine.avif', avif, 'image/avif');
+  const { body } = await jpegOf('/seine.avif?width=200&format=jpeg');
+  const ours = split(body);
+  assert.ok(ours, 'the JPEG carries a map');
+  const [base, map] = await Promise.all([sharp(ours.primary).metadata(), sharp(ours.map).metadata()]);
+  assert.deepEqual([base.width, base.height, map.width, map.height, map.channels], [200, 150, 200, 150, 3], 'a full-size colour map stays full size');
+  // The tmap's values (ISO 21496-1 after its version byte: per channel, the base's colour space),
+  // written as both forms.
+  const m = metadata(ours.map);
+  assert.equal(m.channels, 3);
+  assert.ok(describing(ours.map).length === 2, 'hdrgm XMP and the ISO record');
+  // libavif's JPEG of the same photo with the same map: the two HDR renditions agree.
+  const jpeg = await jpegOf('/seine.jpg?width=200');
+  const boost = 2 ** m.altHeadroom;
+  const [fromAvif, fromJpeg] = [await rendition(body, boost), await rendition(jpeg.body, boost)];
+  const [sdrA, sdrJ] = [await linearPixels(ours.primary), await linearPixels(split(jpeg.body).primary)];
+  const [hdr, sdr] = [psnr(fromAvif, fromJpeg), psnr(sdrA, sdrJ)];
+  console.log(`# seine.avif → JPEG against seine.jpg → JPEG: HDR renditions agree to ${hdr.toFixed(1)} dB PSNR, SDR bases to ${sdr.toFixed(1)} dB`);
+  assert.ok(hdr >= sdr - 3, `HDR ${hdr.toFixed(1)} dB against SDR ${sdr.toFixed(1)} dB`);
+  // `format=auto` keeps it as for a JPEG; WebP drops it with a note.
+  const auto = await fetchImage(mf, '/seine.avif?width=200&format=auto', { headers: { accept: 'image/avif,image/webp,*/*' } });
+  assert.equal(auto.res.headers.get('content-type'), 'image/jpeg');
+  const webp = await fetchImage(mf, '/seine.avif?width=200&format=webp');
+  assert.match(webp.res.headers.get('x-resize-note') ?? '', /gain map is dropped/);
+  // Ignored: a tmap of an unknown version, and the same file without the `tmap` brand.
+  const unbranded = Buffer.from(avif);
+  const at = unbranded.indexOf('tmap', 0, 'latin1');
+  assert.ok(at > 0 && at < 64, 'the brand is in ftyp');
+  unbranded.write('xxxx', at, 'latin1');
+  await putOriginal(mf, 'unbranded.avif', unbranded, 'image/avif');
+  await putOriginal(mf, 'unsupported.avif', readFileSync(path.join(FIXTURES, 'unsupported-version.avif')), 'image/avif');
+  for (const key of ['unbranded.avif', 'unsupported.avif']) {
+    const r = await fetchImage(mf, `/${key}?width=50&format=jpeg`);
+    assert.equal(r.status, 200, `${key}: ${r.text()}`);
+    assert.equal(split(Buffer.from(r.body)), null, `${key}: no map`);
+    assert.equal(r.res.headers.get('x-resize-note'), null, key);
+  }
+});

@@ -1,79 +1,152 @@
-//! HDR gain maps through a transform. A JPEG original's gain map (Ultra HDR, ISO 21496-1) gets the
-//! base's geometry at its own scale (a map a quarter of the photo's size stays a quarter of the
-//! output's): the same crop window, trim, resize, orientation, rotation and flip; what the output
-//! has and the original had not (`fit=pad`'s canvas, `border`, the pixels under an overlay) gets
-//! the map value of no boost, so it shows as the base does. Tone effects (brightness, contrast,
-//! gamma, saturation, blur, sharpen) change the SDR base alone. The file is written as Ultra HDR
-//! with the original's metadata (`codecs::gainmap`).
+//! HDR gain maps through a transform. An original's gain map (a JPEG's Ultra HDR or ISO 21496-1
+//! map; an AVIF's or HEIC's `tmap`) gets the base's geometry at its own scale (a map a quarter of
+//! the photo's size stays a quarter of the output's): the same crop window, trim, resize,
+//! orientation, rotation and flip; what the output has and the original had not (`fit=pad`'s
+//! canvas, `border`, the pixels under an overlay) gets the map value of no boost, so it shows as
+//! the base does. Tone effects (brightness, contrast, gamma, saturation, blur, sharpen) change the
+//! SDR base alone. The output is written as Ultra HDR (`codecs::gainmap`), with a JPEG
+//! original's metadata segments kept.
 
-use super::codecs::gainmap::{self, GainMap};
-use super::codecs::jpeg;
+use super::codecs::gainmap::{self, GainMap, Values};
+use super::codecs::{heif, jpeg};
 use super::shape::{Placed, Shape};
 use super::steps::{self, encode};
 use super::types::{swaps_axes, Canvas, Pixels, Probe, Rect};
 use crate::config::{Composite, Limits};
 use crate::error::Result;
+use crate::pipeline::Codecs;
 use crate::transform::{Adjust, Format, Hdr, Transform};
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
+
+/// An original's gain map, as read before decoding.
+pub enum Map {
+    /// A JPEG's: the map image and its metadata, kept byte for byte.
+    Jpeg(GainMap),
+    /// An AVIF's or HEIC's: the file (the map is decoded from it after the base, which drops its
+    /// own copy), the map's item and the `tmap` values.
+    Heif { file: Vec<u8>, item: u32, values: Values },
+}
+
+impl Map {
+    /// Bytes held from before decoding until the map is made (an AVIF's or HEIC's file copy).
+    pub fn held_bytes(&self) -> usize {
+        match self {
+            Map::Jpeg(m) => m.image.len(),
+            Map::Heif { file, .. } => file.len(),
+        }
+    }
+
+    fn values(&self) -> &Values {
+        match self {
+            Map::Jpeg(m) => &m.values,
+            Map::Heif { values, .. } => values,
+        }
+    }
+
+    /// What the writer describes the new map with: a JPEG's own segments, or the values alone.
+    fn described(&self) -> GainMap {
+        match self {
+            Map::Jpeg(m) => GainMap { image: Vec::new(), ..m.clone() },
+            Map::Heif { values, .. } => GainMap { image: Vec::new(), values: values.clone(), kept: Vec::new(), primary_iso: None },
+        }
+    }
+}
 
 /// What becomes of an original's gain map, decided before decoding.
 pub struct Plan {
     /// The format to make: JPEG where `format=auto` chose it for the map.
     pub format: Format,
     /// The map to carry, and the JPEG's quality and coding when `format=auto` chose JPEG for it.
-    pub map: Option<(GainMap, Option<(u8, bool)>)>,
+    pub map: Option<(Map, Option<(u8, bool)>)>,
     /// Why a map the original has is not in the output.
     pub note: Option<String>,
 }
 
-/// The plan for `source` made as `format`: a JPEG original whose header declares a gain map keeps
-/// it in a JPEG output, or in `format=auto`'s (`Hdr::AsJpeg`); `hdr=false`, another format, a
-/// mezzanine (which has no map) and a map that cannot be read drop it, with a note.
+/// The plan for `source` made as `format`: an original with a gain map keeps it in a JPEG output,
+/// or in `format=auto`'s (`Hdr::AsJpeg`); `hdr=false`, another format, a mezzanine (which has no
+/// map) and a map that cannot be read drop it, with a note.
 pub fn plan(source: &[u8], probe: &Probe, transform: &Transform, format: Format, from_original: bool) -> Plan {
     let no_map = |note: Option<String>| Plan { format, map: None, note };
-    if probe.format != Format::Jpeg || transform.hdr == Hdr::Drop || !gainmap::declared(source) {
+    let heif_map = || matches!(probe.format, Format::Avif | Format::Heic).then(|| heif::gain_map::find(source)).flatten();
+    let (declared, heif_map) = match probe.format {
+        Format::Jpeg => (gainmap::declared(source), None),
+        _ => match heif_map() {
+            Some(found) => (true, Some(found)),
+            None => (false, None),
+        },
+    };
+    if transform.hdr == Hdr::Drop || !declared {
         return no_map(None);
     }
     let as_jpeg = match transform.hdr {
         _ if format == Format::Jpeg => None,
         Hdr::AsJpeg { quality, progressive } => Some((quality, progressive)),
-        _ => return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {}", format.name()))),
+        _ => return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {} from here", format.name()))),
     };
     if !from_original {
         return no_map(Some("the HDR gain map is dropped: made from a mezzanine".into()));
     }
-    match gainmap::read(source) {
+    let map = match heif_map {
+        Some((item, values)) => Some(Map::Heif { file: source.to_vec(), item, values }),
+        None => gainmap::read(source).map(Map::Jpeg),
+    };
+    match map {
         Some(map) => Plan { format: Format::Jpeg, map: Some((map, as_jpeg)), note: None },
         None => no_map(Some("the HDR gain map is dropped: it could not be read".into())),
     }
 }
 
-/// The output's gain map, encoded: the map decoded (shrunk in the DCT domain where the output
-/// allows), `window` (the base's crop, in the original's stored pixels) and `shape` applied at the
-/// map's scale, with the bytes it held at most. `Err` with a note when the map cannot be carried
-/// (undecodable, or over the budget: it is made after the base is encoded and freed, so the budget
-/// is the whole of `MEMORY_BUDGET_MB`).
-pub fn carried(map: &GainMap, shape: &Shape, window: Rect, quality: u8, limits: &Limits) -> std::result::Result<(Vec<u8>, u64), String> {
+/// The output, `base` (its primary image, encoded) with `map` carried: `window` (the base's crop,
+/// in the original's stored pixels) and `shape` applied to the map at its own scale, with the
+/// bytes that held at most. `Err` with a note when the map cannot be carried (undecodable, or over
+/// the budget: it is made after the base is encoded and freed, so the budget is the whole of
+/// `MEMORY_BUDGET_MB`).
+pub fn carried(
+    base: &[u8],
+    map: &Map,
+    shape: &Shape,
+    window: Rect,
+    quality: u8,
+    limits: &Limits,
+    codecs: &Codecs<'_>,
+) -> std::result::Result<(Vec<u8>, u64), String> {
     let dropped = |why: String| format!("the HDR gain map is dropped: {why}");
-    let probe = jpeg::probe(&map.image).map_err(|e| dropped(e.to_string()))?;
-    let neutral = map.values.neutral();
+    // The map's stored size, and the bytes its decode holds (planes and pixels) at full size.
+    let (size, decoding) = match map {
+        Map::Jpeg(m) => {
+            let probe = jpeg::probe(&m.image).map_err(|e| dropped(e.to_string()))?;
+            ((probe.width, probe.height), probe.plane_bytes + probe.width as u64 * probe.height as u64 * 4)
+        }
+        Map::Heif { file, item, .. } => {
+            let size = heif::structure::read_item(file, Some(*item)).map(|s| s.shown()).map_err(|e| dropped(e.to_string()))?;
+            (size, size.0 as u64 * size.1 as u64 * 4 * 2)
+        }
+    };
+    let neutral = map.values().neutral();
     let base_stored = shape.stored;
-    let shape = scaled(shape, (probe.width, probe.height), neutral);
-    // The map's decoder planes and pixels, and the copies the steps make of its output as RGBA.
+    let shape = scaled(shape, size, neutral);
     let (w, h) = shape.output;
-    let peak = probe.plane_bytes + probe.width as u64 * probe.height as u64 * 4 + w as u64 * h as u64 * 4 * 3 + shape.overlay_bytes();
+    let peak = base.len() as u64 + decoding + w as u64 * h as u64 * 4 * 3 + shape.overlay_bytes();
     if peak > limits.memory_budget {
         return Err(dropped("over the memory budget".into()));
     }
     let made = || -> Result<Vec<u8>> {
-        let decoded = jpeg::decode(&map.image, &probe, steps::admit::decode_size(&probe, shape.needed()))?.image;
+        let decoded = match map {
+            Map::Jpeg(m) => {
+                let probe = jpeg::probe(&m.image)?;
+                jpeg::decode(&m.image, &probe, steps::admit::decode_size(&probe, shape.needed()))?.image
+            }
+            Map::Heif { file, item, .. } => heif::decode_item(file, *item, limits.heif_memory_budget, codecs)?.image,
+        };
         let (dw, dh) = (decoded.width(), decoded.height());
+        let grey = decoded.color().channel_count() < 3;
         let region = window.scaled_within(dw as f64 / base_stored.0, dh as f64 / base_stored.1, dw, dh);
         let made = steps::apply(&shape, Pixels { img: decoded, region: Some(region), icc: None, note: None })?.img;
         // As many channels as the map image has: a colour map is applied per channel even where
         // the metadata gives one set of values for all three.
-        let img = if probe.channels == 1 { DynamicImage::ImageLuma8(made.to_luma8()) } else { DynamicImage::ImageRgb8(made.to_rgb8()) };
-        encode::encode_jpeg(&img, quality, [neutral, neutral, neutral, 255], false, None)
+        let img = if grey { DynamicImage::ImageLuma8(made.to_luma8()) } else { DynamicImage::ImageRgb8(made.to_rgb8()) };
+        let encoded = encode::encode_jpeg(&img, quality, [neutral, neutral, neutral, 255], false, None)?;
+        Ok(gainmap::write(base, &encoded, &map.described()))
     };
     made().map(|bytes| (bytes, peak)).map_err(|e| dropped(e.to_string()))
 }

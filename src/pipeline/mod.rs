@@ -94,7 +94,9 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
     // A gain-map original gets no mezzanine: it has no map, and outputs made from it would have none.
     let gets_mezzanine = original && !codecs::gainmap::declared(&source) && mezzanine::size_for(&probe, &settings.mezzanine).is_some();
-    let still = still(source, &probe, shape, transform, format, limits, host)?;
+    // An AVIF's or HEIC's map is decoded from a copy of the file, held beside the base's work.
+    let held = hdr.map.as_ref().map_or(0, |(m, _)| m.held_bytes());
+    let still = still(Held { source, more: held }, &probe, shape, transform, format, limits, host)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
     let (quality, progressive) = match &hdr.map {
         Some((_, Some(as_jpeg))) => *as_jpeg,
@@ -116,11 +118,11 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     drop(img);
     let (mut hdr_note, mut estimated_peak) = (hdr.note, still.estimated_peak);
     if let (Some((map, _)), Some(window)) = (&hdr.map, still.window) {
-        match hdr::carried(map, &still.shape, window, quality, limits) {
+        match hdr::carried(&bytes, map, &still.shape, window, quality, limits, host.codecs) {
             Ok((made, peak)) => {
                 // The map is made once the base's pixels are freed: beside its encoded bytes only.
-                estimated_peak = estimated_peak.max(bytes.len() as u64 + peak);
-                bytes = codecs::gainmap::write(&bytes, &made, map);
+                estimated_peak = estimated_peak.max(peak);
+                bytes = made;
             }
             Err(note) => hdr_note = Some(note),
         }
@@ -141,7 +143,7 @@ pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSetting
     let limits = &settings.limits;
     let (probe, shape) = prepare(&source, transform, limits, None)?;
     let host = Host { clock: &|| 0.0, codecs, overlays: &[] };
-    Ok(still(source, &probe, shape, transform, Format::Png, limits, &host)?.img)
+    Ok(still(Held { source, more: 0 }, &probe, shape, transform, Format::Png, limits, &host)?.img)
 }
 
 /// A still image from admission to border, and what encoding needs of them.
@@ -164,8 +166,14 @@ struct Still {
 
 /// A still image from admission to border, shared by [`run`] and [`render`]: admission, decoding (then, for
 /// `trim=border`, the frame found in the decoded pixels and the geometry redone), the pixel steps.
-fn still(
+/// The source's bytes, and how many more bytes are held beside them while the base is made.
+struct Held {
     source: Vec<u8>,
+    more: usize,
+}
+
+fn still(
+    held: Held,
     probe: &Probe,
     mut shape: Shape,
     transform: &Transform,
@@ -174,7 +182,8 @@ fn still(
     host: &Host<'_>,
 ) -> Result<Still> {
     let clock = host.clock;
-    let mut admitted = admit::still(probe, source.len(), &shape, format, limits)?;
+    let Held { source, more } = held;
+    let mut admitted = admit::still(probe, source.len() + more, &shape, format, limits)?;
     let t0 = clock();
     let Decoded { mut image, mut icc, exif } = decode::decode(&source, probe, admitted.decode_size, limits.memory_budget, host.codecs)?;
     if let Some(mut trimmed) = retrimmed(probe, transform, limits, host, &image)? {
@@ -182,7 +191,7 @@ fn still(
         // more of its pixels than that (a wide border around a small picture): then decode again,
         // at the size the trimmed output needs, within the budget like any other, and find the
         // frame again there (the first was off by up to a pixel of the coarser decode).
-        let again = admit::still(probe, source.len(), &trimmed, format, limits)?;
+        let again = admit::still(probe, source.len() + more, &trimmed, format, limits)?;
         if again.decode_size.0 > image.width() || again.decode_size.1 > image.height() {
             drop(image);
             let redone = decode::decode(&source, probe, again.decode_size, limits.memory_budget, host.codecs)?;

@@ -41,6 +41,12 @@ impl Format {
         self.row().1
     }
 
+    /// Whether an original of this format may carry an HDR gain map we read (JPEG's Ultra HDR or
+    /// ISO 21496-1; AVIF's and HEIC's `tmap`).
+    pub fn may_have_gain_map(self) -> bool {
+        matches!(self, Format::Jpeg | Format::Avif | Format::Heic)
+    }
+
     pub fn content_type(self) -> &'static str {
         self.row().2
     }

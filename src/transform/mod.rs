@@ -199,10 +199,10 @@ impl Transform {
         .map(Quality::Fixed);
         let progressive = format == Format::Jpeg && defaults.progressive_jpeg && !self.baseline;
         let baseline = format == Format::Jpeg && self.baseline;
-        // A JPEG original may carry a gain map (the header says, once read): `auto` then makes a
-        // JPEG, with the quality, coding and EXIF a JPEG output would have had.
+        // A JPEG, AVIF or HEIC original may carry a gain map (the header says, once read): `auto`
+        // then makes a JPEG, with the quality, coding and EXIF a JPEG output would have had.
         let hdr = match self.hdr {
-            Hdr::Keep if self.format == Some(FormatChoice::Auto) && source == Format::Jpeg && format != Format::Jpeg && !self.fast => {
+            Hdr::Keep if self.format == Some(FormatChoice::Auto) && source.may_have_gain_map() && format != Format::Jpeg && !self.fast => {
                 let quality = self.quality.map_or(defaults.quality.jpeg, |q| q.for_format(Format::Jpeg));
                 Hdr::AsJpeg { quality, progressive: defaults.progressive_jpeg && !self.baseline }
             }

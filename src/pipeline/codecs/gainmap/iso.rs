@@ -16,7 +16,12 @@ const BACKWARD: u8 = 0x04;
 /// The values in an APP2 payload; `None` for the primary's version-only record, an unknown
 /// minimum version, or a record cut short or with a zero denominator.
 pub fn values(payload: &[u8]) -> Option<Values> {
-    let body = payload.strip_prefix(SIGNATURE)?;
+    record(payload.strip_prefix(SIGNATURE)?)
+}
+
+/// The values of a record without the JPEG signature (as a HEIF `tmap` item holds it, after its
+/// own version byte).
+pub fn record(body: &[u8]) -> Option<Values> {
     let mut r = Reader { body, at: 0 };
     let minimum_version = r.u16()?;
     let _writer_version = r.u16()?;

@@ -10,7 +10,7 @@
 //! | `xmp.rs`      | Adobe's `hdrgm` XMP (Ultra HDR)                                    |
 //! | `iso.rs`      | ISO 21496-1's binary metadata                                      |
 
-mod iso;
+pub mod iso;
 mod mpf;
 mod segments;
 mod write;

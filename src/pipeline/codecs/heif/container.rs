@@ -169,6 +169,11 @@ impl<'a> Heif<'a> {
         Ok(self.item(id)?.kind)
     }
 
+    /// The items of type `kind` (`tmap`, for a gain map), by id.
+    pub fn items_of_kind(&self, kind: &[u8; 4]) -> Vec<u32> {
+        self.items.iter().filter(|i| &i.kind == kind).map(|i| i.id).collect()
+    }
+
     /// The item's bytes: its extents, joined only when there are several.
     pub fn data(&self, id: u32) -> Result<Cow<'a, [u8]>> {
         let item = self.item(id)?;

@@ -3,10 +3,11 @@
 //! sizes and codec configuration before any decoding; [`props`] the orientation and colour; the
 //! host's [`PictureDecoder`](crate::pipeline::codecs::port::PictureDecoder) for the codec (dav1d, libde265) decodes each picture and [`yuv`]
 //! turns its planes into 8-bit pixels, tile by tile into place for a grid. An animation's frames
-//! beyond the primary image, the clean aperture (`clap`), thumbnails, depth and gain maps and HDR
-//! transfer curves are not applied (docs/formats.md).
+//! beyond the primary image, thumbnails, depth maps and HDR transfer curves are not applied;
+//! a `tmap` gain map is found by [`gain_map`] and decoded by [`decode_item`] (docs/formats.md).
 
 pub mod container;
+pub mod gain_map;
 pub mod hevc;
 pub mod props;
 pub mod structure;
@@ -64,10 +65,27 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
 /// or one made from its colour code points when they are not sRGB's.
 pub fn decode(bytes: &[u8], probe: &Probe, codecs: &Codecs<'_>) -> Result<Decoded> {
     let img = structure::read(bytes)?;
-    let decoder = codecs.picture(img.codec)?;
     if img.shown() != (probe.width, probe.height) {
         return Err(Error::Internal("HEIF probed and decoded differently".into()));
     }
+    decode_structure(img, codecs)
+}
+
+/// Another image item than the primary (a gain map), as 8-bit pixels, when its decoder's memory
+/// fits `decoder_budget`.
+pub fn decode_item(bytes: &[u8], item: u32, decoder_budget: u64, codecs: &Codecs<'_>) -> Result<Decoded> {
+    let img = structure::read_item(bytes, Some(item))?;
+    let (tw, th) = img.tile;
+    let planes = (tw as u64 * th as u64 * 3) * if img.bit_depth > 8 { 2 } else { 1 };
+    if decoder_bytes(img.codec, tw, th, planes) > decoder_budget {
+        return Err(Error::TooLarge("its pictures are over the decoder's budget (HEIF_MEMORY_BUDGET_MB)".into()));
+    }
+    decode_structure(img, codecs)
+}
+
+fn decode_structure(img: structure::Structure<'_>, codecs: &Codecs<'_>) -> Result<Decoded> {
+    let decoder = codecs.picture(img.codec)?;
+    let shown = img.shown();
     let display = props::Display::of(&img.heif, img.heif.primary);
     let (tiles, columns) = img.colour.tiles();
     let alpha_tiles = img.alpha.as_ref().map(|(coded, _)| coded.tiles().0);
@@ -98,7 +116,7 @@ pub fn decode(bytes: &[u8], probe: &Probe, codecs: &Codecs<'_>) -> Result<Decode
         let signalled = *cicp.get_or_insert(colour.cicp);
         if out.is_empty() {
             channels = yuv::channels(&colour, alpha.is_some());
-            out = vec![0u8; probe.width as usize * probe.height as usize * channels];
+            out = vec![0u8; shown.0 as usize * shown.1 as usize * channels];
         } else if yuv::channels(&colour, alpha.is_some()) != channels {
             return Err(Error::Undecodable("HEIF: grid tiles differ in their channels".into()));
         }

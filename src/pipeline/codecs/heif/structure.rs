@@ -45,7 +45,16 @@ const MAX_TILES: u32 = 1024;
 const ALPHA_URNS: [&[u8]; 2] = [b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1"];
 
 pub fn read(bytes: &[u8]) -> Result<Structure<'_>> {
-    let heif = Heif::parse(bytes)?;
+    read_item(bytes, None)
+}
+
+/// As [`read`], for another image item than the primary (a gain map), which is then the one
+/// `heif.primary` names.
+pub fn read_item(bytes: &[u8], item: Option<u32>) -> Result<Structure<'_>> {
+    let mut heif = Heif::parse(bytes)?;
+    if let Some(id) = item {
+        heif.primary = id;
+    }
     let (colour, size, codec) = coded(&heif, heif.primary)?;
     let first = colour.tiles().0[0];
     let tile = heif.size(first).ok_or_else(|| Error::Undecodable("HEIF: an image item has no size (ispe)".into()))?;

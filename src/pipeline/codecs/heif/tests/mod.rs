@@ -300,3 +300,47 @@ fn a_clean_aperture_crops_the_image_across_its_tiles() {
     let p = super::probe(&outside.bytes()).unwrap();
     assert_eq!((p.width, p.height), (64, 48));
 }
+
+/// An AVIF with a `tmap` item (id 3, data in `idat`) over the primary (1) and a map item (2).
+fn with_gain_map(brand: bool, version: u8, record: Vec<u8>, dimg: Vec<u32>) -> Vec<u8> {
+    let mut f = single(400, 300, Vec::new());
+    if brand {
+        f.brands.push(b"tmap");
+    }
+    let props = vec![f.property(ispe(200, 150)), f.property(av1c(false))];
+    f.items.push((2, *b"av01", props, vec![4, 5, 6], false));
+    let props = vec![f.property(ispe(400, 300))];
+    f.items.push((3, *b"tmap", props, [vec![version], record].concat(), true));
+    f.references.push((*b"dimg", 3, dimg));
+    f.bytes()
+}
+
+#[test]
+fn a_tmap_gain_map_is_found_only_as_libavif_would_read_it() {
+    use crate::pipeline::codecs::gainmap::{iso, Values};
+    let values = Values {
+        min: [0.0; 3],
+        max: [1.5; 3],
+        gamma: [1.0; 3],
+        offset_sdr: [1.0 / 64.0; 3],
+        offset_hdr: [1.0 / 64.0; 3],
+        capacity_min: 0.0,
+        capacity_max: 1.5,
+        base_is_hdr: false,
+        channels: 1,
+        use_base_colour_space: true,
+    };
+    let record = || iso::for_gain_map(&values)[iso::SIGNATURE.len()..].to_vec();
+    let found = gain_map::find(&with_gain_map(true, 0, record(), vec![1, 2]));
+    assert_eq!(found.map(|(item, v)| (item, v.max[0])), Some((2, 1.5)));
+    assert!(gain_map::find(&with_gain_map(false, 0, record(), vec![1, 2])).is_none(), "no tmap brand");
+    assert!(gain_map::find(&with_gain_map(true, 1, record(), vec![1, 2])).is_none(), "an unknown version");
+    assert!(gain_map::find(&with_gain_map(true, 0, record(), vec![2, 1])).is_none(), "the base is not the primary");
+    assert!(gain_map::find(&with_gain_map(true, 0, record()[..20].to_vec(), vec![1, 2])).is_none(), "a record cut short");
+    let hdr_base = Values { base_is_hdr: true, ..values.clone() };
+    let record = iso::for_gain_map(&hdr_base)[iso::SIGNATURE.len()..].to_vec();
+    assert!(gain_map::find(&with_gain_map(true, 0, record, vec![1, 2])).is_none(), "an HDR base");
+    // The map item reads as an image of its own.
+    let file = with_gain_map(true, 0, iso::for_gain_map(&values)[iso::SIGNATURE.len()..].to_vec(), vec![1, 2]);
+    assert_eq!(structure::read_item(&file, Some(2)).unwrap().shown(), (200, 150));
+}
