@@ -47,7 +47,7 @@ test('a 304 for a transform never requested: R2 metadata alone decides, nothing 
   const { createHash } = await import('node:crypto');
   const r2 = await (await mf.getR2Bucket('IMAGES')).head('progressive.jpg');
   const canonical = 'w=123,q=85,f=jpeg';
-  const etag = `"${createHash('sha256').update(`${r2.etag}\n${canonical}\n4`).digest('hex').slice(0, 32)}"`;
+  const etag = `"${createHash('sha256').update(`${r2.etag}\n${canonical}\n5`).digest('hex').slice(0, 32)}"`;
   const r = await fetchImage(mf, '/progressive.jpg?width=123', { headers: { 'if-none-match': etag } });
   assert.equal(r.status, 304);
   assert.equal(r.res.headers.get('etag'), etag);

@@ -27,10 +27,11 @@ pub fn entries(tiff: &[u8]) -> Vec<Entry> {
         Some(b"MM\0*") => false,
         _ => return Vec::new(),
     };
-    let u16_at =
-        |at: usize| tiff.get(at..at + 2).map(|b| if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) });
-    let u32_at = |at: usize| {
-        tiff.get(at..at + 4).map(|b| {
+    // Offsets are untrusted: checked, never wrapped (usize is 32 bits in wasm).
+    let at = |at: usize, n: usize| tiff.get(at..at.checked_add(n)?);
+    let u16_at = |i: usize| at(i, 2).map(|b| if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) });
+    let u32_at = |i: usize| {
+        at(i, 4).map(|b| {
             let b = [b[0], b[1], b[2], b[3]];
             if le {
                 u32::from_le_bytes(b)
@@ -44,16 +45,21 @@ pub fn entries(tiff: &[u8]) -> Vec<Entry> {
         let count = u16_at(ifd)? as usize;
         let (mut n, mut list) = (None, None);
         for i in 0..count.min(64) {
-            let at = ifd + 2 + i * 12;
-            match u16_at(at)? {
-                NUMBER_OF_IMAGES => n = u32_at(at + 8),
-                ENTRIES => list = Some((u32_at(at + 4)? as usize, u32_at(at + 8)? as usize)),
+            let entry = ifd.checked_add(2 + i * 12)?;
+            match u16_at(entry)? {
+                NUMBER_OF_IMAGES => n = u32_at(entry.checked_add(8)?),
+                ENTRIES => list = Some((u32_at(entry.checked_add(4)?)? as usize, u32_at(entry.checked_add(8)?)? as usize)),
                 _ => {}
             }
         }
         let (bytes, offset) = list?;
         let n = (n? as usize).min(bytes / 16).min(16);
-        (0..n).map(|i| Some(Entry { size: u32_at(offset + i * 16 + 4)?, offset: u32_at(offset + i * 16 + 8)? })).collect()
+        (0..n)
+            .map(|i| {
+                let e = offset.checked_add(i * 16)?;
+                Some(Entry { size: u32_at(e.checked_add(4)?)?, offset: u32_at(e.checked_add(8)?)? })
+            })
+            .collect()
     };
     read().unwrap_or_default()
 }
