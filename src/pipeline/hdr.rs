@@ -8,13 +8,13 @@
 //! original's metadata segments kept.
 
 use super::codecs::gainmap::{self, GainMap, Values};
+use super::codecs::port::Codecs;
 use super::codecs::{heif, jpeg};
 use super::shape::{Placed, Shape};
 use super::steps::{self, encode};
 use super::types::{swaps_axes, Canvas, Pixels, Probe, Rect};
 use crate::config::{Composite, Limits};
 use crate::error::Result;
-use crate::pipeline::Codecs;
 use crate::transform::{Adjust, Format, Hdr, Transform};
 use image::{imageops, DynamicImage, Rgba, RgbaImage};
 
