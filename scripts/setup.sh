@@ -98,6 +98,18 @@ if ! command -v rsvg-convert >/dev/null 2>&1; then
   fi
 fi
 
+# A second reader of the gain-map JPEGs we write (its MPF and XMP parsers): Debian's exiftool.
+if ! command -v exiftool >/dev/null 2>&1; then
+  step "apt-get install libimage-exiftool-perl (reads back the gain-map JPEGs the HDR tests make)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libimage-exiftool-perl >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libimage-exiftool-perl >/dev/null; }
+  else
+    echo "install libimage-exiftool-perl (Debian 12), then run this again" >&2
+    exit 1
+  fi
+fi
+
 # The tests' reference decoder for HEIF files (AVIF, HEIC): libheif through pillow-heif (PyPI).
 if ! python3 -c 'import pillow_heif' >/dev/null 2>&1; then
   step "pip install pillow-heif (reference decodes for the AVIF tests)"

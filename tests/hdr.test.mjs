@@ -8,7 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { startWorker, putOriginal, fetchImage, existsSync, readFileSync, path, ROOT, CORPUS } from './helpers.mjs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { startWorker, putOriginal, fetchImage, tempDir, existsSync, readFileSync, path, ROOT, CORPUS } from './helpers.mjs';
 import { split, describing, metadata, rendition, linearPixels, areaResize, crop, turned, psnr, boundAtMapSize } from './support/gainmap.mjs';
 
 const FIXTURES = path.join(ROOT, 'tests', 'fixtures', 'gainmap');
@@ -153,5 +155,33 @@ test("an AVIF's tmap gain map is carried into JPEG output; a map readers must ig
     assert.equal(r.status, 200, `${key}: ${r.text()}`);
     assert.equal(split(Buffer.from(r.body)), null, `${key}: no map`);
     assert.equal(r.res.headers.get('x-resize-note'), null, key);
+  }
+});
+
+test('exiftool, a second reader, finds our map where the MPF index says, with the original values', async () => {
+  const dir = tempDir();
+  try {
+    for (const name of ['seine.jpg', 'iso-only.jpg']) {
+      const { body } = await jpegOf(`/${name}?width=120`);
+      const file = path.join(dir.dir, name);
+      writeFileSync(file, body);
+      const [info] = JSON.parse(execFileSync('exiftool', ['-j', '-G1', '-struct', '-MPF:all', '-XMP-hdrgm:Version', '-XMP-Container:all', file], { encoding: 'utf8' }));
+      assert.equal(info['MPF0:NumberOfImages'], 2, `${name}: ${JSON.stringify(info)}`);
+      assert.equal(Number(info['XMP-hdrgm:Version']), 1, name);
+      const items = info['XMP-Container:Directory'].map((d) => d.Item);
+      assert.deepEqual(items.map((i) => i.Semantic), ['Primary', 'GainMap'], name);
+      assert.equal(items[1].Length, split(body).map.length, `${name}: the directory's length is the map's`);
+      // The image exiftool extracts as the second is our map, and it reads the map's hdrgm values.
+      const second = execFileSync('exiftool', ['-b', '-MPImage2', file]);
+      assert.ok(second.equals(split(body).map), `${name}: exiftool's second image is our map`);
+      writeFileSync(`${file}.map.jpg`, second);
+      const [map] = JSON.parse(execFileSync('exiftool', ['-j', '-n', '-XMP-hdrgm:all', `${file}.map.jpg`], { encoding: 'utf8' }));
+      const m = metadata(split(files[name]).map);
+      const max = [map.GainMapMax].flat().map(Number);
+      assert.ok(max.every((v, c) => Math.abs(v - m.max[c]) < 1e-5), `${name}: GainMapMax ${max} against ${m.max}`);
+      assert.ok(Math.abs(Number(map.HDRCapacityMax) - m.altHeadroom) < 1e-5, `${name}: HDRCapacityMax`);
+    }
+  } finally {
+    dir.remove();
   }
 });
