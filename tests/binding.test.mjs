@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ROOT, SAMPLES, startWorker, putOriginal, fetchImage, listKeys, bindingConsumer, postForm } from './helpers.mjs';
+import { split } from './support/gainmap.mjs';
 
 const sample = (name) => readFileSync(path.join(SAMPLES, name));
 
@@ -47,6 +48,19 @@ describe('the Images binding through a service binding', () => {
     const url = await fetchImage(mf, '/binding/photo.jpg?width=300&fit=scale-down&format=webp&quality=75');
     assert.equal(url.status, 200);
     assert.ok(Buffer.from(url.body).equals(bytes), 'a URL and a binding call with the same options give the same bytes');
+  });
+
+  test('a gain-map JPEG made as image/jpeg keeps its map, as through a URL; as WebP it does not', async () => {
+    const hdr = readFileSync(path.join(ROOT, 'tests', 'fixtures', 'gainmap', 'seine.jpg'));
+    const jpeg = await ok(await post('/thumbnail?w=200&format=image/jpeg&q=80', hdr));
+    const parts = split(jpeg);
+    assert.ok(parts, 'an MPF index and a second image');
+    assert.equal((await sharp(parts.map).metadata()).width, 200, 'the full-size map stays full size');
+    await putOriginal(mf, 'binding/seine.jpg', hdr);
+    const url = await fetchImage(mf, '/binding/seine.jpg?width=200&fit=scale-down&format=jpeg&quality=80');
+    assert.ok(Buffer.from(url.body).equals(jpeg), 'the same bytes as the URL');
+    const webp = await ok(await post('/thumbnail?w=200&format=image/webp', hdr));
+    assert.equal(split(webp), null);
   });
 
   test('info() on every input format, and 9412 on what is not an image', async () => {
