@@ -148,7 +148,9 @@ pub async fn handle<S: Store + 'static, C: Cache + 'static>(event: &R2Event, con
                 outcome.refused.push(format!("{variant_key}: {}", output.note.as_deref().unwrap_or("served unchanged")));
             }
             Ok(output) => {
-                let meta = variant::put_meta(answer.content_type, &answer.etag, &key, &version.etag);
+                // Typed as what was made (JPEG for a gain map under `format=auto`, WebP for an
+                // AVIF past its limits), as the request path types it.
+                let meta = variant::put_meta(output.format.content_type(), &answer.etag, &key, &version.etag);
                 ports.variants.put(&variant_key, output.bytes, meta, OnlyIf::Always).await?;
                 outcome.rendered.push(variant_key);
             }

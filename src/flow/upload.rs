@@ -198,7 +198,7 @@ impl Kind {
                     content_type: p.format.content_type(),
                     format: p.format.name(),
                     size: Some((p.width, p.height)),
-                    mezzanine: pipeline::mezzanine::size_for(&p, &config.pipeline.mezzanine).is_some(),
+                    mezzanine: pipeline::mezzanine::gets_one(bytes, &p, &config.pipeline.mezzanine),
                 }),
                 // A HEIF file of a kind we do not decode (an image sequence, HEIC with `HEIC`
                 // off) is still an image to keep and serve as stored, as TIFF is.

@@ -22,20 +22,12 @@ use image::{imageops, DynamicImage, Rgba, RgbaImage};
 pub enum Map {
     /// A JPEG's: the map image and its metadata, kept byte for byte.
     Jpeg(GainMap),
-    /// An AVIF's or HEIC's: the file (the map is decoded from it after the base, which drops its
-    /// own copy), the map's item and the `tmap` values.
-    Heif { file: Vec<u8>, item: u32, values: Values },
+    /// An AVIF's or HEIC's: the map's item (decoded from the original's bytes, which the pipeline
+    /// then keeps until the map is made) and the `tmap` values.
+    Heif { item: u32, values: Values },
 }
 
 impl Map {
-    /// Bytes held from before decoding until the map is made (an AVIF's or HEIC's file copy).
-    pub fn held_bytes(&self) -> usize {
-        match self {
-            Map::Jpeg(m) => m.image.len(),
-            Map::Heif { file, .. } => file.len(),
-        }
-    }
-
     fn values(&self) -> &Values {
         match self {
             Map::Jpeg(m) => &m.values,
@@ -52,6 +44,16 @@ impl Map {
     }
 }
 
+/// Whether an original has a gain map we read: from the header alone (a JPEG's XMP or ISO
+/// segment; an AVIF's or HEIC's `tmap`, bounded in what it may make us read).
+pub fn has_gain_map(source: &[u8], probe: &Probe) -> bool {
+    match probe.format {
+        Format::Jpeg => gainmap::declared(source),
+        Format::Avif | Format::Heic => heif::gain_map::find(source).is_some(),
+        _ => false,
+    }
+}
+
 /// What becomes of an original's gain map, decided before decoding.
 pub struct Plan {
     /// The format to make: JPEG where `format=auto` chose it for the map.
@@ -62,48 +64,60 @@ pub struct Plan {
     pub note: Option<String>,
 }
 
+impl Plan {
+    /// Whether the original's bytes must be kept until the map is made (an AVIF's or HEIC's).
+    pub fn keeps_source(&self) -> bool {
+        matches!(self.map, Some((Map::Heif { .. }, _)))
+    }
+}
+
 /// The plan for `source` made as `format`: an original with a gain map keeps it in a JPEG output,
-/// or in `format=auto`'s (`Hdr::AsJpeg`); `hdr=false`, another format, a mezzanine (which has no
-/// map) and a map that cannot be read drop it, with a note.
+/// or in `format=auto`'s (`Hdr::AsJpeg`); another format, a mezzanine (which has no map) and a map
+/// that cannot be read drop it, with a note; `hdr=false` drops it unread.
 pub fn plan(source: &[u8], probe: &Probe, transform: &Transform, format: Format, from_original: bool) -> Plan {
     let no_map = |note: Option<String>| Plan { format, map: None, note };
-    let heif_map = || matches!(probe.format, Format::Avif | Format::Heic).then(|| heif::gain_map::find(source)).flatten();
-    let (declared, heif_map) = match probe.format {
-        Format::Jpeg => (gainmap::declared(source), None),
-        _ => match heif_map() {
-            Some(found) => (true, Some(found)),
-            None => (false, None),
-        },
-    };
-    if transform.hdr == Hdr::Drop || !declared {
+    if transform.hdr == Hdr::Drop || !probe.format.may_have_gain_map() {
         return no_map(None);
     }
     let as_jpeg = match transform.hdr {
         _ if format == Format::Jpeg => None,
         Hdr::AsJpeg { quality, progressive } => Some((quality, progressive)),
-        _ => return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {} from here", format.name()))),
+        _ if has_gain_map(source, probe) => {
+            return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {} from here", format.name())));
+        }
+        _ => return no_map(None),
     };
-    if !from_original {
-        return no_map(Some("the HDR gain map is dropped: made from a mezzanine".into()));
-    }
-    let map = match heif_map {
-        Some((item, values)) => Some(Map::Heif { file: source.to_vec(), item, values }),
-        None => gainmap::read(source).map(Map::Jpeg),
+    let map = match probe.format {
+        Format::Jpeg if !gainmap::declared(source) => return no_map(None),
+        Format::Jpeg if from_original => gainmap::read(source).map(Map::Jpeg),
+        _ => match heif::gain_map::find(source) {
+            None => return no_map(None),
+            Some((item, values)) if from_original => Some(Map::Heif { item, values }),
+            Some(_) => None,
+        },
     };
     match map {
         Some(map) => Plan { format: Format::Jpeg, map: Some((map, as_jpeg)), note: None },
+        None if !from_original => no_map(Some("the HDR gain map is dropped: made from a mezzanine".into())),
         None => no_map(Some("the HDR gain map is dropped: it could not be read".into())),
     }
 }
 
+/// A map may be at most this many times its photo's size on either axis (real files: a quarter
+/// to 1.27): more is a header written to make us allocate.
+const MAX_MAP_RATIO: f64 = 4.0;
+
 /// The output, `base` (its primary image, encoded) with `map` carried: `window` (the base's crop,
 /// in the original's stored pixels) and `shape` applied to the map at its own scale, with the
-/// bytes that held at most. `Err` with a note when the map cannot be carried (undecodable, or over
-/// the budget: it is made after the base is encoded and freed, so the budget is the whole of
-/// `MEMORY_BUDGET_MB`).
+/// bytes that held at most. `source` is the original's bytes for an AVIF's or HEIC's map. `Err`
+/// with a note when the map cannot be carried (undecodable, too large for its photo, or over the
+/// budget: it is made after the base is encoded and freed, so the budget is the whole of
+/// `MEMORY_BUDGET_MB`, counted from the map's header before anything is allocated for it).
+#[allow(clippy::too_many_arguments)]
 pub fn carried(
     base: &[u8],
     map: &Map,
+    source: Option<&[u8]>,
     shape: &Shape,
     window: Rect,
     quality: u8,
@@ -111,32 +125,45 @@ pub fn carried(
     codecs: &Codecs<'_>,
 ) -> std::result::Result<(Vec<u8>, u64), String> {
     let dropped = |why: String| format!("the HDR gain map is dropped: {why}");
-    // The map's stored size, and the bytes its decode holds (planes and pixels) at full size.
-    let (size, decoding) = match map {
-        Map::Jpeg(m) => {
-            let probe = jpeg::probe(&m.image).map_err(|e| dropped(e.to_string()))?;
-            ((probe.width, probe.height), probe.plane_bytes + probe.width as u64 * probe.height as u64 * 4)
+    // The map's stored size, and what its decode holds at full size: the file it is read from
+    // (a JPEG map's bytes; the original for a HEIF item), the decoder's planes and coefficients,
+    // and its pixels (as RGBA, the widest any step makes them).
+    let (size, decoding) = match (map, source) {
+        (Map::Jpeg(m), _) => {
+            let p = jpeg::probe(&m.image).map_err(|e| dropped(e.to_string()))?;
+            ((p.width, p.height), m.image.len() as u64 + p.plane_bytes + p.held_bytes + p.width as u64 * p.height as u64 * 4)
         }
-        Map::Heif { file, item, .. } => {
+        (Map::Heif { item, .. }, Some(file)) => {
             let size = heif::structure::read_item(file, Some(*item)).map(|s| s.shown()).map_err(|e| dropped(e.to_string()))?;
-            (size, size.0 as u64 * size.1 as u64 * 4 * 2)
+            (size, file.len() as u64 + size.0 as u64 * size.1 as u64 * 4 * 2)
         }
+        (Map::Heif { .. }, None) => return Err(dropped("the original was not kept".into())),
     };
-    let neutral = map.values().neutral();
-    let base_stored = shape.stored;
-    let shape = scaled(shape, size, neutral);
-    let (w, h) = shape.output;
-    let peak = base.len() as u64 + decoding + w as u64 * h as u64 * 4 * 3 + shape.overlay_bytes();
+    let (kx, ky) = (size.0 as f64 / shape.stored.0, size.1 as f64 / shape.stored.1);
+    if kx > MAX_MAP_RATIO || ky > MAX_MAP_RATIO {
+        return Err(dropped(format!("it is {}×{} for a {}×{} photo", size.0, size.1, shape.stored.0, shape.stored.1)));
+    }
+    // The output's map, three RGBA copies of it at most, each overlay scaled (and its neutral
+    // copy), and the written file (the base and the map again): counted before any of it exists.
+    let side = |v: u32, k: f64| ((v as f64 * k).round() as u64).max(1);
+    let out = side(shape.output.0, kx.max(ky)) * side(shape.output.1, kx.max(ky));
+    let overlays: u64 = shape.overlays.iter().map(|o| side(o.img.width(), kx) * side(o.img.height(), ky) * 4 * 2).sum();
+    let live = base.len() as u64 * 2 + decoding + out * 4 * 3 + overlays;
+    let peak = steps::admit::INSTANCE_BYTES + (live as f64 * steps::admit::FRAGMENTATION) as u64;
     if peak > limits.memory_budget {
         return Err(dropped("over the memory budget".into()));
     }
+    let neutral = map.values().neutral();
+    let base_stored = shape.stored;
+    let shape = scaled(shape, size, neutral);
     let made = || -> Result<Vec<u8>> {
-        let decoded = match map {
-            Map::Jpeg(m) => {
+        let decoded = match (map, source) {
+            (Map::Jpeg(m), _) => {
                 let probe = jpeg::probe(&m.image)?;
                 jpeg::decode(&m.image, &probe, steps::admit::decode_size(&probe, shape.needed()))?.image
             }
-            Map::Heif { file, item, .. } => heif::decode_item(file, *item, limits.heif_memory_budget, codecs)?.image,
+            (Map::Heif { item, .. }, Some(file)) => heif::decode_item(file, *item, limits.heif_memory_budget, codecs)?.image,
+            (Map::Heif { .. }, None) => return Err(crate::error::Error::Internal("the original was not kept".into())),
         };
         let (dw, dh) = (decoded.width(), decoded.height());
         let grey = decoded.color().channel_count() < 3;

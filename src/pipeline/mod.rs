@@ -93,10 +93,9 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
     // A gain-map original gets no mezzanine: it has no map, and outputs made from it would have none.
-    let gets_mezzanine = original && !codecs::gainmap::declared(&source) && mezzanine::size_for(&probe, &settings.mezzanine).is_some();
-    // An AVIF's or HEIC's map is decoded from a copy of the file, held beside the base's work.
-    let held = hdr.map.as_ref().map_or(0, |(m, _)| m.held_bytes());
-    let still = still(Held { source, more: held }, &probe, shape, transform, format, limits, host)?;
+    let gets_mezzanine = original && mezzanine::gets_one(&source, &probe, &settings.mezzanine);
+    // An AVIF's or HEIC's map is decoded from the original after the base: its bytes are kept.
+    let still = still(Held { source, keep: hdr.keeps_source() }, &probe, shape, transform, format, limits, host)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };
     let (quality, progressive) = match &hdr.map {
         Some((_, Some(as_jpeg))) => *as_jpeg,
@@ -118,7 +117,7 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
     drop(img);
     let (mut hdr_note, mut estimated_peak) = (hdr.note, still.estimated_peak);
     if let (Some((map, _)), Some(window)) = (&hdr.map, still.window) {
-        match hdr::carried(&bytes, map, &still.shape, window, quality, limits, host.codecs) {
+        match hdr::carried(&bytes, map, still.source.as_deref(), &still.shape, window, quality, limits, host.codecs) {
             Ok((made, peak)) => {
                 // The map is made once the base's pixels are freed: beside its encoded bytes only.
                 estimated_peak = estimated_peak.max(peak);
@@ -143,7 +142,7 @@ pub fn render(source: Vec<u8>, transform: &Transform, settings: &PipelineSetting
     let limits = &settings.limits;
     let (probe, shape) = prepare(&source, transform, limits, None)?;
     let host = Host { clock: &|| 0.0, codecs, overlays: &[] };
-    Ok(still(Held { source, more: 0 }, &probe, shape, transform, Format::Png, limits, &host)?.img)
+    Ok(still(Held { source, keep: false }, &probe, shape, transform, Format::Png, limits, &host)?.img)
 }
 
 /// A still image from admission to border, and what encoding needs of them.
@@ -162,14 +161,16 @@ struct Still {
     shape: Shape,
     /// The crop window the pixels were taken from, in the source's stored pixels.
     window: Option<Rect>,
+    /// The source's bytes when they were asked to be kept.
+    source: Option<Vec<u8>>,
 }
 
 /// A still image from admission to border, shared by [`run`] and [`render`]: admission, decoding (then, for
 /// `trim=border`, the frame found in the decoded pixels and the geometry redone), the pixel steps.
-/// The source's bytes, and how many more bytes are held beside them while the base is made.
+/// The source's bytes, and whether they are kept past decoding (for a map decoded from them).
 struct Held {
     source: Vec<u8>,
-    more: usize,
+    keep: bool,
 }
 
 fn still(
@@ -182,7 +183,9 @@ fn still(
     host: &Host<'_>,
 ) -> Result<Still> {
     let clock = host.clock;
-    let Held { source, more } = held;
+    let Held { source, keep } = held;
+    // Kept, the source is held through the encoding too: counted twice, once for each phase.
+    let more = if keep { source.len() } else { 0 };
     let mut admitted = admit::still(probe, source.len() + more, &shape, format, limits)?;
     let t0 = clock();
     let Decoded { mut image, mut icc, exif } = decode::decode(&source, probe, admitted.decode_size, limits.memory_budget, host.codecs)?;
@@ -201,14 +204,14 @@ fn still(
         }
         shape = trimmed;
     }
-    drop(source);
+    let source = keep.then_some(source);
     let t1 = clock();
     let (kx, ky) = (shape.stored.0 / image.width().max(1) as f64, shape.stored.1 / image.height().max(1) as f64);
     let Pixels { img, note, region, .. } = steps::apply(&shape, Pixels { img: image, region: None, icc, note: None })?;
     let pixels_ms = clock() - t1;
     let window = region.map(|r| Rect { left: r.left * kx, top: r.top * ky, width: r.width * kx, height: r.height * ky });
     let (background, estimated_peak, decode_ms) = (shape.background, admitted.estimated_peak, t1 - t0);
-    Ok(Still { img, exif, background, estimated_peak, decode_ms, pixels_ms, note, shape, window })
+    Ok(Still { img, exif, background, estimated_peak, decode_ms, pixels_ms, note, shape, window, source })
 }
 
 /// For `trim=border`, the geometry redone around the frame found in `image` (the stored image,

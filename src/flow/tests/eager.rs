@@ -177,3 +177,39 @@ async fn every_eager_variant_is_the_one_a_request_reads_under_every_rule_at_once
         assert_eq!(res.header("x-resize-width"), Some("100"), "{url}");
     }
 }
+
+/// An Ultra HDR photo: a 300×200 base and a quarter-size grey map.
+fn ultra_hdr() -> Vec<u8> {
+    use crate::pipeline::codecs::gainmap::{self, GainMap, Values};
+    let base = crate::fixtures::jpeg(&crate::fixtures::photo(300, 200, 3), false, None);
+    let grey = image::GrayImage::from_pixel(75, 50, image::Luma([200]));
+    let map = crate::pipeline::steps::encode::encode_jpeg(&image::DynamicImage::ImageLuma8(grey), 90, [255; 4], false, None).unwrap();
+    let values = Values {
+        min: [0.0; 3],
+        max: [2.0; 3],
+        gamma: [1.0; 3],
+        offset_sdr: [1.0 / 64.0; 3],
+        offset_hdr: [1.0 / 64.0; 3],
+        capacity_min: 0.0,
+        capacity_max: 2.0,
+        base_is_hdr: false,
+        channels: 1,
+        use_base_colour_space: true,
+    };
+    gainmap::write(&base, &map, &GainMap { image: Vec::new(), values, kept: Vec::new(), primary_iso: None })
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_eager_auto_variant_of_an_hdr_photo_is_stored_and_served_as_the_jpeg_it_is() {
+    let w = world(eager(&["w=100&format=auto"]));
+    w.put("hdr.jpg", ultra_hdr(), "image/jpeg");
+    let outcome = w.eager("PutObject", "hdr.jpg").await.unwrap();
+    assert_eq!(outcome.rendered.len(), 2, "{outcome:?}");
+    for accept in ["image/webp,*/*", "image/jpeg"] {
+        let mut req = request("/hdr.jpg?w=100&format=auto");
+        req.accept = Some(accept.into());
+        let (res, _) = w.send(req).await;
+        assert_eq!((res.status, res.header("x-cache"), res.header("content-type")), (200, Some("VARIANT"), Some("image/jpeg")), "{accept}");
+        assert!(crate::pipeline::codecs::gainmap::read(&res.body).is_some(), "{accept}: the map is kept");
+    }
+}

@@ -138,16 +138,46 @@ fn auto_names_the_jpeg_it_would_make_in_the_canonical_form() {
 
 #[test]
 fn a_map_that_claims_a_huge_size_is_dropped_before_any_pixel() {
-    // The map's frame header says 60000×60000: refused from the header, the base still served.
+    // The map's frame header says 60000×60000, under a watermark (overlays are scaled to the map:
+    // this must be refused before that): the base still served, marked, and fast.
     let mut file = photo(Vec::new());
     let map = gainmap::read(&file).unwrap();
     let at = file.len() - map.image.len();
     let sof = file[at..].windows(2).position(|w| w == [0xFF, 0xC0]).unwrap() + at;
     file[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
-    let out = made(file, &[("w", "200")], Accepts::default());
+    let json = r#"{"mark": {"key": "brand/mark.png", "width": 64, "top": 0, "left": 0, "default_for": ["shop/"]}}"#;
+    let mut png = Vec::new();
+    DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(64, 64, image::Rgba([255, 0, 0, 255])))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let overlays: Vec<_> = crate::config::parse_overlays(json).unwrap().into_iter().map(|o| (o, png.clone())).collect();
+    let mut t = transform(&[("w", "200")], Accepts::default());
+    t.draw = vec![crate::transform::Drawn { name: "mark".into(), version: None }];
+    let started = std::time::Instant::now();
+    let host = Host { clock: &|| 0.0, codecs: &Codecs::NATIVE, overlays: &overlays };
+    let out = run(file, &t, &PipelineSettings::default(), &host).unwrap();
+    assert!(started.elapsed().as_secs_f64() < 5.0, "took {:?}", started.elapsed());
     assert_eq!((out.width, out.height), (200, 150));
-    assert!(out.note.as_deref().is_some_and(|n| n.contains("over the memory budget")), "{:?}", out.note);
+    assert!(out.note.as_deref().is_some_and(|n| n.contains("60000×60000 for a 400×300 photo")), "{:?}", out.note);
     assert!(gainmap::read(&out.bytes).is_none());
+    let probe = jpeg::probe(&out.bytes).unwrap();
+    let base = jpeg::decode(&out.bytes, &probe, (probe.width, probe.height)).unwrap().image.to_rgb8();
+    assert!(base.get_pixel(10, 10)[0] > 200 && base.get_pixel(10, 10)[1] < 60, "the mark is on the base: {:?}", base.get_pixel(10, 10));
+}
+
+#[test]
+fn a_gain_map_original_gets_no_mezzanine_by_any_path() {
+    use crate::pipeline::{mezzanine, steps::probe};
+    let settings = PipelineSettings { mezzanine: crate::config::Mezzanine { min_pixels: 1, side: 100 }, ..PipelineSettings::default() };
+    let plain = crate::pipeline::steps::encode::encode_jpeg(&DynamicImage::new_rgb8(400, 300), 90, [255; 4], false, None).unwrap();
+    let hdr = photo(Vec::new());
+    let (p, q) = (probe::probe(&plain).unwrap(), probe::probe(&hdr).unwrap());
+    assert!(mezzanine::gets_one(&plain, &p, &settings.mezzanine), "a plain photo of that size gets one");
+    assert!(!mezzanine::gets_one(&hdr, &q, &settings.mezzanine));
+    assert!(mezzanine::make(&hdr, &settings, &Codecs::NATIVE).unwrap().is_none(), "make refuses it too");
+    let host = Host { clock: &|| 0.0, codecs: &Codecs::NATIVE, overlays: &[] };
+    let out = run(hdr, &transform(&[("w", "120")], Accepts::default()), &settings, &host).unwrap();
+    assert!(!out.mezzanine && gainmap::read(&out.bytes).is_some());
 }
 
 /// The corpus's Ultra HDR photo (3840×2160, a 960×540 map), when `../shared` is there.

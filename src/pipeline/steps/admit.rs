@@ -41,11 +41,11 @@ fn held_bytes(p: &Probe, decoded: (u32, u32)) -> u64 {
 
 /// What an instance holds before any image: code data (the bundled fonts among it), stack,
 /// allocator (measured ≈ 3.4 MB before the fonts, which are 0.17 MB).
-const INSTANCE_BYTES: u64 = 4 << 20;
+pub const INSTANCE_BYTES: u64 = 4 << 20;
 
 /// Freed buffers cannot always be reused for the next, larger one (fragmentation): measured
 /// peaks ran up to 9% over the sum of live buffers.
-const FRAGMENTATION: f64 = 1.15;
+pub const FRAGMENTATION: f64 = 1.15;
 
 /// Estimated peak bytes of our wasm memory: the instance itself plus the largest of the three
 /// stages' live sets, with a fragmentation margin. Held to the measured high-water mark by

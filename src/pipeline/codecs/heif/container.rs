@@ -186,11 +186,27 @@ impl<'a> Heif<'a> {
             };
             Ok(&source[start..end.ok_or_else(|| bad("an item lies outside the file (truncated?)"))?])
         };
+        // Extents may overlap (each "to the end" of the file): joined, they must not come to more
+        // than the file itself, or a few bytes of `iloc` would ask for gigabytes.
+        if item.extents.len() > 1 && self.data_len(id).is_none_or(|n| n > source.len() as u64) {
+            return Err(bad(&format!("item {id}'s extents add up to more than the file")));
+        }
         match item.extents.as_slice() {
             [] => Err(bad(&format!("item {id} has no data"))),
             [one] => Ok(Cow::Borrowed(extent(one)?)),
             many => Ok(Cow::Owned(many.iter().map(extent).collect::<Result<Vec<_>>>()?.concat())),
         }
+    }
+
+    /// How many bytes [`Heif::data`] would give for the item, without reading them; `None` when
+    /// an extent lies outside the file.
+    pub fn data_len(&self, id: u32) -> Option<u64> {
+        let item = self.item(id).ok()?;
+        let source = if item.in_idat { self.idat } else { self.file };
+        item.extents.iter().try_fold(0u64, |sum, &(offset, length)| {
+            let rest = (source.len() as u64).checked_sub(offset)?;
+            sum.checked_add(length.map_or(Some(rest), |n| (n <= rest).then_some(n))?)
+        })
     }
 
     /// The item's properties of type `kind` (the bodies after the box headers), in order.

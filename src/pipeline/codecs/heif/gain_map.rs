@@ -6,6 +6,11 @@
 use super::container::Heif;
 use crate::pipeline::codecs::gainmap::{iso, Values};
 
+/// Files name one `tmap`; a crafted one may name thousands, each costing a look through the
+/// references.
+const MAX_TMAPS: usize = 8;
+const MAX_RECORD: u64 = 1024;
+
 /// The map's item and its values, from the headers alone; `None` for a file without a gain map,
 /// one this reader is told to ignore, or one whose base is the HDR rendition (its transfer curve
 /// is not tone-mapped here, so the map would point the wrong way).
@@ -14,8 +19,10 @@ pub fn find(bytes: &[u8]) -> Option<(u32, Values)> {
     if !heif.brands.contains(b"tmap") {
         return None;
     }
-    heif.items_of_kind(b"tmap").into_iter().find_map(|tmap| {
+    // A record is 62 or 142 bytes: anything much longer is not one (and is never joined).
+    heif.items_of_kind(b"tmap").into_iter().take(MAX_TMAPS).find_map(|tmap| {
         let [base, map] = heif.references(b"dimg", tmap)[..] else { return None };
+        (heif.data_len(tmap)? <= MAX_RECORD).then_some(())?;
         let payload = heif.data(tmap).ok()?;
         let (&version, record) = payload.split_first()?;
         let values = iso::record(record).filter(|v| !v.base_is_hdr)?;

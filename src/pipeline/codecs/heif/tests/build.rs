@@ -22,6 +22,8 @@ pub(super) struct File {
     pub(super) items: Vec<ItemSpec>,
     pub(super) properties: Vec<Vec<u8>>,
     pub(super) references: Vec<([u8; 4], u32, Vec<u32>)>,
+    /// Items whose location is this many extents, each from their data to the end of the file.
+    pub(super) to_the_end: Vec<(u32, u16)>,
 }
 
 impl File {
@@ -43,11 +45,23 @@ impl File {
         let (mut in_file, mut in_idat) = (0u32, 0u32);
         for (id, _, _, data, idat) in &self.items {
             iloc.extend((*id as u16).to_be_bytes());
-            iloc.extend([0, *idat as u8, 0, 0, 0, 1]);
             let at = if *idat { &mut in_idat } else { &mut in_file };
             let offset = if *idat { *at } else { mdat_start + *at };
-            iloc.extend(offset.to_be_bytes());
-            iloc.extend((data.len() as u32).to_be_bytes());
+            match self.to_the_end.iter().find(|(i, _)| i == id) {
+                Some(&(_, count)) => {
+                    iloc.extend([0, *idat as u8, 0, 0]);
+                    iloc.extend(count.to_be_bytes());
+                    for _ in 0..count {
+                        iloc.extend(offset.to_be_bytes());
+                        iloc.extend(0u32.to_be_bytes());
+                    }
+                }
+                None => {
+                    iloc.extend([0, *idat as u8, 0, 0, 0, 1]);
+                    iloc.extend(offset.to_be_bytes());
+                    iloc.extend((data.len() as u32).to_be_bytes());
+                }
+            }
             *at += data.len() as u32;
         }
         let iloc = full(b"iloc", 1, 0, &iloc);

@@ -340,6 +340,18 @@ fn a_tmap_gain_map_is_found_only_as_libavif_would_read_it() {
     let hdr_base = Values { base_is_hdr: true, ..values.clone() };
     let record = iso::for_gain_map(&hdr_base)[iso::SIGNATURE.len()..].to_vec();
     assert!(gain_map::find(&with_gain_map(true, 0, record, vec![1, 2])).is_none(), "an HDR base");
+    // A tmap located as 5,000 extents each running to the end of the file: nothing is joined
+    // (5,000 times the file), the map is not found, and the item's data is refused.
+    let mut bomb = single(400, 300, Vec::new());
+    bomb.brands.push(b"tmap");
+    bomb.items.push((3, *b"tmap", Vec::new(), vec![0; 64], false));
+    bomb.references.push((*b"dimg", 3, vec![1, 1]));
+    bomb.to_the_end.push((3, 5000));
+    let bytes = bomb.bytes();
+    assert!(gain_map::find(&bytes).is_none());
+    let heif = Heif::parse(&bytes).unwrap();
+    assert!(heif.data_len(3).unwrap() > bytes.len() as u64);
+    assert!(heif.data(3).is_err(), "refused, not allocated");
     // The map item reads as an image of its own.
     let file = with_gain_map(true, 0, iso::for_gain_map(&values)[iso::SIGNATURE.len()..].to_vec(), vec![1, 2]);
     assert_eq!(structure::read_item(&file, Some(2)).unwrap().shown(), (200, 150));
