@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { startWorker, putOriginal, fetchImage, tempDir, existsSync, readFileSync, path, ROOT, CORPUS } from './helpers.mjs';
+import { startWorker, putOriginal, fetchImage, tempDir, existsSync, readFileSync, path, ROOT, CORPUS, SAMPLES } from './helpers.mjs';
 import { split, describing, metadata, rendition, linearPixels, areaResize, crop, turned, psnr, boundAtMapSize } from './support/gainmap.mjs';
 
 const FIXTURES = path.join(ROOT, 'tests', 'fixtures', 'gainmap');
@@ -182,6 +182,37 @@ test('exiftool, a second reader, finds our map where the MPF index says, with th
       assert.ok(Math.abs(Number(map.HDRCapacityMax) - m.altHeadroom) < 1e-5, `${name}: HDRCapacityMax`);
     }
   } finally {
+    dir.remove();
+  }
+});
+
+test("a HEIC's tmap gain map is carried into JPEG output, at its own scale, in register", async () => {
+  // No public HEIC has one and libheif writes none: scripts/fixtures/heic_gainmap.py puts the
+  // container together around two x265 pictures (a 480×360 photo; a half-size map, left half white).
+  const dir = tempDir();
+  const heic = startWorker({ vars: { HEIC: 'true' } });
+  try {
+    const file = path.join(dir.dir, 'gain-map.heic');
+    execFileSync('python3', [path.join(ROOT, 'scripts', 'fixtures', 'heic_gainmap.py'), path.join(SAMPLES, 'photo.jpg'), file]);
+    const worker = await heic;
+    await putOriginal(worker, 'gain-map.heic', readFileSync(file), 'image/heic');
+    const r = await fetchImage(worker, '/gain-map.heic?width=240&format=jpeg');
+    assert.equal(r.status, 200, r.text());
+    const ours = split(Buffer.from(r.body));
+    assert.ok(ours, 'the JPEG carries the map');
+    const m = metadata(ours.map);
+    assert.deepEqual([m.max[0], m.altHeadroom, m.gamma[0]], [2, 2, 1]);
+    const { data, info } = await sharp(ours.map).greyscale().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [120, 90], 'half the output, as the map was half the photo');
+    const at = (x, y) => data[y * info.width + x];
+    assert.ok(at(20, 45) > 200 && at(100, 45) < 50, `white on the left, black on the right: ${at(20, 45)}, ${at(100, 45)}`);
+    const turned = await fetchImage(worker, '/gain-map.heic?width=90&rotate=90&format=jpeg');
+    const map = await sharp(split(Buffer.from(turned.body)).map).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const top = map.data[2 * map.info.width + Math.floor(map.info.width / 2)];
+    const bottom = map.data[(map.info.height - 3) * map.info.width + Math.floor(map.info.width / 2)];
+    assert.ok(top > 200 && bottom < 50, `turned a quarter clockwise, the left half is on top: ${top}, ${bottom}`);
+  } finally {
+    await (await heic).dispose();
     dir.remove();
   }
 });
