@@ -110,6 +110,14 @@ test('hdr=false, WebP and AVIF outputs drop the map; format=auto makes a JPEG to
   assert.ok(Buffer.from(again.body).equals(Buffer.from(auto.body)));
 });
 
+test('format=json says how much an HDR photo brightens, and nothing for an SDR one', async () => {
+  const hdr = await fetchImage(mf, '/seine.jpg?format=json');
+  const capacity = metadata(split(files['seine.jpg']).map).altHeadroom;
+  assert.ok(Math.abs(JSON.parse(hdr.text()).original.gain_map.max_boost - 2 ** capacity) < 0.01, hdr.text());
+  const sdr = await fetchImage(mf, '/apple.jpg?format=json');
+  assert.equal(JSON.parse(sdr.text()).original.gain_map, undefined);
+});
+
 test("Apple's pre-ISO gain map is not read: the photo is served as SDR, whole", async () => {
   const { body } = await jpegOf('/apple.jpg?width=100');
   assert.equal(split(body), null);

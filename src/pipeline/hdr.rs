@@ -54,6 +54,16 @@ pub fn has_gain_map(source: &[u8], probe: &Probe) -> bool {
     }
 }
 
+/// The HDR capacity (log2 of the most the map brightens) of an original's gain map, for
+/// `format=json`; `None` without one we read.
+pub fn capacity(source: &[u8], probe: &Probe) -> Option<f64> {
+    match probe.format {
+        Format::Jpeg if gainmap::declared(source) => gainmap::read(source).map(|m| m.values.capacity_max),
+        Format::Avif | Format::Heic => heif::gain_map::find(source).map(|(_, v)| v.capacity_max),
+        _ => None,
+    }
+}
+
 /// What becomes of an original's gain map, decided before decoding.
 pub struct Plan {
     /// The format to make: JPEG where `format=auto` chose it for the map.

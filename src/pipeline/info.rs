@@ -29,7 +29,17 @@ pub struct Original {
     pub format: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frames: Option<u32>,
+    /// An HDR photo's gain map: the most it brightens (as a multiple of SDR white), from its
+    /// metadata; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gain_map: Option<GainMapInfo>,
     pub etag: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GainMapInfo {
+    /// 2^HDRCapacityMax (Ultra HDR) or 2^alternate headroom (ISO 21496-1).
+    pub max_boost: f64,
 }
 
 pub fn describe(source: &[u8], transform: &Transform, etag: &str, limits: &Limits) -> Result<Info> {
@@ -43,6 +53,7 @@ pub fn describe(source: &[u8], transform: &Transform, etag: &str, limits: &Limit
         height: shown_h,
         format: probe.format.content_type(),
         frames: animate::frame_count(source, probe.format)?,
+        gain_map: super::hdr::capacity(source, &probe).map(|c| GainMapInfo { max_boost: (2f64.powf(c) * 100.0).round() / 100.0 }),
         etag: etag.to_string(),
     };
     Ok(Info { width, height, original })

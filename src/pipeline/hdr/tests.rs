@@ -211,3 +211,15 @@ fn an_overlay_gets_the_value_of_no_boost_under_it_as_far_as_it_is_opaque() {
     assert!(near(pixels.get_pixel(20, 3)[0], 255) && near(pixels.get_pixel(4, 13)[0], 255), "the white corner beside it");
     assert!(near(pixels.get_pixel(45, 30)[0], 0));
 }
+
+#[test]
+fn format_json_says_how_much_the_map_brightens() {
+    let settings = PipelineSettings::default();
+    let info = crate::pipeline::info::describe(&photo(Vec::new()), &transform(&[("w", "100")], Accepts::default()), "e", &settings.limits)
+        .unwrap();
+    assert_eq!(info.original.gain_map.map(|g| g.max_boost), Some(8.0), "2^3");
+    let plain = crate::pipeline::steps::encode::encode_jpeg(&DynamicImage::new_rgb8(40, 30), 90, [255; 4], false, None).unwrap();
+    let info = crate::pipeline::info::describe(&plain, &transform(&[("w", "10")], Accepts::default()), "e", &settings.limits).unwrap();
+    assert!(info.original.gain_map.is_none());
+    assert!(!serde_json::to_string(&info).unwrap().contains("gain_map"));
+}
