@@ -124,18 +124,12 @@ export async function linearPixels(jpeg) {
   return { width: info.width, height: info.height, data: out };
 }
 
-/** The HDR rendition of a gain-map JPEG on a display of `boost` (linear light, 1 = SDR white). */
-export async function rendition(file, boost) {
-  const { primary, map } = split(file);
-  const m = metadata(map);
-  const base = await linearPixels(primary);
-  const g = await sharp(map).raw().toBuffer({ resolveWithObject: true });
-  const [W, H, w, h, gc] = [base.width, base.height, g.info.width, g.info.height, g.info.channels];
-  const span = m.altHeadroom - m.baseHeadroom;
-  const weight = span === 0 ? 0 : Math.min(Math.max((Math.log2(boost) - m.baseHeadroom) / span, 0), 1);
+/** A `w`×`h` image of `channels` values a pixel (read as `at(index)`) stretched bilinearly to
+ *  `W`×`H`, pixel centres aligned (as a GPU samples a gain map stretched over its base): three
+ *  values a pixel, a grey image's repeated. */
+function stretched(at, [w, h, channels], [W, H]) {
   const out = new Float32Array(W * H * 3);
   for (let y = 0; y < H; y++) {
-    // Bilinear, pixel centres aligned (as a GPU samples the map stretched over the base).
     const fy = Math.min(Math.max(((y + 0.5) * h) / H - 0.5, 0), h - 1);
     const [y0, ty] = [Math.floor(fy), fy - Math.floor(fy)];
     const y1 = Math.min(y0 + 1, h - 1);
@@ -144,14 +138,31 @@ export async function rendition(file, boost) {
       const [x0, tx] = [Math.floor(fx), fx - Math.floor(fx)];
       const x1 = Math.min(x0 + 1, w - 1);
       for (let c = 0; c < 3; c++) {
-        const band = gc >= 3 ? c : 0;
-        const at = (xx, yy) => g.data[(yy * w + xx) * gc + band] / 255;
-        const v = (at(x0, y0) * (1 - tx) + at(x1, y0) * tx) * (1 - ty) + (at(x0, y1) * (1 - tx) + at(x1, y1) * tx) * ty;
-        const log2gain = m.min[c] * (1 - v ** (1 / m.gamma[c])) + m.max[c] * v ** (1 / m.gamma[c]);
-        const i = (y * W + x) * 3 + c;
-        out[i] = (base.data[i] + m.baseOffset[c]) * 2 ** (log2gain * weight) - m.altOffset[c];
+        const band = channels >= 3 ? c : 0;
+        const v = (xx, yy) => at((yy * w + xx) * channels + band);
+        out[(y * W + x) * 3 + c] = (v(x0, y0) * (1 - tx) + v(x1, y0) * tx) * (1 - ty) + (v(x0, y1) * (1 - tx) + v(x1, y1) * tx) * ty;
       }
     }
+  }
+  return out;
+}
+
+/** The HDR rendition of a gain-map JPEG on a display of `boost` (linear light, 1 = SDR white). */
+export async function rendition(file, boost) {
+  const { primary, map } = split(file);
+  const m = metadata(map);
+  const base = await linearPixels(primary);
+  const g = await sharp(map).raw().toBuffer({ resolveWithObject: true });
+  const [W, H, w, h] = [base.width, base.height, g.info.width, g.info.height];
+  const span = m.altHeadroom - m.baseHeadroom;
+  const weight = span === 0 ? 0 : Math.min(Math.max((Math.log2(boost) - m.baseHeadroom) / span, 0), 1);
+  const values = stretched((i) => g.data[i] / 255, [w, h, g.info.channels], [W, H]);
+  const out = new Float32Array(W * H * 3);
+  for (let i = 0; i < out.length; i++) {
+    const c = i % 3;
+    const v = values[i] ** (1 / m.gamma[c]);
+    const log2gain = m.min[c] * (1 - v) + m.max[c] * v;
+    out[i] = (base.data[i] + m.baseOffset[c]) * 2 ** (log2gain * weight) - m.altOffset[c];
   }
   return { width: W, height: H, data: out, metadata: m, mapSize: [w, h], base };
 }
@@ -169,23 +180,9 @@ export function boundAtMapSize(full, base, m, geometry, [W, H], [w, h]) {
   }
   const small = areaResize(geometry(gain), w, h);
   const sdr = areaResize(geometry(base), W, H);
+  const gains = stretched((i) => small.data[i], [w, h, 3], [W, H]);
   const out = new Float32Array(W * H * 3);
-  for (let y = 0; y < H; y++) {
-    const fy = Math.min(Math.max(((y + 0.5) * h) / H - 0.5, 0), h - 1);
-    const [y0, ty] = [Math.floor(fy), fy - Math.floor(fy)];
-    const y1 = Math.min(y0 + 1, h - 1);
-    for (let x = 0; x < W; x++) {
-      const fx = Math.min(Math.max(((x + 0.5) * w) / W - 0.5, 0), w - 1);
-      const [x0, tx] = [Math.floor(fx), fx - Math.floor(fx)];
-      const x1 = Math.min(x0 + 1, w - 1);
-      for (let c = 0; c < 3; c++) {
-        const at = (xx, yy) => small.data[(yy * w + xx) * 3 + c];
-        const g = (at(x0, y0) * (1 - tx) + at(x1, y0) * tx) * (1 - ty) + (at(x0, y1) * (1 - tx) + at(x1, y1) * tx) * ty;
-        const i = (y * W + x) * 3 + c;
-        out[i] = (sdr.data[i] + m.baseOffset[c]) * 2 ** g - m.altOffset[c];
-      }
-    }
-  }
+  for (let i = 0; i < out.length; i++) out[i] = (sdr.data[i] + m.baseOffset[i % 3]) * 2 ** gains[i] - m.altOffset[i % 3];
   return { width: W, height: H, data: out };
 }
 

@@ -63,17 +63,6 @@ fn ultra_hdr(img: &image::RgbImage) -> Vec<u8> {
     jpeg_encoder::Encoder::new(&mut map_jpeg, 90)
         .encode(map.as_raw(), map.width() as u16, map.height() as u16, jpeg_encoder::ColorType::Luma)
         .expect("encode a map");
-    let values = Values {
-        min: [0.0; 3],
-        max: [2.0; 3],
-        gamma: [1.0; 3],
-        offset_sdr: [1.0 / 64.0; 3],
-        offset_hdr: [1.0 / 64.0; 3],
-        capacity_min: 0.0,
-        capacity_max: 2.0,
-        base_is_hdr: false,
-        channels: 1,
-        use_base_colour_space: true,
-    };
-    gainmap::write(&jpeg(img, false, None), &map_jpeg, &GainMap { image: Vec::new(), values, kept: Vec::new(), primary_iso: None })
+    let values = Values::grey(0.0, 2.0);
+    gainmap::write(&jpeg(img, false, None), &map_jpeg, &GainMap::from_values(values))
 }

@@ -184,19 +184,8 @@ fn ultra_hdr() -> Vec<u8> {
     let base = crate::fixtures::jpeg(&crate::fixtures::photo(300, 200, 3), false, None);
     let grey = image::GrayImage::from_pixel(75, 50, image::Luma([200]));
     let map = crate::pipeline::steps::encode::encode_jpeg(&image::DynamicImage::ImageLuma8(grey), 90, [255; 4], false, None).unwrap();
-    let values = Values {
-        min: [0.0; 3],
-        max: [2.0; 3],
-        gamma: [1.0; 3],
-        offset_sdr: [1.0 / 64.0; 3],
-        offset_hdr: [1.0 / 64.0; 3],
-        capacity_min: 0.0,
-        capacity_max: 2.0,
-        base_is_hdr: false,
-        channels: 1,
-        use_base_colour_space: true,
-    };
-    gainmap::write(&base, &map, &GainMap { image: Vec::new(), values, kept: Vec::new(), primary_iso: None })
+    let values = Values::grey(0.0, 2.0);
+    gainmap::write(&base, &map, &GainMap::from_values(values))
 }
 
 #[tokio::test(start_paused = true)]

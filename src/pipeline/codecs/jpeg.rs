@@ -58,26 +58,11 @@ pub fn probe(bytes: &[u8]) -> Result<Probe> {
 
 /// The (horizontal, vertical) sampling factors of each component, from the frame header (SOF).
 fn jpeg_sampling(bytes: &[u8]) -> Option<Vec<(u32, u32)>> {
-    let mut i = 2; // after SOI
-    while i + 4 <= bytes.len() {
-        if bytes[i] != 0xFF {
-            return None;
-        }
-        let marker = bytes[i + 1];
-        if marker == 0xFF {
-            i += 1; // fill byte
-            continue;
-        }
-        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
-        let segment = bytes.get(i + 4..i + 2 + len)?;
-        // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
-        if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
-            let n = *segment.get(5)? as usize;
-            return (0..n).map(|c| segment.get(6 + c * 3 + 1).map(|hv| ((hv >> 4) as u32, (hv & 15) as u32))).collect();
-        }
-        i += 2 + len;
-    }
-    None
+    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+    let is_frame = |m: u8| (0xC0..=0xCF).contains(&m) && ![0xC4, 0xC8, 0xCC].contains(&m);
+    let frame = super::segments::header(bytes).into_iter().find(|s| is_frame(s.marker))?.payload;
+    let n = *frame.get(5)? as usize;
+    (0..n).map(|c| frame.get(6 + c * 3 + 1).map(|hv| ((hv >> 4) as u32, (hv & 15) as u32))).collect()
 }
 
 /// Samples of every component at its own sampling, padded to whole 8×8 blocks.

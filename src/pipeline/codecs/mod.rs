@@ -11,6 +11,7 @@ pub mod palette; // PNG8: indexed PNG for ≤ 256 colours, NeuQuant for a named 
 pub mod port; // the codecs outside Rust: libwebp, its animation encoder, dav1d, libde265
 pub mod progressive; // progressive JPEGs at 1/2 or 1/4 scale, keeping only what that scale reads
 pub mod raster; // PNG, WebP, GIF, BMP through `image`; JPEG through `jpeg`
+pub mod segments; // a JPEG's header segments (SOI to the first scan), read and inserted
 mod sniff; // which codec reads a file, from its magic bytes
 pub mod vector; // SVG: drawn by resvg at the size asked
 

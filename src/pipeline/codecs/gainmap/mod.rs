@@ -1,18 +1,18 @@
 //! HDR gain maps in JPEG: a second, smaller JPEG after the photo that says, pixel by pixel, how
 //! much brighter an HDR screen may show it (Android's Ultra HDR; ISO 21496-1 as Adobe and Apple
 //! write it). [`read`] finds the map and its metadata, kept byte for byte; [`write`] puts a map
-//! made at a new size back behind a new base, with both metadata forms browsers read.
+//! made at a new size back behind a new base, with both metadata forms browsers read. A JPEG's
+//! header segments are read and inserted by `codecs::segments`.
 //!
 //! | file          | holds                                                              |
 //! |---------------|--------------------------------------------------------------------|
-//! | `segments.rs` | a JPEG's header segments, read and inserted                        |
 //! | `mpf.rs`      | the Multi-Picture Format index: where the map starts               |
 //! | `xmp.rs`      | Adobe's `hdrgm` XMP (Ultra HDR)                                    |
 //! | `iso.rs`      | ISO 21496-1's binary metadata                                      |
 
 pub mod iso;
 mod mpf;
-mod segments;
+use super::segments;
 mod write;
 mod xmp;
 
@@ -37,6 +37,23 @@ pub struct Values {
 }
 
 impl Values {
+    /// A grey map's values as Ultra HDR writes them by default: log2 boosts from `min` to `max`,
+    /// gamma 1, offsets of 1/64, an HDR capacity from 0 to `max`, an SDR base.
+    pub const fn grey(min: f64, max: f64) -> Values {
+        Values {
+            min: [min; 3],
+            max: [max; 3],
+            gamma: [1.0; 3],
+            offset_sdr: [1.0 / 64.0; 3],
+            offset_hdr: [1.0 / 64.0; 3],
+            capacity_min: 0.0,
+            capacity_max: max,
+            base_is_hdr: false,
+            channels: 1,
+            use_base_colour_space: true,
+        }
+    }
+
     /// The map's 8-bit value that leaves a pixel as it is (a boost of 1, log2 0): what a map
     /// gets where the output has pixels the original had not (`fit=pad`, `border`, overlays).
     pub fn neutral(&self) -> u8 {
@@ -57,6 +74,14 @@ pub struct GainMap {
     pub kept: Vec<(u8, Vec<u8>)>,
     /// The primary image's ISO 21496-1 APP2 payload (the versions), byte for byte.
     pub primary_iso: Option<Vec<u8>>,
+}
+
+impl GainMap {
+    /// A map known by its values alone (no image, no segments of its own to keep): how the
+    /// writer describes a map whose original metadata is not a JPEG's.
+    pub fn from_values(values: Values) -> GainMap {
+        GainMap { image: Vec::new(), values, kept: Vec::new(), primary_iso: None }
+    }
 }
 
 /// Whether a JPEG's header says it has a gain map (an `hdrgm` version in its XMP, or an ISO

@@ -10,23 +10,12 @@ fn jpeg(w: u16, h: u16, grey: bool) -> Vec<u8> {
 }
 
 fn values() -> Values {
-    Values {
-        min: [0.0; 3],
-        max: [2.5; 3],
-        gamma: [1.0; 3],
-        offset_sdr: [1.0 / 64.0; 3],
-        offset_hdr: [1.0 / 64.0; 3],
-        capacity_min: 0.0,
-        capacity_max: 2.5,
-        base_is_hdr: false,
-        channels: 1,
-        use_base_colour_space: true,
-    }
+    Values::grey(0.0, 2.5)
 }
 
 /// An Ultra HDR file written from a map that carried only `kept`.
 fn ultra_hdr(kept: Vec<(u8, Vec<u8>)>, primary_iso: Option<Vec<u8>>) -> Vec<u8> {
-    let original = GainMap { image: Vec::new(), values: values(), kept, primary_iso };
+    let original = GainMap { kept, primary_iso, ..GainMap::from_values(values()) };
     write(&jpeg(64, 48, false), &jpeg(16, 12, true), &original)
 }
 

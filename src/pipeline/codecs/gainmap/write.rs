@@ -2,7 +2,8 @@
 //! format and ISO 21496-1 both ask, so Chrome, Safari and Android find the map whichever form
 //! they read.
 
-use super::{iso, mpf, segments, xmp, GainMap};
+use super::{iso, mpf, xmp, GainMap};
+use crate::pipeline::codecs::segments;
 
 /// `base` (an encoded JPEG) with `map` (the map, encoded with no metadata) behind it, described
 /// by `original`'s metadata: the map image's own segments byte for byte, plus the form it lacked

@@ -318,18 +318,7 @@ fn with_gain_map(brand: bool, version: u8, record: Vec<u8>, dimg: Vec<u32>) -> V
 #[test]
 fn a_tmap_gain_map_is_found_only_as_libavif_would_read_it() {
     use crate::pipeline::codecs::gainmap::{iso, Values};
-    let values = Values {
-        min: [0.0; 3],
-        max: [1.5; 3],
-        gamma: [1.0; 3],
-        offset_sdr: [1.0 / 64.0; 3],
-        offset_hdr: [1.0 / 64.0; 3],
-        capacity_min: 0.0,
-        capacity_max: 1.5,
-        base_is_hdr: false,
-        channels: 1,
-        use_base_colour_space: true,
-    };
+    let values = Values::grey(0.0, 1.5);
     let record = || iso::for_gain_map(&values)[iso::SIGNATURE.len()..].to_vec();
     let found = gain_map::find(&with_gain_map(true, 0, record(), vec![1, 2]));
     assert_eq!(found.map(|(item, v)| (item, v.max[0])), Some((2, 1.5)));
@@ -337,6 +326,10 @@ fn a_tmap_gain_map_is_found_only_as_libavif_would_read_it() {
     assert!(gain_map::find(&with_gain_map(true, 1, record(), vec![1, 2])).is_none(), "an unknown version");
     assert!(gain_map::find(&with_gain_map(true, 0, record(), vec![2, 1])).is_none(), "the base is not the primary");
     assert!(gain_map::find(&with_gain_map(true, 0, record()[..20].to_vec(), vec![1, 2])).is_none(), "a record cut short");
+    // A record with trailing bytes reads (as libavif's does) up to 1 KB of payload, not past it.
+    let padded = |len: usize| [record(), vec![0; len - 1 - record().len()]].concat();
+    assert!(gain_map::find(&with_gain_map(true, 0, padded(1024), vec![1, 2])).is_some(), "1 KB");
+    assert!(gain_map::find(&with_gain_map(true, 0, padded(1025), vec![1, 2])).is_none(), "a byte past 1 KB");
     let hdr_base = Values { base_is_hdr: true, ..values.clone() };
     let record = iso::for_gain_map(&hdr_base)[iso::SIGNATURE.len()..].to_vec();
     assert!(gain_map::find(&with_gain_map(true, 0, record, vec![1, 2])).is_none(), "an HDR base");
