@@ -35,32 +35,40 @@ impl Map {
         }
     }
 
-    /// What the writer describes the new map with: a JPEG's own segments, or the values alone.
-    fn described(&self) -> GainMap {
+    /// What the writer describes the new map with (it reads no image): a JPEG's own segments,
+    /// or the values alone.
+    fn described(&self) -> std::borrow::Cow<'_, GainMap> {
         match self {
-            Map::Jpeg(m) => GainMap { image: Vec::new(), ..m.clone() },
-            Map::Heif { values, .. } => GainMap { image: Vec::new(), values: values.clone(), kept: Vec::new(), primary_iso: None },
+            Map::Jpeg(m) => std::borrow::Cow::Borrowed(m),
+            Map::Heif { values, .. } => std::borrow::Cow::Owned(GainMap::from_values(values.clone())),
         }
     }
 }
 
-/// Whether an original has a gain map we read: from the header alone (a JPEG's XMP or ISO
-/// segment; an AVIF's or HEIC's `tmap`, bounded in what it may make us read).
-pub fn has_gain_map(source: &[u8], probe: &Probe) -> bool {
+/// What an original's header says of its gain map: a JPEG declares one (read whole only when it
+/// is carried), an AVIF's or HEIC's `tmap` names its map item and values.
+pub enum Found {
+    Jpeg,
+    Heif { item: u32, values: Values },
+}
+
+/// The gain map an original's header names, if any we read: a JPEG's XMP or ISO segment; an
+/// AVIF's or HEIC's `tmap`, bounded in what it may make us read (`heif::gain_map`). Found once
+/// per request and used for both the plan and the mezzanine rule.
+pub fn find(source: &[u8], probe: &Probe) -> Option<Found> {
     match probe.format {
-        Format::Jpeg => gainmap::declared(source),
-        Format::Avif | Format::Heic => heif::gain_map::find(source).is_some(),
-        _ => false,
+        Format::Jpeg => gainmap::declared(source).then_some(Found::Jpeg),
+        Format::Avif | Format::Heic => heif::gain_map::find(source).map(|(item, values)| Found::Heif { item, values }),
+        _ => None,
     }
 }
 
 /// The HDR capacity (log2 of the most the map brightens) of an original's gain map, for
 /// `format=json`; `None` without one we read.
 pub fn capacity(source: &[u8], probe: &Probe) -> Option<f64> {
-    match probe.format {
-        Format::Jpeg if gainmap::declared(source) => gainmap::read(source).map(|m| m.values.capacity_max),
-        Format::Avif | Format::Heic => heif::gain_map::find(source).map(|(_, v)| v.capacity_max),
-        _ => None,
+    match find(source, probe)? {
+        Found::Jpeg => gainmap::read(source).map(|m| m.values.capacity_max),
+        Found::Heif { values, .. } => Some(values.capacity_max),
     }
 }
 
@@ -81,34 +89,26 @@ impl Plan {
     }
 }
 
-/// The plan for `source` made as `format`: an original with a gain map keeps it in a JPEG output,
-/// or in `format=auto`'s (`Hdr::AsJpeg`); another format, a mezzanine (which has no map) and a map
-/// that cannot be read drop it, with a note; `hdr=false` drops it unread.
-pub fn plan(source: &[u8], probe: &Probe, transform: &Transform, format: Format, from_original: bool) -> Plan {
+/// The plan for `source` made as `format`, given what its header said (`found`): a map is kept
+/// in a JPEG output, or in `format=auto`'s (`Hdr::AsJpeg`); another format, a mezzanine (which
+/// has no map) and a map that cannot be read drop it, with a note; `hdr=false` drops it silently.
+pub fn plan(source: &[u8], found: Option<Found>, transform: &Transform, format: Format, from_original: bool) -> Plan {
     let no_map = |note: Option<String>| Plan { format, map: None, note };
-    if transform.hdr == Hdr::Drop || !probe.format.may_have_gain_map() {
-        return no_map(None);
-    }
+    let Some(found) = found.filter(|_| transform.hdr != Hdr::Drop) else { return no_map(None) };
     let as_jpeg = match transform.hdr {
         _ if format == Format::Jpeg => None,
         Hdr::AsJpeg { quality, progressive } => Some((quality, progressive)),
-        _ if has_gain_map(source, probe) => {
-            return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {} from here", format.name())));
-        }
-        _ => return no_map(None),
+        _ => return no_map(Some(format!("the HDR gain map is dropped: browsers read none in {} from here", format.name()))),
     };
-    let map = match probe.format {
-        Format::Jpeg if !gainmap::declared(source) => return no_map(None),
-        Format::Jpeg if from_original => gainmap::read(source).map(Map::Jpeg),
-        _ => match heif::gain_map::find(source) {
-            None => return no_map(None),
-            Some((item, values)) if from_original => Some(Map::Heif { item, values }),
-            Some(_) => None,
-        },
+    if !from_original {
+        return no_map(Some("the HDR gain map is dropped: made from a mezzanine".into()));
+    }
+    let map = match found {
+        Found::Jpeg => gainmap::read(source).map(Map::Jpeg),
+        Found::Heif { item, values } => Some(Map::Heif { item, values }),
     };
     match map {
         Some(map) => Plan { format: Format::Jpeg, map: Some((map, as_jpeg)), note: None },
-        None if !from_original => no_map(Some("the HDR gain map is dropped: made from a mezzanine".into())),
         None => no_map(Some("the HDR gain map is dropped: it could not be read".into())),
     }
 }
@@ -138,16 +138,19 @@ pub fn carried(
     // The map's stored size, and what its decode holds at full size: the file it is read from
     // (a JPEG map's bytes; the original for a HEIF item), the decoder's planes and coefficients,
     // and its pixels (as RGBA, the widest any step makes them).
-    let (size, decoding) = match (map, source) {
-        (Map::Jpeg(m), _) => {
-            let p = jpeg::probe(&m.image).map_err(|e| dropped(e.to_string()))?;
+    let jpeg_probe = match map {
+        Map::Jpeg(m) => Some(jpeg::probe(&m.image).map_err(|e| dropped(e.to_string()))?),
+        Map::Heif { .. } => None,
+    };
+    let (size, decoding) = match (map, source, &jpeg_probe) {
+        (Map::Jpeg(m), _, Some(p)) => {
             ((p.width, p.height), m.image.len() as u64 + p.plane_bytes + p.held_bytes + p.width as u64 * p.height as u64 * 4)
         }
-        (Map::Heif { item, .. }, Some(file)) => {
+        (Map::Heif { item, .. }, Some(file), _) => {
             let size = heif::structure::read_item(file, Some(*item)).map(|s| s.shown()).map_err(|e| dropped(e.to_string()))?;
             (size, file.len() as u64 + size.0 as u64 * size.1 as u64 * 4 * 2)
         }
-        (Map::Heif { .. }, None) => return Err(dropped("the original was not kept".into())),
+        _ => return Err(dropped("the original was not kept".into())),
     };
     let (kx, ky) = (size.0 as f64 / shape.stored.0, size.1 as f64 / shape.stored.1);
     if kx > MAX_MAP_RATIO || ky > MAX_MAP_RATIO {
@@ -159,7 +162,7 @@ pub fn carried(
     let out = side(shape.output.0, kx.max(ky)) * side(shape.output.1, kx.max(ky));
     let overlays: u64 = shape.overlays.iter().map(|o| side(o.img.width(), kx) * side(o.img.height(), ky) * 4 * 2).sum();
     let live = base.len() as u64 * 2 + decoding + out * 4 * 3 + overlays;
-    let peak = steps::admit::INSTANCE_BYTES + (live as f64 * steps::admit::FRAGMENTATION) as u64;
+    let peak = steps::admit::with_margins(live);
     if peak > limits.memory_budget {
         return Err(dropped("over the memory budget".into()));
     }
@@ -167,13 +170,10 @@ pub fn carried(
     let base_stored = shape.stored;
     let shape = scaled(shape, size, neutral);
     let made = || -> Result<Vec<u8>> {
-        let decoded = match (map, source) {
-            (Map::Jpeg(m), _) => {
-                let probe = jpeg::probe(&m.image)?;
-                jpeg::decode(&m.image, &probe, steps::admit::decode_size(&probe, shape.needed()))?.image
-            }
-            (Map::Heif { item, .. }, Some(file)) => heif::decode_item(file, *item, limits.heif_memory_budget, codecs)?.image,
-            (Map::Heif { .. }, None) => return Err(crate::error::Error::Internal("the original was not kept".into())),
+        let decoded = match (map, source, &jpeg_probe) {
+            (Map::Jpeg(m), _, Some(p)) => jpeg::decode(&m.image, p, steps::admit::decode_size(p, shape.needed()))?.image,
+            (Map::Heif { item, .. }, Some(file), _) => heif::decode_item(file, *item, limits.heif_memory_budget, codecs)?.image,
+            _ => return Err(crate::error::Error::Internal("the original was not kept".into())),
         };
         let (dw, dh) = (decoded.width(), decoded.height());
         let grey = decoded.color().channel_count() < 3;

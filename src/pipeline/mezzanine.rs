@@ -32,10 +32,10 @@ pub const FORMATS: [Format; 3] = [Format::Jpeg, Format::Heic, Format::Avif];
 /// The mezzanine's size for an original (upright), or `None` when it gets none: off, not a
 /// lossy still without alpha, under `MEZZANINE_MIN_MP`, or not larger than the mezzanine.
 /// Whether `source` gets a mezzanine: one large enough ([`size_for`]) with no HDR gain map (a
-/// mezzanine has none, so every output made from it would lose the HDR). The one rule for the
-/// request path, uploads, eager variants and [`make`].
+/// mezzanine has none, so every output made from it would lose the HDR). The rule for uploads,
+/// eager variants and [`make`]; `pipeline::run` applies it with the map it has already found.
 pub fn gets_one(source: &[u8], probe: &Probe, settings: &Mezzanine) -> bool {
-    size_for(probe, settings).is_some() && !super::hdr::has_gain_map(source, probe)
+    size_for(probe, settings).is_some() && super::hdr::find(source, probe).is_none()
 }
 
 pub fn size_for(probe: &Probe, settings: &Mezzanine) -> Option<(u32, u32)> {
@@ -85,7 +85,7 @@ pub fn covers(transform: &Transform, of: (u32, u32), size: (u32, u32), limits: &
 /// is over the memory budget.
 pub fn make(source: &[u8], settings: &PipelineSettings, codecs: &Codecs<'_>) -> Result<Option<Made>> {
     let probe = probe::probe(source)?;
-    let Some(size) = size_for(&probe, &settings.mezzanine).filter(|_| !super::hdr::has_gain_map(source, &probe)) else { return Ok(None) };
+    let Some(size) = size_for(&probe, &settings.mezzanine).filter(|_| super::hdr::find(source, &probe).is_none()) else { return Ok(None) };
     let limits = &settings.limits;
     let mut own = super::prepare::shaped(&probe, &transform(size), limits, None)?;
     // Its own size from the DCT scale nearest it (a 12 MP photo's half-size decode): a mezzanine

@@ -87,13 +87,14 @@ pub fn run(source: impl Into<Source>, transform: &Transform, settings: &Pipeline
         let retrim = |first: &DynamicImage| retrimmed(&probe, transform, limits, host, first);
         return animate::run(animate::Animation { source, probe: &probe, frames }, shape, &retrim, limits, &writing, clock);
     }
-    // An HDR original's gain map is kept in a JPEG (`format=auto` chooses JPEG for it).
-    let hdr = hdr::plan(&source, &probe, transform, format, original);
+    // An HDR original's gain map is kept in a JPEG (`format=auto` chooses JPEG for it), and such
+    // an original gets no mezzanine: it has no map, and outputs made from it would have none.
+    let found = hdr::find(&source, &probe);
+    let gets_mezzanine = original && found.is_none() && mezzanine::size_for(&probe, &settings.mezzanine).is_some();
+    let hdr = hdr::plan(&source, found, transform, format, original);
     let format = hdr.format;
     // Best effort, as Cloudflare: an AVIF over its side or budget is served as WebP (or JPEG/PNG).
     let (format, fallback) = admit::best_effort(&probe, source.len(), &shape, format, limits)?;
-    // A gain-map original gets no mezzanine: it has no map, and outputs made from it would have none.
-    let gets_mezzanine = original && mezzanine::gets_one(&source, &probe, &settings.mezzanine);
     // An AVIF's or HEIC's map is decoded from the original after the base: its bytes are kept.
     let still = still(Held { source, keep: hdr.keeps_source() }, &probe, shape, transform, format, limits, host)?;
     let exif = if format == Format::Jpeg { metadata::app1(still.exif.as_deref(), transform.metadata) } else { None };

@@ -9,18 +9,7 @@ use crate::transform::{Accepts, Format, Transform};
 use crate::url::{Builder, Vocabulary};
 use image::{DynamicImage, GrayImage, RgbImage};
 
-const VALUES: Values = Values {
-    min: [-1.0; 3],
-    max: [3.0; 3],
-    gamma: [1.0; 3],
-    offset_sdr: [1.0 / 64.0; 3],
-    offset_hdr: [1.0 / 64.0; 3],
-    capacity_min: 0.0,
-    capacity_max: 3.0,
-    base_is_hdr: false,
-    channels: 1,
-    use_base_colour_space: true,
-};
+const VALUES: Values = Values::grey(-1.0, 3.0);
 
 /// An Ultra HDR photo, 400×300, whose 100×75 map is white in its top-left quadrant and black
 /// elsewhere; `kept` are the map image's own segments.
@@ -28,7 +17,7 @@ fn photo(kept: Vec<(u8, Vec<u8>)>) -> Vec<u8> {
     let base = RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x * 255 / 400) as u8, (y * 255 / 300) as u8, 128]));
     let map = GrayImage::from_fn(100, 75, |x, y| image::Luma([if x < 50 && y < 37 { 255 } else { 0 }]));
     let jpeg = |img: DynamicImage| crate::pipeline::steps::encode::encode_jpeg(&img, 95, [255; 4], false, None).unwrap();
-    let original = GainMap { image: Vec::new(), values: VALUES, kept, primary_iso: None };
+    let original = GainMap { kept, ..GainMap::from_values(VALUES) };
     gainmap::write(&jpeg(DynamicImage::ImageRgb8(base)), &jpeg(DynamicImage::ImageLuma8(map)), &original)
 }
 
@@ -222,4 +211,20 @@ fn format_json_says_how_much_the_map_brightens() {
     let info = crate::pipeline::info::describe(&plain, &transform(&[("w", "10")], Accepts::default()), "e", &settings.limits).unwrap();
     assert!(info.original.gain_map.is_none());
     assert!(!serde_json::to_string(&info).unwrap().contains("gain_map"));
+}
+
+/// A `base`-sized grey photo with a white `map`-sized gain map.
+fn sized(base: (u32, u32), map: (u32, u32)) -> Vec<u8> {
+    let jpeg = |img: DynamicImage| crate::pipeline::steps::encode::encode_jpeg(&img, 90, [255; 4], false, None).unwrap();
+    let map = jpeg(DynamicImage::ImageLuma8(GrayImage::from_pixel(map.0, map.1, image::Luma([255]))));
+    gainmap::write(&jpeg(DynamicImage::new_rgb8(base.0, base.1)), &map, &GainMap::from_values(VALUES))
+}
+
+#[test]
+fn a_map_four_times_its_photo_is_kept_and_one_pixel_more_is_not() {
+    let kept = made(sized((40, 30), (160, 120)), &[("w", "20")], Accepts::default());
+    assert_eq!(map_of(&kept).0.dimensions(), (80, 60), "four times the output, as the original's");
+    let past = made(sized((40, 30), (161, 120)), &[("w", "20")], Accepts::default());
+    assert!(gainmap::read(&past.bytes).is_none());
+    assert!(past.note.as_deref().is_some_and(|n| n.contains("161×120 for a 40×30 photo")), "{:?}", past.note);
 }

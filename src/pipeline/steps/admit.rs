@@ -41,11 +41,11 @@ fn held_bytes(p: &Probe, decoded: (u32, u32)) -> u64 {
 
 /// What an instance holds before any image: code data (the bundled fonts among it), stack,
 /// allocator (measured ≈ 3.4 MB before the fonts, which are 0.17 MB).
-pub const INSTANCE_BYTES: u64 = 4 << 20;
+const INSTANCE_BYTES: u64 = 4 << 20;
 
 /// Freed buffers cannot always be reused for the next, larger one (fragmentation): measured
 /// peaks ran up to 9% over the sum of live buffers.
-pub const FRAGMENTATION: f64 = 1.15;
+const FRAGMENTATION: f64 = 1.15;
 
 /// Estimated peak bytes of our wasm memory: the instance itself plus the largest of the three
 /// stages' live sets, with a fragmentation margin. Held to the measured high-water mark by
@@ -55,7 +55,12 @@ pub fn estimate(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32,
     // Encoding: the output, an upright copy, the encoder's working set and the encoded bytes:
     // measured ≈ 4× the output; JPEG's is counted (below). rav1e (AVIF) needs far more: measured
     // 18, 33 and 53 MB for 0.5, 1.2 and 2.1 MP, about 26 bytes a pixel.
-    INSTANCE_BYTES + (reading(p, source_len, decoded, output).max(encoding(format, output, ch)) as f64 * FRAGMENTATION) as u64
+    with_margins(reading(p, source_len, decoded, output).max(encoding(format, output, ch)))
+}
+
+/// A live set's peak in our wasm memory: the instance itself, and the fragmentation margin.
+pub fn with_margins(live: u64) -> u64 {
+    INSTANCE_BYTES + (live as f64 * FRAGMENTATION) as u64
 }
 
 /// The encoder's live set for `output` pixels of `ch` channels.
@@ -89,7 +94,7 @@ fn reading(p: &Probe, source_len: usize, decoded: (u32, u32), output: (u32, u32)
 /// row by row: the pixels and the encoded bytes (under a byte a pixel per component at q95).
 pub fn mezzanine(p: &Probe, source_len: usize, decoded: (u32, u32), size: (u32, u32)) -> u64 {
     let held = size.0 as u64 * size.1 as u64 * p.channels as u64;
-    INSTANCE_BYTES + (reading(p, source_len, decoded, size).max(held * 2) as f64 * FRAGMENTATION) as u64
+    with_margins(reading(p, source_len, decoded, size).max(held * 2))
 }
 
 /// jpeg-encoder with optimised Huffman tables keeps the whole image twice over: full-size sample
@@ -170,11 +175,7 @@ pub fn still(p: &Probe, source_len: usize, shape: &Shape, format: Format, limits
     let faces = if shape.faces.is_some() { crate::pipeline::faces::bytes(decode_size) } else { 0 };
     // `fit=pad`'s canvas and `border`'s frame hand the encoder RGBA, whatever the source had (a
     // 2400×1600 photo padded to 1200×1200 measured 31.1 MB against 28.6 estimated as RGB).
-    let canvas = if shape.canvas.is_some() || shape.border.is_some() {
-        INSTANCE_BYTES + (encoding(format, output, 4) as f64 * FRAGMENTATION) as u64
-    } else {
-        0
-    };
+    let canvas = if shape.canvas.is_some() || shape.border.is_some() { with_margins(encoding(format, output, 4)) } else { 0 };
     let estimated_peak = estimate(p, source_len, decode_size, output, format).max(effects).max(canvas) + shape.overlay_bytes() + faces;
     admit(estimated_peak, limits.memory_budget)?;
     if format == Format::Webp {
