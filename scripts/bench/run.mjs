@@ -223,7 +223,7 @@ console.log(`\n${curve}`);
 const load = await benchLoad();
 console.log(`\n${load}`);
 const heif = sharp ? await benchHeif(sharp) : 'sharp did not run: the HEIF bench makes its AVIF files with it';
-const hdr = await benchHdr(sharp);
+const hdr = sharp ? await benchHdr(sharp) : 'sharp did not run: the HDR bench measures it beside us';
 console.log(`\n${heif}`);
 const animations = await benchAnimations();
 console.log(`\n${animations}`);
